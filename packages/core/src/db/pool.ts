@@ -1,0 +1,59 @@
+import pg from 'pg';
+
+/** Anything that can run a query: the pool, a checked-out client, or a caller's transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+// BIGINT ids come back as strings by default; ours stay far below 2^53, so parse them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export interface PoolOptions {
+  connectionString: string;
+  /** @default 10 */
+  max?: number;
+  applicationName?: string;
+}
+
+export function createPool(opts: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.max ?? 10,
+    application_name: opts.applicationName ?? 'jobline',
+    // Keep idle connections: reconnecting costs more than it saves for a busy worker.
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+  });
+  // A backend killed under an idle client must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Runs `fn` in a transaction on its own client; rolls back on any error. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('begin');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    try {
+      await client.query('rollback');
+    } catch {
+      broken = true;
+    }
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Runs `fn` inside the caller's transaction when given one, else in a fresh transaction. */
+export function inTransaction<T>(
+  pool: pg.Pool,
+  tx: Queryable | undefined,
+  fn: (q: Queryable) => Promise<T>,
+): Promise<T> {
+  return tx ? fn(tx) : withTransaction(pool, fn);
+}

@@ -1,0 +1,50 @@
+/**
+ * The outbox writer: SQL fragments that every state-changing statement embeds, so the event row
+ * is written by the same statement (and so the same transaction) as the change it describes.
+ *
+ * The source relation must have the columns of `JobEventSource`; statements select them from the
+ * rows they changed (RETURNING) and add a text column `event`.
+ */
+
+/** Job event names; the CloudEvents type is `dev.jobline.job.<event>`. */
+export const JobEvent = {
+  enqueued: 'enqueued',
+  started: 'started',
+  completed: 'completed',
+  failed: 'failed',
+  retrying: 'retrying',
+  cancelled: 'cancelled',
+  rescued: 'rescued',
+} as const;
+export type JobEvent = (typeof JobEvent)[keyof typeof JobEvent];
+
+/** Outputs larger than this are summarised in events (the full value stays in the job row). */
+export const EVENT_OUTPUT_MAX_BYTES = 4096;
+
+/**
+ * `insert into events … select … from <source>` for job transitions. Rows of queues whose
+ * `emit_events` excludes the event are filtered here, so the per-queue switch costs one
+ * primary-key lookup in the same statement.
+ */
+export function insertJobEvents(s: string, source: string): string {
+  return `insert into ${s}.events (type, subject, job_id, dag_run_id, data)
+    select 'dev.jobline.job.' || e.event,
+           'jobline.job.' || e.queue || '.' || e.event || '.' || e.id,
+           e.id, e.dag_run_id,
+           jsonb_strip_nulls(jsonb_build_object(
+             'jobId', e.id, 'queue', e.queue, 'name', e.name, 'state', e.state,
+             'attempt', e.attempt, 'maxAttempts', e.max_attempts,
+             'dagRunId', e.dag_run_id, 'dagNodeKey', e.dag_node_key,
+             'workerId', e.worker_id, 'runAt', e.run_at, 'createdAt', e.created_at,
+             'startedAt', e.started_at, 'finishedAt', e.finished_at, 'durationMs', e.duration_ms,
+             'output', case when e.output is null then null
+                            when octet_length(e.output::text) <= ${EVENT_OUTPUT_MAX_BYTES} then e.output
+                            else jsonb_build_object('truncated', true, 'bytes', octet_length(e.output::text)) end,
+             'error', case when e.error is null then null
+                           else jsonb_strip_nulls(jsonb_build_object('message', left(e.error->>'message', 1000),
+                                  'name', e.error->>'name', 'code', e.error->>'code')) end,
+             'traceparent', e.traceparent))
+      from ${source} e
+      left join ${s}.queues q on q.name = e.queue
+     where q.emit_events is null or e.event = any(q.emit_events)`;
+}

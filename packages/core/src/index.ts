@@ -1,0 +1,27 @@
+export { Jobline, type ConnectOptions, type TxOption } from './jobline.js';
+export { Worker, type WorkerStats, type Transition } from './worker/worker.js';
+export type { WorkerOptions } from './worker/options.js';
+export type { Handler, Handlers, JobContext } from './worker/run-attempt.js';
+export { TimeoutError } from './worker/run-attempt.js';
+export { NonRetryableError, backoffDelayMs, resolveBackoff, type BackoffOptions } from './queue/retry.js';
+export type { JobFilter, JobPage } from './queue/read.js';
+export type { EnqueueResult } from './queue/enqueue.js';
+export {
+  JoblineError,
+  ValidationError,
+  NotFoundError,
+  DuplicateError,
+  ForeignKeyError,
+  ConflictError,
+  MigrationError,
+  type FieldIssue,
+} from './db/errors.js';
+export { JobState, ExecutionState, type Job, type JobExecution, type JobError, type WorkerInfo } from './db/rows.js';
+export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR } from './db/migrate.js';
+export { startEmbeddedPostgres, freePort, type EmbeddedPostgres } from './db/embedded.js';
+export { createPool, withTransaction, type Queryable } from './db/pool.js';
+export { quoteSchema } from './db/identifiers.js';
+export * from './schemas.js';
+export { JobEvent } from './events/outbox.js';
+export { defaultLogger } from './logger.js';
+export { VERSION } from './version.js';

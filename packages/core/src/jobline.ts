@@ -1,0 +1,185 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
+import { quoteSchema } from './db/identifiers.js';
+import { migrate, type MigrateResult } from './db/migrate.js';
+import { createPool, withTransaction, type Queryable } from './db/pool.js';
+import type { Job, JobExecution } from './db/rows.js';
+import { cancelJob } from './queue/cancel.js';
+import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
+import { DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
+import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
+import { defaultLogger } from './logger.js';
+import { parseOrThrow, type JobSpec } from './schemas.js';
+import { VERSION } from './version.js';
+import { Worker, type Transition, type WorkerDeps } from './worker/worker.js';
+import type { WorkerOptions } from './worker/options.js';
+
+export interface ConnectOptions {
+  /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL is started (and stopped by close()). */
+  databaseUrl?: string;
+  /** Schema holding Jobline's tables. @default process.env.JOBLINE_SCHEMA ?? 'jobline' */
+  schema?: string;
+  /** Connections in this process's pool. @default 10 */
+  poolSize?: number;
+  /** Largest job input or output, as JSON bytes. @default 1048576 (1 MiB) */
+  maxInputBytes?: number;
+  /** NOTIFY debounce window per queue for auto-committed enqueues. @default 2 */
+  notifyDebounceMs?: number;
+  /** Apply pending migrations while connecting (safe with any number of processes). @default true */
+  migrate?: boolean;
+  logger?: Logger;
+}
+
+const ConnectSchema = z.strictObject({
+  databaseUrl: z.string().min(1).optional(),
+  schema: z.string().optional(),
+  poolSize: z.number().int().min(1).max(1000).default(10),
+  maxInputBytes: z.number().int().min(16).max(256 * 1024 * 1024).default(1024 * 1024),
+  notifyDebounceMs: z.number().min(0).max(10_000).default(2),
+  migrate: z.boolean().default(true),
+  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
+});
+
+export interface TxOption {
+  /** Run inside this transaction (a pg client with BEGIN issued): the job exists only if it commits. */
+  tx?: Queryable;
+}
+
+/** The library's entry point (DESIGN §6). One per process; it owns one pool. */
+export class Jobline {
+  private readonly notifier: DebouncedNotifier;
+  private readonly workers = new Set<Worker>();
+  /** Runs in completing transactions for DAG jobs; installed by the DAG module. */
+  afterTransitions: ((tx: Queryable, rows: Transition[]) => Promise<void>) | undefined;
+
+  private constructor(
+    readonly pool: pg.Pool,
+    readonly connectionString: string,
+    readonly schema: string,
+    readonly logger: Logger,
+    readonly maxInputBytes: number,
+    notifyDebounceMs: number,
+    private readonly embedded: EmbeddedPostgres | undefined,
+  ) {
+    this.notifier = new DebouncedNotifier(pool, jobsChannel(schema), notifyDebounceMs);
+  }
+
+  /** Quoted schema, for SQL. */
+  get s(): string {
+    return quoteSchema(this.schema);
+  }
+
+  static async connect(options: ConnectOptions = {}): Promise<Jobline> {
+    const o = parseOrThrow(ConnectSchema, options);
+    const schema = o.schema ?? process.env.JOBLINE_SCHEMA ?? 'jobline';
+    quoteSchema(schema);
+    const logger = o.logger ?? defaultLogger();
+    let url = o.databaseUrl ?? process.env.DATABASE_URL;
+    let embedded: EmbeddedPostgres | undefined;
+    if (!url) {
+      logger.info('DATABASE_URL is not set: starting an embedded PostgreSQL');
+      embedded = await startEmbeddedPostgres();
+      url = embedded.url;
+    }
+    const pool = createPool({ connectionString: url, max: o.poolSize });
+    const jl = new Jobline(pool, url, schema, logger, o.maxInputBytes, o.notifyDebounceMs, embedded);
+    try {
+      if (o.migrate) await jl.migrate();
+    } catch (err) {
+      await jl.close();
+      throw err;
+    }
+    return jl;
+  }
+
+  migrate(): Promise<MigrateResult> {
+    return migrate(this.pool, this.schema);
+  }
+
+  /** Enqueues one job. With an idempotency key that already exists in the queue, returns that job. */
+  async enqueue<I = unknown>(job: JobSpec & { input?: I }, opts: TxOption = {}): Promise<Job<I>> {
+    const [r] = await this.insertJobs([job], opts, true);
+    return r.job as Job<I>;
+  }
+
+  /** Enqueues many jobs with one statement per 10,000; results in input order. */
+  async enqueueMany(jobs: JobSpec[], opts: TxOption = {}): Promise<Job[]> {
+    return (await this.insertJobs(jobs, opts)).map((r) => r.job);
+  }
+
+  /** Like enqueueMany, also telling which jobs were created and which already existed (idempotency). */
+  async insertJobs(jobs: JobSpec[], opts: TxOption = {}, single = false): Promise<EnqueueResult[]> {
+    if (!Array.isArray(jobs)) throw parseOrThrow(z.array(z.unknown()), jobs, 'jobs');
+    const prepared = prepareJobs(jobs, this.maxInputBytes, single);
+    if (!prepared.length) return [];
+    const queues = new Set(prepared.map((p) => p.spec.queue));
+    if (opts.tx) {
+      const results = await insertJobs(opts.tx, this.s, prepared);
+      await notifyInTransaction(opts.tx, jobsChannel(this.schema), queues);
+      return results;
+    }
+    // Over 10,000 jobs take several statements: one transaction keeps the call all-or-nothing.
+    const results =
+      prepared.length > 10_000
+        ? await withTransaction(this.pool, (tx) => insertJobs(tx, this.s, prepared))
+        : await insertJobs(this.pool, this.s, prepared);
+    this.notifier.notify(queues);
+    return results;
+  }
+
+  getJob(id: number): Promise<Job> {
+    return getJob(this.pool, this.s, id);
+  }
+
+  listJobs(filter: JobFilter = {}): Promise<JobPage> {
+    return listJobs(this.pool, this.s, filter);
+  }
+
+  executions(id: number): Promise<JobExecution[]> {
+    return listExecutions(this.pool, this.s, id);
+  }
+
+  /** Cancels a job that has not finished; a running attempt's signal is aborted. */
+  async cancel(id: number): Promise<Job> {
+    const done = await withTransaction(this.pool, async (tx) => {
+      const c = await cancelJob(tx, this.s, id, cancelChannel(this.schema));
+      if (c.job.dagRunId !== undefined && this.afterTransitions) {
+        await this.afterTransitions(tx, [{ id: c.job.id, state: 'cancelled', dagRunId: c.job.dagRunId, dagNodeKey: c.job.dagNodeKey }]);
+      }
+      return c;
+    });
+    return done.job;
+  }
+
+  /** Creates a worker; call `start()` on it. */
+  worker(options: WorkerOptions): Worker {
+    const w = new Worker(this.workerDeps(), options);
+    this.workers.add(w);
+    return w;
+  }
+
+  private workerDeps(): WorkerDeps {
+    return {
+      pool: this.pool,
+      connectionString: this.connectionString,
+      schema: this.schema,
+      s: this.s,
+      jobsChannel: jobsChannel(this.schema),
+      cancelChannel: cancelChannel(this.schema),
+      logger: this.logger,
+      maxOutputBytes: this.maxInputBytes,
+      version: VERSION,
+      afterTransitions: this.afterTransitions && ((tx, rows) => this.afterTransitions!(tx, rows)),
+    };
+  }
+
+  /** Stops this instance's workers, closes the pool and stops an embedded server it started. */
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.stop()));
+    this.notifier.close();
+    await this.pool.end().catch(() => {});
+    await this.embedded?.stop();
+  }
+}

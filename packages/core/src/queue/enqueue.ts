@@ -1,0 +1,137 @@
+import { ValidationError, fromPgError, type FieldIssue } from '../db/errors.js';
+import type { Queryable } from '../db/pool.js';
+import { JOB_COLUMNS, mapJob, type Job } from '../db/rows.js';
+import { insertJobEvents } from '../events/outbox.js';
+import { JobSpecSchema, serialiseJson, toValidationError, type JobSpec, type ParsedJobSpec } from '../schemas.js';
+
+/** Defaults applied when neither the job nor its queue's row says otherwise. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+/** One statement carries at most this many jobs; bigger inputs are split (PostgreSQL bind limits). */
+export const MAX_JOBS_PER_STATEMENT = 10_000;
+
+export interface EnqueueResult {
+  job: Job;
+  /** false when an existing job with the same idempotency key was returned instead. */
+  created: boolean;
+}
+
+export interface PreparedJob {
+  spec: ParsedJobSpec;
+  inputJson: string | null;
+}
+
+/** Validates every spec, collecting all bad fields (`jobs.3.priority`) before anything is written. */
+export function prepareJobs(specs: readonly JobSpec[], maxInputBytes: number, single: boolean): PreparedJob[] {
+  const issues: FieldIssue[] = [];
+  const prepared: PreparedJob[] = [];
+  specs.forEach((raw, i) => {
+    const prefix = single ? '' : `jobs.${i}`;
+    const r = JobSpecSchema.safeParse(raw);
+    if (!r.success) {
+      issues.push(...toValidationError(r.error, prefix).issues);
+      return;
+    }
+    try {
+      prepared.push({ spec: r.data, inputJson: serialiseJson(r.data.input, prefix ? `${prefix}.input` : 'input', maxInputBytes) });
+    } catch (err) {
+      if (err instanceof ValidationError) issues.push(...err.issues);
+      else throw err;
+    }
+  });
+  if (issues.length) throw new ValidationError(issues);
+  return prepared;
+}
+
+const insertSql = (s: string) => `
+  with t as (
+    select * from unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::int[],
+                         $7::jsonb[], $8::text[], $9::text[], $10::text[])
+      with ordinality as t(queue, name, priority, run_at, max_attempts, timeout_ms, input,
+                           idempotency_key, definition, traceparent, ord)
+  ), ins as (
+    insert into ${s}.jobs (queue, name, state, priority, run_at, max_attempts, timeout_ms, input,
+                           idempotency_key, definition, traceparent)
+    select t.queue, t.name,
+           case when t.run_at > now() then 'scheduled' else 'available' end,
+           t.priority, coalesce(t.run_at, now()),
+           coalesce(t.max_attempts, q.max_attempts, ${DEFAULT_MAX_ATTEMPTS}),
+           coalesce(t.timeout_ms, q.timeout_ms, ${DEFAULT_TIMEOUT_MS}),
+           t.input, t.idempotency_key, t.definition, t.traceparent
+      from t left join ${s}.queues q on q.name = t.queue
+     order by t.ord
+    on conflict (queue, idempotency_key) where idempotency_key is not null do nothing
+    returning *
+  ), ev as (
+    ${insertJobEvents(s, `(select ins.*, 'enqueued' as event, null::timestamptz as finished_at,
+                                 null::float8 as duration_ms from ins) `)}
+  )
+  select ${JOB_COLUMNS} from ins`;
+
+const existingSql = (s: string) => `
+  select ${JOB_COLUMNS} from ${s}.jobs
+   where (queue, idempotency_key) in (select * from unnest($1::text[], $2::text[]))`;
+
+/**
+ * Inserts jobs with one statement per 10,000 and returns them in input order. A spec whose
+ * idempotency key already exists in its queue returns that job (`created: false`); this also
+ * holds for two specs with the same key in one call.
+ */
+export async function insertJobs(db: Queryable, schema: string, prepared: PreparedJob[]): Promise<EnqueueResult[]> {
+  const results: EnqueueResult[] = [];
+  for (let i = 0; i < prepared.length; i += MAX_JOBS_PER_STATEMENT) {
+    results.push(...(await insertChunk(db, schema, prepared.slice(i, i + MAX_JOBS_PER_STATEMENT))));
+  }
+  return results;
+}
+
+async function insertChunk(db: Queryable, s: string, chunk: PreparedJob[]): Promise<EnqueueResult[]> {
+  const col = <T>(f: (p: PreparedJob) => T) => chunk.map(f);
+  let rows: Record<string, unknown>[];
+  try {
+    ({ rows } = await db.query({
+      text: insertSql(s),
+      values: [
+        col((p) => p.spec.queue),
+        col((p) => p.spec.name),
+        col((p) => p.spec.priority),
+        col((p) => p.spec.runAt ?? null),
+        col((p) => p.spec.maxAttempts ?? null),
+        col((p) => p.spec.timeoutMs ?? null),
+        col((p) => p.inputJson),
+        col((p) => p.spec.idempotencyKey ?? null),
+        col((p) => p.spec.definition ?? null),
+        col((p) => p.spec.traceparent ?? null),
+      ],
+    }));
+  } catch (err) {
+    throw fromPgError(err, 'job');
+  }
+  const jobs = rows.map(mapJob);
+  // Unkeyed jobs get ids in insert order (the SELECT is ordered by input position).
+  const unkeyed = jobs.filter((j) => j.idempotencyKey === undefined).sort((a, b) => a.id - b.id);
+  const byKey = new Map(jobs.filter((j) => j.idempotencyKey !== undefined).map((j) => [`${j.queue}\0${j.idempotencyKey}`, j]));
+  const createdKeys = new Set(byKey.keys());
+  const missing = chunk.filter((p) => p.spec.idempotencyKey !== undefined && !byKey.has(`${p.spec.queue}\0${p.spec.idempotencyKey}`));
+  if (missing.length) {
+    const { rows: existing } = await db.query(existingSql(s), [
+      missing.map((p) => p.spec.queue),
+      missing.map((p) => p.spec.idempotencyKey),
+    ]);
+    for (const r of existing) {
+      const j = mapJob(r);
+      byKey.set(`${j.queue}\0${j.idempotencyKey}`, j);
+    }
+  }
+  let next = 0;
+  const seen = new Set<string>();
+  return chunk.map((p) => {
+    if (p.spec.idempotencyKey === undefined) return { job: unkeyed[next++], created: true };
+    const key = `${p.spec.queue}\0${p.spec.idempotencyKey}`;
+    const job = byKey.get(key);
+    if (!job) throw new Error(`idempotent job ${key} vanished between insert and lookup`);
+    const created = createdKeys.has(key) && !seen.has(key);
+    seen.add(key);
+    return { job, created };
+  });
+}

@@ -1,0 +1,102 @@
+import type { Queryable } from '../db/pool.js';
+import { insertJobEvents } from '../events/outbox.js';
+
+/**
+ * The leader's maintenance statements: rescue, promotion and retention. Each works in bounded
+ * batches (LIMIT … SKIP LOCKED) so it never holds many locks or competes with claimers.
+ */
+
+/**
+ * Running jobs whose worker stopped heartbeating (or has no row) go back to `retryable`
+ * (due now) or to `failed` when that was their last attempt. The history row records the
+ * attempt as `lost` with the reason, and a `rescued` event is written — all in one statement.
+ */
+const rescueSql = (s: string) => `
+  with lost as (
+    select j.id from ${s}.jobs j
+      left join ${s}.workers w on w.id = j.worker_id
+     where j.state = 'running'
+       and (w.id is null or w.heartbeat_at < now() - $1 * interval '1 millisecond')
+     order by j.id limit $2
+     for update of j skip locked
+  ), u as (
+    update ${s}.jobs j
+       set state = case when j.attempt >= j.max_attempts then 'failed' else 'retryable' end,
+           run_at = now(),
+           error = jsonb_build_object('name', 'WorkerLost', 'code', 'WORKER_LOST',
+                     'message', 'worker ' || coalesce(j.worker_id, '(unknown)') ||
+                                ' stopped heartbeating; the attempt was abandoned and rescued'),
+           completed_at = case when j.attempt >= j.max_attempts then now() end,
+           updated_at = now()
+      from lost where j.id = lost.id
+    returning j.*
+  ), h as (
+    insert into ${s}.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, error)
+    select id, attempt, worker_id, 'lost', started_at, now(),
+           extract(epoch from now() - started_at) * 1000, error from u
+  ), ev as (
+    ${insertJobEvents(s, `(select u.*, 'rescued' as event, now() as finished_at, null::float8 as duration_ms from u)`)}
+  )
+  select id, state, dag_run_id, dag_node_key, attempt from u`;
+
+export interface RescuedJob {
+  id: number;
+  state: 'retryable' | 'failed';
+  attempt: number;
+  dagRunId?: number;
+  dagNodeKey?: string;
+}
+
+export async function rescueLostJobs(db: Queryable, s: string, staleAfterMs: number, limit = 1000): Promise<RescuedJob[]> {
+  const { rows } = await db.query(rescueSql(s), [staleAfterMs, limit]);
+  return rows.map((r) => ({ id: r.id, state: r.state, attempt: r.attempt, dagRunId: r.dag_run_id ?? undefined, dagNodeKey: r.dag_node_key ?? undefined }));
+}
+
+/** Due scheduled/retryable jobs become available; the queues that got work are notified. */
+const promoteSql = (s: string) => `
+  with due as (
+    select id from ${s}.jobs
+     where state in ('scheduled', 'retryable') and run_at <= now()
+     order by run_at limit $1
+     for update skip locked
+  ), u as (
+    update ${s}.jobs j set state = 'available', updated_at = now()
+      from due where j.id = due.id
+    returning j.queue
+  )
+  select q.queue, pg_notify($2, q.queue) from (select distinct queue from u) q`;
+
+export async function promoteDueJobs(db: Queryable, s: string, channel: string, limit = 5000): Promise<string[]> {
+  const { rows } = await db.query(promoteSql(s), [limit, channel]);
+  return rows.map((r) => r.queue);
+}
+
+/** Deletes finished single jobs (and their history) older than the retention period. */
+const retentionSql = (s: string) => `
+  with old as (
+    select id from ${s}.jobs
+     where state in ('completed', 'failed', 'cancelled') and dag_run_id is null
+       and completed_at < now() - $1 * interval '1 millisecond'
+     order by completed_at limit $2
+     for update skip locked
+  ), gone as (
+    delete from ${s}.jobs j using old where j.id = old.id returning j.id
+  ), hist as (
+    delete from ${s}.job_executions h using gone where h.job_id = gone.id
+  )
+  select count(*)::int as n from gone`;
+
+export async function deleteFinishedJobs(db: Queryable, s: string, olderThanMs: number, limit = 5000): Promise<number> {
+  const { rows } = await db.query(retentionSql(s), [olderThanMs, limit]);
+  return rows[0].n;
+}
+
+/** Rows of workers that stopped (or vanished) long ago; their jobs were rescued by then. */
+export async function deleteGoneWorkers(db: Queryable, s: string, olderThanMs: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `delete from ${s}.workers where heartbeat_at < now() - $1 * interval '1 millisecond'
+       and not exists (select 1 from ${s}.jobs j where j.worker_id = workers.id and j.state = 'running')`,
+    [olderThanMs],
+  );
+  return rowCount ?? 0;
+}

@@ -1,0 +1,60 @@
+import type { Queryable } from '../db/pool.js';
+
+/** Channel on which enqueues wake idle workers; the payload is the queue name. */
+export const jobsChannel = (schema: string) => `${schema}_jobs`;
+/** Channel on which cancel() tells the worker running a job to abort it; payload is the job id. */
+export const cancelChannel = (schema: string) => `${schema}_cancel`;
+
+/**
+ * Wakes idle workers after auto-committed enqueues, debounced per queue.
+ *
+ * NOTIFY takes a global lock at commit, so one per job would serialise a busy producer's
+ * commits. Leading edge: the first enqueue to a queue notifies at once (an idle worker starts
+ * within a round trip). Trailing edge: enqueues within `windowMs` of it share one notification
+ * sent when the window closes. So at most two NOTIFYs per queue per window, and a job waits
+ * at most `windowMs` longer than the first one of its burst.
+ */
+export class DebouncedNotifier {
+  private readonly lastSent = new Map<string, number>();
+  private readonly trailing = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly channel: string,
+    private readonly windowMs: number,
+  ) {}
+
+  notify(queues: Iterable<string>): void {
+    const now = performance.now();
+    for (const queue of queues) {
+      const last = this.lastSent.get(queue) ?? -Infinity;
+      if (now - last >= this.windowMs) {
+        this.lastSent.set(queue, now);
+        this.send(queue);
+      } else if (!this.trailing.has(queue)) {
+        const timer = setTimeout(() => {
+          this.trailing.delete(queue);
+          this.lastSent.set(queue, performance.now());
+          this.send(queue);
+        }, this.windowMs - (now - last));
+        timer.unref();
+        this.trailing.set(queue, timer);
+      }
+    }
+  }
+
+  private send(queue: string): void {
+    // Fire and forget: a lost notification only delays a job until the next poll.
+    this.db.query('select pg_notify($1, $2)', [this.channel, queue]).catch(() => {});
+  }
+
+  close(): void {
+    for (const t of this.trailing.values()) clearTimeout(t);
+    this.trailing.clear();
+  }
+}
+
+/** Transactional NOTIFY inside a caller's transaction: delivered at commit, never on rollback. */
+export async function notifyInTransaction(tx: Queryable, channel: string, queues: Iterable<string>): Promise<void> {
+  await tx.query('select pg_notify($1, q) from unnest($2::text[]) q', [channel, [...new Set(queues)]]);
+}

@@ -1,0 +1,40 @@
+/**
+ * Retry policy: exponential backoff with full jitter (AWS's "full jitter" variant keeps retry
+ * storms from synchronising). Delay for attempt n (1-based, the attempt that just failed):
+ * random in [base·2^(n-1)/2, base·2^(n-1)], capped at `maxMs`.
+ */
+export interface BackoffOptions {
+  /** @default 1000 */
+  baseMs?: number;
+  /** @default 3_600_000 (one hour) */
+  maxMs?: number;
+  /** Fraction of the delay that is randomised. @default 0.5 */
+  jitter?: number;
+}
+
+export interface ResolvedBackoff {
+  baseMs: number;
+  maxMs: number;
+  jitter: number;
+}
+
+export function resolveBackoff(o: BackoffOptions = {}): ResolvedBackoff {
+  return { baseMs: o.baseMs ?? 1000, maxMs: o.maxMs ?? 3_600_000, jitter: o.jitter ?? 0.5 };
+}
+
+export function backoffDelayMs(attempt: number, b: ResolvedBackoff, random = Math.random): number {
+  const exp = Math.min(b.maxMs, b.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp * (1 - b.jitter * random()));
+}
+
+/**
+ * Throw this (or any error with `retryable: false`) from a handler to fail the job for good
+ * without using its remaining attempts.
+ */
+export class NonRetryableError extends Error {
+  readonly retryable = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NonRetryableError';
+  }
+}

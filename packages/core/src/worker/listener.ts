@@ -1,0 +1,58 @@
+import pg from 'pg';
+
+/**
+ * A dedicated connection for LISTEN (a pooled one would lose its subscriptions when reused).
+ * Reconnects with backoff; after a reconnect it reports `onReconnect` because notifications sent
+ * meanwhile are gone, so the owner should poll once.
+ */
+export class Listener {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private retryMs = 250;
+  /** Clients whose loss was already handled ('error' and 'end' both fire for one loss). */
+  private readonly lost = new WeakSet<pg.Client>();
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly channels: string[],
+    private readonly onNotify: (channel: string, payload: string) => void,
+    private readonly onReconnect: () => void,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.connect(true);
+  }
+
+  private async connect(first: boolean): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'jobline-listener', keepAlive: true });
+    client.on('notification', (m) => this.onNotify(m.channel, m.payload ?? ''));
+    client.on('error', () => this.scheduleReconnect(client));
+    client.on('end', () => this.scheduleReconnect(client));
+    try {
+      await client.connect();
+      for (const ch of this.channels) await client.query(`listen "${ch.replace(/"/g, '""')}"`);
+      this.client = client;
+      this.retryMs = 250;
+      if (!first) this.onReconnect();
+    } catch (err) {
+      client.end().catch(() => {});
+      if (first) throw err;
+      this.scheduleReconnect(client);
+    }
+  }
+
+  private scheduleReconnect(client: pg.Client): void {
+    if (this.stopped || this.lost.has(client) || (this.client && this.client !== client)) return;
+    this.lost.add(client);
+    this.client = undefined;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, 5000);
+    setTimeout(() => void this.connect(false), delay).unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.client?.end().catch(() => {});
+  }
+}

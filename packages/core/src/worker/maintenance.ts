@@ -1,0 +1,103 @@
+import { LeaseKeeper } from '../db/leases.js';
+import { withTransaction } from '../db/pool.js';
+import { deleteFinishedJobs, deleteGoneWorkers, promoteDueJobs, rescueLostJobs } from '../queue/maintenance-sql.js';
+import type { ResolvedWorkerOptions } from './options.js';
+import type { WorkerDeps } from './worker.js';
+
+const RETENTION_EVERY_MS = 60_000;
+/** Worker rows are kept a day after their last heartbeat, for `jobline status` and forensics. */
+const GONE_WORKER_ROWS_AFTER_MS = 24 * 3600_000;
+
+/**
+ * The leader's passes. Every worker competes for the `maintenance` lease; the holder promotes
+ * due scheduled/retryable jobs, rescues the jobs of dead workers, and applies retention. Each
+ * pass is bounded and loops only while it keeps finding full batches.
+ */
+export class Maintenance {
+  private readonly lease: LeaseKeeper;
+  private timers: NodeJS.Timeout[] = [];
+  private busy = new Set<string>();
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    holder: string,
+    private readonly o: ResolvedWorkerOptions,
+    private readonly onError: (err: unknown, what: string) => void,
+  ) {
+    this.lease = new LeaseKeeper(deps.pool, deps.s, 'maintenance', holder, o.leaseTtlMs, (leader) =>
+      leader ? this.lead() : this.follow(),
+    );
+  }
+
+  get isLeader(): boolean {
+    return this.lease.isLeader;
+  }
+
+  start(): void {
+    this.lease.start();
+  }
+
+  private lead(): void {
+    this.deps.logger.info('became maintenance leader');
+    this.every(this.o.promoteIntervalMs, 'promote', () => this.promote());
+    this.every(this.o.rescueIntervalMs, 'rescue', () => this.rescue());
+    this.every(RETENTION_EVERY_MS, 'retention', () => this.retention());
+    void this.rescue();
+  }
+
+  private follow(): void {
+    this.timers.forEach(clearInterval);
+    this.timers = [];
+  }
+
+  private every(ms: number, name: string, fn: () => Promise<unknown>): void {
+    const t = setInterval(async () => {
+      if (this.busy.has(name)) return; // a slow pass is never overlapped by the next
+      this.busy.add(name);
+      try {
+        await fn();
+      } catch (err) {
+        this.onError(err, `maintenance pass ${name} failed`);
+      } finally {
+        this.busy.delete(name);
+      }
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  async promote(): Promise<void> {
+    const limit = 5000;
+    for (let i = 0; i < 20; i++) {
+      const queues = await promoteDueJobs(this.deps.pool, this.deps.s, this.deps.jobsChannel, limit);
+      if (queues.length === 0) return;
+    }
+  }
+
+  /** Rescue runs in a transaction with DAG advancement, so a node that failed for good applies its run's policy. */
+  async rescue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await withTransaction(this.deps.pool, async (tx) => {
+        const rescued = await rescueLostJobs(tx, this.deps.s, this.o.staleAfterMs);
+        const finished = rescued.filter((r) => r.dagRunId !== undefined && r.state === 'failed');
+        if (finished.length && this.deps.afterTransitions) await this.deps.afterTransitions(tx, finished);
+        return rescued.length;
+      });
+      total += n;
+      if (n < 1000) break;
+    }
+    if (total) this.deps.logger.warn({ rescued: total }, 'rescued jobs of workers that stopped heartbeating');
+    return total;
+  }
+
+  async retention(): Promise<void> {
+    while ((await deleteFinishedJobs(this.deps.pool, this.deps.s, this.o.retentionMs)) === 5000);
+    await deleteGoneWorkers(this.deps.pool, this.deps.s, GONE_WORKER_ROWS_AFTER_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.follow();
+    await this.lease.stop();
+  }
+}
