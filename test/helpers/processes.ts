@@ -1,0 +1,35 @@
+/** Real worker processes for concurrency and fault tests; killed by pid on cleanup. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/worker-process.mjs', import.meta.url));
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  id: string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<number | string | null>;
+}
+
+export async function startWorkerProcess(env: Record<string, string>, fixture = FIXTURE): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [fixture], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | string | null>((r) => child.on('exit', (code, sig) => r(code ?? sig)));
+  const id = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const m = /ready (\S+)/.exec(buf);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`worker process exited early with ${code}`)));
+  });
+  return { child, id, exited };
+}
+
+export async function stopAll(procs: WorkerProcess[], signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  await Promise.all(procs.map((p) => p.exited));
+}
