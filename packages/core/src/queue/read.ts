@@ -1,4 +1,4 @@
-import { NotFoundError } from '../db/errors.js';
+import { NotFoundError, ValidationError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import { JOB_COLUMNS, mapExecution, mapJob, type Job, type JobExecution, type JobState } from '../db/rows.js';
 
@@ -26,13 +26,16 @@ export interface JobPage {
 /** Newest first, keyset-paginated on id so deep pages cost the same as the first. */
 export async function listJobs(db: Queryable, s: string, f: JobFilter): Promise<JobPage> {
   const limit = Math.min(Math.max(f.limit ?? 50, 1), 1000);
-  const before = f.cursor ? Number(Buffer.from(f.cursor, 'base64url').toString()) : null;
+  const before = f.cursor === undefined ? null : Number(Buffer.from(f.cursor, 'base64url').toString());
+  if (before !== null && !Number.isSafeInteger(before)) {
+    throw ValidationError.field('cursor', 'is not a cursor from a previous page; pass nextCursor unchanged or omit it');
+  }
   const { rows } = await db.query(
     `select ${JOB_COLUMNS} from ${s}.jobs
       where ($1::text is null or queue = $1) and ($2::text is null or state = $2)
         and ($3::bigint is null or id < $3)
       order by id desc limit $4`,
-    [f.queue ?? null, f.state ?? null, Number.isFinite(before) ? before : null, limit + 1],
+    [f.queue ?? null, f.state ?? null, before, limit + 1],
   );
   const jobs = rows.slice(0, limit).map(mapJob);
   const nextCursor = rows.length > limit ? Buffer.from(String(jobs.at(-1)!.id)).toString('base64url') : undefined;

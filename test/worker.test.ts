@@ -1,0 +1,242 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NonRetryableError, backoffDelayMs, resolveBackoff, type Job, type Worker, type WorkerOptions } from '@jobline/core';
+import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+
+let db: TestDb;
+let queueSeq = 0;
+const workers: Worker[] = [];
+beforeAll(async () => {
+  db = await openTestDb();
+});
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop()));
+});
+afterAll(() => db.close());
+
+/** A queue of its own per test, so tests in this file never see each other's jobs. */
+const q = () => `w${queueSeq++}`;
+const fast: Partial<WorkerOptions> = { pollIntervalMs: 50, promoteIntervalMs: 20, rescueIntervalMs: 50, heartbeatIntervalMs: 100, staleAfterMs: 400, leaseTtlMs: 300 };
+function startWorker(o: WorkerOptions) {
+  const w = db.jl.worker({ ...fast, ...o });
+  workers.push(w);
+  return w.start();
+}
+const job = (id: number) => db.jl.getJob(id);
+const finished = (id: number) => waitFor(async () => ['completed', 'failed', 'cancelled'].includes((await job(id)).state) && job(id), 20_000, `job ${id} to finish`);
+
+describe('worker', () => {
+  it('claims in priority order (lower first), then oldest run_at, and waits for runAt', async () => {
+    const queue = q();
+    const now = Date.now();
+    const specs = [
+      { name: 'p5-old', priority: 5, runAt: new Date(now - 3000) },
+      { name: 'p1-new', priority: 1, runAt: new Date(now - 1000) },
+      { name: 'p1-old', priority: 1, runAt: new Date(now - 2000) },
+      { name: 'p-10', priority: -10 },
+      { name: 'future', priority: -100, runAt: new Date(now + 1500) },
+    ];
+    const jobs = await db.jl.enqueueMany(specs.map((s) => ({ queue, ...s })));
+    const order: string[] = [];
+    const handler = async (_: unknown, ctx: { job: Job }) => void order.push(ctx.job.name);
+    await startWorker({ queues: [queue], concurrency: 1, handlers: Object.fromEntries(specs.map((s) => [s.name, handler])) });
+    await finished(jobs[4].id);
+    expect(order).toEqual(['p-10', 'p1-old', 'p1-new', 'p5-old', 'future']);
+    const future = await job(jobs[4].id);
+    expect(future.startedAt!.getTime()).toBeGreaterThanOrEqual(now + 1500 - 50);
+  });
+
+  it('records one history row per attempt and retries with backoff until it succeeds', async () => {
+    const queue = q();
+    const { id } = await db.jl.enqueue({ queue, name: 'flaky', maxAttempts: 4 });
+    let calls = 0;
+    await startWorker({
+      queues: [queue],
+      backoff: { baseMs: 100, maxMs: 1000, jitter: 0 },
+      handlers: {
+        flaky: async () => {
+          if (++calls < 3) throw Object.assign(new Error(`boom ${calls}`), { code: 'E_FLAKY' });
+          return { calls };
+        },
+      },
+    });
+    const done = await finished(id);
+    expect(done).toMatchObject({ state: 'completed', attempt: 3, output: { calls: 3 } });
+    const ex = await db.jl.executions(id);
+    expect(ex.map((e) => [e.attempt, e.state])).toEqual([[1, 'failed'], [2, 'failed'], [3, 'completed']]);
+    expect(ex[0].error).toMatchObject({ message: 'boom 1', name: 'Error', code: 'E_FLAKY' });
+    expect(ex[0].error!.stack).toMatch(/boom 1/);
+    // backoff: attempt 2 started ≥ 100 ms after attempt 1 finished, attempt 3 ≥ 200 ms after attempt 2
+    expect(ex[1].startedAt!.getTime() - ex[0].finishedAt.getTime()).toBeGreaterThanOrEqual(95);
+    expect(ex[2].startedAt!.getTime() - ex[1].finishedAt.getTime()).toBeGreaterThanOrEqual(195);
+    for (const e of ex) expect(e.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('computes exponential backoff with jitter inside its bounds', () => {
+    const b = resolveBackoff({ baseMs: 1000, maxMs: 10_000, jitter: 0.5 });
+    expect(backoffDelayMs(1, b, () => 0)).toBe(1000);
+    expect(backoffDelayMs(1, b, () => 1)).toBe(500);
+    expect(backoffDelayMs(3, b, () => 0)).toBe(4000);
+    expect(backoffDelayMs(10, b, () => 0)).toBe(10_000);
+    for (let i = 0; i < 100; i++) {
+      const d = backoffDelayMs(4, b);
+      expect(d).toBeGreaterThanOrEqual(4000);
+      expect(d).toBeLessThanOrEqual(8000);
+    }
+  });
+
+  it('fails for good after maxAttempts, and at once for a non-retryable error', async () => {
+    const queue = q();
+    const a = await db.jl.enqueue({ queue, name: 'always', maxAttempts: 2 });
+    const b = await db.jl.enqueue({ queue, name: 'fatal', maxAttempts: 5 });
+    await startWorker({
+      queues: [queue],
+      backoff: { baseMs: 10, maxMs: 10 },
+      handlers: {
+        always: async () => {
+          throw new Error('nope');
+        },
+        fatal: async () => {
+          throw new NonRetryableError('bad input, retrying will not help');
+        },
+      },
+    });
+    expect(await finished(a.id)).toMatchObject({ state: 'failed', attempt: 2, error: { message: 'nope' } });
+    expect(await finished(b.id)).toMatchObject({ state: 'failed', attempt: 1, error: { message: 'bad input, retrying will not help', retryable: false } });
+    expect((await db.jl.executions(a.id)).map((e) => e.state)).toEqual(['failed', 'failed']);
+  });
+
+  it('fires the signal at timeoutMs and abandons a handler that ignores it at the hard deadline', async () => {
+    const queue = q();
+    const polite = await db.jl.enqueue({ queue, name: 'polite', timeoutMs: 100, maxAttempts: 1 });
+    const rude = await db.jl.enqueue({ queue, name: 'rude', timeoutMs: 100, maxAttempts: 1 });
+    let sawAbort = false;
+    await startWorker({
+      queues: [queue],
+      timeoutGraceMs: 200,
+      handlers: {
+        polite: (_: unknown, ctx) =>
+          new Promise((_, reject) => ctx.signal.addEventListener('abort', () => ((sawAbort = true), reject(ctx.signal.reason)))),
+        rude: () => new Promise(() => {}), // never settles, ignores the signal
+      },
+    });
+    const p = await finished(polite.id);
+    const r = await finished(rude.id);
+    expect(sawAbort).toBe(true);
+    expect(p).toMatchObject({ state: 'failed', error: { name: 'TimeoutError', code: 'TIMEOUT' } });
+    expect(r).toMatchObject({ state: 'failed', error: { name: 'TimeoutError' } });
+    const [ex] = await db.jl.executions(rude.id);
+    expect(ex.state).toBe('timed_out');
+    expect(ex.durationMs).toBeGreaterThanOrEqual(295);
+  });
+
+  it('heartbeats extend a long handler beyond timeoutMs', async () => {
+    const queue = q();
+    const { id } = await db.jl.enqueue({ queue, name: 'long', timeoutMs: 300, maxAttempts: 1 });
+    await startWorker({
+      queues: [queue],
+      timeoutGraceMs: 50,
+      handlers: {
+        long: async (_: unknown, ctx) => {
+          for (let i = 0; i < 8; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            expect(await ctx.heartbeat()).toBe(true);
+            await ctx.progress(i * 10);
+          }
+          return 'done';
+        },
+      },
+    });
+    expect(await finished(id)).toMatchObject({ state: 'completed', output: 'done' });
+  });
+
+  it('cancels waiting jobs, and aborts a running one whose late result is ignored', async () => {
+    const queue = q();
+    const later = await db.jl.enqueue({ queue, name: 'x', runAt: new Date(Date.now() + 60_000) });
+    expect(await db.jl.cancel(later.id)).toMatchObject({ state: 'cancelled' });
+    await expect(db.jl.cancel(later.id)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(db.jl.cancel(987654321)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    const running = await db.jl.enqueue({ queue, name: 'slow' });
+    let aborted = false;
+    let started = false;
+    const w = await startWorker({
+      queues: [queue],
+      handlers: {
+        slow: async (_: unknown, ctx) => {
+          started = true;
+          await new Promise((r) => ctx.signal.addEventListener('abort', r));
+          aborted = true;
+          return 'finished anyway';
+        },
+      },
+    });
+    await waitFor(() => started, 10_000, 'handler start');
+    await db.jl.cancel(running.id);
+    await waitFor(() => aborted, 10_000, 'abort');
+    await waitFor(() => w.inFlight === 0);
+    const j = await job(running.id);
+    expect(j.state).toBe('cancelled');
+    expect(j.output).toBeUndefined();
+    expect((await db.jl.executions(running.id)).map((e) => e.state)).toEqual(['cancelled']);
+  });
+
+  it('stop() lets running jobs finish within the grace period and releases the rest for another worker', async () => {
+    const queue = q();
+    const quick = await db.jl.enqueue({ queue, name: 'quick' });
+    const stuck = await db.jl.enqueue({ queue, name: 'stuck' });
+    let quickStarted = false;
+    let stuckStarted = false;
+    const w = db.jl.worker({
+      ...fast,
+      queues: [queue],
+      concurrency: 2,
+      shutdownGraceMs: 300,
+      handlers: {
+        quick: async () => {
+          quickStarted = true;
+          await new Promise((r) => setTimeout(r, 100));
+          return 'ok';
+        },
+        stuck: async (_: unknown, ctx) => {
+          stuckStarted = true;
+          await new Promise((r) => ctx.signal.addEventListener('abort', r));
+          return 'aborted';
+        },
+      },
+    });
+    await w.start();
+    await waitFor(() => quickStarted && stuckStarted, 10_000, 'both started');
+    await w.stop();
+    expect(w.stats.released).toBe(1);
+    expect((await job(quick.id)).state).toBe('completed');
+    const released = await job(stuck.id);
+    expect(released).toMatchObject({ state: 'available', attempt: 1, maxAttempts: 6 });
+    expect((await db.jl.executions(stuck.id)).map((e) => e.state)).toEqual(['released']);
+    // another worker takes it at once
+    await startWorker({ queues: [queue], handlers: { stuck: async () => 'second try' } });
+    expect(await finished(stuck.id)).toMatchObject({ state: 'completed', attempt: 2, output: 'second try' });
+    const workerRow = await db.sql(`select stopped_at from "${db.schema}".workers where id = $1`, [w.id]);
+    expect(workerRow[0].stopped_at).toBeInstanceOf(Date);
+  });
+
+  it('fails a job whose output cannot be stored, without retrying', async () => {
+    const queue = q();
+    const { id } = await db.jl.enqueue({ queue, name: 'bad-output' });
+    await startWorker({ queues: [queue], handlers: { 'bad-output': async () => ({ n: 1n }) } });
+    expect(await finished(id)).toMatchObject({ state: 'failed', attempt: 1, error: { message: expect.stringMatching(/output: is not JSON-serialisable/) } });
+  });
+
+  it('lists jobs newest first with keyset pagination', async () => {
+    const queue = q();
+    const jobs = await db.jl.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ queue, name: `n${i}` })));
+    const p1 = await db.jl.listJobs({ queue, limit: 2 });
+    expect(p1.jobs.map((j) => j.id)).toEqual([jobs[4].id, jobs[3].id]);
+    const p2 = await db.jl.listJobs({ queue, limit: 2, cursor: p1.nextCursor });
+    expect(p2.jobs.map((j) => j.id)).toEqual([jobs[2].id, jobs[1].id]);
+    const p3 = await db.jl.listJobs({ queue, limit: 2, cursor: p2.nextCursor });
+    expect(p3.jobs.map((j) => j.id)).toEqual([jobs[0].id]);
+    expect(p3.nextCursor).toBeUndefined();
+    expect((await db.jl.listJobs({ queue, state: 'completed' })).jobs).toEqual([]);
+    await expect(db.jl.listJobs({ queue, cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+});
