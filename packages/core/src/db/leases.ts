@@ -30,6 +30,7 @@ export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private held = false;
   private stopped = false;
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Queryable,
@@ -45,7 +46,7 @@ export class LeaseKeeper {
   }
 
   start(): void {
-    void this.tick();
+    this.inFlight = this.tick();
   }
 
   private async tick(): Promise<void> {
@@ -56,18 +57,21 @@ export class LeaseKeeper {
     } catch {
       now = false; // database unreachable: assume we lost it; a renewal will retake it
     }
-    if (this.stopped) return;
     if (now !== this.held) {
       this.held = now;
-      this.onChange(now);
+      // Taken while stopping: recorded so stop() gives it back, but not announced.
+      if (!this.stopped) this.onChange(now);
     }
-    this.timer = setTimeout(() => void this.tick(), Math.max(50, Math.floor(this.ttlMs / 3)));
+    if (this.stopped) return;
+    this.timer = setTimeout(() => (this.inFlight = this.tick()), Math.max(50, Math.floor(this.ttlMs / 3)));
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // A renewal in flight could re-take the lease after we release it: let it land first.
+    await this.inFlight;
     if (this.held) {
       this.held = false;
       this.onChange(false);
