@@ -45,6 +45,26 @@ describe('worker', () => {
     expect(future.startedAt!.getTime()).toBeGreaterThanOrEqual(now + 1500 - 50);
   });
 
+  it('claims across several queues by priority and skips paused queues', async () => {
+    const [qa, qb, qc] = [q(), q(), q()];
+    await db.sql(`insert into "${db.schema}".queues (name, paused) values ($1, true)`, [qc]);
+    const jobs = await db.jl.enqueueMany([
+      { queue: qa, name: 'a', priority: 5 },
+      { queue: qb, name: 'b', priority: 1 },
+      { queue: qc, name: 'c', priority: -5 },
+      { queue: qa, name: 'a2', priority: 0 },
+    ]);
+    const order: string[] = [];
+    const h = async (_: unknown, ctx: { job: Job }) => void order.push(ctx.job.name);
+    await startWorker({ queues: [qa, qb, qc], concurrency: 1, handlers: { a: h, b: h, c: h, a2: h } });
+    await finished(jobs[0].id);
+    expect(order).toEqual(['a2', 'b', 'a']);
+    expect((await job(jobs[2].id)).state).toBe('available'); // paused
+    await db.sql(`update "${db.schema}".queues set paused = false where name = $1`, [qc]);
+    await finished(jobs[2].id);
+    expect(order).toEqual(['a2', 'b', 'a', 'c']);
+  });
+
   it('records one history row per attempt and retries with backoff until it succeeds', async () => {
     const queue = q();
     const { id } = await db.jl.enqueue({ queue, name: 'flaky', maxAttempts: 4 });
