@@ -225,16 +225,18 @@ export class Worker extends EventEmitter {
         const known = Object.keys(this.options.handlers).join(', ') || '(none)';
         throw Object.assign(new Error(`worker ${this.id} has no handler for job "${job.name}" (it has: ${known})`), { code: 'NO_HANDLER' });
       });
-    const logger = this.log.child({ jobId: job.id, queue: job.queue, attempt: job.attempt, job: job.name });
+    // A pino child per job costs more than a no-op handler: made only when something logs.
+    let child: Logger | undefined;
+    const logger = () => (child ??= this.log.child({ jobId: job.id, queue: job.queue, attempt: job.attempt, job: job.name }));
     const entry = {} as Running;
     const { control, result } = runAttempt(job, handler, (control) => this.makeContext(job, control, logger), this.options.timeoutGraceMs);
     Object.assign(entry, { job, control, settled: false });
     this.running.set(job.id, entry);
-    logger.debug('job started');
+    if (this.log.isLevelEnabled('debug')) logger().debug('job started');
     void result.then((r) => this.finishJob(entry, r, logger));
   }
 
-  private makeContext(job: Job, control: AttemptControl, logger: Logger): JobContext {
+  private makeContext(job: Job, control: AttemptControl, logger: () => Logger): JobContext {
     let lastWrite = 0;
     const write = async (progress: number | null): Promise<boolean> => {
       const now = performance.now();
@@ -248,7 +250,9 @@ export class Worker extends EventEmitter {
       job,
       attempt: job.attempt,
       signal: control.controller.signal,
-      logger,
+      get logger() {
+        return logger();
+      },
       heartbeat: async () => {
         if (control.controller.signal.aborted) return false;
         control.touch();
@@ -261,7 +265,7 @@ export class Worker extends EventEmitter {
     };
   }
 
-  private finishJob(entry: Running, r: AttemptResult, logger: Logger): void {
+  private finishJob(entry: Running, r: AttemptResult, logger: () => Logger): void {
     const { job } = entry;
     if (this.running.get(job.id) === entry) this.running.delete(job.id);
     this.wake(false);
@@ -272,8 +276,7 @@ export class Worker extends EventEmitter {
     else if (outcome.nextState === 'retryable') this.stats.retried++;
     else this.stats.failed++;
     if (outcome.executionState === 'timed_out') this.stats.timedOut++;
-    if (outcome.nextState === 'completed') logger.debug({ durationMs: r.durationMs }, 'job completed');
-    else logger.warn({ err: outcome.errorJson && JSON.parse(outcome.errorJson), next: outcome.nextState }, 'job attempt failed');
+    if (outcome.nextState !== 'completed') logger().warn({ err: outcome.errorJson && JSON.parse(outcome.errorJson), next: outcome.nextState }, 'job attempt failed');
     this.completer.push(outcome);
   }
 
