@@ -9,6 +9,8 @@ export interface WorkerProcess {
   id: string;
   /** Resolves with the exit code (or signal) once the process is gone. */
   exited: Promise<number | string | null>;
+  /** Everything the process printed on stdout so far. */
+  output(): string;
 }
 
 export async function startWorkerProcess(env: Record<string, string>, fixture = FIXTURE): Promise<WorkerProcess> {
@@ -17,16 +19,16 @@ export async function startWorkerProcess(env: Record<string, string>, fixture = 
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | string | null>((r) => child.on('exit', (code, sig) => r(code ?? sig)));
+  let buf = '';
+  child.stdout!.on('data', (d) => (buf += d));
   const id = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d) => {
-      buf += d;
+    child.stdout!.on('data', () => {
       const m = /ready (\S+)/.exec(buf);
       if (m) resolve(m[1]);
     });
     child.on('exit', (code) => reject(new Error(`worker process exited early with ${code}`)));
   });
-  return { child, id, exited };
+  return { child, id, exited, output: () => buf };
 }
 
 export async function stopAll(procs: WorkerProcess[], signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

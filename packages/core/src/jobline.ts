@@ -27,6 +27,8 @@ export interface ConnectOptions {
   maxInputBytes?: number;
   /** NOTIFY debounce window per queue for auto-committed enqueues. @default 2 */
   notifyDebounceMs?: number;
+  /** `application_name` of this process's connections (shows in pg_stat_activity). @default 'jobline' */
+  applicationName?: string;
   /** Apply pending migrations while connecting (safe with any number of processes). @default true */
   migrate?: boolean;
   logger?: Logger;
@@ -39,6 +41,7 @@ const ConnectSchema = z.strictObject({
   maxInputBytes: z.number().int().min(16).max(256 * 1024 * 1024).default(1024 * 1024),
   notifyDebounceMs: z.number().min(0).max(10_000).default(2),
   migrate: z.boolean().default(true),
+  applicationName: z.string().min(1).max(63).default('jobline'),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
 });
 
@@ -51,6 +54,8 @@ export interface TxOption {
 export class Jobline {
   private readonly notifier: DebouncedNotifier;
   private readonly workers = new Set<Worker>();
+  /** `application_name` of this instance's connections. */
+  applicationName = 'jobline';
   /** Runs in completing transactions for DAG jobs; installed by the DAG module. */
   afterTransitions: ((tx: Queryable, rows: Transition[]) => Promise<void>) | undefined;
 
@@ -83,8 +88,9 @@ export class Jobline {
       embedded = await startEmbeddedPostgres();
       url = embedded.url;
     }
-    const pool = createPool({ connectionString: url, max: o.poolSize });
+    const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName });
     const jl = new Jobline(pool, url, schema, logger, o.maxInputBytes, o.notifyDebounceMs, embedded);
+    jl.applicationName = o.applicationName;
     try {
       if (o.migrate) await jl.migrate();
     } catch (err) {
@@ -164,6 +170,7 @@ export class Jobline {
     return {
       pool: this.pool,
       connectionString: this.connectionString,
+      applicationName: this.applicationName,
       schema: this.schema,
       s: this.s,
       jobsChannel: jobsChannel(this.schema),

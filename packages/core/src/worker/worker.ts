@@ -28,6 +28,7 @@ export interface Transition {
 export interface WorkerDeps {
   pool: pg.Pool;
   connectionString: string;
+  applicationName: string;
   schema: string;
   /** Quoted schema for SQL. */
   s: string;
@@ -115,6 +116,7 @@ export class Worker extends EventEmitter {
     });
     this.listener = new Listener(
       deps.connectionString,
+      `${deps.applicationName}-listener`,
       [deps.jobsChannel, deps.cancelChannel],
       (channel, payload) => this.onNotify(channel, payload),
       () => this.wake(true),
