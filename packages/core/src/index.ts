@@ -25,3 +25,8 @@ export * from './schemas.js';
 export { JobEvent } from './events/outbox.js';
 export { defaultLogger } from './logger.js';
 export { VERSION } from './version.js';
+export * from './definitions/index.js';
+export type { DefinitionJobSpec, EnqueueSpec } from './jobline.js';
+export { MetricsRegistry, Counter, Gauge, Histogram, registerProcessMetrics } from './observability/metrics.js';
+export { createAppLogger, prettyLine, type AppLoggerOptions } from './observability/log.js';
+export { roleGrants, TABLE_PRIVILEGES, type RoleKind } from './db/roles.js';

@@ -1,0 +1,42 @@
+import { quoteSchema } from './identifiers.js';
+
+/**
+ * Least-privilege GRANTs for the two kinds of processes (issue 7): a worker can claim, complete,
+ * heartbeat, lead maintenance and relay events, but cannot create, drop or truncate anything; a
+ * producer can enqueue, read and cancel, but cannot delete. Migrations run as the schema owner.
+ *
+ *   psql -c "create role jobline_worker login password '…'"
+ *   node -e "import('@jobline/core').then(m => console.log(m.roleGrants('jobline', 'jobline_worker', 'worker').join(';\n')))" | psql
+ */
+export type RoleKind = 'worker' | 'producer';
+
+type Privileges = Partial<Record<RoleKind, string>>;
+
+/** Table → privileges per role kind. Keep in step with migrations/: a new table needs a line here. */
+export const TABLE_PRIVILEGES: Record<string, Privileges> = {
+  migrations: { worker: 'select', producer: 'select' },
+  queues: { worker: 'select', producer: 'select' },
+  job_definitions: { worker: 'select', producer: 'select, insert, update' },
+  // Workers insert jobs for scheduled runs and retry actions; they delete finished ones (retention).
+  jobs: { worker: 'select, insert, update, delete', producer: 'select, insert, update' },
+  job_executions: { worker: 'select, insert, delete', producer: 'select, insert' },
+  workers: { worker: 'select, insert, update, delete', producer: 'select' },
+  dag_runs: { worker: 'select, update, delete', producer: 'select, insert, update' },
+  dag_nodes: { worker: 'select, update', producer: 'select, insert, update' },
+  events: { worker: 'select, insert, delete', producer: 'select, insert' },
+  leases: { worker: 'select, insert, update, delete' },
+};
+
+/** The GRANT statements for `role` on `schema`'s tables (only tables that exist are granted by the caller's choice). */
+export function roleGrants(schema: string, role: string, kind: RoleKind, tables: string[] = Object.keys(TABLE_PRIVILEGES)): string[] {
+  const s = quoteSchema(schema);
+  const r = `"${role.replace(/"/g, '""')}"`;
+  const out = [`grant usage on schema ${s} to ${r}`];
+  for (const t of tables) {
+    const p = TABLE_PRIVILEGES[t]?.[kind];
+    if (p) out.push(`grant ${p} on ${s}."${t}" to ${r}`);
+  }
+  // Identity columns draw from sequences: inserting needs usage on them.
+  out.push(`grant usage on all sequences in schema ${s} to ${r}`);
+  return out;
+}
