@@ -5,6 +5,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
 import { migrate, type MigrateResult } from './db/migrate.js';
 import { createPool, withTransaction, type Queryable } from './db/pool.js';
+import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './db/rows.js';
 import { cancelJob } from './queue/cancel.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
@@ -13,6 +14,18 @@ import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from '
 import { defaultLogger } from './logger.js';
 import { parseOrThrow, type JobSpec } from './schemas.js';
 import { VERSION } from './version.js';
+import {
+  applyDefinitions,
+  createDefinition,
+  getDefinition,
+  listDefinitions,
+  parseDefinitionRef,
+  type CreatedDefinition,
+  type Definition,
+  type DefinitionFilter,
+  type DefinitionRef,
+  type DefinitionSpec,
+} from './definitions/index.js';
 import { Worker, type Transition, type WorkerDeps } from './worker/worker.js';
 import type { WorkerOptions } from './worker/options.js';
 
@@ -44,6 +57,11 @@ const ConnectSchema = z.strictObject({
   applicationName: z.string().min(1).max(63).default('jobline'),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
 });
+
+/** A job enqueued by definition: `name` defaults to the definition's name. */
+export type DefinitionJobSpec = Omit<JobSpec, 'name' | 'definition'> & { name?: string; definition: string };
+/** What enqueue accepts: a plain job, or a job by definition. */
+export type EnqueueSpec = JobSpec | DefinitionJobSpec;
 
 export interface TxOption {
   /** Run inside this transaction (a pg client with BEGIN issued): the job exists only if it commits. */
@@ -105,20 +123,24 @@ export class Jobline {
   }
 
   /** Enqueues one job. With an idempotency key that already exists in the queue, returns that job. */
-  async enqueue<I = unknown>(job: JobSpec & { input?: I }, opts: TxOption = {}): Promise<Job<I>> {
+  async enqueue<I = unknown>(job: EnqueueSpec & { input?: I }, opts: TxOption = {}): Promise<Job<I>> {
     const [r] = await this.insertJobs([job], opts, true);
     return r.job as Job<I>;
   }
 
   /** Enqueues many jobs with one statement per 10,000; results in input order. */
-  async enqueueMany(jobs: JobSpec[], opts: TxOption = {}): Promise<Job[]> {
+  async enqueueMany(jobs: EnqueueSpec[], opts: TxOption = {}): Promise<Job[]> {
     return (await this.insertJobs(jobs, opts)).map((r) => r.job);
   }
 
   /** Like enqueueMany, also telling which jobs were created and which already existed (idempotency). */
-  async insertJobs(jobs: JobSpec[], opts: TxOption = {}, single = false): Promise<EnqueueResult[]> {
+  async insertJobs(jobs: EnqueueSpec[], opts: TxOption = {}, single = false): Promise<EnqueueResult[]> {
     if (!Array.isArray(jobs)) throw parseOrThrow(z.array(z.unknown()), jobs, 'jobs');
-    const prepared = prepareJobs(jobs, this.maxInputBytes, single);
+    // Jobs by definition take its defaults, are pinned to its version and have their input checked.
+    const specs = jobs.some((j) => typeof (j as { definition?: unknown })?.definition === 'string')
+      ? await applyDefinitions(opts.tx ?? this.pool, this.s, jobs as JobSpec[], single)
+      : (jobs as JobSpec[]);
+    const prepared = prepareJobs(specs, this.maxInputBytes, single);
     if (!prepared.length) return [];
     const queues = new Set(prepared.map((p) => p.spec.queue));
     if (opts.tx) {
@@ -133,6 +155,26 @@ export class Jobline {
         : await insertJobs(this.pool, this.s, prepared);
     this.notifier.notify(queues);
     return results;
+  }
+
+  /**
+   * Registers a job definition (DESIGN §2). Without `version`, creates the next version, or
+   * returns the latest unchanged (`created: false`) when it is identical.
+   */
+  createDefinition(spec: DefinitionSpec): Promise<CreatedDefinition> {
+    return createDefinition(this.pool, this.s, spec);
+  }
+
+  /** A definition by `name` (latest version), `name@version` or `{ name, version }`; NotFoundError when missing. */
+  async getDefinition(ref: string | DefinitionRef): Promise<Definition> {
+    const parsed = typeof ref === 'string' ? parseDefinitionRef(ref) : ref;
+    if (!parsed) throw ValidationError.field('definition', `"${String(ref)}" is not a definition name or name@version`);
+    return getDefinition(this.pool, this.s, parsed);
+  }
+
+  /** The latest version of every definition, or every version of one (`{ name }`). */
+  listDefinitions(filter: DefinitionFilter = {}): Promise<Definition[]> {
+    return listDefinitions(this.pool, this.s, filter);
   }
 
   getJob(id: number): Promise<Job> {

@@ -1,0 +1,13 @@
+export {
+  DefinitionExecutor,
+  DefinitionName,
+  DefinitionSpecSchema,
+  DefinitionDefaultsSchema,
+  parseDefinitionRef,
+  formatDefinitionRef,
+  type Definition,
+  type DefinitionRef,
+  type DefinitionSpec,
+} from './schema.js';
+export { createDefinition, getDefinition, findDefinition, listDefinitions, type CreatedDefinition, type DefinitionFilter } from './registry.js';
+export { applyDefinitions, validateDefinitionInput, inputValidator } from './apply.js';
