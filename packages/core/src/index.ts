@@ -29,8 +29,4 @@ export * from './definitions/index.js';
 export type { DefinitionJobSpec, EnqueueSpec } from './jobline.js';
 export { MetricsRegistry, Counter, Gauge, Histogram, registerProcessMetrics } from './observability/metrics.js';
 export { createAppLogger, prettyLine, type AppLoggerOptions } from './observability/log.js';
-export * from './definitions/index.js';
-export type { DefinitionJobSpec, EnqueueSpec } from './jobline.js';
-export { MetricsRegistry, Counter, Gauge, Histogram, registerProcessMetrics } from './observability/metrics.js';
-export { createAppLogger, prettyLine, type AppLoggerOptions } from './observability/log.js';
 export { roleGrants, TABLE_PRIVILEGES, type RoleKind } from './db/roles.js';
