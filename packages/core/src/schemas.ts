@@ -78,6 +78,9 @@ export function serialiseJson(value: unknown, field: string, maxBytes: number): 
   try {
     text = JSON.stringify(value);
   } catch (err) {
+    if (err instanceof RangeError) {
+      throw ValidationError.field(field, 'is nested too deeply to serialise (thousands of levels); flatten it');
+    }
     throw ValidationError.field(field, `is not JSON-serialisable (${(err as Error).message}); pass plain objects, arrays, strings, numbers, booleans or null`);
   }
   if (text === undefined) {
