@@ -1,0 +1,167 @@
+/**
+ * The HTTP contract as zod schemas: requests are parsed with them, responses are typed by them,
+ * and /openapi.json is generated from them (openapi.ts) — one definition of every field.
+ * Request schemas reuse the library's (`JobSpecSchema`, `DefinitionSpecSchema`), adjusted only
+ * where JSON differs from JavaScript (dates are ISO-8601 strings).
+ */
+import { z } from 'zod';
+import { DefinitionSpecSchema, JobName, JobSpecSchema, JobState, QueueName, ExecutionState } from '@jobline/core';
+
+// PostgreSQL text columns cannot hold NUL: refuse it here with a field error rather than a driver error.
+const noNul = (v: string) => !v.includes('\0');
+const NUL_MESSAGE = 'must not contain NUL characters';
+const DateTime = z.iso.datetime({ offset: true });
+
+// ---- requests ---------------------------------------------------------------------------------
+
+export const JobCreate = JobSpecSchema.extend({
+  queue: QueueName.optional().meta({ description: 'Queue name; defaults to the definition\'s queue, else "default".' }),
+  name: JobName.refine(noNul, NUL_MESSAGE).optional().meta({ description: 'Job name (selects the handler); defaults to the definition name.' }),
+  input: z.unknown().optional().meta({ description: 'Any JSON value, passed to the handler.' }),
+  runAt: DateTime.optional().meta({ description: 'Run no earlier than this time (ISO-8601 with offset).' }),
+  idempotencyKey: z.string().min(1).max(255).refine(noNul, NUL_MESSAGE).optional().meta({
+    description: 'A second enqueue with the same key in the same queue returns the first job (200 instead of 201).',
+  }),
+  definition: z.string().min(1).max(200).optional().meta({ description: 'Job definition `name` (latest) or `name@version`.' }),
+}).superRefine((j, ctx) => {
+  if (j.name === undefined && j.definition === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['name'], message: 'give a job name, or a definition to take it from' });
+  }
+});
+
+export const JobBatchCreate = z.strictObject({
+  jobs: z.array(JobCreate).min(1, 'give at least one job').max(10_000, 'at most 10,000 jobs per batch'),
+});
+
+const PositiveId = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer id')
+  .transform(Number)
+  .refine(Number.isSafeInteger, 'is too large for an id');
+export const IdParams = z.strictObject({ id: PositiveId });
+
+export const ListJobsQuery = z.strictObject({
+  queue: QueueName.optional(),
+  state: z.enum(Object.values(JobState) as [JobState, ...JobState[]]).optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'must be an integer from 1 to 1000')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 1000, 'must be an integer from 1 to 1000')
+    .optional(),
+  cursor: z.string().min(1).max(200).optional(),
+});
+
+export const DefinitionCreate = DefinitionSpecSchema;
+
+export const DefinitionRefParams = z.strictObject({
+  ref: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}(@[1-9][0-9]{0,6})?$/, 'use a definition name or name@version'),
+});
+
+export const ListDefinitionsQuery = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+});
+
+// ---- responses --------------------------------------------------------------------------------
+
+export const FieldIssue = z.strictObject({ path: z.string(), message: z.string() });
+
+export const ErrorBody = z.strictObject({
+  error: z.strictObject({
+    code: z.string().meta({ description: 'Stable machine-readable code, e.g. VALIDATION, NOT_FOUND, UNAUTHORIZED.' }),
+    message: z.string(),
+    issues: z.array(FieldIssue).optional().meta({ description: 'Each bad field, for VALIDATION errors.' }),
+  }),
+});
+
+export const JobError = z.looseObject({
+  message: z.string(),
+  name: z.string().optional(),
+  stack: z.string().optional(),
+  code: z.string().optional(),
+  retryable: z.boolean().optional(),
+});
+
+export const Job = z.strictObject({
+  id: z.int().positive(),
+  queue: z.string(),
+  name: z.string(),
+  state: z.enum(Object.values(JobState) as [JobState, ...JobState[]]),
+  priority: z.int(),
+  runAt: DateTime,
+  attempt: z.int().min(0),
+  maxAttempts: z.int().min(1),
+  timeoutMs: z.int().min(1),
+  input: z.unknown(),
+  output: z.unknown().optional(),
+  error: JobError.optional(),
+  progress: z.number().optional(),
+  idempotencyKey: z.string().optional(),
+  definition: z.string().optional().meta({ description: 'The definition the job was validated against, pinned as name@version.' }),
+  dagRunId: z.int().optional(),
+  dagNodeKey: z.string().optional(),
+  workerId: z.string().optional(),
+  traceparent: z.string().optional(),
+  createdAt: DateTime,
+  claimedAt: DateTime.optional(),
+  startedAt: DateTime.optional(),
+  heartbeatAt: DateTime.optional(),
+  completedAt: DateTime.optional(),
+  updatedAt: DateTime,
+});
+
+export const BatchResult = z.strictObject({
+  jobs: z.array(z.strictObject({ job: Job, created: z.boolean() })),
+});
+
+export const JobPage = z.strictObject({
+  jobs: z.array(Job),
+  nextCursor: z.string().optional().meta({ description: 'Pass as `cursor` for the next page; absent on the last page.' }),
+});
+
+export const Execution = z.strictObject({
+  jobId: z.int(),
+  attempt: z.int(),
+  workerId: z.string().optional(),
+  state: z.enum(Object.values(ExecutionState) as [ExecutionState, ...ExecutionState[]]),
+  startedAt: DateTime.optional(),
+  finishedAt: DateTime,
+  durationMs: z.number().optional(),
+  output: z.unknown().optional(),
+  error: JobError.optional(),
+});
+export const ExecutionList = z.strictObject({ executions: z.array(Execution) });
+
+export const QueueSummary = z.strictObject({
+  name: z.string(),
+  paused: z.boolean(),
+  concurrencyLimit: z.int().optional(),
+  counts: z.record(z.string(), z.int()).meta({ description: 'Jobs per state (states with none are omitted).' }),
+});
+export const QueueList = z.strictObject({ queues: z.array(QueueSummary) });
+
+export const Definition = z.strictObject({
+  name: z.string(),
+  version: z.int(),
+  executor: z.enum(['handler', 'process']),
+  command: z.string().optional(),
+  args: z.array(z.string()),
+  env: z.record(z.string(), z.string()),
+  secretEnv: z.array(z.string()),
+  resources: z.record(z.string(), z.union([z.number(), z.string()])),
+  inputSchema: z.record(z.string(), z.unknown()).optional(),
+  defaults: z.strictObject({
+    queue: z.string().optional(),
+    priority: z.int().optional(),
+    maxAttempts: z.int().optional(),
+    timeoutMs: z.int().optional(),
+  }),
+  createdAt: DateTime,
+});
+export const DefinitionList = z.strictObject({ definitions: z.array(Definition) });
+
+export const Health = z.strictObject({ status: z.string() });
+export const Ready = z.strictObject({
+  status: z.enum(['ready', 'not ready']),
+  checks: z.strictObject({ database: z.boolean(), migrationsCurrent: z.boolean() }),
+});

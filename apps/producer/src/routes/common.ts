@@ -1,0 +1,18 @@
+import { ErrorBody } from '../api-schemas.js';
+import type { ResponseSpec } from '../http/router.js';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input: `error.issues` names each bad field',
+  401: 'Missing or unknown bearer token',
+  403: 'The token lacks the scope or the queue',
+  404: 'No such resource',
+  409: 'Conflicts with the current state',
+  413: 'Body over the size limit',
+  415: 'Body is not application/json',
+  503: 'Not ready',
+};
+
+/** Error responses, all with the same body shape. */
+export function errors(...statuses: number[]): Record<number, ResponseSpec> {
+  return Object.fromEntries(statuses.map((s) => [s, { description: DESCRIPTIONS[s] ?? 'Error', schema: ErrorBody }]));
+}
