@@ -30,6 +30,15 @@ export interface AppliedOutcome {
 }
 
 /**
+ * The fence `state = 'running'`, written so the planner cannot match it to the partial index
+ * `jobs_running_idx` (… WHERE state = 'running'). Measured: with stale statistics (0 running rows
+ * at the last ANALYZE) the planner joined a batch of 500 by scanning that index once per row —
+ * through every dead entry left by recent claims — and a batch took 1,089 ms instead of 10 ms.
+ * Without a usable predicate match it joins through the primary key.
+ */
+export const FENCE_RUNNING = `(j.state || '') = 'running'`;
+
+/**
  * Writes a batch of outcomes in one statement: the job rows, one history row per attempt and the
  * outbox events. Every row is fenced: it applies only where id, attempt AND state='running' still
  * match, so a worker whose attempt was rescued (and perhaps re-claimed) cannot overwrite the
@@ -50,7 +59,7 @@ const completeSql = (s: string) => `
            completed_at = case when i.next_state = 'retryable' then null else now() end,
            updated_at = now()
       from i
-     where j.id = i.id and j.attempt = i.attempt and j.state = 'running'
+     where j.id = i.id and j.attempt = i.attempt and ${FENCE_RUNNING}
     returning j.*, i.execution_state, i.duration_ms
   ), h as (
     insert into ${s}.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, output, error)

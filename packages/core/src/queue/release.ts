@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/pool.js';
 import { insertJobEvents } from '../events/outbox.js';
+import { FENCE_RUNNING } from './complete.js';
 
 /**
  * Gives running attempts back at shutdown so another worker takes them at once. Fenced like a
@@ -15,7 +16,7 @@ const releaseSql = (s: string) => `
            run_at = now(), updated_at = now(),
            error = jsonb_build_object('name', 'Released', 'code', 'RELEASED',
                                       'message', 'the worker shut down before this attempt finished')
-      from r where j.id = r.id and j.attempt = r.attempt and j.state = 'running'
+      from r where j.id = r.id and j.attempt = r.attempt and ${FENCE_RUNNING}
     returning j.*
   ), h as (
     insert into ${s}.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, error)
