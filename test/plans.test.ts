@@ -32,10 +32,12 @@ async function plan(run: (q: { query: (c: { text: string; values: unknown[] }) =
 
 it('completion and claim use the primary key and the claim index after ANALYZE of an idle table', async () => {
   const S = `"${db.schema}"`;
-  const jobs = await db.jl.enqueueMany(Array.from({ length: 5000 }, () => ({ queue: 'plan', name: 'x' })));
-  await db.sql(`update ${S}.jobs set state = 'completed', attempt = 1 where id <= $1`, [jobs[2500].id]);
+  // Big enough that a sequential scan is not the cheap way (with 5,000 rows a hash join over a
+  // sequential scan is a fine plan); the running index is never a fine plan.
+  const jobs = await db.jl.enqueueMany(Array.from({ length: 30_000 }, () => ({ queue: 'plan', name: 'x' })));
+  await db.sql(`update ${S}.jobs set state = 'completed', attempt = 1 where id <= $1`, [jobs[25_000].id]);
   await db.sql(`analyze ${S}.jobs`);
-  const batch = jobs.slice(3000, 3500).map((j) => ({
+  const batch = jobs.slice(26_000, 26_500).map((j) => ({
     jobId: j.id, attempt: 1, nextState: 'completed' as const, executionState: 'completed' as const,
     outputJson: null, errorJson: null, retryDelayMs: null, durationMs: 1, inDag: false,
   }));
