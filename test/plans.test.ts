@@ -46,8 +46,9 @@ it('completion and claim use the primary key and the claim index after ANALYZE o
   expect(completePlan).not.toMatch(/jobs_running_idx/);
   const claimPlan = await plan((q) => makeClaimer(db.schema)(q as never, ['plan'], 500, 'w'));
   expect(claimPlan).toMatch(/jobs_claim_idx/);
-  expect(claimPlan).not.toMatch(/Sort\b.*\n.*Seq Scan/);
+  // The candidate scan never reads the table sequentially (the update's join may, on small tables).
+  expect(claimPlan).not.toMatch(/Seq Scan on jobs\s+\(cost/);
   const multiPlan = await plan((q) => makeClaimer(db.schema)(q as never, ['plan', 'other'], 500, 'w'));
   expect(multiPlan).toMatch(/jobs_claim_idx/);
-  expect(multiPlan).not.toMatch(/Seq Scan on jobs/);
+  expect(multiPlan).not.toMatch(/Seq Scan on jobs\s+\(cost/);
 });
