@@ -109,13 +109,15 @@ describe('fencing and rescue', () => {
     let result: boolean | undefined;
     let aborted = false;
     let started = false;
+    let taken!: () => void;
+    const takenAway = new Promise<void>((r) => (taken = r));
     const w = db.jl.worker({
       queues: [queue],
       maintenance: false,
       handlers: {
         long: async (_: unknown, ctx) => {
           started = true;
-          await new Promise((r) => setTimeout(r, 300));
+          await takenAway;
           result = await ctx.heartbeat();
           aborted = ctx.signal.aborted;
           return 'late';
@@ -126,6 +128,7 @@ describe('fencing and rescue', () => {
     await waitFor(() => started);
     // The rescuer (simulated by hand, in a transaction) took the attempt away meanwhile.
     await withTransaction(db.jl.pool, (tx) => tx.query(`update ${S()}.jobs set state = 'retryable' where id = $1`, [id]));
+    taken();
     await waitFor(() => result !== undefined);
     expect(result).toBe(false);
     expect(aborted).toBe(true);

@@ -30,6 +30,8 @@ export interface WorkerOptions {
   completionFlushMs?: number;
   /** Most jobs per claim statement. @default 500 */
   claimBatchSize?: number;
+  /** Claim statements in flight at once (the next batch is claimed while one runs). @default 2 */
+  claimsInFlight?: number;
   /** Retry backoff. @default { baseMs: 1000, maxMs: 3600000, jitter: 0.5 } */
   backoff?: BackoffOptions;
   /** Take part in leader election for rescue, promotion and retention. @default true */
@@ -61,6 +63,7 @@ const Schema = z.strictObject({
   completionBatchSize: z.number().int().min(1).max(5000).default(500),
   completionFlushMs: z.number().min(0).max(1000).default(2),
   claimBatchSize: z.number().int().min(1).max(5000).default(500),
+  claimsInFlight: z.number().int().min(1).max(16).default(2),
   backoff: z.strictObject({ baseMs: z.number().min(0).optional(), maxMs: z.number().min(0).optional(), jitter: z.number().min(0).max(1).optional() }).optional(),
   maintenance: z.boolean().default(true),
   promoteIntervalMs: z.number().int().min(10).default(250),

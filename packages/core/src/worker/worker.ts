@@ -91,6 +91,9 @@ export class Worker extends EventEmitter {
   private readonly maintenance: Maintenance | undefined;
   private readonly log: Logger;
   private hasWork = true;
+  private reservedSlots = 0;
+  private claimFailures = 0;
+  private claimBackoffUntil = 0;
   private stopping = false;
   private started = false;
   private wakeLoop: (() => void) | undefined;
@@ -152,34 +155,51 @@ export class Worker extends EventEmitter {
 
   // ---- claim loop -------------------------------------------------------------------------
 
+  /**
+   * Keeps up to `claimsInFlight` claim statements running while slots are free: with one, the
+   * worker idles for a claim's round trip after every batch; with two, the next batch is being
+   * claimed while the previous one runs. Slots of in-flight claims are reserved.
+   */
   private async loop(): Promise<void> {
     const o = this.options;
-    let failures = 0;
+    const inFlight = new Set<Promise<void>>();
     while (!this.stopping) {
-      const free = o.concurrency - this.running.size;
-      if (free > 0 && this.hasWork) {
+      const free = o.concurrency - this.running.size - this.reservedSlots;
+      const backingOff = this.claimBackoffUntil > Date.now();
+      if (free > 0 && this.hasWork && !backingOff && inFlight.size < o.claimsInFlight) {
         const want = Math.min(free, o.claimBatchSize);
-        let jobs: Job[];
-        try {
-          jobs = await this.claim(this.deps.pool, o.queues, want, this.id);
-          failures = 0;
-        } catch (err) {
-          this.warn(err, 'claiming failed; backing off');
-          await this.sleepOrWake(Math.min(5000, 100 * 2 ** Math.min(failures++, 6)));
-          continue;
-        }
-        this.hasWork = jobs.length === want;
-        if (jobs.length) {
-          this.stats.claimed += jobs.length;
-          this.stats.claimBatches++;
-          this.emit('claimed', jobs);
-          for (const job of jobs) this.startJob(job);
-        }
+        this.reservedSlots += want;
+        const p: Promise<void> = this.claimBatch(want).finally(() => {
+          this.reservedSlots -= want;
+          inFlight.delete(p);
+          this.wake(false);
+        });
+        inFlight.add(p);
         continue;
       }
-      const polled = await this.sleepOrWake(o.pollIntervalMs * (0.9 + Math.random() * 0.2));
+      const wait = backingOff ? this.claimBackoffUntil - Date.now() : o.pollIntervalMs * (0.9 + Math.random() * 0.2);
+      const polled = await this.sleepOrWake(wait);
       if (polled) this.hasWork = true;
     }
+    await Promise.all(inFlight);
+  }
+
+  private async claimBatch(want: number): Promise<void> {
+    let jobs: Job[];
+    try {
+      jobs = await this.claim(this.deps.pool, this.options.queues, want, this.id);
+      this.claimFailures = 0;
+    } catch (err) {
+      this.warn(err, 'claiming failed; backing off');
+      this.claimBackoffUntil = Date.now() + Math.min(5000, 100 * 2 ** Math.min(this.claimFailures++, 6));
+      return;
+    }
+    this.hasWork = jobs.length === want;
+    if (!jobs.length) return;
+    this.stats.claimed += jobs.length;
+    this.stats.claimBatches++;
+    this.emit('claimed', jobs);
+    for (const job of jobs) this.startJob(job);
   }
 
   /** Resolves true when the poll interval elapsed, false when woken earlier. */
