@@ -1,0 +1,67 @@
+import type { Server } from 'node:http';
+import type { Handlers, Jobline, MetricsRegistry, Worker, WorkerOptions } from '@jobline/core';
+import { DefinitionCache, definitionResolver } from './definitions.js';
+import { startHealthServer } from './health-server.js';
+import { createWorkerMetrics } from './metrics.js';
+import type { ProcessExecutorOptions } from './process-executor.js';
+
+export interface WorkerAppOptions {
+  jl: Jobline;
+  /** Handler module exports; process jobs need none. */
+  handlers?: Handlers;
+  /** Core worker options (queues, concurrency, backoff, handleSignals, …); handlers/resolveHandler are set here. */
+  worker?: Omit<WorkerOptions, 'handlers' | 'resolveHandler'>;
+  process?: ProcessExecutorOptions;
+  /** Port for /healthz, /readyz and /metrics; undefined = no HTTP server. */
+  port?: number;
+  host?: string;
+}
+
+export interface WorkerApp {
+  worker: Worker;
+  metrics: MetricsRegistry;
+  /** Base URL of the health server, when one was started. */
+  url?: string;
+  /** Stops the worker gracefully (running jobs finish within the grace period), then the health server. */
+  stop(): Promise<void>;
+}
+
+/** The worker app: a core Worker that also runs process jobs by definition, with probes and metrics. */
+export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
+  const handlers = o.handlers ?? {};
+  const cache = new DefinitionCache(o.jl);
+  const worker = o.jl.worker({ ...o.worker, handlers, resolveHandler: definitionResolver(cache, handlers, o.process ?? {}) });
+  const metrics = createWorkerMetrics(worker);
+  let phase: 'starting' | 'running' | 'stopping' = 'starting';
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (o.port !== undefined) {
+    ({ server, url } = await startHealthServer(o.jl, metrics, { phase: () => phase, workerId: worker.id }, o.port, o.host ?? '0.0.0.0'));
+  }
+  await worker.start();
+  phase = 'running';
+  // Signals handled by the core worker (handleSignals) also flip the probes to "stopping".
+  const markStopping = () => (phase = 'stopping');
+  if (o.worker?.handleSignals) {
+    process.on('SIGTERM', markStopping);
+    process.on('SIGINT', markStopping);
+  }
+  return {
+    worker,
+    metrics,
+    url,
+    async stop() {
+      phase = 'stopping';
+      await worker.stop();
+      process.off('SIGTERM', markStopping);
+      process.off('SIGINT', markStopping);
+      if (server) {
+        const s = server;
+        await new Promise<void>((r) => {
+          s.close(() => r());
+          s.closeAllConnections();
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Worker configuration from environment variables, overridden by flags
+ * (`--queues a,b --concurrency N --handlers ./h.js --port P`), validated once with zod: one
+ * line per bad variable or flag.
+ */
+import { z } from 'zod';
+import { QueueName } from '@jobline/core';
+
+const SECRET_VARS = new Set(['DATABASE_URL']);
+const int = (min: number, max: number) => z.coerce.number().int('must be an integer').min(min).max(max);
+const onOff = z.enum(['on', 'off'], { error: 'must be "on" or "off"' });
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string').optional(),
+  JOBLINE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL schema name (letters, digits, _; max 63)').default('jobline'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  PORT: int(0, 65535).optional(),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  JOBLINE_QUEUES: z
+    .string()
+    .default('default')
+    .transform((s) => s.split(',').map((q) => q.trim()).filter(Boolean))
+    .pipe(z.array(QueueName).min(1, 'give at least one queue')),
+  JOBLINE_CONCURRENCY: int(1, 10_000).default(10),
+  JOBLINE_HANDLERS: z.string().min(1).optional(),
+  JOBLINE_WORKER_ID: z.string().min(1).max(200).optional(),
+  JOBLINE_SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(10_000),
+  JOBLINE_KILL_GRACE_MS: int(0, 600_000).default(2000),
+  JOBLINE_BACKOFF_BASE_MS: int(0, 86_400_000).optional(),
+  JOBLINE_BACKOFF_MAX_MS: int(0, 86_400_000).optional(),
+  JOBLINE_POOL_SIZE: int(1, 1000).optional(),
+  JOBLINE_MIGRATE: onOff.default('on'),
+  JOBLINE_MAINTENANCE: onOff.default('on'),
+});
+
+export type WorkerConfig = z.output<typeof EnvSchema>;
+
+/** Flag → the variable it overrides. */
+export const FLAGS = {
+  queues: 'JOBLINE_QUEUES',
+  concurrency: 'JOBLINE_CONCURRENCY',
+  handlers: 'JOBLINE_HANDLERS',
+  port: 'PORT',
+  host: 'HOST',
+  id: 'JOBLINE_WORKER_ID',
+  'shutdown-grace-ms': 'JOBLINE_SHUTDOWN_GRACE_MS',
+  'kill-grace-ms': 'JOBLINE_KILL_GRACE_MS',
+  'backoff-base-ms': 'JOBLINE_BACKOFF_BASE_MS',
+  'backoff-max-ms': 'JOBLINE_BACKOFF_MAX_MS',
+} as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<keyof typeof FLAGS, string>> = {}): WorkerConfig {
+  const merged: NodeJS.ProcessEnv = { ...env };
+  const origin: Record<string, string> = {};
+  for (const [flag, name] of Object.entries(FLAGS)) {
+    const v = flags[flag as keyof typeof FLAGS];
+    if (v !== undefined) {
+      merged[name] = v;
+      origin[name] = `--${flag}`;
+    }
+  }
+  const r = EnvSchema.safeParse(merged);
+  if (r.success) return r.data;
+  throw new ConfigError(
+    r.error.issues.map((i) => {
+      const name = String(i.path[0]);
+      const got = SECRET_VARS.has(name) ? '' : ` (got ${JSON.stringify(merged[name])})`;
+      return `${origin[name] ?? name}: ${i.message}${got}`;
+    }),
+  );
+}

@@ -1,0 +1,63 @@
+import { MetricsRegistry, registerProcessMetrics, type Job, type Worker } from '@jobline/core';
+
+interface AttemptResultLike {
+  ok: boolean;
+  durationMs: number;
+  retryable?: boolean;
+  timedOut?: boolean;
+  error?: { name?: string };
+}
+
+const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+/**
+ * Worker metrics from the core Worker's events: claims per queue and batch sizes, outcomes per
+ * queue (completed, retried, failed for good, timed out, interrupted by cancel or shutdown),
+ * handler duration, queue wait (run_at → started_at, both database clock), in-flight jobs.
+ */
+export function createWorkerMetrics(worker: Worker): MetricsRegistry {
+  const r = new MetricsRegistry();
+  registerProcessMetrics(r);
+  const claimed = r.counter('jobline_worker_jobs_claimed_total', 'Jobs claimed, by queue.', ['queue']);
+  const completed = r.counter('jobline_worker_jobs_completed_total', 'Attempts that completed their job, by queue.', ['queue']);
+  const retried = r.counter('jobline_worker_jobs_retried_total', 'Failed attempts that will be retried, by queue.', ['queue']);
+  const failed = r.counter('jobline_worker_jobs_failed_total', 'Jobs failed for good (no attempts left or not retryable), by queue.', ['queue']);
+  const timedOut = r.counter('jobline_worker_jobs_timed_out_total', 'Attempts ended by their timeout, by queue.', ['queue']);
+  const interrupted = r.counter('jobline_worker_jobs_interrupted_total', 'Attempts ended by cancel or shutdown, by queue and reason.', ['queue', 'reason']);
+  const rejected = r.counter('jobline_worker_outcomes_rejected_total', 'Late outcomes refused by the fence (attempt rescued, cancelled or released meanwhile).');
+  const warnings = r.counter('jobline_worker_warnings_total', 'Recoverable errors (claim, heartbeat, completion write retries).');
+  const duration = r.histogram('jobline_worker_handler_duration_seconds', 'Attempt duration, by queue and outcome.', ['queue', 'outcome']);
+  const wait = r.histogram('jobline_worker_queue_wait_seconds', 'Time from a job being due (run_at) to its attempt starting, by queue.', ['queue']);
+  const batch = r.histogram('jobline_worker_claim_batch_size', 'Jobs per claim statement.', [], BATCH_BUCKETS);
+  r.gauge('jobline_worker_in_flight', 'Jobs running in this worker now.', [], (set) => set({}, worker.inFlight));
+  r.gauge('jobline_worker_concurrency', 'Configured concurrency of this worker.', [], (set) => set({}, worker.options.concurrency));
+
+  worker.on('claimed', (jobs: Job[]) => {
+    batch.observe({}, jobs.length);
+    for (const j of jobs) {
+      claimed.inc({ queue: j.queue });
+      if (j.startedAt) wait.observe({ queue: j.queue }, Math.max(0, (j.startedAt.getTime() - j.runAt.getTime()) / 1000));
+    }
+  });
+  worker.on('outcome', (job: Job, res: AttemptResultLike) => {
+    const q = { queue: job.queue };
+    const seconds = res.durationMs / 1000;
+    if (res.ok) {
+      completed.inc(q);
+      duration.observe({ queue: job.queue, outcome: 'completed' }, seconds);
+      return;
+    }
+    const name = res.error?.name;
+    if (name === 'CancelledError' || name === 'ShutdownError') {
+      interrupted.inc({ queue: job.queue, reason: name === 'CancelledError' ? 'cancelled' : 'shutdown' });
+      return;
+    }
+    if (res.timedOut) timedOut.inc(q);
+    const retry = res.retryable !== false && job.attempt < job.maxAttempts;
+    (retry ? retried : failed).inc(q);
+    duration.observe({ queue: job.queue, outcome: res.timedOut ? 'timed_out' : 'failed' }, seconds);
+  });
+  worker.on('rejected', (outcomes: unknown[]) => rejected.inc({}, outcomes.length));
+  worker.on('warning', () => warnings.inc());
+  return r;
+}
