@@ -259,7 +259,7 @@ export class Worker extends EventEmitter {
   }
 
   private makeContext(job: Job, control: AttemptControl, logger: () => Logger): JobContext {
-    let lastWrite = 0;
+    let lastWrite = -Infinity; // the first heartbeat always writes
     const write = async (progress: number | null): Promise<boolean> => {
       const now = performance.now();
       if (progress === null && now - lastWrite < 1000) return !control.controller.signal.aborted;
