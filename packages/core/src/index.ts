@@ -30,3 +30,4 @@ export type { DefinitionJobSpec, EnqueueSpec } from './jobline.js';
 export { MetricsRegistry, Counter, Gauge, Histogram, registerProcessMetrics } from './observability/metrics.js';
 export { createAppLogger, prettyLine, type AppLoggerOptions } from './observability/log.js';
 export { roleGrants, TABLE_PRIVILEGES, type RoleKind } from './db/roles.js';
+export { QueueConfigSchema, type QueueConfig, type QueueSettings } from './queue/queue-config.js';

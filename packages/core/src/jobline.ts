@@ -10,6 +10,7 @@ import type { Job, JobExecution } from './db/rows.js';
 import { cancelJob } from './queue/cancel.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
 import { DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
+import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
 import { defaultLogger } from './logger.js';
 import { parseOrThrow, type JobSpec } from './schemas.js';
@@ -175,6 +176,11 @@ export class Jobline {
   /** The latest version of every definition, or every version of one (`{ name }`). */
   listDefinitions(filter: DefinitionFilter = {}): Promise<Definition[]> {
     return listDefinitions(this.pool, this.s, filter);
+  }
+
+  /** Creates or changes a queue's settings (pause, concurrency limit, defaults, events); see QueueConfig. */
+  updateQueue(name: string, patch: QueueConfig): Promise<QueueSettings> {
+    return updateQueue(this.pool, this.s, name, patch);
   }
 
   getJob(id: number): Promise<Job> {

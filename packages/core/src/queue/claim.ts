@@ -1,5 +1,6 @@
 import { quoteSchema } from '../db/identifiers.js';
-import type { Queryable } from '../db/pool.js';
+import type pg from 'pg';
+import { withTransaction, type Queryable } from '../db/pool.js';
 import { JOB_COLUMNS, mapJob, type Job } from '../db/rows.js';
 import { insertJobEvents } from '../events/outbox.js';
 
@@ -10,29 +11,41 @@ import { insertJobEvents } from '../events/outbox.js';
  * rows, so finished jobs never lengthen this scan (measured: 1M finished + 1M future-scheduled
  * rows in the table cost a 20k-job drain 16%, 14.2k → 12.0k jobs/s). Paused queues are skipped.
  * The `started` event is written by the same statement.
- */
-/**
- * The candidate rows. With one queue the claim index is read in order and the scan stops after
+ *
+ * Candidate rows: with one queue the claim index is read in order and the scan stops after
  * `limit` rows. With several, `queue = any(…)` would read and sort every available row of those
  * queues (measured: the whole backlog per claim), so each queue is scanned in index order up to
  * `limit` and only the merged heads are sorted.
  */
-const candidatesSql = (s: string, multiQueue: boolean) =>
-  multiQueue
-    ? `select c.id from unnest($1::text[]) as wanted(queue),
-         lateral (select id, priority, run_at from ${s}.jobs
-                   where state = 'available' and queue = wanted.queue and run_at <= now()
-                   order by priority, run_at, id limit $2 for update skip locked) c
-        where not exists (select 1 from ${s}.queues q where q.name = wanted.queue and q.paused)
-        order by c.priority, c.run_at, c.id limit $2`
-    : `select id from ${s}.jobs
+type Variant = 'single' | 'multi' | 'limited';
+
+const candidatesSql = (s: string, variant: Variant) => {
+  if (variant === 'single') {
+    return `select id from ${s}.jobs
         where state = 'available' and queue = ($1::text[])[1] and run_at <= now()
           and not exists (select 1 from ${s}.queues q where q.name = ($1::text[])[1] and q.paused)
         order by priority, run_at, id limit $2
         for update skip locked`;
+  }
+  // Queues with a concurrency_limit claim at most (limit − running) jobs. The caller holds a
+  // per-queue advisory lock for the transaction, so the count cannot race another claimer.
+  const perQueueLimit =
+    variant === 'limited'
+      ? `case when q.concurrency_limit is null then $2
+              else greatest(0, least($2, q.concurrency_limit -
+                     (select count(*) from ${s}.jobs r where r.state = 'running' and r.queue = wanted.queue))) end`
+      : '$2';
+  return `select c.id from unnest($1::text[]) as wanted(queue)
+         left join ${s}.queues q on q.name = wanted.queue,
+         lateral (select id, priority, run_at from ${s}.jobs
+                   where state = 'available' and queue = wanted.queue and run_at <= now()
+                   order by priority, run_at, id limit ${perQueueLimit} for update skip locked) c
+        where not coalesce(q.paused, false)
+        order by c.priority, c.run_at, c.id limit $2`;
+};
 
-const claimSql = (s: string, multiQueue: boolean) => `
-  with next as (${candidatesSql(s, multiQueue)}
+const claimSql = (s: string, variant: Variant) => `
+  with next as (${candidatesSql(s, variant)}
   ), claimed as (
     update ${s}.jobs j
        set state = 'running', attempt = j.attempt + 1, worker_id = $3,
@@ -45,15 +58,28 @@ const claimSql = (s: string, multiQueue: boolean) => `
   )
   select ${JOB_COLUMNS} from claimed order by priority, run_at, id`;
 
-export function makeClaimer(schema: string) {
+export type Claimer = (pool: pg.Pool, queues: string[], limit: number, workerId: string, limitedQueues?: readonly string[]) => Promise<Job[]>;
+
+export function makeClaimer(schema: string): Claimer {
   const s = quoteSchema(schema);
-  const single = { name: `jobline_claim1_${schema}`, text: claimSql(s, false) };
-  const multi = { name: `jobline_claimn_${schema}`, text: claimSql(s, true) };
   // Named statements are parsed and planned once per connection.
-  return async (db: Queryable, queues: string[], limit: number, workerId: string): Promise<Job[]> => {
+  const stmt = (variant: Variant) => ({ name: `jobline_claim_${variant}_${schema}`, text: claimSql(s, variant) });
+  const single = stmt('single');
+  const multi = stmt('multi');
+  const limited = stmt('limited');
+  const run = async (db: Queryable, st: { name: string; text: string }, queues: string[], limit: number, workerId: string) =>
+    (await db.query({ ...st, values: [queues, limit, workerId] })).rows.map(mapJob);
+
+  return async (pool, queues, limit, workerId, limitedQueues = []) => {
     if (limit <= 0) return [];
-    const stmt = queues.length === 1 ? single : multi;
-    const { rows } = await db.query({ ...stmt, values: [queues, limit, workerId] });
-    return rows.map(mapJob);
+    if (!limitedQueues.length) return run(pool, queues.length === 1 ? single : multi, queues, limit, workerId);
+    return withTransaction(pool, async (tx) => {
+      // Sorted, so two workers never wait on each other's locks in opposite orders.
+      await tx.query('select pg_advisory_xact_lock(hashtext($1 || q)) from unnest($2::text[]) q order by q', [
+        `jobline.queue:${schema}:`,
+        [...limitedQueues].sort(),
+      ]);
+      return run(tx, limited, queues, limit, workerId);
+    });
   };
 }

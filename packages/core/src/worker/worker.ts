@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import type { Job } from '../db/rows.js';
 import { makeClaimer } from '../queue/claim.js';
+import { backoffFor, getQueueSettings, type QueueSettings } from '../queue/queue-config.js';
 import { makeCompleter, type AppliedOutcome, type Outcome } from '../queue/complete.js';
 import { releaseAttempts, touchAttempt } from '../queue/release.js';
 import { BatchingCompleter } from './completer.js';
@@ -60,6 +61,9 @@ interface Running {
   settled: boolean;
 }
 
+/** How soon a changed `queues.concurrency_limit` reaches running workers. */
+const QUEUE_CONFIG_REFRESH_MS = 5000;
+
 class ShutdownError extends Error {
   constructor() {
     super('the worker is shutting down');
@@ -94,6 +98,11 @@ export class Worker extends EventEmitter {
   private reservedSlots = 0;
   private claimFailures = 0;
   private claimBackoffUntil = 0;
+  /** This worker's queues that have a concurrency_limit; their claims take a per-queue lock. */
+  private limitedQueues: string[] = [];
+  /** Rows of this worker's queues (backoff overrides), re-read every few seconds. */
+  private queueSettings = new Map<string, QueueSettings>();
+  private queueConfigTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private started = false;
   private wakeLoop: (() => void) | undefined;
@@ -145,6 +154,8 @@ export class Worker extends EventEmitter {
       version: this.deps.version,
     });
     await this.listener.start();
+    await this.refreshQueueConfig();
+    this.queueConfigTimer = setInterval(() => void this.refreshQueueConfig(), QUEUE_CONFIG_REFRESH_MS);
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), o.heartbeatIntervalMs);
     this.maintenance?.start();
     if (o.handleSignals) this.installSignalHandlers();
@@ -187,7 +198,7 @@ export class Worker extends EventEmitter {
   private async claimBatch(want: number): Promise<void> {
     let jobs: Job[];
     try {
-      jobs = await this.claim(this.deps.pool, this.options.queues, want, this.id);
+      jobs = await this.claim(this.deps.pool, this.options.queues, want, this.id, this.limitedQueues);
       this.claimFailures = 0;
     } catch (err) {
       this.warn(err, 'claiming failed; backing off');
@@ -293,7 +304,7 @@ export class Worker extends EventEmitter {
     this.wake(false);
     this.emit('outcome', job, r);
     if (entry.settled) return; // cancelled or released: the database already has this attempt's end
-    const outcome = toOutcome(job, r, this.options.backoff, this.deps.maxOutputBytes);
+    const outcome = toOutcome(job, r, backoffFor(this.queueSettings.get(job.queue), this.options.backoff), this.deps.maxOutputBytes);
     if (outcome.nextState === 'completed') this.stats.completed++;
     else if (outcome.nextState === 'retryable') this.stats.retried++;
     else this.stats.failed++;
@@ -328,6 +339,16 @@ export class Worker extends EventEmitter {
   }
 
   // ---- liveness and shutdown --------------------------------------------------------------
+
+  private async refreshQueueConfig(): Promise<void> {
+    try {
+      const rows = await getQueueSettings(this.deps.pool, this.deps.s, this.options.queues);
+      this.queueSettings = new Map(rows.map((q) => [q.name, q]));
+      this.limitedQueues = rows.filter((q) => q.concurrencyLimit !== undefined).map((q) => q.name);
+    } catch (err) {
+      this.warn(err, 'reading queue limits failed; keeping the last known ones');
+    }
+  }
 
   private async heartbeat(): Promise<void> {
     try {
@@ -412,6 +433,7 @@ export class Worker extends EventEmitter {
     await Promise.race([drained, timeout]);
     this.completer.abandon();
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.queueConfigTimer);
     await this.maintenance?.stop();
     await this.listener.stop();
     await markWorkerStopped(this.deps.pool, this.deps.s, this.id).catch((err) => this.warn(err, 'marking the worker stopped failed'));
