@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import type { EnqueueSpec, Job } from '@jobline/core';
+import { connect, intOption, type Command } from '../context.js';
+import { UsageError } from '../errors.js';
+import { bar, writeJson } from '../output.js';
+
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
+async function parseInput(v: string | undefined): Promise<unknown> {
+  if (v === undefined) return undefined;
+  const text = v.startsWith('@') ? await readFile(v.slice(1), 'utf8').catch((e: Error) => Promise.reject(new UsageError(`cannot read ${v.slice(1)}: ${e.message}`))) : v;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--input is not valid JSON (${(err as Error).message}); quote it for your shell, e.g. --input '{"to":"a@b.c"}', or pass @file.json`);
+  }
+}
+
+export const enqueue: Command = {
+  name: 'enqueue',
+  summary: 'enqueue a job (or --count copies of it)',
+  usage: 'enqueue <queue> <name> [--input JSON|@file] [options]',
+  help: `Enqueues a job directly in the database (DATABASE_URL). Prints the job, or its id with --quiet.
+
+Options:
+  --input JSON|@file      job input (any JSON value)
+  --priority N            lower runs first (default 0)
+  --run-at ISO-8601       do not run before this time
+  --max-attempts N        attempts including the first
+  --timeout-ms N          per-attempt timeout
+  --idempotency-key KEY   a second enqueue with the same key returns the first job
+  --definition NAME[@V]   enqueue by job definition (validates input, applies its defaults;
+                          give "-" as <name> to take the definition's name)
+  --count N               enqueue N copies (batches of 1,000, with progress)
+  --wait                  wait until the job finishes; exit 1 unless it completed
+  --json                  print the job(s) as JSON
+
+Examples:
+  jobline enqueue emails send-email --input '{"to":"ada@example.com"}'
+  jobline enqueue media - --definition thumbnail --input '{"image":"a.png","width":128}' --wait`,
+  options: {
+    input: { type: 'string' },
+    priority: { type: 'string' },
+    'run-at': { type: 'string' },
+    'max-attempts': { type: 'string' },
+    'timeout-ms': { type: 'string' },
+    'idempotency-key': { type: 'string' },
+    definition: { type: 'string' },
+    count: { type: 'string' },
+    wait: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
+  },
+  async run({ values: v, positionals, json }) {
+    const [queue, name, ...extra] = positionals;
+    if (!queue || !name) throw new UsageError('give a queue and a job name');
+    if (extra.length) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+    const count = intOption(v.count, 'count', 1, 10_000_000) ?? 1;
+    if (count > 1 && v['idempotency-key']) throw new UsageError('--count and --idempotency-key do not mix: every copy would be the same job');
+    if (count > 1 && v.wait) throw new UsageError('--wait works with a single job');
+    const spec = {
+      queue,
+      ...(name === '-' ? {} : { name }),
+      input: await parseInput(v.input as string | undefined),
+      priority: intOption(v.priority, 'priority', -1_000_000, 1_000_000),
+      runAt: v['run-at'] as string | undefined,
+      maxAttempts: intOption(v['max-attempts'], 'max-attempts', 1, 1000),
+      timeoutMs: intOption(v['timeout-ms'], 'timeout-ms', 1, 7 * 24 * 3600 * 1000),
+      idempotencyKey: v['idempotency-key'] as string | undefined,
+      definition: v.definition as string | undefined,
+    } as EnqueueSpec;
+    if (name === '-' && !v.definition) throw new UsageError('"-" as the name needs --definition');
+    const jl = await connect();
+    try {
+      if (count === 1) {
+        const [r] = await jl.insertJobs([spec], {}, true);
+        let job: Job = r.job;
+        if (v.wait) job = await waitForJob(jl, job.id);
+        if (json) writeJson({ ...job, created: r.created });
+        else if (v.quiet) process.stdout.write(`${job.id}\n`);
+        else process.stdout.write(`${r.created ? 'enqueued' : 'already existed:'} job ${job.id} (${job.queue}/${job.name}) ${job.state}${job.state === 'failed' ? `: ${job.error?.message}` : ''}\n`);
+        return v.wait && job.state !== 'completed' ? 1 : 0;
+      }
+      return await enqueueMany(jl, spec, count, json);
+    } finally {
+      await jl.close();
+    }
+  },
+};
+
+async function enqueueMany(jl: Awaited<ReturnType<typeof connect>>, spec: EnqueueSpec, count: number, json: boolean): Promise<number> {
+  const started = performance.now();
+  const tty = process.stderr.isTTY;
+  let done = 0;
+  let first = 0;
+  let last = 0;
+  while (done < count) {
+    const n = Math.min(1000, count - done);
+    const jobs = await jl.enqueueMany(Array.from({ length: n }, () => spec));
+    first ||= jobs[0].id;
+    last = jobs[jobs.length - 1].id;
+    done += n;
+    const rate = Math.round(done / ((performance.now() - started) / 1000));
+    if (tty) process.stderr.write(`\r${bar(done, count)} ${done}/${count} jobs  ${rate}/s `);
+    else if (done === count || done % 100_000 === 0) process.stderr.write(`${done}/${count} jobs enqueued (${rate}/s)\n`);
+  }
+  if (tty) process.stderr.write('\n');
+  const seconds = (performance.now() - started) / 1000;
+  if (json) writeJson({ count, firstId: first, lastId: last, seconds });
+  else process.stdout.write(`enqueued ${count} jobs (ids ${first}…${last}) in ${seconds.toFixed(2)} s\n`);
+  return 0;
+}
+
+async function waitForJob(jl: Awaited<ReturnType<typeof connect>>, id: number): Promise<Job> {
+  const tty = process.stderr.isTTY;
+  for (let i = 0; ; i++) {
+    const job = await jl.getJob(id);
+    if (FINISHED.has(job.state)) {
+      if (tty && i) process.stderr.write('\n');
+      return job;
+    }
+    if (tty) process.stderr.write(`\rjob ${id}: ${job.state}${job.attempt ? ` (attempt ${job.attempt}/${job.maxAttempts})` : ''}   `);
+    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(i, 5))));
+  }
+}

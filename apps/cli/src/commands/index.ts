@@ -1,0 +1,13 @@
+import type { Command } from '../context.js';
+import { bench, producer, worker } from './apps.js';
+import { cancel } from './cancel.js';
+import { dag } from './dag.js';
+import { definitions } from './definitions.js';
+import { demo } from '../demo/command.js';
+import { enqueue } from './enqueue.js';
+import { events } from './events.js';
+import { migrate } from './migrate.js';
+import { status } from './status.js';
+
+/** Every command, in the order `jobline --help` lists them. */
+export const apps: Command[] = [demo, migrate, producer, worker, enqueue, status, cancel, dag, definitions, events, bench];

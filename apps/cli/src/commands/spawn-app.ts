@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Runs another app's entry point as a child process (apps never import each other, DESIGN §9)
+ * and mirrors its exit code. The child gets its own process group so a terminal's Ctrl-C
+ * reaches it once — forwarded by us — and a second Ctrl-C can still force it (the worker's
+ * two-signal shutdown).
+ */
+export function runApp(relative: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const entry = fileURLToPath(new URL(relative, import.meta.url));
+  if (!existsSync(entry)) {
+    process.stderr.write(`jobline: ${entry} is missing; build first (npm run build)\n`);
+    return Promise.resolve(1);
+  }
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env, detached: true });
+    const forward = (sig: NodeJS.Signals) => () => {
+      try {
+        child.kill(sig);
+      } catch {
+        // already gone
+      }
+    };
+    const onTerm = forward('SIGTERM');
+    const onInt = forward('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    // If we die, so does the app (it would otherwise keep running in its own group).
+    const onExit = () => child.kill('SIGTERM');
+    process.on('exit', onExit);
+    child.on('exit', (code, signal) => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      process.off('exit', onExit);
+      resolve(code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15) : 1));
+    });
+  });
+}
+
+/** Paths of the apps' entry points and the benchmark, relative to this file in dist/commands/. */
+export const PRODUCER_MAIN = '../../../producer/dist/main.js';
+export const WORKER_MAIN = '../../../worker/dist/main.js';
+export const BENCH_RUN = '../../../../bench/run.mjs';
