@@ -1,0 +1,42 @@
+/** The scenarios, in run order, and the counts each mode uses. */
+import { enqueueBulk, enqueueSingle } from './enqueue.mjs';
+import { drain } from './drain.mjs';
+import { latency } from './latency.mjs';
+import { steady } from './steady.mjs';
+import { dag } from './dag.mjs';
+
+export const SCENARIOS = [
+  { id: 'enqueue-single', title: 'enqueue, one at a time (10 producers)', run: (ctx) => enqueueSingle(ctx) },
+  { id: 'enqueue-bulk', title: 'enqueue, bulk', run: (ctx) => enqueueBulk(ctx) },
+  { id: 'drain-1p', title: 'drain, 1 worker process', run: (ctx) => drain(ctx, { processes: 1 }) },
+  { id: 'drain-4p', title: 'drain, 4 worker processes', run: (ctx) => drain(ctx, { processes: 4 }) },
+  { id: 'latency-200', title: 'latency at 200/s', run: (ctx) => latency(ctx, { rate: 200 }) },
+  { id: 'latency-2000', title: 'latency at 2,000/s', run: (ctx) => latency(ctx, { rate: 2000 }) },
+  { id: 'steady', title: 'steady state', run: (ctx) => steady(ctx) },
+  { id: 'long-tx', title: 'steady state with a long REPEATABLE READ transaction', run: (ctx) => steady(ctx, { longTx: true }) },
+  { id: 'big-table', title: 'drain with 1M finished + 1M future jobs present', run: (ctx) => drain(ctx, { processes: 1, bigTable: ctx.params.bigTable }) },
+  { id: 'dag', title: '1,000-node DAG', only: ['jobline'], run: (ctx) => dag(ctx) },
+];
+
+export const PARAMS = {
+  full: {
+    concurrency: 200,
+    enqueueSingle: { total: 100_000, producers: 10 },
+    enqueueBulk: { total: 100_000, batch: 1000 },
+    drain: { total: 50_000, timeoutMs: 15 * 60_000 },
+    latency: { seconds: 20, timeoutMs: 120_000 },
+    steady: { seconds: 60, producers: 4, batch: 100, backlogCap: 2000 },
+    bigTable: 1_000_000,
+    dag: { nodes: 1000, processes: 4, timeoutMs: 10 * 60_000 },
+  },
+  quick: {
+    concurrency: 200,
+    enqueueSingle: { total: 2000, producers: 10 },
+    enqueueBulk: { total: 10_000, batch: 1000 },
+    drain: { total: 5000, timeoutMs: 60_000 },
+    latency: { seconds: 2, timeoutMs: 30_000 },
+    steady: { seconds: 4, producers: 4, batch: 100, backlogCap: 2000 },
+    bigTable: 20_000,
+    dag: { nodes: 100, processes: 2, timeoutMs: 60_000 },
+  },
+};

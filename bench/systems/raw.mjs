@@ -1,0 +1,179 @@
+/**
+ * The raw-SQL floor: the rows Jobline writes per job, by hand-written batched SQL and no framework,
+ * on Jobline's own tables. Per batch of up to 500: one claim UPDATE (… FOR UPDATE SKIP LOCKED),
+ * then one completion statement that updates the job rows (fenced on id + attempt + state), inserts
+ * one history row and one outbox row per job. 4 such loops in flight per process.
+ * Enqueue writes the job row and its `enqueued` outbox row, like Jobline.
+ */
+import pg from 'pg';
+import jobline, { QUEUE } from './jobline.mjs';
+
+const BATCH = 500;
+const LOOPS = 4;
+const CHANNEL = 'raw_floor_jobs';
+
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+const insertOne = `
+  with ins as (
+    insert into jobline.jobs (queue, name, state, input) values ($1, 'noop', 'available', $2)
+    returning id, queue, name
+  ), ev as (
+    insert into jobline.events (type, subject, job_id, data)
+    select 'dev.jobline.job.enqueued', 'jobline.job.' || queue || '.enqueued.' || id, id,
+           jsonb_build_object('jobId', id, 'queue', queue, 'name', name, 'state', 'available')
+      from ins
+  )
+  select id from ins`;
+
+const insertMany = `
+  with ins as (
+    insert into jobline.jobs (queue, name, state, input)
+    select $1, 'noop', 'available', i from unnest($2::jsonb[]) i
+    returning id, queue, name
+  ), ev as (
+    insert into jobline.events (type, subject, job_id, data)
+    select 'dev.jobline.job.enqueued', 'jobline.job.' || queue || '.enqueued.' || id, id,
+           jsonb_build_object('jobId', id, 'queue', queue, 'name', name, 'state', 'available')
+      from ins
+  )
+  select count(*) from ins`;
+
+const claim = `
+  with next as (
+    select id from jobline.jobs
+     where state = 'available' and queue = $1 and run_at <= now()
+     order by priority, run_at, id
+     limit $2
+     for update skip locked
+  )
+  update jobline.jobs j
+     set state = 'running', attempt = j.attempt + 1, worker_id = $3, claimed_at = now(), started_at = now(), updated_at = now()
+    from next where j.id = next.id
+  returning j.id, j.attempt, j.input`;
+
+const complete = `
+  with i as (
+    select * from unnest($1::bigint[], $2::int[]) as i(id, attempt)
+  ), u as (
+    update jobline.jobs j
+       set state = 'completed', completed_at = now(), updated_at = now()
+      from i
+     where j.id = i.id and j.attempt = i.attempt and j.state = 'running'
+    returning j.id, j.attempt, j.queue, j.name, j.worker_id, j.started_at
+  ), h as (
+    insert into jobline.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms)
+    select id, attempt, worker_id, 'completed', started_at, now(), 0 from u
+  ), ev as (
+    insert into jobline.events (type, subject, job_id, data)
+    select 'dev.jobline.job.completed', 'jobline.job.' || queue || '.completed.' || id, id,
+           jsonb_build_object('jobId', id, 'queue', queue, 'name', name, 'state', 'completed', 'attempt', attempt)
+      from u
+  )
+  select count(*)::int as n from u`;
+
+const newPool = (url, max) => {
+  const p = new pg.Pool({ connectionString: url, max, application_name: 'raw-floor' });
+  p.on('error', () => {});
+  return p;
+};
+
+export default {
+  name: 'raw',
+  label: 'raw SQL floor',
+  settings: `hand-written batched SQL on Jobline's tables: claim UPDATE … SKIP LOCKED of ≤${BATCH}, one completion statement per batch (job UPDATE fenced on id+attempt+state, history INSERT, outbox INSERT), ${LOOPS} loops in flight per process, prepared statements; LISTEN/NOTIFY wake-up (producer NOTIFY debounced to one per 2 ms, like Jobline) with a 1 s poll`,
+  tables: jobline.tables,
+  install: jobline.install,
+  reset: jobline.reset,
+  remaining: jobline.remaining,
+  seedBigTable: jobline.seedBigTable,
+
+  async producer(url) {
+    const pool = newPool(url, 10);
+    // Wake-ups as Jobline does them: NOTIFY serialises commits, so not one per insert but at
+    // most one per 2 ms window (leading edge, plus one trailing for inserts inside the window).
+    let last = -Infinity;
+    let trailing;
+    const notify = () => {
+      const t = performance.now();
+      if (t - last >= 2) {
+        last = t;
+        pool.query(`select pg_notify('${CHANNEL}', '')`).catch(() => {});
+      } else if (!trailing) {
+        trailing = setTimeout(() => {
+          trailing = undefined;
+          last = performance.now();
+          pool.query(`select pg_notify('${CHANNEL}', '')`).catch(() => {});
+        }, 2 - (t - last));
+      }
+    };
+    return {
+      one: async (input) => {
+        await pool.query({ name: 'raw_insert_one', text: insertOne, values: [QUEUE, JSON.stringify(input)] });
+        notify();
+      },
+      many: async (inputs) => {
+        for (let i = 0; i < inputs.length; i += BATCH) {
+          const chunk = inputs.slice(i, i + BATCH).map((x) => JSON.stringify(x));
+          await pool.query({ name: 'raw_insert_many', text: insertMany, values: [QUEUE, chunk] });
+        }
+        notify();
+      },
+      close: async () => {
+        clearTimeout(trailing);
+        await pool.end();
+      },
+    };
+  },
+
+  async worker(url, { onJob }) {
+    const pool = newPool(url, LOOPS);
+    const listener = new pg.Client({ connectionString: url, application_name: 'raw-floor-listen' });
+    const workerId = `raw-${process.pid}`;
+    let stopping = false;
+    const wakers = new Set();
+    const wait = (ms) =>
+      new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          wakers.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, ms);
+        wakers.add(done);
+      });
+    const wakeAll = () => [...wakers].forEach((w) => w());
+    const loop = async () => {
+      const c = await pool.connect();
+      try {
+        while (!stopping) {
+          const { rows } = await c.query({ name: 'raw_claim', text: claim, values: [QUEUE, BATCH, workerId] });
+          if (!rows.length) {
+            await wait(1000);
+            continue;
+          }
+          for (const r of rows) onJob(r.input);
+          await c.query({ name: 'raw_complete', text: complete, values: [rows.map((r) => r.id), rows.map((r) => r.attempt)] });
+        }
+      } finally {
+        c.release();
+      }
+    };
+    let loops = [];
+    return {
+      async start() {
+        await listener.connect();
+        listener.on('notification', wakeAll);
+        await listener.query(`listen ${CHANNEL}`);
+        loops = Array.from({ length: LOOPS }, loop);
+      },
+      async stop() {
+        stopping = true;
+        wakeAll();
+        await Promise.all(loops);
+        await listener.end().catch(() => {});
+        await pool.end();
+      },
+    };
+  },
+};
