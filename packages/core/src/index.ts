@@ -1,5 +1,21 @@
 export { Jobline, type ConnectOptions, type TxOption } from './jobline.js';
 export { Worker, type WorkerStats, type Transition } from './worker/worker.js';
+export {
+  DagRunState,
+  DagNodeState,
+  DagFailurePolicy,
+  DagEvent,
+  DagNodeKey,
+  DagNodeSpecSchema,
+  DagSpecSchema,
+  type DagSpec,
+  type DagNodeSpec,
+  type DagRun,
+  type DagNode,
+  type DagEdge,
+  type DagRunDetail,
+  type SubmittedDag,
+} from './dag/index.js';
 export type { WorkerOptions } from './worker/options.js';
 export type { Handler, Handlers, JobContext } from './worker/run-attempt.js';
 export { TimeoutError } from './worker/run-attempt.js';

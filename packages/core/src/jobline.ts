@@ -28,6 +28,7 @@ import {
   type DefinitionSpec,
 } from './definitions/index.js';
 import { Worker, type Transition, type WorkerDeps } from './worker/worker.js';
+import { DagEngine, DEFAULT_DAG_MAX_EDGES, DEFAULT_DAG_MAX_NODES, type DagRunDetail, type DagSpec, type SubmittedDag } from './dag/index.js';
 import type { WorkerOptions } from './worker/options.js';
 
 export interface ConnectOptions {
@@ -41,6 +42,10 @@ export interface ConnectOptions {
   maxInputBytes?: number;
   /** NOTIFY debounce window per queue for auto-committed enqueues. @default 2 */
   notifyDebounceMs?: number;
+  /** Most nodes in one DAG run (submitDag rejects bigger specs). @default 10000 */
+  maxDagNodes?: number;
+  /** Most dependency edges in one DAG run. @default 100000 */
+  maxDagEdges?: number;
   /** `application_name` of this process's connections (shows in pg_stat_activity). @default 'jobline' */
   applicationName?: string;
   /** Apply pending migrations while connecting (safe with any number of processes). @default true */
@@ -54,6 +59,8 @@ const ConnectSchema = z.strictObject({
   poolSize: z.number().int().min(1).max(1000).default(10),
   maxInputBytes: z.number().int().min(16).max(256 * 1024 * 1024).default(1024 * 1024),
   notifyDebounceMs: z.number().min(0).max(10_000).default(2),
+  maxDagNodes: z.number().int().min(1).max(1_000_000).default(DEFAULT_DAG_MAX_NODES),
+  maxDagEdges: z.number().int().min(0).max(10_000_000).default(DEFAULT_DAG_MAX_EDGES),
   migrate: z.boolean().default(true),
   applicationName: z.string().min(1).max(63).default('jobline'),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
@@ -77,6 +84,7 @@ export class Jobline {
   applicationName = 'jobline';
   /** Runs in completing transactions for DAG jobs; installed by the DAG module. */
   afterTransitions: ((tx: Queryable, rows: Transition[]) => Promise<void>) | undefined;
+  private readonly dags: DagEngine;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -86,8 +94,18 @@ export class Jobline {
     readonly maxInputBytes: number,
     notifyDebounceMs: number,
     private readonly embedded: EmbeddedPostgres | undefined,
+    dagLimits: { maxNodes: number; maxEdges: number } = { maxNodes: DEFAULT_DAG_MAX_NODES, maxEdges: DEFAULT_DAG_MAX_EDGES },
   ) {
     this.notifier = new DebouncedNotifier(pool, jobsChannel(schema), notifyDebounceMs);
+    this.dags = new DagEngine({
+      pool,
+      s: quoteSchema(schema),
+      jobsChannel: jobsChannel(schema),
+      cancelChannel: cancelChannel(schema),
+      limits: { ...dagLimits, maxInputBytes },
+    });
+    // Installed before any worker exists: WorkerDeps captures it when jl.worker() is called.
+    this.afterTransitions = (tx, rows) => this.dags.advance(tx, rows);
   }
 
   /** Quoted schema, for SQL. */
@@ -108,7 +126,10 @@ export class Jobline {
       url = embedded.url;
     }
     const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName });
-    const jl = new Jobline(pool, url, schema, logger, o.maxInputBytes, o.notifyDebounceMs, embedded);
+    const jl = new Jobline(pool, url, schema, logger, o.maxInputBytes, o.notifyDebounceMs, embedded, {
+      maxNodes: o.maxDagNodes,
+      maxEdges: o.maxDagEdges,
+    });
     jl.applicationName = o.applicationName;
     try {
       if (o.migrate) await jl.migrate();
@@ -205,6 +226,25 @@ export class Jobline {
       return c;
     });
     return done.job;
+  }
+
+  /**
+   * Submits a DAG run (DESIGN §4): validated as a whole first (keys, parents, cycles, `$ref`s,
+   * limits), then written in one transaction — the caller's `tx` when given. With an
+   * idempotency key that exists, returns that run (`created: false`).
+   */
+  submitDag(spec: DagSpec, opts: TxOption = {}): Promise<SubmittedDag> {
+    return this.dags.submit(spec, opts.tx);
+  }
+
+  /** The run, every node's state, attempts and timings, and the edges. */
+  getDag(id: number): Promise<DagRunDetail> {
+    return this.dags.get(id);
+  }
+
+  /** Cancels every unfinished node of a running run; running nodes' signals are aborted. */
+  cancelDag(id: number): Promise<DagRunDetail> {
+    return this.dags.cancel(id);
   }
 
   /** Creates a worker; call `start()` on it. */

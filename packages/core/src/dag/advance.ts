@@ -1,0 +1,192 @@
+/**
+ * DAG advancement, run inside the transaction that finished node jobs (the worker's completion
+ * batch, the leader's rescue, or cancel): parents become terminal, children's remaining_deps are
+ * decremented and those reaching 0 are released (job `available`, NOTIFY to the queue's channel,
+ * delivered at commit) — no background pass, no polling delay. Set-based: one statement for a
+ * whole batch, whatever mix of runs and nodes it holds.
+ */
+import type { Queryable } from '../db/pool.js';
+import { findDefinitions, refKey } from '../definitions/registry.js';
+import { parseDefinitionRef } from '../definitions/schema.js';
+import { validateDefinitionInput } from '../definitions/apply.js';
+import { ValidationError } from '../db/errors.js';
+import { insertJobEvents } from '../events/outbox.js';
+import { serialiseJson } from '../schemas.js';
+import { insertDagEvents, nodeEventFor } from './events.js';
+import { addCount, finishRuns, lockRuns } from './finish.js';
+import { cancelNotStarted, skipDescendants, type FailedNode } from './policy.js';
+import { RefError, resolveRefs } from './refs.js';
+
+/** A node job that reached `completed`, `failed` (for good) or `cancelled`. */
+export interface NodeTransition {
+  id: number;
+  state: string;
+  dagRunId?: number;
+  dagNodeKey?: string;
+}
+
+export interface AdvanceContext {
+  s: string;
+  jobsChannel: string;
+  maxInputBytes: number;
+}
+
+// Children are locked in (run, key) order so that concurrent batches touching the same children
+// could never deadlock even without the run lock taken before this statement.
+const advanceSql = (s: string) => `
+  with t as (
+    select * from unnest($1::bigint[], $2::text[], $3::text[]) as t(dag_run_id, key, job_state)
+  ), parents as (
+    update ${s}.dag_nodes n
+       set state = case t.job_state when 'completed' then 'succeeded' when 'failed' then 'failed' else 'cancelled' end
+      from t
+     where n.dag_run_id = t.dag_run_id and n.key = t.key and n.state in ('waiting', 'available', 'running')
+    returning n.dag_run_id, n.key, n.job_id, n.state, n.children
+  ), dec as (
+    select p.dag_run_id, c.key, count(*)::int as n
+      from parents p cross join unnest(p.children) as c(key)
+     where p.state = 'succeeded'
+     group by p.dag_run_id, c.key
+  ), locked as (
+    select n.dag_run_id, n.key, dec.n as done
+      from ${s}.dag_nodes n join dec on dec.dag_run_id = n.dag_run_id and dec.key = n.key
+     where n.state = 'waiting'
+     order by n.dag_run_id, n.key
+       for update of n
+  ), kids as (
+    update ${s}.dag_nodes n
+       set remaining_deps = n.remaining_deps - l.done,
+           state = case when n.remaining_deps - l.done <= 0 then 'available' else n.state end
+      from locked l
+     where n.dag_run_id = l.dag_run_id and n.key = l.key
+    returning n.dag_run_id, n.key, n.job_id, n.state, n.depends_on
+  ), rel as (
+    update ${s}.jobs j set state = 'available', run_at = now(), updated_at = now()
+      from kids k
+     where k.state = 'available' and j.id = k.job_id and j.state = 'waiting'
+    returning j.id, j.queue, j.dag_run_id, j.dag_node_key, j.input, j.definition, k.depends_on
+  ), ev as (
+    ${insertDagEvents(s, `(select ${nodeEventFor('p.state')} as event, p.dag_run_id, p.state, p.key as node_key, p.job_id, 0 as ord
+                             from parents p
+                           union all
+                           select 'node_ready', r.dag_run_id, 'available', r.dag_node_key, r.id, 1 from rel r)`)}
+  )
+  select 'done' as kind, p.dag_run_id, p.key, p.state, null::bigint as job_id, null::jsonb as input,
+         null::text as definition, null::jsonb as outputs
+    from parents p
+  union all
+  select 'ready', r.dag_run_id, r.dag_node_key, 'available', r.id, r.input, r.definition,
+         (select jsonb_object_agg(pn.key, pj.output)
+            from ${s}.dag_nodes pn join ${s}.jobs pj on pj.id = pn.job_id
+           where pn.dag_run_id = r.dag_run_id and pn.key = any(r.depends_on))
+    from rel r
+   where r.input::text like '%"$ref": %'
+  union all
+  select 'wake', null, null, null, count(*), null, null, null
+    from (select pg_notify($4, q.queue) from (select distinct queue from rel) q) w`;
+
+export async function advance(db: Queryable, ctx: AdvanceContext, rows: readonly NodeTransition[]): Promise<void> {
+  const nodes = rows.filter((r) => r.dagRunId !== undefined && r.dagNodeKey !== undefined);
+  if (!nodes.length) return;
+  const { s } = ctx;
+  const runs = await lockRuns(db, s, [...new Set(nodes.map((n) => n.dagRunId!))].sort((a, b) => a - b));
+  const { rows: out } = await db.query(advanceSql(s), [
+    nodes.map((n) => n.dagRunId),
+    nodes.map((n) => n.dagNodeKey),
+    nodes.map((n) => n.state),
+    ctx.jobsChannel,
+  ]);
+  const done = new Map<number, number>();
+  const failed: FailedNode[] = [];
+  const withRefs: ReleasedWithRefs[] = [];
+  for (const r of out) {
+    if (r.kind === 'done') {
+      addCount(done, r.dag_run_id);
+      if (r.state !== 'succeeded') failed.push({ dagRunId: r.dag_run_id, key: r.key });
+    } else if (r.kind === 'ready') {
+      withRefs.push({ jobId: r.job_id, dagRunId: r.dag_run_id, key: r.key, input: r.input, definition: r.definition ?? undefined, outputs: r.outputs ?? {} });
+    }
+  }
+  if (withRefs.length) {
+    for (const f of await resolveReleasedInputs(db, ctx, withRefs)) {
+      addCount(done, f.dagRunId);
+      failed.push(f);
+    }
+  }
+  if (failed.length) {
+    // Sequential on purpose: one client cannot run two statements at once.
+    const policyOf = (id: number) => runs.get(id)?.failurePolicy;
+    const ff = await cancelNotStarted(db, s, failed.filter((f) => policyOf(f.dagRunId) === 'fail_fast'));
+    const sk = await skipDescendants(db, s, failed.filter((f) => policyOf(f.dagRunId) === 'continue'));
+    for (const m of [ff, sk]) for (const [id, n] of m) addCount(done, id, n);
+  }
+  await finishRuns(db, s, done);
+}
+
+interface ReleasedWithRefs {
+  jobId: number;
+  dagRunId: number;
+  key: string;
+  input: unknown;
+  definition?: string;
+  outputs: Record<string, unknown>;
+}
+
+const failUnresolvedSql = (s: string) => `
+  with f as (
+    select * from unnest($1::bigint[], $2::jsonb[]) as f(id, error)
+  ), j as (
+    update ${s}.jobs j set state = 'failed', error = f.error, completed_at = now(), updated_at = now()
+      from f where j.id = f.id and j.state = 'available'
+    returning j.*
+  ), n as (
+    update ${s}.dag_nodes n set state = 'failed'
+      from j where n.dag_run_id = j.dag_run_id and n.key = j.dag_node_key and n.state = 'available'
+    returning n.dag_run_id, n.key, n.job_id, n.state
+  ), jev as (
+    ${insertJobEvents(s, `(select j.*, 'failed' as event, now() as finished_at, null::float8 as duration_ms from j)`)}
+  ), dev as (
+    ${insertDagEvents(s, `(select 'node_failed' as event, n.dag_run_id, n.state, n.key as node_key, n.job_id, 0 as ord from n)`)}
+  )
+  select dag_run_id, key from n`;
+
+/**
+ * Replaces `$ref`s in released nodes' inputs with their parents' outputs, in the releasing
+ * transaction. A reference that cannot be resolved, a resolved input over the size limit, or
+ * one its definition's schema rejects fails the node for good (code DAG_INPUT_INVALID; retrying
+ * could not help) — it then goes through the run's failure policy like any failure.
+ */
+async function resolveReleasedInputs(db: Queryable, ctx: AdvanceContext, nodes: ReleasedWithRefs[]): Promise<FailedNode[]> {
+  const refs = [...new Set(nodes.map((n) => n.definition).filter((d): d is string => d !== undefined))]
+    .map(parseDefinitionRef)
+    .filter((r) => r !== undefined);
+  const definitions = refs.length ? await findDefinitions(db, ctx.s, refs) : new Map();
+  const ok: { id: number; json: string | null }[] = [];
+  const bad: { id: number; error: string }[] = [];
+  for (const n of nodes) {
+    try {
+      const value = resolveRefs(n.input, n.outputs);
+      const json = serialiseJson(value, 'input', ctx.maxInputBytes);
+      const ref = n.definition === undefined ? undefined : parseDefinitionRef(n.definition);
+      const d = ref && definitions.get(refKey(ref));
+      if (d) {
+        const issues = validateDefinitionInput(d, value);
+        if (issues.length) throw new ValidationError(issues);
+      }
+      ok.push({ id: n.jobId, json });
+    } catch (err) {
+      if (!(err instanceof RefError) && !(err instanceof ValidationError)) throw err;
+      const error = { name: 'DagInputError', code: 'DAG_INPUT_INVALID', retryable: false, message: `the input of node "${n.key}" could not be built from its parents' outputs: ${err.message}` };
+      bad.push({ id: n.jobId, error: JSON.stringify(error) });
+    }
+  }
+  if (ok.length) {
+    await db.query(
+      `update ${ctx.s}.jobs j set input = u.input from unnest($1::bigint[], $2::jsonb[]) as u(id, input) where j.id = u.id`,
+      [ok.map((o) => o.id), ok.map((o) => o.json)],
+    );
+  }
+  if (!bad.length) return [];
+  const { rows } = await db.query(failUnresolvedSql(ctx.s), [bad.map((b) => b.id), bad.map((b) => b.error)]);
+  return rows.map((r) => ({ dagRunId: r.dag_run_id, key: r.key }));
+}

@@ -1,0 +1,118 @@
+/**
+ * Atomic submission (DESIGN §4): the dag_runs row, one job per node (roots `available`, the rest
+ * `waiting`, which the claim index does not hold) and the dag_nodes rows with their remaining
+ * dependency counts — two statements in one transaction, whatever the node count.
+ */
+import { ValidationError, fromPgError, type FieldIssue } from '../db/errors.js';
+import type { Queryable } from '../db/pool.js';
+import { findDefinitions, refKey } from '../definitions/registry.js';
+import { formatDefinitionRef, parseDefinitionRef, type DefinitionRef } from '../definitions/schema.js';
+import { validateDefinitionInput } from '../definitions/apply.js';
+import { insertJobEvents } from '../events/outbox.js';
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS } from '../queue/enqueue.js';
+import { insertDagEvents } from './events.js';
+import type { PreparedDag, PreparedNode } from './validate.js';
+
+const insertRunSql = (s: string) => `
+  insert into ${s}.dag_runs (name, failure_policy, idempotency_key, node_count)
+  values ($1, $2, $3, $4)
+  on conflict (idempotency_key) do nothing
+  returning id`;
+
+const insertNodesSql = (s: string) => `
+  with t as (
+    select * from unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::jsonb[],
+                         $9::text[], $10::text[], $11::text[])
+      with ordinality as t(key, queue, name, priority, max_attempts, timeout_ms, input, definition,
+                           depends_on, children, ord)
+  ), ins as (
+    insert into ${s}.jobs (queue, name, state, priority, max_attempts, timeout_ms, input, definition,
+                           dag_run_id, dag_node_key)
+    select t.queue, t.name, case when t.depends_on = '' then 'available' else 'waiting' end,
+           t.priority, coalesce(t.max_attempts, q.max_attempts, ${DEFAULT_MAX_ATTEMPTS}),
+           coalesce(t.timeout_ms, q.timeout_ms, ${DEFAULT_TIMEOUT_MS}), t.input, t.definition, $1, t.key
+      from t left join ${s}.queues q on q.name = t.queue
+     order by t.ord
+    returning *
+  ), nodes as (
+    insert into ${s}.dag_nodes (dag_run_id, key, job_id, state, depends_on, children, remaining_deps)
+    select $1, t.key, ins.id, ins.state, string_to_array(t.depends_on, ','), string_to_array(t.children, ','),
+           coalesce(cardinality(string_to_array(t.depends_on, ',')), 0)
+      from t join ins on ins.dag_node_key = t.key
+  ), jev as (
+    ${insertJobEvents(s, `(select ins.*, 'enqueued' as event, null::timestamptz as finished_at,
+                                 null::float8 as duration_ms from ins)`)}
+  ), dev as (
+    ${insertDagEvents(s, `(select 'run_created' as event, $1::bigint as dag_run_id, 'running' as state,
+                                  null::text as node_key, null::bigint as job_id, 0 as ord
+                           union all
+                           select 'node_ready', $1, 'available', ins.dag_node_key, ins.id, 1
+                             from ins where ins.state = 'available')`)}
+  )
+  select pg_notify($12, q.queue) from (select distinct queue from ins where state = 'available') q`;
+
+/**
+ * Resolves `definition` on nodes like enqueue does (definitions/apply.ts): the node is pinned to
+ * the definition's current version (`name@version`), missing fields take its defaults (the
+ * node's own fields win), the name defaults to the definition's name, and the input must satisfy
+ * its schema — except inputs holding `$ref`s, which are checked once resolved (advance.ts).
+ */
+export async function applyNodeDefinitions(db: Queryable, s: string, dag: PreparedDag): Promise<void> {
+  const issues: FieldIssue[] = [];
+  const refs = new Map<string, DefinitionRef>();
+  dag.nodes.forEach((n, i) => {
+    if (n.definition === undefined) return;
+    const ref = parseDefinitionRef(n.definition);
+    if (!ref) issues.push({ path: `nodes.${i}.definition`, message: 'use a definition name or name@version' });
+    else refs.set(refKey(ref), ref);
+  });
+  if (issues.length) throw new ValidationError(issues);
+  if (!refs.size) return;
+  const found = await findDefinitions(db, s, [...refs.values()]);
+  dag.nodes.forEach((n, i) => {
+    if (n.definition === undefined) return;
+    const d = found.get(refKey(parseDefinitionRef(n.definition)!));
+    if (!d) {
+      issues.push({ path: `nodes.${i}.definition`, message: `no job definition "${n.definition}" exists; register it first (POST /v1/definitions or jl.createDefinition)` });
+      return;
+    }
+    if (!n.hasRefs) issues.push(...validateDefinitionInput(d, n.input, `nodes.${i}.input`));
+    n.name ??= d.name;
+    n.queue ??= d.defaults.queue;
+    n.priority ??= d.defaults.priority;
+    n.maxAttempts ??= d.defaults.maxAttempts;
+    n.timeoutMs ??= d.defaults.timeoutMs;
+    n.definition = formatDefinitionRef(d);
+  });
+  if (issues.length) throw new ValidationError(issues);
+}
+
+/** Writes a validated DAG; returns the new run id, or the existing one for a known idempotency key. */
+export async function insertDag(db: Queryable, s: string, jobsChannel: string, dag: PreparedDag): Promise<{ id: number; created: boolean }> {
+  const { rows } = await db.query(insertRunSql(s), [dag.name, dag.failurePolicy, dag.idempotencyKey ?? null, dag.nodes.length]);
+  if (!rows.length) {
+    const existing = await db.query(`select id from ${s}.dag_runs where idempotency_key = $1`, [dag.idempotencyKey]);
+    return { id: existing.rows[0].id, created: false };
+  }
+  const id: number = rows[0].id;
+  const col = <T>(f: (n: PreparedNode) => T) => dag.nodes.map(f);
+  try {
+    await db.query(insertNodesSql(s), [
+      id,
+      col((n) => n.key),
+      col((n) => n.queue ?? 'default'),
+      col((n) => n.name),
+      col((n) => n.priority ?? 0),
+      col((n) => n.maxAttempts ?? null),
+      col((n) => n.timeoutMs ?? null),
+      col((n) => n.inputJson),
+      col((n) => n.definition ?? null),
+      col((n) => n.dependsOn.join(',')),
+      col((n) => n.children.join(',')),
+      jobsChannel,
+    ]);
+  } catch (err) {
+    throw fromPgError(err, 'DAG node');
+  }
+  return { id, created: true };
+}
