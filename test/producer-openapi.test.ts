@@ -54,6 +54,9 @@ describe('GET /openapi.json', () => {
       'get /v1/jobs/{id}/executions',
       'get /v1/jobs',
       'post /v1/jobs/{id}/cancel',
+      'post /v1/dags',
+      'get /v1/dags/{id}',
+      'post /v1/dags/{id}/cancel',
       'get /v1/queues',
       'post /v1/definitions',
       'get /v1/definitions',
@@ -93,6 +96,8 @@ describe('GET /openapi.json', () => {
     expect(s.Job.properties.state.enum).toEqual(expect.arrayContaining(['available', 'running', 'completed', 'failed', 'cancelled']));
     expect(s.Job.required).toEqual(expect.arrayContaining(['id', 'queue', 'name', 'state', 'createdAt']));
     expect(s.DefinitionCreate.properties.executor.enum).toEqual(['handler', 'process']);
+    expect(s.DagCreate.properties.failurePolicy.enum).toEqual(['fail_fast', 'continue']);
+    expect(s.DagRun.properties.nodes.items.$ref).toBe('#/components/schemas/DagNode');
     expect(s.JobBatchCreate.properties.jobs).toMatchObject({ maxItems: 10_000, items: { $ref: '#/components/schemas/JobCreate' } });
     const list = doc.paths['/v1/jobs'].get.parameters.map((q: any) => q.name).sort();
     expect(list).toEqual(['cursor', 'limit', 'queue', 'state']);

@@ -5,7 +5,7 @@
  * where JSON differs from JavaScript (dates are ISO-8601 strings).
  */
 import { z } from 'zod';
-import { DefinitionSpecSchema, JobName, JobSpecSchema, JobState, QueueName, ExecutionState } from '@jobline/core';
+import { DagNodeState, DagRunState, DagSpecSchema, DefinitionSpecSchema, ExecutionState, JobName, JobSpecSchema, JobState, QueueName } from '@jobline/core';
 
 // PostgreSQL text columns cannot hold NUL: refuse it here with a field error rather than a driver error.
 const noNul = (v: string) => !v.includes('\0');
@@ -57,6 +57,8 @@ export const DefinitionCreate = DefinitionSpecSchema;
 export const DefinitionRefParams = z.strictObject({
   ref: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}(@[1-9][0-9]{0,6})?$/, 'use a definition name or name@version'),
 });
+
+export const DagCreate = DagSpecSchema;
 
 export const ListDefinitionsQuery = z.strictObject({
   name: z.string().min(1).max(200).optional(),
@@ -164,4 +166,39 @@ export const Health = z.strictObject({ status: z.string() });
 export const Ready = z.strictObject({
   status: z.enum(['ready', 'not ready']),
   checks: z.strictObject({ database: z.boolean(), migrationsCurrent: z.boolean() }),
+});
+
+const values = <T extends string>(o: Record<string, T>) => Object.values(o) as [T, ...T[]];
+
+export const DagNode = z.strictObject({
+  key: z.string(),
+  jobId: z.int(),
+  queue: z.string(),
+  name: z.string(),
+  state: z.enum(values(DagNodeState)),
+  jobState: z.enum(Object.values(JobState) as [JobState, ...JobState[]]).meta({ description: "The node's job row state (e.g. retryable between attempts)." }),
+  dependsOn: z.array(z.string()),
+  children: z.array(z.string()),
+  remainingDeps: z.int(),
+  attempt: z.int(),
+  maxAttempts: z.int(),
+  createdAt: DateTime,
+  startedAt: DateTime.optional(),
+  finishedAt: DateTime.optional(),
+  workerId: z.string().optional(),
+  error: JobError.optional(),
+});
+
+export const DagRun = z.strictObject({
+  id: z.int().positive(),
+  name: z.string(),
+  state: z.enum(values(DagRunState)),
+  failurePolicy: z.enum(['fail_fast', 'continue']),
+  idempotencyKey: z.string().optional(),
+  nodeCount: z.int(),
+  nodesDone: z.int(),
+  createdAt: DateTime,
+  finishedAt: DateTime.optional(),
+  nodes: z.array(DagNode),
+  edges: z.array(z.strictObject({ from: z.string(), to: z.string() })),
 });
