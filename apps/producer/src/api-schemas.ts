@@ -202,3 +202,6 @@ export const DagRun = z.strictObject({
   nodes: z.array(DagNode),
   edges: z.array(z.strictObject({ from: z.string(), to: z.string() })),
 });
+
+/** Schemas used inside others that get their own named component in the OpenAPI document. */
+export const nestedComponents: z.ZodType[] = [FieldIssue, JobError, Execution, QueueSummary, DagNode];

@@ -53,6 +53,7 @@ export function buildOpenApi(routes: Route[]): JsonSchema {
     if (r.body) requestSchemas.add(r.body);
     for (const res of Object.values(r.responses)) if (res.schema) responseSchemas.add(res.schema);
   }
+  for (const n of schemas.nestedComponents) responseSchemas.add(n);
   const missing = [...requestSchemas, ...responseSchemas].filter((s) => !names.has(s));
   if (missing.length) throw new Error('every request and response schema must be exported from api-schemas.ts');
   // A schema used both ways is rendered once per direction under distinct names.
