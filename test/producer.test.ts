@@ -297,6 +297,12 @@ describe('definitions', () => {
     const bad = await p.call('POST', '/v1/jobs', { body: { definition: 'resize', input: { width: 0 } } });
     expect(bad.status).toBe(400);
     expect(issuePaths(bad.body)).toEqual(['input.url', 'input.width']);
+    // `required` is enforced even for names the schema does not describe under `properties`
+    await p.call('POST', '/v1/definitions', { body: { name: 'needs-n', executor: 'handler', inputSchema: { type: 'object', required: ['n'] } } });
+    const noN = await p.call('POST', '/v1/jobs', { body: { definition: 'needs-n', input: {} } });
+    expect(noN.status).toBe(400);
+    expect(issuePaths(noN.body)).toEqual(['input.n']);
+    expect((await p.call('POST', '/v1/jobs', { body: { definition: 'needs-n', input: { n: null } } })).status).toBe(201);
     const unknown = await p.call('POST', '/v1/jobs', { body: { definition: 'missing' } });
     expect(unknown.status).toBe(400);
     expect(issuePaths(unknown.body)).toEqual(['definition']);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import type { JobSpec } from '../schemas.js';
+import { compileInputSchema } from './compile.js';
 import { findDefinitions, refKey } from './registry.js';
 import { formatDefinitionRef, parseDefinitionRef, type Definition, type DefinitionRef } from './schema.js';
 
@@ -17,7 +18,7 @@ export function inputValidator(d: Definition): z.ZodType | undefined {
   const key = formatDefinitionRef(d);
   let schema = compiled.get(key);
   if (!schema) {
-    schema = z.fromJSONSchema(d.inputSchema as Parameters<typeof z.fromJSONSchema>[0]);
+    schema = compileInputSchema(d.inputSchema);
     if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
     compiled.set(key, schema);
   }

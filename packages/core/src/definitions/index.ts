@@ -11,3 +11,4 @@ export {
 } from './schema.js';
 export { createDefinition, getDefinition, findDefinition, listDefinitions, type CreatedDefinition, type DefinitionFilter } from './registry.js';
 export { applyDefinitions, validateDefinitionInput, inputValidator } from './apply.js';
+export { compileInputSchema } from './compile.js';

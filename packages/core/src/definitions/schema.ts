@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { QueueName, RetryTimeoutFields } from '../schemas.js';
+import { compileInputSchema } from './compile.js';
 
 export const DefinitionExecutor = {
   handler: 'handler',
@@ -59,7 +60,7 @@ export const DefinitionSpecSchema = z
     }
     if (d.inputSchema !== undefined) {
       try {
-        z.fromJSONSchema(d.inputSchema as Parameters<typeof z.fromJSONSchema>[0]);
+        compileInputSchema(d.inputSchema);
       } catch (err) {
         ctx.addIssue({ code: 'custom', path: ['inputSchema'], message: `is not a usable JSON Schema: ${(err as Error).message}` });
       }
