@@ -227,7 +227,7 @@ describe('definitions and dags', () => {
 
 describe('apps through the CLI', () => {
   it('jobline worker runs jobs with the handler module and stops on SIGTERM (exit 0)', async () => {
-    const child = spawn(process.execPath, [BIN, 'worker', '--queues', 'cli-w', '--handlers', HANDLERS, '--concurrency', '2'], {
+    const child = spawn(process.execPath, [BIN, 'worker', '--queues', 'cli-w', '--handlers', HANDLERS, '--concurrency', '2', '--port', 'off'], {
       env: { PATH: process.env.PATH, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

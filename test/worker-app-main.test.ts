@@ -26,7 +26,7 @@ interface Run {
 
 function start(args: string[], env: Record<string, string> = {}): Run {
   const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH!, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH!, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'info', PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

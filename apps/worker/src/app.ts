@@ -15,6 +15,8 @@ export interface WorkerAppOptions {
   /** Port for /healthz, /readyz and /metrics; undefined = no HTTP server. */
   port?: number;
   host?: string;
+  /** When the port is taken, log a warning and run without the server instead of failing. @default false */
+  portOptional?: boolean;
 }
 
 export interface WorkerApp {
@@ -36,7 +38,12 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   let server: Server | undefined;
   let url: string | undefined;
   if (o.port !== undefined) {
-    ({ server, url } = await startHealthServer(o.jl, metrics, { phase: () => phase, workerId: worker.id }, o.port, o.host ?? '0.0.0.0'));
+    try {
+      ({ server, url } = await startHealthServer(o.jl, metrics, { phase: () => phase, workerId: worker.id }, o.port, o.host ?? '0.0.0.0'));
+    } catch (err) {
+      if (!o.portOptional || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      o.jl.logger.warn({ port: o.port }, 'the default health/metrics port is in use: running without /healthz, /readyz and /metrics (set PORT to choose one)');
+    }
   }
   await worker.start();
   phase = 'running';

@@ -15,7 +15,8 @@ const EnvSchema = z.object({
   JOBLINE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL schema name (letters, digits, _; max 63)').default('jobline'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
-  PORT: int(0, 65535).optional(),
+  /** Health and metrics port. Unset: 9090 when free (else none, with a warning); "off": none. */
+  PORT: z.union([z.literal('off'), int(0, 65535)], { error: 'must be a port number (0-65535) or "off"' }).optional(),
   HOST: z.string().min(1).default('0.0.0.0'),
   JOBLINE_QUEUES: z
     .string()

@@ -55,7 +55,9 @@ async function main(): Promise<number> {
   const app = await startWorkerApp({
     jl,
     handlers,
-    port: config.PORT,
+    // Kubernetes-style default of 9090; a second worker on the same host just goes without.
+    port: config.PORT === 'off' ? undefined : (config.PORT ?? 9090),
+    portOptional: config.PORT === undefined,
     host: config.HOST,
     process: { killGraceMs: config.JOBLINE_KILL_GRACE_MS },
     worker: {

@@ -182,11 +182,18 @@ export async function runProcessJob(def: Definition, input: unknown, ctx: JobCon
         resolve(out.value);
       });
 
-    // 'close' waits for stdio to end; a background grandchild holding stdout open must not
-    // stall the job, so after the leader exits we wait briefly, then finish regardless.
+    // 'close' comes once stdio has ended, so every byte the program wrote has been read. A
+    // background child still holding the pipes would delay it forever: when the leader exits,
+    // the rest of its group goes (it is the job's), and a process that left the group gets
+    // two seconds before its pipes are cut.
     child.on('close', done);
     child.on('exit', (code, sig) => {
-      const t = setTimeout(() => done(code, sig), 200);
+      killGroup(pid, 'SIGKILL');
+      const t = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        done(code, sig);
+      }, 2000);
       t.unref?.();
     });
   });

@@ -29,7 +29,7 @@ Options (each overrides the environment variable in brackets):
   --queues a,b             queues to claim from [JOBLINE_QUEUES, default "default"]
   --concurrency N          jobs at once [JOBLINE_CONCURRENCY, default 10]
   --handlers FILE          handler module (ESM) [JOBLINE_HANDLERS]
-  --port P                 serve /healthz, /readyz, /metrics on P [PORT; unset = no server]
+  --port P|off             serve /healthz, /readyz, /metrics on P [PORT, default 9090 when free]
   --host H                 [HOST, default 0.0.0.0]
   --id ID                  stable worker id [JOBLINE_WORKER_ID]
   --shutdown-grace-ms MS   [JOBLINE_SHUTDOWN_GRACE_MS, default 10000]
