@@ -1,0 +1,261 @@
+/**
+ * DAG concurrency proofs with real worker processes (DESIGN §8): four processes claim and complete
+ * nodes of the same runs at once, so parents of one child complete in different processes and
+ * transactions. Checked over the database afterwards: every node ran exactly once (the handlers'
+ * own log), every child started only after all its parents finished (job_executions), every
+ * node was released exactly once (node_ready events), and the run ended in the right state.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DagNodeSpec } from '@jobline/core';
+import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { startWorkerProcess, stopAll, type WorkerProcess } from './helpers/processes.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/dag-worker.mjs', import.meta.url));
+const PROCESSES = 4;
+
+let db: TestDb;
+let procs: WorkerProcess[] = [];
+let q: (text: string, values?: unknown[]) => Promise<any[]>;
+
+const workerEnv = () => ({
+  DATABASE_URL: db.url,
+  JOBLINE_SCHEMA: db.schema,
+  QUEUES: 'dag',
+  CONCURRENCY: '16',
+  WORKER_OPTIONS: JSON.stringify({ heartbeatIntervalMs: 200, staleAfterMs: 1500, rescueIntervalMs: 200 }),
+});
+
+beforeAll(async () => {
+  db = await openTestDb();
+  q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
+  await q(`create table $S.dag_test_invocations (job_id bigint not null, node_key text, attempt int, what text not null,
+             pid int not null, at timestamptz not null default clock_timestamp())`);
+  procs = await Promise.all(Array.from({ length: PROCESSES }, () => startWorkerProcess(workerEnv(), FIXTURE)));
+});
+
+afterAll(async () => {
+  await stopAll(procs, 'SIGTERM');
+  await db.close();
+});
+
+/** mulberry32: a small seeded PRNG, so a failing random DAG can be reproduced from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const runFinished = (id: number, timeoutMs = 45_000) =>
+  waitFor(async () => {
+    const d = await db.jl.getDag(id);
+    return d.state !== 'running' ? d : undefined;
+  }, timeoutMs, `DAG run ${id} to finish`);
+
+/** The invariants every successful run must satisfy, checked from the database. */
+async function expectRanExactlyOnceInOrder(id: number, nodeCount: number, edgeCount: number) {
+  const [inv] = await q(
+    `select count(*)::int as starts, count(distinct i.job_id)::int as jobs, count(distinct i.pid)::int as pids
+       from $S.dag_test_invocations i join $S.jobs j on j.id = i.job_id
+      where j.dag_run_id = $1 and i.what = 'start'`,
+    [id],
+  );
+  expect(inv.starts).toBe(nodeCount);
+  expect(inv.jobs).toBe(nodeCount);
+
+  const [hist] = await q(
+    `select count(*)::int as n, count(*) filter (where e.state = 'completed' and e.attempt = 1)::int as ok
+       from $S.job_executions e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1`,
+    [id],
+  );
+  expect(hist).toEqual({ n: nodeCount, ok: nodeCount });
+
+  // Every edge: the child's attempt started after the parent's attempt finished, and the
+  // child's handler ran after the parent's job was completed.
+  const [order] = await q(
+    `select count(*)::int as edges,
+            count(*) filter (where ce.started_at <= pe.finished_at)::int as early_starts,
+            count(*) filter (where ci.at <= pj.completed_at)::int as early_handlers
+       from $S.dag_nodes c
+       cross join unnest(c.depends_on) as d(key)
+       join $S.dag_nodes p on p.dag_run_id = c.dag_run_id and p.key = d.key
+       join $S.job_executions ce on ce.job_id = c.job_id
+       join $S.job_executions pe on pe.job_id = p.job_id
+       join $S.jobs pj on pj.id = p.job_id
+       join $S.dag_test_invocations ci on ci.job_id = c.job_id and ci.what = 'start'
+      where c.dag_run_id = $1`,
+    [id],
+  );
+  expect(order).toEqual({ edges: edgeCount, early_starts: 0, early_handlers: 0 });
+
+  const events = await q(
+    `select type, count(*)::int as n, count(distinct job_id)::int as nodes
+       from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.%' group by type order by type`,
+    [id],
+  );
+  expect(Object.fromEntries(events.map((e) => [e.type.slice(16), [e.n, e.nodes]]))).toEqual({
+    node_ready: [nodeCount, nodeCount],
+    node_succeeded: [nodeCount, nodeCount],
+    run_created: [1, 0],
+    run_succeeded: [1, 0],
+  });
+  const [nodes] = await q(
+    `select count(*) filter (where state = 'succeeded' and remaining_deps = 0)::int as ok from $S.dag_nodes where dag_run_id = $1`,
+    [id],
+  );
+  expect(nodes.ok).toBe(nodeCount);
+  return inv.pids as number;
+}
+
+describe(`DAGs on ${PROCESSES} worker processes`, () => {
+  it('runs 20 diamonds at once', async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        db.jl.submitDag({
+          name: `diamond-${i}`,
+          nodes: [
+            { key: 'a', queue: 'dag', name: 'step' },
+            { key: 'b', queue: 'dag', name: 'step', dependsOn: ['a'], input: { ms: 2 } },
+            { key: 'c', queue: 'dag', name: 'step', dependsOn: ['a'] },
+            { key: 'd', queue: 'dag', name: 'step', dependsOn: ['b', 'c'] },
+          ],
+        }),
+      ),
+    );
+    for (const r of runs) {
+      expect((await runFinished(r.id)).state).toBe('succeeded');
+      await expectRanExactlyOnceInOrder(r.id, 4, 4);
+    }
+  });
+
+  it('fans out 1 → 500 → 1 and releases the sink exactly once', async () => {
+    const mids = Array.from({ length: 500 }, (_, i) => ({ key: `m${i}`, queue: 'dag', name: 'step', dependsOn: ['src'], input: { ms: i % 3 } }));
+    const dag = await db.jl.submitDag({
+      name: 'fan',
+      nodes: [{ key: 'src', queue: 'dag', name: 'step' }, ...mids, { key: 'sink', queue: 'dag', name: 'step', dependsOn: mids.map((m) => m.key) }],
+    });
+    const done = await runFinished(dag.id);
+    expect(done).toMatchObject({ state: 'succeeded', nodeCount: 502, nodesDone: 502 });
+    const pids = await expectRanExactlyOnceInOrder(dag.id, 502, 1000);
+    expect(pids).toBeGreaterThan(1);
+    // The 500 parents of the sink were completed by several processes.
+    const [byPid] = await q(
+      `select count(distinct e.worker_id)::int as workers from $S.job_executions e join $S.jobs j on j.id = e.job_id
+        where j.dag_run_id = $1 and j.dag_node_key like 'm%'`,
+      [dag.id],
+    );
+    expect(byPid.workers).toBeGreaterThan(1);
+  });
+
+  it('releases each child of a dense 100 × 100 fan-in exactly once', async () => {
+    const parents = Array.from({ length: 100 }, (_, i) => ({ key: `p${i}`, queue: 'dag', name: 'step' }));
+    const children = Array.from({ length: 100 }, (_, i) => ({ key: `c${i}`, queue: 'dag', name: 'step', dependsOn: parents.map((p) => p.key) }));
+    const dag = await db.jl.submitDag({ name: 'dense', nodes: [...parents, ...children] });
+    expect((await runFinished(dag.id)).state).toBe('succeeded');
+    await expectRanExactlyOnceInOrder(dag.id, 200, 10_000);
+  });
+
+  it('finishes a seeded random 1,000-node DAG with every node run once, after all its parents', async () => {
+    const seed = 20240611;
+    const rnd = prng(seed);
+    const nodes: DagNodeSpec[] = [];
+    let edges = 0;
+    for (let i = 0; i < 1000; i++) {
+      const parents = new Set<string>();
+      const k = i === 0 ? 0 : Math.floor(rnd() * 4);
+      for (let j = 0; j < k; j++) parents.add(`n${i - 1 - Math.floor(rnd() * Math.min(i, 40))}`);
+      edges += parents.size;
+      nodes.push({ key: `n${i}`, queue: 'dag', name: 'step', dependsOn: [...parents], input: { ms: Math.floor(rnd() * 3), value: i } });
+    }
+    // Submission order must not matter: shuffle (Fisher–Yates with the same generator).
+    for (let i = nodes.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [nodes[i], nodes[j]] = [nodes[j], nodes[i]];
+    }
+    const dag = await db.jl.submitDag({ name: `random-${seed}`, nodes });
+    const done = await runFinished(dag.id);
+    expect(done).toMatchObject({ state: 'succeeded', nodesDone: 1000 });
+    expect(done.edges).toHaveLength(edges);
+    const pids = await expectRanExactlyOnceInOrder(dag.id, 1000, edges);
+    expect(pids).toBeGreaterThan(1);
+  });
+
+  it('cancels a run mid-flight: running handlers in other processes are aborted, nothing else starts', async () => {
+    const sleepers = Array.from({ length: 24 }, (_, i) => ({ key: `s${i}`, queue: 'dag', name: 'sleep', dependsOn: ['root'], input: { ms: 30_000 } }));
+    const dag = await db.jl.submitDag({
+      name: 'cancel-mid',
+      nodes: [
+        { key: 'root', queue: 'dag', name: 'step' },
+        ...sleepers,
+        ...sleepers.map((s) => ({ key: `after-${s.key}`, queue: 'dag', name: 'step', dependsOn: [s.key] })),
+      ],
+    });
+    const runningNow = async () =>
+      (await q(`select count(*)::int as n from $S.jobs where dag_run_id = $1 and state = 'running'`, [dag.id]))[0].n as number;
+    await waitFor(async () => (await runningNow()) === 24, 20_000, 'all sleepers to run');
+    const cancelled = await db.jl.cancelDag(dag.id);
+    expect(cancelled).toMatchObject({ state: 'cancelled', nodesDone: 49 });
+    const states = Object.fromEntries(cancelled.nodes.map((n) => [n.key, n.state]));
+    expect(states.root).toBe('succeeded');
+    expect(Object.entries(states).filter(([k]) => k !== 'root').every(([, s]) => s === 'cancelled')).toBe(true);
+
+    // Every running handler, spread over the processes, sees its signal abort.
+    await waitFor(
+      async () => (await q(`select count(*)::int as n from $S.dag_test_invocations i join $S.jobs j on j.id = i.job_id where j.dag_run_id = $1 and i.what = 'aborted'`, [dag.id]))[0].n === 24,
+      10_000,
+      'all 24 running handlers to be aborted',
+    );
+    const hist = await q(`select e.state, count(*)::int as n from $S.job_executions e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1 group by 1 order by 1`, [dag.id]);
+    expect(hist).toEqual([
+      { state: 'cancelled', n: 24 },
+      { state: 'completed', n: 1 },
+    ]);
+    const after = await q(`select count(*)::int as n from $S.dag_test_invocations i join $S.jobs j on j.id = i.job_id where j.dag_run_id = $1 and i.node_key like 'after-%'`, [dag.id]);
+    expect(after[0].n).toBe(0);
+    // The late outcomes of the aborted attempts were fenced off: the run stays cancelled.
+    expect((await db.jl.getDag(dag.id)).state).toBe('cancelled');
+    const runEvents = await q(`select type from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.run_%' order by id`, [dag.id]);
+    expect(runEvents.map((e) => e.type.slice(16))).toEqual(['run_created', 'run_cancelled']);
+  });
+
+  it('survives a SIGKILLed worker process: its nodes are rescued and retried, the run completes', async () => {
+    // Two processes of their own on a queue of their own, so the victim surely holds nodes.
+    const env = { ...workerEnv(), QUEUES: 'kill', CONCURRENCY: '8' };
+    const [victim, survivor] = await Promise.all([startWorkerProcess(env, FIXTURE), startWorkerProcess(env, FIXTURE)]);
+    try {
+      const nodes: DagNodeSpec[] = [{ key: 'root', queue: 'kill', name: 'step' }];
+      for (let i = 0; i < 40; i++) nodes.push({ key: `w${i}`, queue: 'kill', name: 'step', dependsOn: ['root'], input: { ms: 300 } });
+      nodes.push({ key: 'join', queue: 'kill', name: 'step', dependsOn: nodes.slice(1).map((n) => n.key) });
+      const dag = await db.jl.submitDag({ name: 'kill', nodes });
+      await waitFor(
+        async () => (await q(`select count(*)::int as n from $S.dag_test_invocations i join $S.jobs j on j.id = i.job_id where j.dag_run_id = $1 and i.pid = $2`, [dag.id, victim.child.pid]))[0].n > 0,
+        20_000,
+        'the victim to run nodes',
+      );
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      const done = await runFinished(dag.id);
+      expect(done.state).toBe('succeeded');
+      const lost = await q(`select count(*)::int as n from $S.job_executions e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1 and e.state = 'lost'`, [dag.id]);
+      expect(lost[0].n).toBeGreaterThan(0);
+      // Each node completed exactly once, and the join ran once, after every parent completed.
+      const [c] = await q(
+        `select count(*) filter (where e.state = 'completed')::int as completed, count(distinct e.job_id) filter (where e.state = 'completed')::int as jobs
+           from $S.job_executions e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1`,
+        [dag.id],
+      );
+      expect(c).toEqual({ completed: 42, jobs: 42 });
+      const join = done.nodes.find((n) => n.key === 'join')!;
+      expect(join.attempt).toBe(1);
+      const lastParent = Math.max(...done.nodes.filter((n) => n.key.startsWith('w')).map((n) => n.finishedAt!.getTime()));
+      expect(join.startedAt!.getTime()).toBeGreaterThanOrEqual(lastParent);
+    } finally {
+      await stopAll([victim, survivor], 'SIGTERM');
+    }
+  });
+});
