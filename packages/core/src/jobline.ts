@@ -30,6 +30,8 @@ import {
 import { Worker, type Transition, type WorkerDeps } from './worker/worker.js';
 import { DagEngine, DEFAULT_DAG_MAX_EDGES, DEFAULT_DAG_MAX_NODES, type DagRunDetail, type DagSpec, type SubmittedDag } from './dag/index.js';
 import type { WorkerOptions } from './worker/options.js';
+import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } from './events/options.js';
+import { Relay } from './events/relay.js';
 
 export interface ConnectOptions {
   /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL is started (and stopped by close()). */
@@ -50,6 +52,10 @@ export interface ConnectOptions {
   applicationName?: string;
   /** Apply pending migrations while connecting (safe with any number of processes). @default true */
   migrate?: boolean;
+  /** NATS server(s) for status events; unset or '' = no relay (events wait in the outbox). @default process.env.NATS_URL */
+  natsUrl?: string;
+  /** Event stream, subjects and relay settings (DESIGN §5, events/README.md). */
+  events?: EventsOptions;
   logger?: Logger;
 }
 
@@ -63,6 +69,8 @@ const ConnectSchema = z.strictObject({
   maxDagEdges: z.number().int().min(0).max(10_000_000).default(DEFAULT_DAG_MAX_EDGES),
   migrate: z.boolean().default(true),
   applicationName: z.string().min(1).max(63).default('jobline'),
+  natsUrl: z.string().optional(),
+  events: z.custom<EventsOptions>((v) => typeof v === 'object' && v !== null, 'events must be an object').optional(),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
 });
 
@@ -85,6 +93,11 @@ export class Jobline {
   /** Runs in completing transactions for DAG jobs; installed by the DAG module. */
   afterTransitions: ((tx: Queryable, rows: Transition[]) => Promise<void>) | undefined;
   private readonly dags: DagEngine;
+  private readonly relays = new Set<Relay>();
+  /** NATS for status events; undefined = no relay, `tailEvents` reads the outbox. */
+  natsUrl: string | undefined;
+  /** Resolved event settings (stream, subject prefix, relay tuning). */
+  events: ResolvedEventsOptions;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -97,6 +110,7 @@ export class Jobline {
     dagLimits: { maxNodes: number; maxEdges: number } = { maxNodes: DEFAULT_DAG_MAX_NODES, maxEdges: DEFAULT_DAG_MAX_EDGES },
   ) {
     this.notifier = new DebouncedNotifier(pool, jobsChannel(schema), notifyDebounceMs);
+    this.events = resolveEventsOptions(undefined, schema);
     this.dags = new DagEngine({
       pool,
       s: quoteSchema(schema),
@@ -131,6 +145,8 @@ export class Jobline {
       maxEdges: o.maxDagEdges,
     });
     jl.applicationName = o.applicationName;
+    jl.natsUrl = (o.natsUrl ?? process.env.NATS_URL) || undefined;
+    jl.events = resolveEventsOptions(o.events, schema);
     try {
       if (o.migrate) await jl.migrate();
     } catch (err) {
@@ -267,12 +283,26 @@ export class Jobline {
       maxOutputBytes: this.maxInputBytes,
       version: VERSION,
       afterTransitions: this.afterTransitions && ((tx, rows) => this.afterTransitions!(tx, rows)),
+      natsUrl: this.natsUrl,
+      events: this.events,
     };
+  }
+
+  /**
+   * An outbox relay for a process that runs no worker (workers run one themselves); call
+   * `start()`. Only the holder of the `relay` lease publishes. Needs `natsUrl`.
+   */
+  relay(holder = `relay-${process.pid}-${Math.random().toString(36).slice(2, 8)}`): Relay {
+    if (!this.natsUrl) throw ValidationError.field('natsUrl', 'the relay needs NATS: set NATS_URL or the natsUrl option');
+    const r = new Relay({ pool: this.pool, s: this.s, natsUrl: this.natsUrl, events: this.events, logger: this.logger, holder });
+    this.relays.add(r);
+    return r;
   }
 
   /** Stops this instance's workers, closes the pool and stops an embedded server it started. */
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((w) => w.stop()));
+    await Promise.all([...this.relays].map((r) => r.stop()));
     this.notifier.close();
     await this.pool.end().catch(() => {});
     await this.embedded?.stop();

@@ -5,18 +5,11 @@
  * The source relation must have the columns of `JobEventSource`; statements select them from the
  * rows they changed (RETURNING) and add a text column `event`.
  */
+import { JobEventName } from '@jobline/contracts';
 
-/** Job event names; the CloudEvents type is `dev.jobline.job.<event>`. */
-export const JobEvent = {
-  enqueued: 'enqueued',
-  started: 'started',
-  completed: 'completed',
-  failed: 'failed',
-  retrying: 'retrying',
-  cancelled: 'cancelled',
-  rescued: 'rescued',
-} as const;
-export type JobEvent = (typeof JobEvent)[keyof typeof JobEvent];
+/** Job event names (from @jobline/contracts); the CloudEvents type is `dev.jobline.job.<event>`. */
+export const JobEvent = JobEventName;
+export type JobEvent = JobEventName;
 
 /** Outputs larger than this are summarised in events (the full value stays in the job row). */
 export const EVENT_OUTPUT_MAX_BYTES = 4096;
@@ -31,19 +24,20 @@ export function insertJobEvents(s: string, source: string): string {
     select 'dev.jobline.job.' || e.event,
            'jobline.job.' || e.queue || '.' || e.event || '.' || e.id,
            e.id, e.dag_run_id,
+           -- strip_nulls is recursive, so it is applied before output joins: a job's output keeps its nulls.
            jsonb_strip_nulls(jsonb_build_object(
              'jobId', e.id, 'queue', e.queue, 'name', e.name, 'state', e.state,
              'attempt', e.attempt, 'maxAttempts', e.max_attempts,
              'dagRunId', e.dag_run_id, 'dagNodeKey', e.dag_node_key,
              'workerId', e.worker_id, 'runAt', e.run_at, 'createdAt', e.created_at,
              'startedAt', e.started_at, 'finishedAt', e.finished_at, 'durationMs', e.duration_ms,
-             'output', case when e.output is null then null
-                            when octet_length(e.output::text) <= ${EVENT_OUTPUT_MAX_BYTES} then e.output
-                            else jsonb_build_object('truncated', true, 'bytes', octet_length(e.output::text)) end,
              'error', case when e.error is null then null
-                           else jsonb_strip_nulls(jsonb_build_object('message', left(e.error->>'message', 1000),
-                                  'name', e.error->>'name', 'code', e.error->>'code')) end,
+                           else jsonb_build_object('message', coalesce(left(e.error->>'message', 1000), ''),
+                                  'name', e.error->>'name', 'code', e.error->>'code') end,
              'traceparent', e.traceparent))
+           || case when e.output is null then '{}'::jsonb
+                   when octet_length(e.output::text) <= ${EVENT_OUTPUT_MAX_BYTES} then jsonb_build_object('output', e.output)
+                   else jsonb_build_object('output', jsonb_build_object('truncated', true, 'bytes', octet_length(e.output::text))) end
       from ${source} e
       left join ${s}.queues q on q.name = e.queue
      where q.emit_events is null or e.event = any(q.emit_events)`;

@@ -42,6 +42,8 @@ export interface WorkerOptions {
   rescueIntervalMs?: number;
   /** Finished single jobs older than this are deleted with their history. @default 7 days */
   retentionMs?: number;
+  /** Run the event relay (outbox → NATS) in this worker when NATS is configured; one relay leads at a time. @default true */
+  relay?: boolean;
   /** Leader lease time to live. @default 3000 */
   leaseTtlMs?: number;
   /** Stable worker id (defaults to hostname-pid-random). */
@@ -69,6 +71,7 @@ const Schema = z.strictObject({
   promoteIntervalMs: z.number().int().min(10).default(250),
   rescueIntervalMs: z.number().int().min(10).default(1000),
   retentionMs: z.number().int().min(0).default(7 * 24 * 3600 * 1000),
+  relay: z.boolean().default(true),
   leaseTtlMs: z.number().int().min(100).default(3000),
   id: z.string().min(1).max(200).optional(),
   handleSignals: z.boolean().default(false),

@@ -12,6 +12,8 @@ import { releaseAttempts, touchAttempt } from '../queue/release.js';
 import { BatchingCompleter } from './completer.js';
 import { Listener } from './listener.js';
 import { Maintenance } from './maintenance.js';
+import { Relay } from '../events/relay.js';
+import type { ResolvedEventsOptions } from '../events/options.js';
 import { toOutcome } from './outcome.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
 import { runAttempt, type AttemptControl, type AttemptResult, type Handler, type JobContext } from './run-attempt.js';
@@ -40,6 +42,9 @@ export interface WorkerDeps {
   version: string;
   /** Runs in the completing transaction for transitions of DAG jobs (DESIGN §4). */
   afterTransitions?: (tx: Queryable, rows: Transition[]) => Promise<void>;
+  /** NATS for the event relay; unset = no relay in this process. */
+  natsUrl?: string;
+  events?: ResolvedEventsOptions;
 }
 
 export interface WorkerStats {
@@ -93,6 +98,8 @@ export class Worker extends EventEmitter {
   private readonly completer: BatchingCompleter;
   private readonly listener: Listener;
   private readonly maintenance: Maintenance | undefined;
+  /** The outbox relay, when NATS is configured (it publishes only while holding the `relay` lease). */
+  readonly relay: Relay | undefined;
   private readonly log: Logger;
   private hasWork = true;
   private reservedSlots = 0;
@@ -136,6 +143,9 @@ export class Worker extends EventEmitter {
     if (this.options.maintenance) {
       this.maintenance = new Maintenance(deps, this.id, this.options, (err, what) => this.warn(err, what));
     }
+    if (this.options.relay && deps.natsUrl && deps.events) {
+      this.relay = new Relay({ pool: deps.pool, s: deps.s, natsUrl: deps.natsUrl, events: deps.events, logger: this.log, holder: this.id });
+    }
   }
 
   /** Jobs running right now. */
@@ -158,6 +168,7 @@ export class Worker extends EventEmitter {
     this.queueConfigTimer = setInterval(() => void this.refreshQueueConfig(), QUEUE_CONFIG_REFRESH_MS);
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), o.heartbeatIntervalMs);
     this.maintenance?.start();
+    this.relay?.start();
     if (o.handleSignals) this.installSignalHandlers();
     this.loopDone = this.loop();
     this.log.info({ queues: o.queues, concurrency: o.concurrency }, 'worker started');
@@ -435,6 +446,7 @@ export class Worker extends EventEmitter {
     clearInterval(this.heartbeatTimer);
     clearInterval(this.queueConfigTimer);
     await this.maintenance?.stop();
+    await this.relay?.stop();
     await this.listener.stop();
     await markWorkerStopped(this.deps.pool, this.deps.s, this.id).catch((err) => this.warn(err, 'marking the worker stopped failed'));
     if (this.signalHandler) {

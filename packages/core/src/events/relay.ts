@@ -1,0 +1,254 @@
+import { EventEmitter } from 'node:events';
+import { jetstream, jetstreamManager, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { LeaseKeeper } from '../db/leases.js';
+import { natsSubject, toEnvelope } from './envelope.js';
+import { NatsLink } from './nats-link.js';
+import type { ResolvedEventsOptions } from './options.js';
+import { deleteEvents, outboxBacklog, readOutbox } from './outbox-read.js';
+import { ensureStream } from './stream.js';
+
+export interface RelayDeps {
+  pool: pg.Pool;
+  /** Quoted schema for SQL. */
+  s: string;
+  natsUrl: string;
+  events: ResolvedEventsOptions;
+  logger: Logger;
+  /** Lease holder id (the worker id). */
+  holder: string;
+}
+
+export interface RelayStats {
+  /** This process holds the `relay` lease. */
+  leader: boolean;
+  connected: boolean;
+  /** Events acknowledged by JetStream (duplicates included) and removed from the outbox. */
+  published: number;
+  /** Acks that JetStream marked duplicate: an earlier publish of the same event id had been stored. */
+  duplicates: number;
+  batches: number;
+  publishErrors: number;
+  /** Outbox rows waiting, as of the last measurement (leader only). */
+  backlog: number;
+  oldestAgeMs: number;
+}
+
+/** After a short batch the relay lingers this long so the next one is worth a round trip. */
+const LINGER_MS = 10;
+const LOG_EVERY_MS = 30_000;
+
+/**
+ * The outbox relay (DESIGN §5). Every process may run one; the holder of the `relay` lease
+ * publishes. A batch is the oldest `batchSize` rows in id order, all published at once (so up to
+ * `batchSize` in flight) with `Nats-Msg-Id` = the event id; the rows JetStream acked — duplicate
+ * acks included — are deleted, anything else stays for the next batch. So a row leaves the outbox
+ * only once it is in the stream, and a publish repeated after a crash or takeover is dropped by
+ * the stream's duplicate window. The relay never touches the hot path: producers and workers
+ * only insert rows; when NATS is down the rows wait and the relay backs off and reconnects.
+ *
+ * Events: `leader` (boolean), `acked` ({ ids, duplicates }) after the acks and before the delete,
+ * `warning` (err).
+ */
+export class Relay extends EventEmitter {
+  readonly stats: RelayStats = { leader: false, connected: false, published: 0, duplicates: 0, batches: 0, publishErrors: 0, backlog: 0, oldestAgeMs: 0 };
+  private readonly lease: LeaseKeeper;
+  private readonly link: NatsLink;
+  private readonly log: Logger;
+  private leading = false;
+  /** Each leadership term runs its own loop; a loop from an earlier term exits even if leadership came back. */
+  private term = 0;
+  private stopped = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wakeUp: (() => void) | undefined;
+  private backlogTimer: NodeJS.Timeout | undefined;
+  private js: JetStreamClient | undefined;
+  private streamGeneration = -1;
+  private lastLog = new Map<string, number>();
+
+  constructor(private readonly deps: RelayDeps) {
+    super();
+    this.log = deps.logger.child({ component: 'relay', stream: deps.events.stream });
+    this.link = new NatsLink(deps.natsUrl, `jobline-relay ${deps.holder}`, this.log, () => this.wake());
+    this.lease = new LeaseKeeper(deps.pool, deps.s, 'relay', deps.holder, deps.events.leaseTtlMs, (leader) => (leader ? this.lead() : this.follow()));
+  }
+
+  /** Outbox rows waiting, as of the last measurement; the metric to alert on. */
+  get backlog(): number {
+    return this.stats.backlog;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  start(): this {
+    this.lease.start();
+    return this;
+  }
+
+  private lead(): void {
+    if (this.stopped || this.leading) return;
+    this.leading = this.stats.leader = true;
+    this.log.info('became relay leader');
+    this.emit('leader', true);
+    this.backlogTimer = setInterval(() => void this.measureBacklog(), this.deps.events.backlogIntervalMs);
+    this.backlogTimer.unref();
+    void this.measureBacklog();
+    const term = ++this.term;
+    this.loopDone = this.loopDone.then(() => this.run(term));
+  }
+
+  private follow(): void {
+    if (!this.leading) return;
+    this.leading = this.stats.leader = false;
+    clearInterval(this.backlogTimer);
+    this.log.info('no longer relay leader');
+    this.emit('leader', false);
+    this.wake();
+  }
+
+  private active(term: number): boolean {
+    return this.leading && !this.stopped && term === this.term;
+  }
+
+  // ---- the publishing loop ------------------------------------------------------------------
+
+  private async run(term: number): Promise<void> {
+    let failures = 0;
+    while (this.active(term)) {
+      try {
+        const nc = await this.link.open();
+        this.stats.connected = this.link.connected;
+        if (!this.link.connected) {
+          await this.sleep(this.backoff(failures++));
+          continue;
+        }
+        if (this.streamGeneration !== this.link.generation) {
+          await ensureStream(await jetstreamManager(nc), this.deps.events, this.log);
+          this.js = jetstream(nc, { timeout: this.deps.events.publishTimeoutMs });
+          this.streamGeneration = this.link.generation;
+        }
+        const n = await this.relayBatch(this.js!);
+        failures = 0;
+        if (n < this.deps.events.batchSize) await this.sleep(n === 0 ? this.deps.events.pollIntervalMs : LINGER_MS);
+      } catch (err) {
+        this.streamGeneration = -1; // re-check the stream: it may be gone (NATS restarted without its store)
+        this.throttledWarn('relay', err, 'relaying events failed; retrying with backoff (events wait in the outbox)');
+        await this.sleep(this.backoff(failures++));
+      }
+    }
+    await this.link.close();
+    this.stats.connected = false;
+  }
+
+  /** Publishes one batch; returns the rows read. Throws (after deleting what was acked) when a publish failed. */
+  private async relayBatch(js: JetStreamClient): Promise<number> {
+    const { pool, s, events: o } = this.deps;
+    const rows = await readOutbox(pool, s, o.batchSize);
+    if (!rows.length) return 0;
+    // All publishes are written to the socket in this one synchronous pass, in id order.
+    const acks = rows.map((row) => {
+      const h = headers();
+      h.set('Content-Type', 'application/cloudevents+json');
+      return js.publish(natsSubject(row, o.subjectPrefix), JSON.stringify(toEnvelope(row, o.source)), {
+        msgID: String(row.id),
+        headers: h,
+        timeout: o.publishTimeoutMs,
+      });
+    });
+    const results = await Promise.allSettled(acks);
+    const ids: number[] = [];
+    let duplicates = 0;
+    let failure: unknown;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') {
+        ids.push(rows[i].id);
+        if ((r.value as PubAck).duplicate) duplicates++;
+      } else failure ??= r.reason;
+    });
+    this.emit('acked', { ids, duplicates });
+    if (ids.length) await deleteEvents(pool, s, ids);
+    this.stats.batches++;
+    this.stats.published += ids.length;
+    this.stats.duplicates += duplicates;
+    if (failure) {
+      this.stats.publishErrors += rows.length - ids.length;
+      throw failure;
+    }
+    return rows.length;
+  }
+
+  private backoff(failures: number): number {
+    return Math.min(5000, 100 * 2 ** Math.min(failures, 6)) * (0.8 + Math.random() * 0.4);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private wake(): void {
+    this.stats.connected = this.link.connected;
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  // ---- backlog ------------------------------------------------------------------------------
+
+  private async measureBacklog(): Promise<void> {
+    try {
+      const b = await outboxBacklog(this.deps.pool, this.deps.s);
+      this.stats.backlog = b.rows;
+      this.stats.oldestAgeMs = b.oldestAgeMs;
+      const o = this.deps.events;
+      if (b.rows >= o.backlogAlertThreshold) {
+        this.throttled('alert', () =>
+          this.log.warn({ backlog: b.rows, oldestAgeMs: b.oldestAgeMs, threshold: o.backlogAlertThreshold, connected: this.link.connected },
+            'event outbox above its alert threshold: check NATS and the relay (no event is dropped)'),
+        );
+      } else if (b.rows > 0 && (!this.link.connected || b.oldestAgeMs > 10_000)) {
+        this.throttled('backlog', () =>
+          this.log.info({ backlog: b.rows, oldestAgeMs: b.oldestAgeMs, connected: this.link.connected }, 'events waiting in the outbox'),
+        );
+      }
+    } catch (err) {
+      this.throttledWarn('backlog', err, 'measuring the outbox backlog failed');
+    }
+  }
+
+  private throttled(key: string, fn: () => void): void {
+    const now = Date.now();
+    if (now - (this.lastLog.get(key) ?? 0) < LOG_EVERY_MS) return;
+    this.lastLog.set(key, now);
+    fn();
+  }
+
+  private throttledWarn(key: string, err: unknown, msg: string): void {
+    this.emit('warning', err);
+    this.throttled(key, () => this.log.warn({ err }, msg));
+  }
+
+  /** Finishes the batch in flight (publishes still unacked after 1 s are abandoned: their rows stay), closes NATS, gives up the lease. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.backlogTimer);
+    this.wake();
+    const grace = new Promise<void>((r) => setTimeout(r, 1000).unref());
+    await Promise.race([this.loopDone, grace]);
+    await this.link.close();
+    await this.loopDone;
+    await this.lease.stop();
+    this.leading = this.stats.leader = false;
+  }
+}
