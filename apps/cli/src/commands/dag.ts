@@ -23,7 +23,7 @@ export function renderDag(run: DagRunDetail): string {
     { header: 'ERROR', get: (n) => n.error?.message, max: 50 },
   ])
     .trimEnd()
-    .replace(/^/gm, '  ');
+    .replace(/^(?=.)/gm, '  ');
   return out + '\n';
 }
 

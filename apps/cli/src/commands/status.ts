@@ -71,7 +71,7 @@ export function renderJob(job: Job, attempts: JobExecution[]): string {
       { header: 'RESULT', get: (e) => (e.error ? e.error.message : brief(e.output, 60)), max: 60 },
     ])
       .trimEnd()
-      .replace(/^/gm, '  ');
+      .replace(/^(?=.)/gm, '  ');
     out += '\n';
   }
   return out;

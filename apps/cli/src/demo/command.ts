@@ -120,7 +120,7 @@ Options:
   },
 };
 
-const indent = (text: string) => text.trimEnd().replace(/^/gm, '  ') + '\n';
+const indent = (text: string) => text.trimEnd().replace(/^(?=.)/gm, '  ') + '\n';
 
 function renderSummary(rows: QueueSummary[]): string {
   const total: QueueSummary = rows.reduce(
