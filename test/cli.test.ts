@@ -225,6 +225,25 @@ describe('definitions and dags', () => {
   });
 });
 
+describe('events tail', () => {
+  it('prints outbox events (no NATS_URL) as lines or NDJSON, filtered, up to --count', async () => {
+    const a = await db.jl.enqueue({ queue: 'ev', name: 'first' });
+    await db.jl.enqueue({ queue: 'ev-other', name: 'noise' });
+    await db.jl.cancel(a.id);
+    const r = await jobline(['events', 'tail', '--queue', 'ev', '--from', 'all', '--count', '2', '--json']);
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.map((e) => e.type)).toEqual(['dev.jobline.job.enqueued', 'dev.jobline.job.cancelled']);
+    expect(events[0]).toMatchObject({ specversion: '1.0', subject: String(a.id), data: { jobId: a.id, queue: 'ev', name: 'first' } });
+    const human = await jobline(['events', 'tail', '--job', String(a.id), '--event', 'cancelled', '--from', 'all', '--count', '1']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}  job\\.cancelled +job ${a.id}  ev/first`));
+    const bad = await jobline(['events', 'tail', '--queue', 'ev', '--dag', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/queue/);
+  });
+});
+
 describe('apps through the CLI', () => {
   it('jobline worker runs jobs with the handler module and stops on SIGTERM (exit 0)', async () => {
     const child = spawn(process.execPath, [BIN, 'worker', '--queues', 'cli-w', '--handlers', HANDLERS, '--concurrency', '2', '--port', 'off'], {
