@@ -150,6 +150,7 @@ function whereNext(stack: Stack, live: boolean): string {
         `            ${api}/openapi.json · ${api}/metrics`,
         `workers     ${stack.workerUrls.map((u) => `${u}/metrics`).join(' · ')}`,
         `database    DATABASE_URL=${stack.url} JOBLINE_SCHEMA=${stack.schema} jobline status <id>`,
+        `events      DATABASE_URL=${stack.url} JOBLINE_SCHEMA=${stack.schema} jobline events tail --from all`,
       ]
     : [
         'jobline demo --keep                      keep all of this running and explore the API, metrics and `jobline status`',

@@ -62,6 +62,8 @@ export class Stack {
       DATABASE_URL: this.url,
       JOBLINE_SCHEMA: this.schema,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      // With NATS the workers relay the demo's events to JetStream (`jobline events tail` shows them).
+      ...(process.env.NATS_URL ? { NATS_URL: process.env.NATS_URL } : {}),
       ...extra,
     };
   }
