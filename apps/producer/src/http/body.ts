@@ -19,10 +19,16 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
   if (length !== undefined && Number(length) > maxBytes) throw tooLarge(maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw tooLarge(maxBytes);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    // The client went away mid-body: its problem, not a server error.
+    throw new HttpError(400, 'BAD_REQUEST', `the request body was cut off (${(err as Error).message})`);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') throw new HttpError(400, 'VALIDATION', 'the body is empty; send a JSON document', [{ path: '', message: 'body is empty' }]);
