@@ -23,7 +23,9 @@ const workerEnv = () => ({
   JOBLINE_SCHEMA: db.schema,
   QUEUES: 'dag',
   CONCURRENCY: '16',
-  WORKER_OPTIONS: JSON.stringify({ heartbeatIntervalMs: 200, staleAfterMs: 1500, rescueIntervalMs: 200 }),
+  // Every process of the schema shares these: the leader's staleAfterMs judges all heartbeats.
+  // 4 s keeps a CPU-starved (but alive) worker from being rescued on a loaded 2-core machine.
+  WORKER_OPTIONS: JSON.stringify({ heartbeatIntervalMs: 250, staleAfterMs: 4000, rescueIntervalMs: 250 }),
 });
 
 beforeAll(async () => {
