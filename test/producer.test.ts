@@ -358,6 +358,20 @@ describe('queues, probes, metrics, routing', () => {
     }
   });
 
+  it('response validation (on in these tests) turns a response that drifts from its schema into a 500', async () => {
+    const created = await p.call('POST', '/v1/jobs', { body: { queue: 'drift', name: 'x' } });
+    const original = db.jl.getJob;
+    db.jl.getJob = async (id: number) => ({ ...(await original.call(db.jl, id)), undeclared: true });
+    try {
+      const r = await p.call('GET', `/v1/jobs/${created.body.id}`);
+      expect(r.status).toBe(500);
+      expect(r.body.error.message).toMatch(/GET \/v1\/jobs\/:id \(200\) does not match its schema.*undeclared/);
+    } finally {
+      db.jl.getJob = original;
+    }
+    expect((await p.call('GET', `/v1/jobs/${created.body.id}`)).status).toBe(200);
+  });
+
   it('404 for unknown paths, 405 with Allow for a wrong method', async () => {
     const r = await p.call('GET', '/v1/nothing');
     expect(r.status).toBe(404);

@@ -27,6 +27,7 @@ const EnvSchema = z.object({
   JOBLINE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
   JOBLINE_MAX_INPUT_BYTES: z.coerce.number().int().min(16).max(256 * 1024 * 1024).default(1024 * 1024),
   JOBLINE_MIGRATE: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).default('on'),
+  JOBLINE_VALIDATE_RESPONSES: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).default('off'),
   JOBLINE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
 });
 
@@ -44,6 +45,8 @@ export interface ProducerConfig {
   poolSize: number;
   /** Apply pending migrations at start (off when the role may not run DDL). */
   migrate: boolean;
+  /** Check every response against its schema (tests, staging). */
+  validateResponses: boolean;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProducerConfig
     maxInputBytes: e.JOBLINE_MAX_INPUT_BYTES,
     poolSize: e.JOBLINE_POOL_SIZE,
     migrate: e.JOBLINE_MIGRATE === 'on',
+    validateResponses: e.JOBLINE_VALIDATE_RESPONSES === 'on',
   };
 }
 

@@ -42,7 +42,7 @@ async function main(): Promise<number> {
     migrate: config.migrate,
     logger,
   });
-  const producer = createProducer({ jl, config, logger });
+  const producer = createProducer({ jl, config, logger, validateResponses: config.validateResponses });
   const url = await producer.listen(config.port, config.host);
   logger.info({ url, schema: config.schema, auth: config.tokens ? `${config.tokens.length} token(s)` : 'OFF' }, 'producer listening');
   // A line on stdout for whoever started us (the CLI, the demo, tests): where to connect.

@@ -7,6 +7,7 @@ import type { ProducerConfig } from './config.js';
 import { readJson } from './http/body.js';
 import { HttpError, toErrorResponse } from './http/errors.js';
 import { Router, parsePart, type Route, type RouteContext, type RouteResult } from './http/router.js';
+import { ErrorBody } from './api-schemas.js';
 import { createProducerMetrics, type ProducerMetrics } from './metrics.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { dagRoutes } from './routes/dags.js';
@@ -19,6 +20,12 @@ export interface ProducerOptions {
   jl: Jobline;
   config: Pick<ProducerConfig, 'tokens' | 'maxBodyBytes'> & Partial<ProducerConfig>;
   logger: Logger;
+  /**
+   * Check every response against its declared schema too; a mismatch becomes a 500 and an error
+   * log. For tests and staging (JOBLINE_VALIDATE_RESPONSES=on): it costs a JSON round trip.
+   * @default false
+   */
+  validateResponses?: boolean;
 }
 
 export interface Producer {
@@ -91,6 +98,7 @@ export function createProducer(o: ProducerOptions): Producer {
       else o.logger.debug({ method, url: req.url, status: e.status, code: e.body.error.code }, 'request refused');
       result = { status: e.status, body: e.body, headers: e.headers };
     }
+    if (o.validateResponses) result = checkResponse(routeLabel, router, method, result, o.logger);
     send(res, method, result);
     const seconds = (performance.now() - started) / 1000;
     metrics.requests.inc({ method, route: routeLabel, status: result.status });
@@ -131,6 +139,26 @@ export function createProducer(o: ProducerOptions): Producer {
       });
     },
   };
+}
+
+/**
+ * Checks a response against the schema its route declares for that status (a JSON round trip
+ * first: dates become strings, as on the wire). Success statuses must be declared; errors must
+ * have the error shape.
+ */
+function checkResponse(routeLabel: string, router: Router, method: string, r: RouteResult, logger: Logger): RouteResult {
+  if (r.contentType) return r; // text bodies: /metrics, the OpenAPI document
+  const route = router.routes.find((x) => x.path === routeLabel && x.method === (method === 'HEAD' ? 'GET' : method));
+  const schema = route?.responses[r.status]?.schema ?? (r.status >= 400 ? ErrorBody : undefined);
+  const problem = !schema
+    ? `status ${r.status} is not declared`
+    : (() => {
+        const parsed = schema.safeParse(JSON.parse(JSON.stringify(r.body ?? null)));
+        return parsed.success ? undefined : JSON.stringify(parsed.error.issues.slice(0, 5));
+      })();
+  if (!problem) return r;
+  logger.error({ route: routeLabel, status: r.status, problem }, 'response does not match its declared schema');
+  return { status: 500, body: { error: { code: 'INTERNAL', message: `response of ${method} ${routeLabel} (${r.status}) does not match its schema: ${problem}` } } };
 }
 
 function send(res: ServerResponse, method: string, r: RouteResult): void {
