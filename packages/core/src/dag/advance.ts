@@ -16,6 +16,7 @@ import { insertDagEvents, nodeEventFor } from './events.js';
 import { addCount, finishRuns, lockRuns } from './finish.js';
 import { cancelNotStarted, skipDescendants, type FailedNode } from './policy.js';
 import { RefError, resolveRefs } from './refs.js';
+import { statement } from './prepared.js';
 
 /** A node job that reached `completed`, `failed` (for good) or `cancelled`. */
 export interface NodeTransition {
@@ -33,7 +34,7 @@ export interface AdvanceContext {
 
 // Children are locked in (run, key) order so that concurrent batches touching the same children
 // could never deadlock even without the run lock taken before this statement.
-const advanceSql = (s: string) => `
+const advanceSql = statement((s: string) => `
   with t as (
     select * from unnest($1::bigint[], $2::text[], $3::text[]) as t(dag_run_id, key, job_state)
   ), parents as (
@@ -83,19 +84,22 @@ const advanceSql = (s: string) => `
    where r.input::text like '%"$ref": %'
   union all
   select 'wake', null, null, null, count(*), null, null, null
-    from (select pg_notify($4, q.queue) from (select distinct queue from rel) q) w`;
+    from (select pg_notify($4, q.queue) from (select distinct queue from rel) q) w`);
 
 export async function advance(db: Queryable, ctx: AdvanceContext, rows: readonly NodeTransition[]): Promise<void> {
   const nodes = rows.filter((r) => r.dagRunId !== undefined && r.dagNodeKey !== undefined);
   if (!nodes.length) return;
   const { s } = ctx;
   const runs = await lockRuns(db, s, [...new Set(nodes.map((n) => n.dagRunId!))].sort((a, b) => a - b));
-  const { rows: out } = await db.query(advanceSql(s), [
-    nodes.map((n) => n.dagRunId),
-    nodes.map((n) => n.dagNodeKey),
-    nodes.map((n) => n.state),
-    ctx.jobsChannel,
-  ]);
+  const { rows: out } = await db.query({
+    ...advanceSql(s),
+    values: [
+      nodes.map((n) => n.dagRunId),
+      nodes.map((n) => n.dagNodeKey),
+      nodes.map((n) => n.state),
+      ctx.jobsChannel,
+    ],
+  });
   const done = new Map<number, number>();
   const failed: FailedNode[] = [];
   const withRefs: ReleasedWithRefs[] = [];

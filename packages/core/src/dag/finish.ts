@@ -7,6 +7,7 @@
 import type { Queryable } from '../db/pool.js';
 import type { DagFailurePolicy, DagRunState } from './spec.js';
 import { insertDagEvents } from './events.js';
+import { statement } from './prepared.js';
 
 export interface LockedRun {
   id: number;
@@ -18,16 +19,15 @@ export interface LockedRun {
  * A statement of its own on purpose: statements after it take their snapshot once the lock is
  * held, so they see every node change committed by the run's previous lock holder.
  */
+const lockSql = statement((s) => `select id, state, failure_policy from ${s}.dag_runs where id = any($1::bigint[]) order by id for update`);
+
 export async function lockRuns(db: Queryable, s: string, ids: number[]): Promise<Map<number, LockedRun>> {
-  const { rows } = await db.query(
-    `select id, state, failure_policy from ${s}.dag_runs where id = any($1::bigint[]) order by id for update`,
-    [ids],
-  );
+  const { rows } = await db.query({ ...lockSql(s), values: [ids] });
   return new Map(rows.map((r) => [r.id, { id: r.id, state: r.state, failurePolicy: r.failure_policy }]));
 }
 
 /** failed if any node failed (skipped nodes imply one did), else cancelled if any was, else succeeded. */
-const finishSql = (s: string) => `
+const finishSql = statement((s: string) => `
   with d as (
     select * from unnest($1::bigint[], $2::int[]) as d(id, n)
   ), u as (
@@ -46,13 +46,13 @@ const finishSql = (s: string) => `
     ${insertDagEvents(s, `(select 'run_' || u.state as event, u.id as dag_run_id, u.state, null::text as node_key,
                                   null::bigint as job_id, 0 as ord from u where u.state <> 'running')`)}
   )
-  select id, state from u`;
+  select id, state from u`);
 
 /** Adds the nodes each run finished in this transaction; returns the runs that ended, with their state. */
 export async function finishRuns(db: Queryable, s: string, done: Map<number, number>): Promise<Map<number, DagRunState>> {
   const entries = [...done].filter(([, n]) => n > 0);
   if (!entries.length) return new Map();
-  const { rows } = await db.query(finishSql(s), [entries.map(([id]) => id), entries.map(([, n]) => n)]);
+  const { rows } = await db.query({ ...finishSql(s), values: [entries.map(([id]) => id), entries.map(([, n]) => n)] });
   return new Map(rows.filter((r) => r.state !== 'running').map((r) => [r.id, r.state]));
 }
 
