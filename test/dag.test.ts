@@ -66,6 +66,19 @@ describe('DAG validation', () => {
     expect(issues[0].path).toBe('nodes.2.dependsOn');
   });
 
+  it('shortens the path of a long cycle in the middle', async () => {
+    const ring = Array.from({ length: 40 }, (_, i) => node(`r${i}`, [`r${(i + 39) % 40}`]));
+    const [issue] = await validationIssues(() => db.jl.submitDag({ name: 'ring', nodes: ring }));
+    expect(issue.message).toMatch(/cycle: (r\d+ -> ){10}… 21 more … (-> r\d+){10}/);
+  });
+
+  it('accepts a parent listed twice as one dependency', async () => {
+    const queue = freshQueue();
+    const dag = await db.jl.submitDag({ name: 'dup-dep', nodes: [{ key: 'a', queue, name: 'x' }, { key: 'b', queue, name: 'x', dependsOn: ['a', 'a'] }] });
+    expect(dag.nodes[1]).toMatchObject({ dependsOn: ['a'], remainingDeps: 1 });
+    expect(dag.edges).toEqual([{ from: 'a', to: 'b' }]);
+  });
+
   it('names unknown parents, duplicate keys, self-dependencies and bad $refs, all at once', async () => {
     const issues = await validationIssues(() =>
       db.jl.submitDag({

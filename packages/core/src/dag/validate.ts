@@ -75,10 +75,16 @@ export function prepareDag(raw: unknown, limits: DagLimits): PreparedDag {
     const at = index.get(cycle[1])!;
     throw ValidationError.field(
       `nodes.${at}.dependsOn`,
-      `dependencies form a cycle: ${cycle.join(' -> ')} (each node must finish before the next starts, so none can start); remove one of these dependencies`,
+      `dependencies form a cycle: ${formatCycle(cycle)} (each node must finish before the next starts, so none can start); remove one of these dependencies`,
     );
   }
   return { ...spec, nodes, edgeCount };
+}
+
+/** Long cycles are shortened in the middle so the message stays readable. */
+function formatCycle(cycle: string[]): string {
+  if (cycle.length <= 21) return cycle.join(' -> ');
+  return [...cycle.slice(0, 10), `… ${cycle.length - 20} more …`, ...cycle.slice(-10)].join(' -> ');
 }
 
 /**
