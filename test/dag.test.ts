@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError, withTransaction, type DagSpec, type Handlers, type Worker } from '@jobline/core';
+import { DagEventDataSchema, DAG_EVENT_NAMES } from '@jobline/contracts';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 
 let db: TestDb;
@@ -15,7 +16,21 @@ beforeAll(async () => {
   db = await openTestDb({ maxInputBytes: 8192, maxDagNodes: 50, maxDagEdges: 60 });
   q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
 });
-afterAll(() => db.close());
+afterAll(async () => {
+  // Every DAG outbox row any test wrote matches the subscribers' contract (@jobline/contracts).
+  const rows = await q(`select type, subject, job_id, dag_run_id, data from $S.events where type like 'dev.jobline.dag.%'`);
+  expect(rows.length).toBeGreaterThan(50);
+  for (const r of rows) {
+    const event = r.type.slice('dev.jobline.dag.'.length);
+    expect(DAG_EVENT_NAMES).toContain(event);
+    expect(r.subject).toBe(`jobline.dag.${event}.${r.dag_run_id}`);
+    const data = DagEventDataSchema.parse(r.data);
+    expect(data.dagRunId).toBe(r.dag_run_id);
+    if (event.startsWith('node_')) expect([data.jobId, typeof data.nodeKey]).toEqual([r.job_id, 'string']);
+    else expect([r.job_id, data.failurePolicy !== undefined]).toEqual([null, true]);
+  }
+  await db.close();
+});
 
 /** Each test uses its own queue so one test's worker never runs another's nodes. */
 const freshQueue = () => `dag${queueNo++}`;
