@@ -187,6 +187,67 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
     expect(pids).toBeGreaterThan(1);
   });
 
+  /** A seeded random DAG where some nodes fail; `expected` is what the continue policy must produce. */
+  function failingDag(seed: number, size: number) {
+    const rnd = prng(seed);
+    const nodes: DagNodeSpec[] = [];
+    const expected: Record<string, string> = {};
+    for (let i = 0; i < size; i++) {
+      const parents = new Set<string>();
+      const k = i === 0 ? 0 : Math.floor(rnd() * 3);
+      for (let j = 0; j < k; j++) parents.add(`n${i - 1 - Math.floor(rnd() * Math.min(i, 30))}`);
+      const fails = rnd() < 0.03;
+      nodes.push({ key: `n${i}`, queue: 'dag', name: fails ? 'fail' : 'step', dependsOn: [...parents], input: { ms: Math.floor(rnd() * 3) } });
+      const blocked = [...parents].some((p) => expected[p] !== 'succeeded');
+      expected[`n${i}`] = blocked ? 'skipped' : fails ? 'failed' : 'succeeded';
+    }
+    return { nodes, expected };
+  }
+
+  it('continue: across processes, exactly the descendants of failed nodes are skipped; the rest runs once', async () => {
+    const { nodes, expected } = failingDag(424242, 300);
+    const failedCount = Object.values(expected).filter((s) => s === 'failed').length;
+    expect(failedCount).toBeGreaterThan(2); // the seed gives a meaningful mix
+    const dag = await db.jl.submitDag({ name: 'continue-random', failurePolicy: 'continue', nodes });
+    const done = await runFinished(dag.id);
+    expect(done).toMatchObject({ state: 'failed', nodesDone: 300 });
+    expect(Object.fromEntries(done.nodes.map((n) => [n.key, n.state]))).toEqual(expected);
+    const ran = await q(
+      `select j.dag_node_key as key, count(*)::int as n from $S.dag_test_invocations i join $S.jobs j on j.id = i.job_id
+        where j.dag_run_id = $1 group by 1`,
+      [dag.id],
+    );
+    const shouldRun = Object.entries(expected).filter(([, s]) => s !== 'skipped').map(([k]) => k);
+    expect(Object.fromEntries(ran.map((r) => [r.key, r.n]))).toEqual(Object.fromEntries(shouldRun.map((k) => [k, 1])));
+  });
+
+  it('fail_fast: across processes, nodes not yet started when a node fails are cancelled and never run; the run ends failed', async () => {
+    const { nodes } = failingDag(777, 300);
+    const dag = await db.jl.submitDag({ name: 'ff-random', nodes });
+    const done = await runFinished(dag.id);
+    expect(done).toMatchObject({ state: 'failed', nodesDone: 300 });
+    const states = done.nodes.map((n) => n.state);
+    expect(states.filter((s) => s === 'failed').length).toBeGreaterThanOrEqual(1);
+    expect(states.filter((s) => s === 'cancelled').length).toBeGreaterThan(0);
+    expect(states.every((s) => ['succeeded', 'failed', 'cancelled'].includes(s))).toBe(true);
+    // Cancelled nodes never ran; every node that ran has one execution, and its parents had succeeded.
+    const [c] = await q(
+      `select count(*) filter (where n.state = 'cancelled' and (e.job_id is not null or i.job_id is not null))::int as cancelled_but_ran,
+              count(*) filter (where n.state <> 'cancelled' and e.job_id is null)::int as finished_without_running,
+              count(*) filter (where n.state <> 'cancelled' and exists (
+                select 1 from unnest(n.depends_on) d(key) join $S.dag_nodes p on p.dag_run_id = n.dag_run_id and p.key = d.key
+                 where p.state <> 'succeeded'))::int as ran_without_parents
+         from $S.dag_nodes n
+         left join $S.job_executions e on e.job_id = n.job_id
+         left join $S.dag_test_invocations i on i.job_id = n.job_id
+        where n.dag_run_id = $1`,
+      [dag.id],
+    );
+    expect(c).toEqual({ cancelled_but_ran: 0, finished_without_running: 0, ran_without_parents: 0 });
+    const runEvents = await q(`select type from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.run_%' order by id`, [dag.id]);
+    expect(runEvents.map((e) => e.type.slice(16))).toEqual(['run_created', 'run_failed']);
+  });
+
   it('cancels a run mid-flight: running handlers in other processes are aborted, nothing else starts', async () => {
     const sleepers = Array.from({ length: 24 }, (_, i) => ({ key: `s${i}`, queue: 'dag', name: 'sleep', dependsOn: ['root'], input: { ms: 30_000 } }));
     const dag = await db.jl.submitDag({
