@@ -292,11 +292,12 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
     const [victim, survivor] = await Promise.all([startWorkerProcess(env, FIXTURE), startWorkerProcess(env, FIXTURE)]);
     try {
       const nodes: DagNodeSpec[] = [{ key: 'root', queue: 'kill', name: 'step' }];
-      for (let i = 0; i < 40; i++) nodes.push({ key: `w${i}`, queue: 'kill', name: 'step', dependsOn: ['root'], input: { ms: 300 } });
+      for (let i = 0; i < 16; i++) nodes.push({ key: `w${i}`, queue: 'kill', name: 'step', dependsOn: ['root'], input: { ms: 1500 } });
       nodes.push({ key: 'join', queue: 'kill', name: 'step', dependsOn: nodes.slice(1).map((n) => n.key) });
       const dag = await db.jl.submitDag({ name: 'kill', nodes });
+      // Kill it while it holds running nodes (each runs 1.5 s, so they cannot finish first).
       await waitFor(
-        async () => (await q(`select count(*)::int as n from $S.dag_test_invocations i join $S.jobs j on j.id = i.job_id where j.dag_run_id = $1 and i.pid = $2`, [dag.id, victim.child.pid]))[0].n > 0,
+        async () => (await q(`select count(*)::int as n from $S.jobs where dag_run_id = $1 and state = 'running' and worker_id = $2`, [dag.id, victim.id]))[0].n > 0,
         20_000,
         'the victim to run nodes',
       );
@@ -312,7 +313,7 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
            from $S.job_executions e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1`,
         [dag.id],
       );
-      expect(c).toEqual({ completed: 42, jobs: 42 });
+      expect(c).toEqual({ completed: 18, jobs: 18 });
       const join = done.nodes.find((n) => n.key === 'join')!;
       expect(join.attempt).toBe(1);
       const lastParent = Math.max(...done.nodes.filter((n) => n.key.startsWith('w')).map((n) => n.finishedAt!.getTime()));
