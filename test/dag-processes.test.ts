@@ -33,7 +33,11 @@ beforeAll(async () => {
   q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
   await q(`create table $S.dag_test_invocations (job_id bigint not null, node_key text, attempt int, what text not null,
              pid int not null, at timestamptz not null default clock_timestamp())`);
-  procs = await Promise.all(Array.from({ length: PROCESSES }, () => startWorkerProcess(workerEnv(), FIXTURE)));
+  // Keep every process that did start, so afterAll stops them even when another failed to.
+  const started = await Promise.allSettled(Array.from({ length: PROCESSES }, () => startWorkerProcess(workerEnv(), FIXTURE)));
+  procs = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 });
 
 afterAll(async () => {
