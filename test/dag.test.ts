@@ -17,19 +17,22 @@ beforeAll(async () => {
   q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
 });
 afterAll(async () => {
-  // Every DAG outbox row any test wrote matches the subscribers' contract (@jobline/contracts).
-  const rows = await q(`select type, subject, job_id, dag_run_id, data from $S.events where type like 'dev.jobline.dag.%'`);
-  expect(rows.length).toBeGreaterThan(50);
-  for (const r of rows) {
-    const event = r.type.slice('dev.jobline.dag.'.length);
-    expect(DAG_EVENT_NAMES).toContain(event);
-    expect(r.subject).toBe(`jobline.dag.${event}.${r.dag_run_id}`);
-    const data = DagEventDataSchema.parse(r.data);
-    expect(data.dagRunId).toBe(r.dag_run_id);
-    if (event.startsWith('node_')) expect([data.jobId, typeof data.nodeKey]).toEqual([r.job_id, 'string']);
-    else expect([r.job_id, data.failurePolicy !== undefined]).toEqual([null, true]);
+  try {
+    // Every DAG outbox row any test wrote matches the subscribers' contract (@jobline/contracts).
+    const rows = await q(`select type, subject, job_id, dag_run_id, data from $S.events where type like 'dev.jobline.dag.%'`);
+    expect(rows.length).toBeGreaterThan(50);
+    for (const r of rows) {
+      const event = r.type.slice('dev.jobline.dag.'.length);
+      expect(DAG_EVENT_NAMES).toContain(event);
+      expect(r.subject).toBe(`jobline.dag.${event}.${r.dag_run_id}`);
+      const data = DagEventDataSchema.parse(r.data);
+      expect(data.dagRunId).toBe(r.dag_run_id);
+      if (event.startsWith('node_')) expect([data.jobId, typeof data.nodeKey]).toEqual([r.job_id, 'string']);
+      else expect([r.job_id, data.failurePolicy !== undefined]).toEqual([null, true]);
+    }
+  } finally {
+    await db.close();
   }
-  await db.close();
 });
 
 /** Each test uses its own queue so one test's worker never runs another's nodes. */
