@@ -53,3 +53,4 @@ export { MetricsRegistry, Counter, Gauge, Histogram, registerProcessMetrics } fr
 export { createAppLogger, prettyLine, type AppLoggerOptions } from './observability/log.js';
 export { roleGrants, TABLE_PRIVILEGES, type RoleKind } from './db/roles.js';
 export { QueueConfigSchema, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
+export * from './schedule/index.js';

@@ -30,6 +30,19 @@ import {
 import { Worker, type Transition, type WorkerDeps } from './worker/worker.js';
 import { DagEngine, DEFAULT_DAG_MAX_EDGES, DEFAULT_DAG_MAX_NODES, type DagRunDetail, type DagSpec, type SubmittedDag } from './dag/index.js';
 import type { WorkerOptions } from './worker/options.js';
+import {
+  ActionApi,
+  ConstraintApi,
+  ScheduleApi,
+  Scheduler,
+  queryStats,
+  queryViolations,
+  type ScheduleHost,
+  type SchedulerOptions,
+  type SchedulerStatsRow,
+  type Violation,
+  type ViolationFilter,
+} from './schedule/index.js';
 import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } from './events/options.js';
 import { Relay } from './events/relay.js';
 
@@ -93,6 +106,13 @@ export class Jobline {
   /** Runs in completing transactions for DAG jobs; installed by the DAG module. */
   afterTransitions: ((tx: Queryable, rows: Transition[]) => Promise<void>) | undefined;
   private readonly dags: DagEngine;
+  /** Cron schedules: add, list, update, pause, resume, remove, runs, trigger (schedule/README.md). */
+  readonly schedules: ScheduleApi;
+  /** Run constraints that schedules name (max concurrent runs, catch-up, run times, hooks, …). */
+  readonly constraints: ConstraintApi;
+  /** Actions schedules bind to triggers (retry, kick_off_job, webhook, kill_*, skip_next_instance). */
+  readonly actions: ActionApi;
+  private readonly scheduleHost: ScheduleHost;
   private readonly relays = new Set<Relay>();
   /** NATS for status events; undefined = no relay, `tailEvents` reads the outbox. */
   natsUrl: string | undefined;
@@ -118,6 +138,25 @@ export class Jobline {
       cancelChannel: cancelChannel(schema),
       limits: { ...dagLimits, maxInputBytes },
     });
+    const jl = this;
+    this.scheduleHost = {
+      pool,
+      schema,
+      s: quoteSchema(schema),
+      connectionString,
+      get applicationName() {
+        return jl.applicationName;
+      },
+      logger,
+      maxInputBytes,
+      cancelChannel: cancelChannel(schema),
+      insertJobs: (jobs, tx) => this.insertJobs(jobs, { tx }),
+      submitDag: (spec, tx) => this.dags.submit(spec, tx),
+      cancelDag: (id) => this.dags.cancel(id),
+    };
+    this.schedules = new ScheduleApi(this.scheduleHost);
+    this.constraints = new ConstraintApi(this.scheduleHost);
+    this.actions = new ActionApi(this.scheduleHost);
     // Installed before any worker exists: WorkerDeps captures it when jl.worker() is called.
     this.afterTransitions = (tx, rows) => this.dags.advance(tx, rows);
   }
@@ -263,6 +302,24 @@ export class Jobline {
     return this.dags.cancel(id);
   }
 
+  /** Constraint violations of schedules, newest first. */
+  violations(filter: ViolationFilter = {}): Promise<Violation[]> {
+    return queryViolations(this.scheduleHost, filter);
+  }
+
+  /** The scheduler leaders' statistics rows (one per period), newest first. */
+  schedulerStats(limit = 50): Promise<SchedulerStatsRow[]> {
+    return queryStats(this.scheduleHost, limit);
+  }
+
+  /**
+   * A scheduler outside any worker (workers run one unless `scheduler: false`): `start()` to
+   * compete for the lease, or `tick()` for single passes (tools, tests with an injected clock).
+   */
+  scheduler(options: SchedulerOptions = {}): Scheduler {
+    return new Scheduler(this.scheduleHost, options);
+  }
+
   /** Creates a worker; call `start()` on it. */
   worker(options: WorkerOptions): Worker {
     const w = new Worker(this.workerDeps(), options);
@@ -283,6 +340,7 @@ export class Jobline {
       maxOutputBytes: this.maxInputBytes,
       version: VERSION,
       afterTransitions: this.afterTransitions && ((tx, rows) => this.afterTransitions!(tx, rows)),
+      schedules: this.scheduleHost,
       natsUrl: this.natsUrl,
       events: this.events,
     };

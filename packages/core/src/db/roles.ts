@@ -25,6 +25,14 @@ export const TABLE_PRIVILEGES: Record<string, Privileges> = {
   dag_nodes: { worker: 'select, update', producer: 'select, insert, update' },
   events: { worker: 'select, insert, delete', producer: 'select, insert' },
   leases: { worker: 'select, insert, update, delete' },
+  // Schedules (issue 8): workers run the scheduler; producers manage schedules, constraints, actions.
+  constraints: { worker: 'select', producer: 'select, insert, update, delete' },
+  schedules: { worker: 'select, update', producer: 'select, insert, update, delete' },
+  actions: { worker: 'select', producer: 'select, insert, update, delete' },
+  schedule_actions: { worker: 'select', producer: 'select, insert, update, delete' },
+  schedule_runs: { worker: 'select, insert, update, delete', producer: 'select, insert, update, delete' },
+  constraint_violations: { worker: 'select, insert, update', producer: 'select' },
+  scheduler_stats: { worker: 'select, insert, delete', producer: 'select' },
 };
 
 /** The GRANT statements for `role` on `schema`'s tables (only tables that exist are granted by the caller's choice). */

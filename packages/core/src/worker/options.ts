@@ -4,6 +4,7 @@ import { parseOrThrow, QueueName } from '../schemas.js';
 import { resolveBackoff, type BackoffOptions, type ResolvedBackoff } from '../queue/retry.js';
 import type { Handler, Handlers } from './run-attempt.js';
 import type { Job } from '../db/rows.js';
+import type { SchedulerOptions } from '../schedule/options.js';
 
 export interface WorkerOptions {
   /** Queues to claim from. @default ['default'] */
@@ -44,6 +45,11 @@ export interface WorkerOptions {
   retentionMs?: number;
   /** Run the event relay (outbox → NATS) in this worker when NATS is configured; one relay leads at a time. @default true */
   relay?: boolean;
+  /**
+   * Run the cron scheduler here; one worker leads it at a time (the `scheduler` lease). An
+   * object tunes it (tick interval, how far ahead runs are materialised, …). @default true
+   */
+  scheduler?: boolean | Omit<SchedulerOptions, 'id' | 'now'>;
   /** Leader lease time to live. @default 3000 */
   leaseTtlMs?: number;
   /** Stable worker id (defaults to hostname-pid-random). */
@@ -72,6 +78,7 @@ const Schema = z.strictObject({
   rescueIntervalMs: z.number().int().min(10).default(1000),
   retentionMs: z.number().int().min(0).default(7 * 24 * 3600 * 1000),
   relay: z.boolean().default(true),
+  scheduler: z.union([z.boolean(), z.record(z.string(), z.unknown())]).default(true),
   leaseTtlMs: z.number().int().min(100).default(3000),
   id: z.string().min(1).max(200).optional(),
   handleSignals: z.boolean().default(false),

@@ -13,6 +13,7 @@ import { BatchingCompleter } from './completer.js';
 import { Listener } from './listener.js';
 import { Maintenance } from './maintenance.js';
 import { Relay } from '../events/relay.js';
+import { Scheduler, type ScheduleHost } from '../schedule/index.js';
 import type { ResolvedEventsOptions } from '../events/options.js';
 import { toOutcome } from './outcome.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
@@ -45,6 +46,8 @@ export interface WorkerDeps {
   /** NATS for the event relay; unset = no relay in this process. */
   natsUrl?: string;
   events?: ResolvedEventsOptions;
+  /** What the cron scheduler needs; unset = no scheduler in this worker. */
+  schedules?: ScheduleHost;
 }
 
 export interface WorkerStats {
@@ -100,6 +103,8 @@ export class Worker extends EventEmitter {
   private readonly maintenance: Maintenance | undefined;
   /** The outbox relay, when NATS is configured (it publishes only while holding the `relay` lease). */
   readonly relay: Relay | undefined;
+  /** The cron scheduler (it runs passes only while holding the `scheduler` lease). */
+  readonly scheduler: Scheduler | undefined;
   private readonly log: Logger;
   private hasWork = true;
   private reservedSlots = 0;
@@ -146,6 +151,11 @@ export class Worker extends EventEmitter {
     if (this.options.relay && deps.natsUrl && deps.events) {
       this.relay = new Relay({ pool: deps.pool, s: deps.s, natsUrl: deps.natsUrl, events: deps.events, logger: this.log, holder: this.id });
     }
+    if (this.options.scheduler !== false && deps.schedules) {
+      const tuning = typeof this.options.scheduler === 'object' ? this.options.scheduler : {};
+      this.scheduler = new Scheduler(deps.schedules, { leaseTtlMs: this.options.leaseTtlMs, ...tuning, id: this.id });
+      this.scheduler.on('warning', (err, step) => this.warn(err, `scheduler step ${step} failed`));
+    }
   }
 
   /** Jobs running right now. */
@@ -169,6 +179,7 @@ export class Worker extends EventEmitter {
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), o.heartbeatIntervalMs);
     this.maintenance?.start();
     this.relay?.start();
+    this.scheduler?.start();
     if (o.handleSignals) this.installSignalHandlers();
     this.loopDone = this.loop();
     this.log.info({ queues: o.queues, concurrency: o.concurrency }, 'worker started');
@@ -447,6 +458,7 @@ export class Worker extends EventEmitter {
     clearInterval(this.queueConfigTimer);
     await this.maintenance?.stop();
     await this.relay?.stop();
+    await this.scheduler?.stop();
     await this.listener.stop();
     await markWorkerStopped(this.deps.pool, this.deps.s, this.id).catch((err) => this.warn(err, 'marking the worker stopped failed'));
     if (this.signalHandler) {

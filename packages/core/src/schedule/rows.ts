@@ -1,0 +1,239 @@
+/**
+ * Row mapping for the schedule tables, one function per table: snake_case → camelCase,
+ * intervals read as milliseconds (the SELECT lists convert them), nullable → optional.
+ */
+import type { ActionTrigger, ActionType, RunStatus, RunTrigger, ViolationType } from './schema.js';
+import type { ResolvedWebhookConfig } from './schema.js';
+
+type Row = Record<string, any>;
+const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+
+export interface Constraint {
+  id: number;
+  name: string;
+  maxConcurrentRuns?: number;
+  concurrencyPolicy: 'skip' | 'delay';
+  catchUp: boolean;
+  catchUpWindowMs?: number;
+  maxExpectedRunTimeMs?: number;
+  maxAllowedRunTimeMs?: number;
+  preRunHook?: ResolvedWebhookConfig & { required: boolean };
+  postRunHook?: ResolvedWebhookConfig;
+  requirePreviousSuccess?: true | { schedule: string } | { job: string; queue: string };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const CONSTRAINT_COLUMNS = `c.id, c.name, c.max_concurrent_runs, c.concurrency_policy, c.catch_up,
+  extract(epoch from c.catch_up_window) * 1000 as catch_up_window_ms,
+  extract(epoch from c.max_expected_run_time) * 1000 as max_expected_run_time_ms,
+  extract(epoch from c.max_allowed_run_time) * 1000 as max_allowed_run_time_ms,
+  c.pre_run_hook, c.post_run_hook, c.require_previous_success, c.created_at, c.updated_at`;
+
+const ms = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Math.round(Number(v)));
+
+export function mapConstraint(r: Row): Constraint {
+  return {
+    id: r.id,
+    name: r.name,
+    maxConcurrentRuns: opt(r.max_concurrent_runs),
+    concurrencyPolicy: r.concurrency_policy,
+    catchUp: r.catch_up,
+    catchUpWindowMs: ms(r.catch_up_window_ms),
+    maxExpectedRunTimeMs: ms(r.max_expected_run_time_ms),
+    maxAllowedRunTimeMs: ms(r.max_allowed_run_time_ms),
+    preRunHook: opt(r.pre_run_hook),
+    postRunHook: opt(r.post_run_hook),
+    // false is stored as null
+    requirePreviousSuccess: r.require_previous_success ?? undefined,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface Action {
+  id: number;
+  name: string;
+  type: ActionType;
+  config: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function mapAction(r: Row): Action {
+  return { id: r.id, name: r.name, type: r.action_type, config: r.config, createdAt: r.created_at, updatedAt: r.updated_at };
+}
+
+export interface ScheduleActionBinding {
+  actionId: number;
+  action: string;
+  type: ActionType;
+  trigger: ActionTrigger;
+  constraintId?: number;
+  constraint?: string;
+}
+
+export interface Schedule {
+  id: number;
+  name: string;
+  description?: string;
+  cron: string;
+  timezone: string;
+  job?: Record<string, unknown>;
+  dag?: Record<string, unknown>;
+  paused: boolean;
+  constraintId?: number;
+  constraint?: Constraint;
+  actions: ScheduleActionBinding[];
+  materialisedUntil: Date;
+  skipNext: number;
+  createdAt: Date;
+  updatedAt: Date;
+  /** The next occurrence after now (computed; absent when paused). */
+  nextRunAt?: Date;
+}
+
+export const SCHEDULE_COLUMNS = `s.id, s.name, s.description, s.cron_expression, s.timezone, s.job_template,
+  s.dag_template, s.paused, s.constraint_id, s.materialised_until, s.skip_next, s.created_at, s.updated_at`;
+
+export function mapSchedule(r: Row): Schedule {
+  return {
+    id: r.id,
+    name: r.name,
+    description: opt(r.description),
+    cron: r.cron_expression,
+    timezone: r.timezone,
+    job: opt(r.job_template),
+    dag: opt(r.dag_template),
+    paused: r.paused,
+    constraintId: opt(r.constraint_id),
+    actions: [],
+    materialisedUntil: r.materialised_until,
+    skipNext: r.skip_next,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface ScheduleRun {
+  id: number;
+  scheduleId: number;
+  scheduledAt: Date;
+  trigger: RunTrigger;
+  jobId?: number;
+  dagRunId?: number;
+  status: RunStatus;
+  attempt: number;
+  gatePassedAt?: Date;
+  startedAt?: Date;
+  completedAt?: Date;
+  expectedExceededAt?: Date;
+  handledAt?: Date;
+  details: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export const RUN_COLUMNS = `r.id, r.schedule_id, r.scheduled_at, r.trigger, r.job_id, r.dag_run_id, r.status, r.attempt,
+  r.gate_passed_at, r.started_at, r.completed_at, r.expected_exceeded_at, r.handled_at, r.details, r.created_at`;
+
+export function mapRun(r: Row): ScheduleRun {
+  return {
+    id: r.id,
+    scheduleId: r.schedule_id,
+    scheduledAt: r.scheduled_at,
+    trigger: r.trigger,
+    jobId: opt(r.job_id),
+    dagRunId: opt(r.dag_run_id),
+    status: r.status,
+    attempt: r.attempt,
+    gatePassedAt: opt(r.gate_passed_at),
+    startedAt: opt(r.started_at),
+    completedAt: opt(r.completed_at),
+    expectedExceededAt: opt(r.expected_exceeded_at),
+    handledAt: opt(r.handled_at),
+    details: r.details,
+    createdAt: r.created_at,
+  };
+}
+
+export interface Violation {
+  id: number;
+  runId?: number;
+  scheduleId: number;
+  /** Name of the schedule (joined). */
+  schedule?: string;
+  constraintId?: number;
+  type: ViolationType;
+  attempt: number;
+  occurredAt: Date;
+  actionTaken: string;
+  details: Record<string, unknown>;
+  handledAt?: Date;
+}
+
+export const VIOLATION_COLUMNS = `v.id, v.run_id, v.schedule_id, v.constraint_id, v.violation_type, v.attempt, v.occurred_at,
+  v.action_taken, v.details, v.handled_at`;
+
+export function mapViolation(r: Row): Violation {
+  return {
+    id: r.id,
+    runId: opt(r.run_id),
+    scheduleId: r.schedule_id,
+    schedule: opt(r.schedule_name),
+    constraintId: opt(r.constraint_id),
+    type: r.violation_type,
+    attempt: r.attempt,
+    occurredAt: r.occurred_at,
+    actionTaken: r.action_taken,
+    details: r.details,
+    handledAt: opt(r.handled_at),
+  };
+}
+
+export interface SchedulerStatsRow {
+  id: number;
+  holder: string;
+  periodStart: Date;
+  periodEnd: Date;
+  iterations: number;
+  indexRebuilds: number;
+  runsMaterialised: number;
+  runsStarted: number;
+  lateRuns: number;
+  missedRuns: number;
+  skippedRuns: number;
+  delayedRuns: number;
+  cancelledRuns: number;
+  violations: number;
+  actionsFired: number;
+  webhookFailures: number;
+  inbox: number;
+  avgLagMs?: number;
+  maxLagMs?: number;
+  maxTickMs?: number;
+}
+
+export function mapStats(r: Row): SchedulerStatsRow {
+  return {
+    id: r.id,
+    holder: r.holder,
+    periodStart: r.period_start,
+    periodEnd: r.period_end,
+    iterations: r.iterations,
+    indexRebuilds: r.index_rebuilds,
+    runsMaterialised: r.runs_materialised,
+    runsStarted: r.runs_started,
+    lateRuns: r.late_runs,
+    missedRuns: r.missed_runs,
+    skippedRuns: r.skipped_runs,
+    delayedRuns: r.delayed_runs,
+    cancelledRuns: r.cancelled_runs,
+    violations: r.violations,
+    actionsFired: r.actions_fired,
+    webhookFailures: r.webhook_failures,
+    inbox: r.inbox,
+    avgLagMs: opt(r.avg_lag_ms),
+    maxLagMs: opt(r.max_lag_ms),
+    maxTickMs: opt(r.max_tick_ms),
+  };
+}
