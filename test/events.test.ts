@@ -334,6 +334,25 @@ describe.skipIf(!natsUp)('relay lease, stream setup, backlog', () => {
     }
   });
 
+  it('recreates the stream when it disappears under a running relay, and loses nothing', async () => {
+    const ev = eventsOptions();
+    const db = await openTestDb({ natsUrl, events: ev });
+    try {
+      await auditEvents(db);
+      const r = db.jl.relay('one').start();
+      await db.jl.enqueue({ queue: 'q', name: 'before' });
+      await waitFor(outboxEmpty(db), 10_000, 'the first event');
+      await deleteStream(natsUrl, ev.stream);
+      const after = await db.jl.enqueueMany([{ queue: 'q', name: 'after' }, { queue: 'q', name: 'after' }]);
+      await waitFor(outboxEmpty(db), 20_000, 'events after the stream was deleted');
+      expect(r.stats.publishErrors).toBeGreaterThan(0); // the first try found no stream (503 no responders)
+      const msgs: StreamMsg[] = await readStream(natsUrl, ev.stream);
+      expect(msgs.map((m) => m.event.subject)).toEqual(after.map((j) => String(j.id)));
+    } finally {
+      await db.close();
+    }
+  });
+
   it('NATS unreachable: jobs still finish, events wait in the outbox, the backlog metric grows and the alert is logged', async () => {
     const lines: { level: number; msg: string; backlog?: number }[] = [];
     const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(JSON.parse(String(chunk))), cb()) });

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.js';
-import type { OutboxRow } from './envelope.js';
+import type { OutboxRow, RelayRow } from './envelope.js';
 
 const mapRow = (r: any): OutboxRow => ({
   id: r.id,
@@ -12,19 +12,37 @@ const mapRow = (r: any): OutboxRow => ({
 });
 
 /**
- * The oldest `limit` rows, in id order. Ids are taken when a statement inserts, commits may land
- * out of id order; a row that commits after a later id was published is simply read by the next
- * batch (rows leave only when acked). Each job's own events can never be reordered this way: the
- * job row is locked from one transition's insert until its commit, so its next event gets a later
- * id and commits later.
+ * The oldest `limit` rows, in id order, always from the start of the table. Ids are taken when a
+ * statement inserts, and commits may land out of id order: a row that commits after a later id
+ * was published is simply read by the next batch (rows leave only when acked). Each job's own
+ * events can never be reordered this way: the job row is locked from one transition's insert
+ * until its commit, so its next event gets a later id and commits later — and a read from the
+ * start sees the earlier row in the same snapshot as the later one. (A cursor "id > last batch"
+ * would skip dead index entries of deleted rows, 0.7 ms → 0.08 ms per read with 100k of them, but
+ * it breaks exactly this: a late commit below the cursor would be published after its job's next
+ * event. The event fault test caught that.)
  */
-export async function readOutbox(db: Queryable, s: string, limit: number): Promise<OutboxRow[]> {
+export async function readOutbox(db: Queryable, s: string, limit: number): Promise<RelayRow[]> {
   const { rows } = await db.query({
     name: `jobline_outbox_read_${s}`,
-    text: `select id, type, subject, job_id, dag_run_id, data, created_at from ${s}.events order by id limit $1`,
+    text: `select id, type, subject, job_id, dag_run_id, (data - 'traceparent')::text as data_json,
+                  data->>'traceparent' as traceparent,
+                  to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as time
+             from ${s}.events order by id limit $1`,
     values: [limit],
+    // Rows as arrays: no per-row object keyed by column name on this path.
+    rowMode: 'array',
   });
-  return rows.map(mapRow);
+  return rows.map((r: unknown[]) => ({
+    id: r[0] as number,
+    type: r[1] as string,
+    subject: r[2] as string,
+    jobId: r[3] as number | null,
+    dagRunId: r[4] as number | null,
+    dataJson: r[5] as string,
+    traceparent: r[6] as string | null,
+    time: r[7] as string,
+  }));
 }
 
 /** Removes rows JetStream acknowledged. */

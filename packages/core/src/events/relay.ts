@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { jetstream, jetstreamManager, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { LeaseKeeper } from '../db/leases.js';
-import { natsSubject, toEnvelope } from './envelope.js';
+import { envelopeJson, natsSubject } from './envelope.js';
 import { NatsLink } from './nats-link.js';
+import { BatchPublisher } from './publisher.js';
 import type { ResolvedEventsOptions } from './options.js';
 import { deleteEvents, outboxBacklog, readOutbox } from './outbox-read.js';
 import { ensureStream } from './stream.js';
@@ -64,12 +64,14 @@ export class Relay extends EventEmitter {
   private loopDone: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | undefined;
   private backlogTimer: NodeJS.Timeout | undefined;
-  private js: JetStreamClient | undefined;
+  private publisher: BatchPublisher | undefined;
+  private readonly sourceJson: string;
   private streamGeneration = -1;
   private lastLog = new Map<string, number>();
 
   constructor(private readonly deps: RelayDeps) {
     super();
+    this.sourceJson = JSON.stringify(deps.events.source);
     this.log = deps.logger.child({ component: 'relay', stream: deps.events.stream });
     this.link = new NatsLink(deps.natsUrl, `jobline-relay ${deps.holder}`, this.log, () => this.wake());
     this.lease = new LeaseKeeper(deps.pool, deps.s, 'relay', deps.holder, deps.events.leaseTtlMs, (leader) => (leader ? this.lead() : this.follow()));
@@ -128,10 +130,11 @@ export class Relay extends EventEmitter {
         }
         if (this.streamGeneration !== this.link.generation) {
           await ensureStream(await jetstreamManager(nc), this.deps.events, this.log);
-          this.js = jetstream(nc, { timeout: this.deps.events.publishTimeoutMs });
+          this.publisher?.close();
+          this.publisher = new BatchPublisher(nc);
           this.streamGeneration = this.link.generation;
         }
-        const n = await this.relayBatch(this.js!);
+        const n = await this.relayBatch(this.publisher!);
         failures = 0;
         if (n < this.deps.events.batchSize) await this.sleep(n === 0 ? this.deps.events.pollIntervalMs : LINGER_MS);
       } catch (err) {
@@ -140,34 +143,31 @@ export class Relay extends EventEmitter {
         await this.sleep(this.backoff(failures++));
       }
     }
+    this.publisher?.close();
+    this.publisher = undefined;
+    this.streamGeneration = -1;
     await this.link.close();
     this.stats.connected = false;
   }
 
   /** Publishes one batch; returns the rows read. Throws (after deleting what was acked) when a publish failed. */
-  private async relayBatch(js: JetStreamClient): Promise<number> {
+  private async relayBatch(publisher: BatchPublisher): Promise<number> {
     const { pool, s, events: o } = this.deps;
     const rows = await readOutbox(pool, s, o.batchSize);
     if (!rows.length) return 0;
     // All publishes are written to the socket in this one synchronous pass, in id order.
-    const acks = rows.map((row) => {
-      const h = headers();
-      h.set('Content-Type', 'application/cloudevents+json');
-      return js.publish(natsSubject(row, o.subjectPrefix), JSON.stringify(toEnvelope(row, o.source)), {
-        msgID: String(row.id),
-        headers: h,
-        timeout: o.publishTimeoutMs,
-      });
-    });
-    const results = await Promise.allSettled(acks);
+    const results = await publisher.publish(
+      rows.map((row) => ({ subject: natsSubject(row, o.subjectPrefix), payload: envelopeJson(row, this.sourceJson), msgId: String(row.id) })),
+      o.publishTimeoutMs,
+    );
     const ids: number[] = [];
     let duplicates = 0;
-    let failure: unknown;
+    let failure: Error | undefined;
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') {
+      if (r.ok) {
         ids.push(rows[i].id);
-        if ((r.value as PubAck).duplicate) duplicates++;
-      } else failure ??= r.reason;
+        if (r.duplicate) duplicates++;
+      } else failure ??= r.error;
     });
     this.emit('acked', { ids, duplicates });
     if (ids.length) await deleteEvents(pool, s, ids);
