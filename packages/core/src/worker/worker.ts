@@ -179,6 +179,7 @@ export class Worker extends EventEmitter {
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), o.heartbeatIntervalMs);
     this.maintenance?.start();
     this.relay?.start();
+    if (!this.deps.natsUrl) this.log.info('NATS_URL is not set: status events stay in the outbox table (`jobline events tail` reads them); no relay runs');
     this.scheduler?.start();
     if (o.handleSignals) this.installSignalHandlers();
     this.loopDone = this.loop();
