@@ -246,6 +246,7 @@ export class Relay extends EventEmitter {
     this.wake();
     const grace = new Promise<void>((r) => setTimeout(r, 1000).unref());
     await Promise.race([this.loopDone, grace]);
+    this.publisher?.close(); // unanswered publishes fail now instead of at their timeout; their rows stay
     await this.link.close();
     await this.loopDone;
     await this.lease.stop();
