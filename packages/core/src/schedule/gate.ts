@@ -8,7 +8,8 @@
  * - a constraint that fails before the run is due holds the job (HELD_UNTIL) and is checked
  *   again next pass — the final word is spoken at the run's time;
  * - at the run's time a failed constraint skips the run, or delays it (max_concurrent_runs with
- *   policy `delay`: held until a slot frees), and records a violation;
+ *   policy `delay`: held until a slot frees), and records a violation; require_previous_success
+ *   waits (held) while the previous run has not finished;
  * - a pre-run hook is called outside any transaction with the job held, then the run passes (or
  *   is skipped when the hook is `required` and failed);
  * - passing releases a held job to its own time, or submits the DAG of a DAG run.
@@ -28,6 +29,8 @@ interface Verdict {
   type: ViolationType;
   details: Record<string, unknown>;
 }
+/** Not decidable yet (the previous run has not finished): hold and check again next pass. */
+const WAIT = 'wait' as const;
 
 const PENDING = `gate_passed_at is null and status in ('scheduled', 'delayed')`;
 
@@ -60,6 +63,10 @@ async function checkRun(ctx: TickContext, tx: Queryable, runId: number): Promise
     return; // DAG runs are checked and submitted at their time
   }
   const verdict = await evaluate(tx, ctx, sc, run);
+  if (verdict === WAIT) {
+    if (run.jobId !== undefined) await holdJob(tx, host.s, run.jobId);
+    return;
+  }
   if (verdict) {
     if (!due) {
       if (run.jobId !== undefined) await holdJob(tx, host.s, run.jobId);
@@ -155,7 +162,7 @@ async function callPreRunHook(ctx: TickContext, sc: IndexedSchedule, run: Schedu
 
 // ---- constraint evaluation ----------------------------------------------------------------
 
-async function evaluate(tx: Queryable, ctx: TickContext, sc: IndexedSchedule, run: ScheduleRun): Promise<Verdict | undefined> {
+async function evaluate(tx: Queryable, ctx: TickContext, sc: IndexedSchedule, run: ScheduleRun): Promise<Verdict | typeof WAIT | undefined> {
   const c = sc.constraint;
   if (!c) return;
   if (c.requirePreviousSuccess !== undefined) {
@@ -195,7 +202,12 @@ const OUTCOME = `case when r.status in ('succeeded', 'failed', 'cancelled', 'tim
                       when d.state in ('failed', 'cancelled') then d.state
                       else 'unfinished' end`;
 
-async function previousSuccess(tx: Queryable, ctx: TickContext, sc: IndexedSchedule, run: ScheduleRun, c: Constraint): Promise<Verdict | undefined> {
+/**
+ * The previous run meant to execute (skipped and missed ones are passed over) must have
+ * succeeded; while it has not finished the decision waits. So one failure stops the chain until
+ * a run succeeds again (a retry action, or `trigger()`, which skips the start checks).
+ */
+async function previousSuccess(tx: Queryable, ctx: TickContext, sc: IndexedSchedule, run: ScheduleRun, c: Constraint): Promise<Verdict | typeof WAIT | undefined> {
   const s = ctx.host.s;
   const rule = c.requirePreviousSuccess!;
   if (typeof rule === 'object' && 'job' in rule) {
@@ -209,7 +221,6 @@ async function previousSuccess(tx: Queryable, ctx: TickContext, sc: IndexedSched
   }
   const target = rule === true ? sc : ctx.index.byScheduleName(rule.schedule);
   if (!target) return { type: 'require_previous_success', details: { schedule: (rule as { schedule: string }).schedule, previous: 'unknown schedule' } };
-  // The previous run that was meant to execute: skipped and missed occurrences are passed over.
   const { rows } = await tx.query(
     `select r.id, ${OUTCOME} as outcome from ${s}.schedule_runs r
        left join ${s}.jobs j on j.id = r.job_id left join ${s}.dag_runs d on d.id = r.dag_run_id
@@ -218,6 +229,7 @@ async function previousSuccess(tx: Queryable, ctx: TickContext, sc: IndexedSched
     [target.id, run.scheduledAt],
   );
   if (!rows.length || rows[0].outcome === 'succeeded') return;
+  if (rows[0].outcome === 'unfinished') return WAIT;
   return { type: 'require_previous_success', details: { schedule: target.name, previousRunId: rows[0].id, previous: rows[0].outcome } };
 }
 

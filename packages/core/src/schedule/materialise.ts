@@ -13,7 +13,7 @@
  */
 import { withTransaction, type Queryable } from '../db/pool.js';
 import type { JobSpec } from '../schemas.js';
-import { runJobKey, type TickContext } from './context.js';
+import { HELD_UNTIL, runJobKey, type TickContext } from './context.js';
 import { occurrencesBetween } from './cron.js';
 import type { ScheduleHost } from './host.js';
 import type { IndexedSchedule } from './schedule-index.js';
@@ -46,7 +46,8 @@ export function planRuns(sc: IndexedSchedule, cursor: Date, now: Date, o: { ahea
   if (c?.catchUp) {
     const from = c.catchUpWindowMs === undefined ? -Infinity : now.getTime() - c.catchUpWindowMs;
     for (const t of past) if (t.getTime() >= from) startPast.add(t);
-  } else if (past.length) {
+  } else if (past.length && !onTime.some((t) => t.getTime() <= now.getTime())) {
+    // Only the latest missed run starts — and none when a run is due on time right now.
     startPast.add(past[past.length - 1]);
   }
   const runs: NewRun[] = [
@@ -98,8 +99,11 @@ export async function insertRuns(tx: Queryable, host: ScheduleHost, sc: IndexedS
   const inserted: InsertedRun[] = rows.map((r) => ({ id: r.id, scheduledAt: r.scheduled_at, status: r.status }));
   const toStart = inserted.filter((r) => r.status === 'scheduled');
   if (sc.job && toStart.length) {
+    // A gated run already due (catch-up) is held for its start check, or it would be claimable
+    // before the check ran; a future one keeps its own time (a leader gap never delays it).
+    const held = sc.gated && !manual;
     const jobs = await host.insertJobs(
-      toStart.map((r) => runJob(sc, r.id, 1, r.scheduledAt)),
+      toStart.map((r) => runJob(sc, r.id, 1, held && r.scheduledAt.getTime() <= now.getTime() ? HELD_UNTIL : r.scheduledAt)),
       tx,
     );
     await tx.query(

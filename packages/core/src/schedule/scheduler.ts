@@ -1,7 +1,7 @@
 /**
  * The scheduler: one leader at a time (the `scheduler` lease), a pass every `tickIntervalMs`.
- * A pass: follow runs (statuses, time limits) → check runs about to start → materialise
- * upcoming runs → run pending actions → statistics. Correctness never rests on the lease: every
+ * A pass: follow runs (statuses, time limits) → materialise upcoming runs → check runs about
+ * to start → run pending actions → statistics. Correctness never rests on the lease: every
  * write is keyed or locked so that two overlapping leaders cannot double a run, a violation or
  * an action's job (see README.md, "Exactly once").
  */
@@ -170,8 +170,8 @@ export class Scheduler extends EventEmitter {
 const STEPS: [string, (ctx: TickContext) => Promise<unknown>][] = [
   ['sync', syncRuns],
   ['run-times', enforceRunTimes],
-  ['gate', gate],
   ['materialise', materialise],
+  ['gate', gate],
   ['finished-runs', handleFinishedRuns],
   ['violations', handleViolations],
 ];
