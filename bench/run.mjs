@@ -90,7 +90,7 @@ try {
       await system.install(url);
       for (const sc of SCENARIOS.filter((s) => scenarioIds.includes(s.id))) {
         if (interrupted) break;
-        if (sc.only && !sc.only.includes(name)) continue;
+        if ((sc.only && !sc.only.includes(name)) || (system.scenarios && !system.scenarios.includes(sc.id))) continue;
         const ctx = {
           system,
           url,

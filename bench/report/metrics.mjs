@@ -3,7 +3,7 @@
  * better. Ratios compare Jobline with the best peer (pg-boss, graphile-worker, BullMQ) and with the
  * raw-SQL floor.
  */
-export const PEERS = ['pg-boss', 'graphile-worker', 'bullmq'];
+export const PEERS = ['pg-boss', 'pg-boss-max', 'graphile-worker', 'bullmq'];
 
 const get = (path) => (r) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), r);
 

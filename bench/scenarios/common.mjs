@@ -52,13 +52,15 @@ export async function waitDrained(ctx, workers, expected, timeoutMs) {
   });
 }
 
-/** Sum of n_dead_tup / n_live_tup over the system's tables (after workers closed, so stats are flushed). */
+/** Sum of n_dead_tup / n_live_tup over the system's tables and their partitions (after workers closed, so stats are flushed). */
 export async function tupleStats(ctx) {
   return withClient(ctx.url, async (c) => {
     await sleep(1100); // backends flush table stats at most once a second
     const { rows } = await c.query(
       `select coalesce(sum(n_dead_tup), 0)::bigint as dead, coalesce(sum(n_live_tup), 0)::bigint as live
-         from pg_stat_user_tables where format('%I.%I', schemaname, relname) = any($1)`,
+         from pg_stat_user_tables
+        where relid in (select c.oid from pg_class c where c.oid = any($1::regclass[])
+                        union all select inhrelid from pg_inherits where inhparent = any($1::regclass[]))`,
       [ctx.system.tables],
     );
     return { deadTuples: Number(rows[0].dead), liveTuples: Number(rows[0].live) };

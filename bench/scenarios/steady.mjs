@@ -13,7 +13,9 @@ import { spawnWorkers } from '../lib/workers.mjs';
 import { resetSystem, tupleStats } from './common.mjs';
 
 export async function steady(ctx, { longTx = false } = {}) {
-  const { seconds, producers, batch, backlogCap } = ctx.params.steady;
+  const { seconds, producers, batch } = ctx.params.steady;
+  // The backlog must be able to hold what the workers take in one go, or the cap, not the system, sets the rate.
+  const backlogCap = Math.max(ctx.params.steady.backlogCap, 2 * (ctx.system.inFlight ?? ctx.params.concurrency));
   await resetSystem(ctx);
   const workers = await spawnWorkers({
     system: ctx.system.name,

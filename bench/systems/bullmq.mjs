@@ -17,6 +17,8 @@ export default {
   name: 'bullmq',
   label: 'BullMQ 6.7 (PostgreSQL)',
   settings: `one Worker per process, concurrency ${CONCURRENCY}, pool ${POOL} + a dedicated LISTEN connection, fused complete-and-fetch-next (default), completed jobs kept (default), addBulk for bulk; no batch fetch in the OSS worker`,
+  /** Jobs one worker process holds at once (the steady-state backlog cap scales with it). */
+  inFlight: CONCURRENCY,
   tables: ['bullmq.job', 'bullmq.event'],
 
   async install(url) {

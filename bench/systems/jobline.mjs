@@ -21,6 +21,7 @@ export default {
     `worker concurrency 200 per process, claimBatchSize ${WORKER_SETTINGS.claimBatchSize}, completionBatchSize ${WORKER_SETTINGS.completionBatchSize}, ` +
     `completionFlushMs ${WORKER_SETTINGS.completionFlushMs}, pool ${POOL}, LISTEN/NOTIFY (notifyDebounceMs 2) with 1 s poll fallback; ` +
     'history rows and outbox events on (all event types, as by default); maintenance leader on',
+  inFlight: 200,
   tables: ['jobline.jobs', 'jobline.job_executions', 'jobline.events'],
 
   async install(url) {

@@ -82,6 +82,8 @@ export default {
   name: 'raw',
   label: 'raw SQL floor',
   settings: `hand-written batched SQL on Jobline's tables: claim UPDATE … SKIP LOCKED of ≤${BATCH}, one completion statement per batch (job UPDATE fenced on id+attempt+state, history INSERT, outbox INSERT), ${LOOPS} loops in flight per process, prepared statements; LISTEN/NOTIFY wake-up (producer NOTIFY debounced to one per 2 ms, like Jobline) with a 1 s poll`,
+  /** Jobs one worker process holds at once (the steady-state backlog cap scales with it). */
+  inFlight: BATCH * LOOPS,
   tables: jobline.tables,
   install: jobline.install,
   reset: jobline.reset,
