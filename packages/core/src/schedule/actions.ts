@@ -146,7 +146,9 @@ async function kickOff(inv: ActionInvocation, name: string, cfg: { job: Record<s
 }
 
 function target(inv: ActionInvocation, name: string | undefined): IndexedSchedule | undefined {
-  return name === undefined ? inv.sc : inv.ctx.index.byScheduleName(name);
+  const sc = name === undefined ? inv.sc : inv.ctx.index.byScheduleName(name);
+  if (!sc && !inv.ctx.freshIndex) inv.ctx.stale();
+  return sc;
 }
 
 /** Instances = runs whose work has started or is claimable now (not future scheduled ones). */

@@ -10,6 +10,10 @@ export interface TickContext {
   o: ResolvedSchedulerOptions;
   stats: StatsCollector;
   now: Date;
+  /** The index was rebuilt for this pass (a schedule missing from it really is gone). */
+  freshIndex: boolean;
+  /** Something in the database is not in the index: rebuild it before the next pass. */
+  stale(): void;
 }
 
 /**

@@ -50,8 +50,12 @@ export async function gate(ctx: TickContext): Promise<void> {
 async function checkRun(ctx: TickContext, tx: Queryable, runId: number): Promise<{ sc: IndexedSchedule; run: ScheduleRun } | undefined> {
   const { host, now } = ctx;
   const run = await lockRun(tx, host.s, runId, PENDING);
-  const sc = run && ctx.index.get(run.scheduleId);
-  if (!run || !sc) return;
+  if (!run) return;
+  const sc = ctx.index.get(run.scheduleId);
+  if (!sc) {
+    ctx.stale();
+    return;
+  }
   const due = run.scheduledAt.getTime() <= now.getTime();
   if (run.jobId !== undefined) {
     const state = await lockJobState(tx, host.s, run.jobId);
@@ -220,6 +224,10 @@ async function previousSuccess(tx: Queryable, ctx: TickContext, sc: IndexedSched
     return { type: 'require_previous_success', details: { job: rule.job, queue: rule.queue, previousJobId: rows[0].id, previous: rows[0].state } };
   }
   const target = rule === true ? sc : ctx.index.byScheduleName(rule.schedule);
+  if (!target && !ctx.freshIndex) {
+    ctx.stale();
+    return WAIT;
+  }
   if (!target) return { type: 'require_previous_success', details: { schedule: (rule as { schedule: string }).schedule, previous: 'unknown schedule' } };
   const { rows } = await tx.query(
     `select r.id, ${OUTCOME} as outcome from ${s}.schedule_runs r

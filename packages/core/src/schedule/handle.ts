@@ -28,8 +28,8 @@ export async function handleFinishedRuns(ctx: TickContext): Promise<void> {
       const run = await lockRun(tx, host.s, id, `handled_at is null and status in ('succeeded', 'failed', 'cancelled', 'timed_out')`);
       if (!run) return;
       const sc = ctx.index.get(run.scheduleId);
+      if (!sc) return ctx.stale(); // created after the index was built: handled next pass
       await tx.query(`update ${host.s}.schedule_runs set handled_at = $2 where id = $1`, [run.id, ctx.now]);
-      if (!sc) return;
       const details: Record<string, unknown> = {};
       const hook = sc.constraint?.postRunHook;
       if (hook && run.startedAt) {
@@ -62,11 +62,12 @@ export async function handleViolations(ctx: TickContext): Promise<void> {
       );
       if (!vs.length) return;
       const v = mapViolation(vs[0]);
-      await tx.query(`update ${host.s}.constraint_violations set handled_at = $2 where id = $1`, [v.id, ctx.now]);
       const sc = ctx.index.get(v.scheduleId);
+      if (!sc) return ctx.stale();
+      await tx.query(`update ${host.s}.constraint_violations set handled_at = $2 where id = $1`, [v.id, ctx.now]);
       // Not locked here: the actions lock what they change (a kill or retry takes the run row).
       const run = v.runId === undefined ? undefined : await getRun(tx, host.s, v.runId);
-      if (!sc || !run) return;
+      if (!run) return;
       const trigger: ActionTrigger = v.type === 'max_allowed_run_time' ? 'on_timeout' : 'on_violation';
       const outcomes = await runActions({ tx, ctx, sc, run, trigger, violation: v }, bindingsFor(sc, trigger, v.constraintId));
       if (!outcomes.length) return;

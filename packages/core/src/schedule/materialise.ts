@@ -131,7 +131,10 @@ export async function materialise(ctx: TickContext): Promise<number> {
   let created = 0;
   for (const row of rows) {
     const sc = ctx.index.get(row.id);
-    if (!sc || sc.paused) continue; // index is behind; the next rebuild brings it
+    if (!sc || sc.paused) {
+      ctx.stale(); // the index is behind the table: rebuilt before the next pass
+      continue;
+    }
     created += await withTransaction(host.pool, async (tx) => {
       // Lock the schedule row: a concurrent pause/update or a second leader waits for us.
       const { rows: locked } = await tx.query<CursorRow>(

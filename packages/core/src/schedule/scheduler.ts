@@ -131,8 +131,17 @@ export class Scheduler extends EventEmitter {
   async tick(): Promise<void> {
     const started = performance.now();
     const now = this.options.now();
-    if (this.dirty || Date.now() - this.index.builtAt >= this.options.indexRefreshMs) await this.rebuildIndex();
-    const ctx: TickContext = { host: this.host, index: this.index, o: this.options, stats: this.stats, now };
+    const rebuild = this.dirty || Date.now() - this.index.builtAt >= this.options.indexRefreshMs;
+    if (rebuild) await this.rebuildIndex();
+    const ctx: TickContext = {
+      host: this.host,
+      index: this.index,
+      o: this.options,
+      stats: this.stats,
+      now,
+      freshIndex: rebuild,
+      stale: () => this.invalidate(),
+    };
     if (this.index.size > 0) {
       for (const [name, step] of STEPS) {
         try {

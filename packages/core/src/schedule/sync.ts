@@ -65,7 +65,7 @@ export async function enforceRunTimes(ctx: TickContext): Promise<void> {
   for (const r of rows) {
     const sc = index.get(r.schedule_id);
     const c = sc?.constraint;
-    if (!sc || !c) continue;
+    if (!sc || !c) continue; // only schedules with limits were asked for
     const elapsed = now.getTime() - r.started_at.getTime();
     const expected = c.maxExpectedRunTimeMs !== undefined && r.expected_exceeded_at === null && elapsed > c.maxExpectedRunTimeMs;
     const allowed = c.maxAllowedRunTimeMs !== undefined && elapsed > c.maxAllowedRunTimeMs;
