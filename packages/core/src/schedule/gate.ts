@@ -184,7 +184,9 @@ async function evaluate(tx: Queryable, ctx: TickContext, sc: IndexedSchedule, ru
 
 /**
  * Runs of the schedule in flight: their job is available, running or waiting for a retry, or
- * it passed its check and is due no later than this run; DAG runs while running.
+ * it passed its check and is due no later than this run; DAG runs while running. Earlier runs
+ * still delayed count too, so delayed runs start in occurrence order (a later run never takes
+ * a slot that frees up ahead of an earlier one).
  */
 async function countInFlight(tx: Queryable, s: string, scheduleId: number, run: ScheduleRun): Promise<number> {
   const { rows } = await tx.query(
@@ -194,6 +196,7 @@ async function countInFlight(tx: Queryable, s: string, scheduleId: number, run: 
       where r.schedule_id = $1 and r.id <> $2 and r.status in ('scheduled', 'delayed', 'running')
         and (j.state in ('available', 'running', 'retryable')
              or (j.state = 'scheduled' and r.gate_passed_at is not null and r.scheduled_at <= $3)
+             or (r.status = 'delayed' and r.scheduled_at < $3)
              or d.state = 'running')`,
     [scheduleId, run.id, run.scheduledAt],
   );
