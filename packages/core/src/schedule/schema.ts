@@ -181,6 +181,19 @@ export const ActionBindingSchema = z.strictObject({
 });
 export type ActionBinding = z.input<typeof ActionBindingSchema>;
 
+/**
+ * A name or an inline object. Not a z.union: a union that fails reports only "invalid input"
+ * at its own path, and every error here must name the bad field (`constraint.maxConcurrentRuns`).
+ */
+function nameOr<O extends z.ZodType>(obj: O): z.ZodType<string | z.output<O>, string | z.input<O>> {
+  return z.unknown().transform((v, ctx) => {
+    const r = (typeof v === 'string' ? ScheduleName : obj).safeParse(v);
+    if (r.success) return r.data as string | z.output<O>;
+    for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: i.path });
+    return z.NEVER;
+  }) as unknown as z.ZodType<string | z.output<O>, string | z.input<O>>;
+}
+
 const IanaZone = z.string().refine((tz) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -199,8 +212,8 @@ const ScheduleFields = {
   job: JobTemplateSchema.optional(),
   dag: DagTemplateSchema.optional(),
   paused: z.boolean().optional(),
-  /** A constraint's name, an inline constraint (stored as `<schedule name>`), or null for none. */
-  constraint: z.union([ScheduleName, z.strictObject(ConstraintFields)]).nullish(),
+  /** A constraint's name, an inline constraint (stored as `schedule:<schedule name>`), or null for none. */
+  constraint: nameOr(z.strictObject(ConstraintFields)).nullish(),
   /** Replaces the schedule's action bindings when given. */
   actions: z.array(ActionBindingSchema).max(100).optional(),
 };
