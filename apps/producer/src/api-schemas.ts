@@ -205,3 +205,6 @@ export const DagRun = z.strictObject({
 
 /** Schemas used inside others that get their own named component in the OpenAPI document. */
 export const nestedComponents: z.ZodType[] = [FieldIssue, JobError, Execution, QueueSummary, DagNode];
+
+// Schedule endpoints (issue 8): their schemas live next to their routes.
+export * from './routes/schedule-schemas.js';

@@ -69,6 +69,14 @@ function prefixed(err: unknown, prefix: string): unknown {
   return new ValidationError(err.issues.map((i): FieldIssue => ({ path: [prefix, i.path].filter(Boolean).join('.'), message: i.message })));
 }
 
+/**
+ * PostgreSQL cannot store NUL characters or unpaired surrogates (text or jsonb): refused here
+ * with the field named, like job inputs, rather than failing in the driver.
+ */
+function storable(value: unknown, field: string): void {
+  if (value !== undefined && value !== null) serialiseJson(value, field, Number.MAX_SAFE_INTEGER);
+}
+
 /** The inline constraint of a schedule is stored under this name. */
 export const inlineConstraintName = (schedule: string) => `schedule:${schedule}`;
 
@@ -86,6 +94,8 @@ export class ScheduleApi extends Base {
   /** Creates a schedule. Its first run is the first occurrence after now (nothing is back-filled). */
   async add(spec: ScheduleSpec): Promise<Schedule> {
     const v = parseOrThrow(ScheduleSpecSchema, spec);
+    storable(v.description, 'description');
+    storable(v.constraint, 'constraint');
     const job = v.job ? await this.checkJob(v.job) : null;
     const dag = v.dag ? checkDag(v.dag) : null;
     const id = await withTransaction(this.host.pool, async (tx) => {
@@ -110,6 +120,8 @@ export class ScheduleApi extends Base {
   /** Changes a schedule. Runs not started yet are re-planned under the new settings. */
   async update(ref: ScheduleRef, patch: SchedulePatch): Promise<Schedule> {
     const p = parseOrThrow(SchedulePatchSchema, patch);
+    storable(p.description, 'description');
+    storable(p.constraint, 'constraint');
     const job = p.job ? await this.checkJob(p.job) : undefined;
     const dag = p.dag ? checkDag(p.dag) : undefined;
     const id = await withTransaction(this.host.pool, async (tx) => {
@@ -242,6 +254,7 @@ export class ScheduleApi extends Base {
   /** A job template is checked like an enqueue would check it: definition exists, input fits. */
   private async checkJob(job: Record<string, unknown>): Promise<Record<string, unknown>> {
     try {
+      storable(job, '');
       serialiseJson(job.input, 'input', this.host.maxInputBytes);
       await applyDefinitions(this.host.pool, this.s, [{ ...job, name: job.name ?? '-' } as JobSpec], true);
     } catch (err) {
@@ -279,6 +292,7 @@ async function resetUsers(tx: Queryable, host: ScheduleHost, constraintId: numbe
 
 function checkDag(dag: Record<string, unknown>): Record<string, unknown> {
   try {
+    storable(dag, '');
     prepareDag(dag, { maxNodes: DEFAULT_DAG_MAX_NODES, maxEdges: DEFAULT_DAG_MAX_EDGES, maxInputBytes: Number.MAX_SAFE_INTEGER });
   } catch (err) {
     throw prefixed(err, 'dag');
@@ -289,6 +303,7 @@ function checkDag(dag: Record<string, unknown>): Record<string, unknown> {
 export class ConstraintApi extends Base {
   async add(spec: ConstraintSpec): Promise<Constraint> {
     const v = parseOrThrow(ConstraintSpecSchema, spec);
+    storable(v, '');
     return withTransaction(this.host.pool, async (tx) => {
       const c = await insertConstraint(tx, this.s, v.name, constraintValues(v));
       await this.notify(tx, `constraint:${c.id}`);
@@ -299,6 +314,7 @@ export class ConstraintApi extends Base {
   /** Changes the given fields (null clears one); schedules using it re-plan their runs not started yet. */
   async update(name: string, patch: ConstraintPatch): Promise<Constraint> {
     const p = parseOrThrow(ConstraintPatchSchema, patch);
+    storable(p, '');
     return withTransaction(this.host.pool, async (tx) => {
       const cur = await findConstraint(tx, this.s, name, true);
       if (!cur) throw new NotFoundError('constraint', name);
@@ -332,6 +348,7 @@ export class ActionApi extends Base {
   async add(spec: ActionSpec): Promise<Action> {
     const v = parseOrThrow(ActionSpecSchema, spec);
     const config = parseActionConfig(v.type, v.config);
+    storable(config, 'config');
     return withTransaction(this.host.pool, async (tx) => {
       const a = await insertAction(tx, this.s, v.name, v.type, config);
       await this.notify(tx, `action:${a.id}`);
@@ -347,6 +364,7 @@ export class ActionApi extends Base {
       if (!cur) throw new NotFoundError('action', name);
       const type = p.type ?? cur.type;
       const config = parseActionConfig(type, p.config ?? cur.config);
+      storable(config, 'config');
       const a = await updateActionRow(tx, this.s, name, type, config);
       await this.notify(tx, `action:${a.id}`);
       return redactSecrets(a);

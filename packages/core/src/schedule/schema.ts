@@ -194,6 +194,19 @@ function nameOr<O extends z.ZodType>(obj: O): z.ZodType<string | z.output<O>, st
   }) as unknown as z.ZodType<string | z.output<O>, string | z.input<O>>;
 }
 
+/**
+ * Checked on its own (in UTC) so that its error comes with the other fields' errors; the zone
+ * cannot change whether an expression parses or fires.
+ */
+const CronExpression = z
+  .string()
+  .min(1)
+  .max(500)
+  .superRefine((v, ctx) => {
+    const err = validateCron(v, 'UTC');
+    if (err) ctx.addIssue({ code: 'custom', message: err });
+  });
+
 const IanaZone = z.string().refine((tz) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -206,7 +219,7 @@ const IanaZone = z.string().refine((tz) => {
 const ScheduleFields = {
   description: z.string().max(2000).nullish(),
   /** 5 fields, 6 with seconds first, or @yearly/@monthly/@weekly/@daily/@hourly. */
-  cron: z.string().min(1).max(500),
+  cron: CronExpression,
   /** IANA zone the expression is read in; DST is handled by croner. @default 'UTC' */
   timezone: IanaZone.optional(),
   job: JobTemplateSchema.optional(),
@@ -218,17 +231,10 @@ const ScheduleFields = {
   actions: z.array(ActionBindingSchema).max(100).optional(),
 };
 
-function checkCron(v: { cron?: string; timezone?: string }, ctx: z.RefinementCtx): void {
-  if (v.cron === undefined) return;
-  const err = validateCron(v.cron, v.timezone ?? 'UTC');
-  if (err) ctx.addIssue({ code: 'custom', path: ['cron'], message: err });
-}
-
 export const ScheduleSpecSchema = z.strictObject({ name: ScheduleName, ...ScheduleFields }).superRefine((v, ctx) => {
   if ((v.job === undefined) === (v.dag === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['job'], message: 'give exactly one of job (a job template) or dag (a DAG template)' });
   }
-  checkCron(v, ctx);
 });
 export type ScheduleSpec = z.input<typeof ScheduleSpecSchema>;
 
@@ -238,7 +244,6 @@ export const SchedulePatchSchema = z
     if (v.job !== undefined && v.dag !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['job'], message: 'give at most one of job or dag' });
     }
-    checkCron(v, ctx);
   });
 export type SchedulePatch = z.input<typeof SchedulePatchSchema>;
 
