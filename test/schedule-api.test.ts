@@ -5,8 +5,8 @@
  * templates, and a leading scheduler following changes over NOTIFY.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, DuplicateError, NotFoundError, ValidationError } from '@jobline/core';
-import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { ConflictError, DuplicateError, Jobline, NotFoundError, ValidationError, roleGrants } from '@jobline/core';
+import { openTestDb, quietLogger, waitFor, type TestDb } from './helpers/db.js';
 
 let db: TestDb;
 let q: (text: string, values?: unknown[]) => Promise<any[]>;
@@ -278,6 +278,49 @@ describe('recurring DAGs', () => {
       }, 20_000, 'the DAG run to succeed');
     } finally {
       await w.stop();
+    }
+  });
+});
+
+describe('least privilege', () => {
+  it('a producer role manages schedules and a worker role runs the scheduler with the grants of roleGrants()', async () => {
+    const made: string[] = [];
+    const conns: Jobline[] = [];
+    const as = async (kind: 'worker' | 'producer') => {
+      const role = `${db.schema}_${kind}`;
+      made.push(role);
+      await db.sql(`create role "${role}" login password 'pw'`);
+      for (const g of roleGrants(db.schema, role, kind)) await db.sql(g);
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = 'pw';
+      const jl = await Jobline.connect({ databaseUrl: url.toString(), schema: db.schema, migrate: false, logger: quietLogger() });
+      conns.push(jl);
+      return jl;
+    };
+    try {
+      const producer = await as('producer');
+      await producer.actions.add({ name: 'again', type: 'retry' });
+      await producer.schedules.add({
+        name: 'lp',
+        cron: '0 * * * *',
+        job: { queue: 'lp', name: 'x' },
+        constraint: { catchUp: true, maxConcurrentRuns: 1 },
+        actions: [{ action: 'again', trigger: 'on_failure' }],
+      });
+      await q(`update $S.schedules set materialised_until = date_trunc('hour', now()) - interval '61 minutes' where name = 'lp'`);
+      const worker = await as('worker');
+      const sch = worker.scheduler({ aheadMs: HOUR });
+      await sch.tick(); // materialise, check (one passes, one is skipped), handle the violation
+      await sch.flushStats();
+      const runs = await producer.schedules.runs('lp');
+      expect(runs.map((r) => r.status).sort()).toEqual(['scheduled', 'scheduled', 'skipped']);
+      expect(await producer.violations({ schedule: 'lp' })).toHaveLength(1);
+      await producer.schedules.pause('lp');
+      await producer.schedules.remove('lp');
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+      for (const r of made) await db.sql(`drop owned by "${r}"`).then(() => db.sql(`drop role "${r}"`)).catch(() => {});
     }
   });
 });
