@@ -1,6 +1,8 @@
 export { Scheduler, SCHEDULER_LEASE } from './scheduler.js';
 export type { SchedulerOptions, ResolvedSchedulerOptions } from './options.js';
-export { ScheduleApi, ConstraintApi, ActionApi, queryViolations, queryStats, redactSecrets, inlineConstraintName } from './api.js';
+export { ScheduleApi } from './schedules-api.js';
+export { ConstraintApi, ActionApi, queryViolations, queryStats } from './config-api.js';
+export { redactSecrets, inlineConstraintName } from './api-base.js';
 export { schedulesChannel, type ScheduleHost } from './host.js';
 export { sendWebhook, sign as signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, DELIVERY_HEADER, type WebhookResult } from './webhook.js';
 export { compileCron, validateCron, occurrencesBetween, nextOccurrences, type CompiledCron } from './cron.js';

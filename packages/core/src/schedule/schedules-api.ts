@@ -1,96 +1,37 @@
 /**
- * The library surface: `jl.schedules`, `jl.constraints`, `jl.actions`, and the read functions
- * behind `jl.violations()` / `jl.schedulerStats()`. Every write is parsed by the zod schemas in
- * schema.ts first (errors name the field), happens in one transaction, and NOTIFYs the
- * scheduler so its index follows at once. Secrets in hook and webhook configs are masked on
- * the way out.
+ * `jl.schedules`: every write is parsed by the zod schemas in schema.ts first (errors name the
+ * field), happens in one transaction, and NOTIFYs the scheduler so its index follows at once.
+ * Secrets in hook and webhook configs are masked on the way out.
  */
-import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../db/errors.js';
+import { ConflictError, ValidationError } from '../db/errors.js';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import { applyDefinitions } from '../definitions/apply.js';
 import { DEFAULT_DAG_MAX_EDGES, DEFAULT_DAG_MAX_NODES } from '../dag/spec.js';
 import { prepareDag } from '../dag/validate.js';
 import { parseOrThrow, serialiseJson, type JobSpec } from '../schemas.js';
-import { deleteAction, findAction, insertAction, listActionRows, loadBindings, parseActionConfig, replaceBindings, updateActionRow } from './actions-store.js';
-import { constraintValues, deleteConstraint, findConstraint, getConstraintById, insertConstraint, listConstraintRows, updateConstraintRow } from './constraints.js';
+import { loadBindings, replaceBindings } from './actions-store.js';
+import { ApiBase, inlineConstraintName, prefixed, redactSecrets, resetUsers, storable } from './api-base.js';
+import { constraintValues, findConstraint, getConstraintById, insertConstraint, listConstraintRows, updateConstraintRow } from './constraints.js';
 import { runJobKey } from './context.js';
 import { compileCron, nextOccurrences, validateCron } from './cron.js';
-import { schedulesChannel, type ScheduleHost } from './host.js';
 import { insertRuns } from './materialise.js';
-import type { Action, Constraint, Schedule, ScheduleRun, SchedulerStatsRow, Violation } from './rows.js';
+import type { Schedule, ScheduleRun } from './rows.js';
 import { getRun } from './run-ops.js';
 import { isGated, type IndexedSchedule } from './schedule-index.js';
-import {
-  ActionSpecSchema,
-  ActionTypeSchema,
-  ConstraintPatchSchema,
-  ConstraintSpecSchema,
-  RunFilterSchema,
-  SchedulePatchSchema,
-  ScheduleSpecSchema,
-  ViolationFilterSchema,
-  type ActionSpec,
-  type ActionType,
-  type ConstraintPatch,
-  type ConstraintSpec,
-  type RunFilter,
-  type SchedulePatch,
-  type ScheduleSpec,
-  type ViolationFilter,
-} from './schema.js';
+import { RunFilterSchema, SchedulePatchSchema, ScheduleSpecSchema, type RunFilter, type SchedulePatch, type ScheduleSpec } from './schema.js';
 import {
   deleteScheduleRow,
   findScheduleRow,
   insertScheduleRow,
   listScheduleRows,
   listRunRows,
-  notifyScheduleChange,
   resetFutureRuns,
   setPausedRow,
   updateScheduleRow,
   type ScheduleRef,
 } from './schedules-store.js';
-import { listStats } from './stats.js';
-import { listViolations } from './violations.js';
 
-const MASK = '********';
-
-/** Masks every `secret` value (webhook and hook configs) in a copy of `v`. */
-export function redactSecrets<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(redactSecrets) as T;
-  if (v && typeof v === 'object' && !(v instanceof Date)) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'secret' && typeof x === 'string' ? MASK : redactSecrets(x)])) as T;
-  }
-  return v;
-}
-
-function prefixed(err: unknown, prefix: string): unknown {
-  if (!(err instanceof ValidationError)) return err;
-  return new ValidationError(err.issues.map((i): FieldIssue => ({ path: [prefix, i.path].filter(Boolean).join('.'), message: i.message })));
-}
-
-/**
- * PostgreSQL cannot store NUL characters or unpaired surrogates (text or jsonb): refused here
- * with the field named, like job inputs, rather than failing in the driver.
- */
-function storable(value: unknown, field: string): void {
-  if (value !== undefined && value !== null) serialiseJson(value, field, Number.MAX_SAFE_INTEGER);
-}
-
-/** The inline constraint of a schedule is stored under this name. */
-export const inlineConstraintName = (schedule: string) => `schedule:${schedule}`;
-
-abstract class Base {
-  constructor(protected readonly host: ScheduleHost) {}
-  protected get s(): string {
-    return this.host.s;
-  }
-  protected notify(db: Queryable, what: string): Promise<void> {
-    return notifyScheduleChange(db, schedulesChannel(this.host.schema), what);
-  }
-}
-
-export class ScheduleApi extends Base {
+export class ScheduleApi extends ApiBase {
   /** Creates a schedule. Its first run is the first occurrence after now (nothing is back-filled). */
   async add(spec: ScheduleSpec): Promise<Schedule> {
     const v = parseOrThrow(ScheduleSpecSchema, spec);
@@ -284,12 +225,6 @@ export class ScheduleApi extends Base {
   }
 }
 
-/** Schedules that use a changed constraint get their not-started runs re-planned. */
-async function resetUsers(tx: Queryable, host: ScheduleHost, constraintId: number): Promise<void> {
-  const { rows } = await tx.query(`select id from ${host.s}.schedules where constraint_id = $1`, [constraintId]);
-  if (rows.length) await resetFutureRuns(tx, host, rows.map((r) => r.id));
-}
-
 function checkDag(dag: Record<string, unknown>): Record<string, unknown> {
   try {
     storable(dag, '');
@@ -298,106 +233,4 @@ function checkDag(dag: Record<string, unknown>): Record<string, unknown> {
     throw prefixed(err, 'dag');
   }
   return dag;
-}
-
-export class ConstraintApi extends Base {
-  async add(spec: ConstraintSpec): Promise<Constraint> {
-    const v = parseOrThrow(ConstraintSpecSchema, spec);
-    storable(v, '');
-    return withTransaction(this.host.pool, async (tx) => {
-      const c = await insertConstraint(tx, this.s, v.name, constraintValues(v));
-      await this.notify(tx, `constraint:${c.id}`);
-      return redactSecrets(c);
-    });
-  }
-
-  /** Changes the given fields (null clears one); schedules using it re-plan their runs not started yet. */
-  async update(name: string, patch: ConstraintPatch): Promise<Constraint> {
-    const p = parseOrThrow(ConstraintPatchSchema, patch);
-    storable(p, '');
-    return withTransaction(this.host.pool, async (tx) => {
-      const cur = await findConstraint(tx, this.s, name, true);
-      if (!cur) throw new NotFoundError('constraint', name);
-      const c = await updateConstraintRow(tx, this.s, cur.id, constraintValues(p, cur));
-      await resetUsers(tx, this.host, cur.id);
-      await this.notify(tx, `constraint:${c.id}`);
-      return redactSecrets(c);
-    });
-  }
-
-  async get(name: string): Promise<Constraint> {
-    const c = await findConstraint(this.host.pool, this.s, name);
-    if (!c) throw new NotFoundError('constraint', name);
-    return redactSecrets(c);
-  }
-
-  async list(): Promise<Constraint[]> {
-    return redactSecrets(await listConstraintRows(this.host.pool, this.s));
-  }
-
-  async remove(name: string): Promise<void> {
-    await withTransaction(this.host.pool, async (tx) => {
-      await deleteConstraint(tx, this.s, name);
-      await this.notify(tx, `constraint:${name}`);
-    });
-  }
-}
-
-export class ActionApi extends Base {
-  /** Creates an action; its config is checked against the type's schema (`config.url`, …). */
-  async add(spec: ActionSpec): Promise<Action> {
-    const v = parseOrThrow(ActionSpecSchema, spec);
-    const config = parseActionConfig(v.type, v.config);
-    storable(config, 'config');
-    return withTransaction(this.host.pool, async (tx) => {
-      const a = await insertAction(tx, this.s, v.name, v.type, config);
-      await this.notify(tx, `action:${a.id}`);
-      return redactSecrets(a);
-    });
-  }
-
-  /** Replaces the type and/or config (the whole config: it is validated as one). */
-  async update(name: string, patch: { type?: ActionType; config?: Record<string, unknown> }): Promise<Action> {
-    const p = parseOrThrow(ActionSpecSchema.pick({ config: true }).extend({ type: ActionTypeSchema.optional() }).partial(), patch);
-    return withTransaction(this.host.pool, async (tx) => {
-      const cur = await findAction(tx, this.s, name);
-      if (!cur) throw new NotFoundError('action', name);
-      const type = p.type ?? cur.type;
-      const config = parseActionConfig(type, p.config ?? cur.config);
-      storable(config, 'config');
-      const a = await updateActionRow(tx, this.s, name, type, config);
-      await this.notify(tx, `action:${a.id}`);
-      return redactSecrets(a);
-    });
-  }
-
-  async get(name: string): Promise<Action> {
-    const a = await findAction(this.host.pool, this.s, name);
-    if (!a) throw new NotFoundError('action', name);
-    return redactSecrets(a);
-  }
-
-  async list(): Promise<Action[]> {
-    return redactSecrets(await listActionRows(this.host.pool, this.s));
-  }
-
-  /** Deletes an action that no schedule uses (ConflictError names the ones that do). */
-  async remove(name: string): Promise<void> {
-    await withTransaction(this.host.pool, async (tx) => {
-      await deleteAction(tx, this.s, name);
-      await this.notify(tx, `action:${name}`);
-    });
-  }
-}
-
-/** Constraint violations, newest first. */
-export async function queryViolations(host: ScheduleHost, filter: ViolationFilter = {}): Promise<Violation[]> {
-  const f = parseOrThrow(ViolationFilterSchema, filter);
-  const scheduleId = f.schedule === undefined ? undefined : (await findScheduleRow(host.pool, host.s, f.schedule)).id;
-  return listViolations(host.pool, host.s, { scheduleId, type: f.type, runId: f.runId, before: f.before, limit: f.limit });
-}
-
-/** scheduler_stats rows, newest first. */
-export function queryStats(host: ScheduleHost, limit = 50): Promise<SchedulerStatsRow[]> {
-  return listStats(host.pool, host.s, Math.max(1, Math.min(Math.trunc(limit) || 50, 1000)));
 }
