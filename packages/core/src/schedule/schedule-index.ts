@@ -22,6 +22,8 @@ export interface IndexedSchedule {
   bindings: ScheduleActionBinding[];
   /** Runs need a start check (constraint evaluated when due, or a DAG submitted when due). */
   gated: boolean;
+  /** The first occurrence after a cursor, remembered per entry (croner takes ~45 µs per lookup). */
+  nextAfter?: { cursor: number; next: number };
 }
 
 export function isGated(dag: unknown, c: Constraint | undefined): boolean {
