@@ -106,6 +106,7 @@ try {
           result = { error: err?.stack ?? String(err) };
         }
         result.wallSeconds = Math.round((now() - ts) / 100) / 10;
+        result.loadAverage1m = Math.round(os.loadavg()[0] * 100) / 100; // the machine may be shared
         (run.results[sc.id] ??= {})[name] = result;
         const headline = result.error
           ? `ERROR ${result.error.split('\n')[0]}`

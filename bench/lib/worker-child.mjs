@@ -14,6 +14,7 @@ const system = await loadSystem(cfg.system);
 const latency = new Reservoir(50_000);
 let done = 0;
 let rssPeak = process.memoryUsage().rss;
+let cpuAtGo = process.cpuUsage();
 
 const onJob = (input) => {
   done++;
@@ -31,11 +32,13 @@ setInterval(() => {
 process.on('message', async (m) => {
   try {
     if (m.type === 'go') {
+      cpuAtGo = process.cpuUsage();
       await worker.start();
       send({ type: 'started' });
     } else if (m.type === 'reset') {
       // Drops warm-up jobs from the counts and samples.
       done = 0;
+      cpuAtGo = process.cpuUsage();
       latency.samples = [];
       latency.count = 0;
       latency.max = -Infinity;
@@ -49,7 +52,10 @@ process.on('message', async (m) => {
         latency: { samples: latency.samples, count: latency.count, max: latency.max },
         rssPeakMiB: rssPeak / 2 ** 20,
         rssMiB: process.memoryUsage().rss / 2 ** 20,
-        cpu: process.cpuUsage(),
+        cpuMs: (() => {
+          const u = process.cpuUsage(cpuAtGo);
+          return (u.user + u.system) / 1000;
+        })(),
         stats: worker.stats?.(),
       });
     } else if (m.type === 'stop') {

@@ -74,6 +74,8 @@ export async function spawnWorkers({ system, url, processes = 1, concurrency = 2
         latency: mergeLatency(parts.map((r) => r.latency)),
         rssPeakMiB: Math.max(...parts.map((r) => r.rssPeakMiB)),
         rssPeakPerProcessMiB: parts.map((r) => Math.round(r.rssPeakMiB)),
+        /** CPU the worker processes used since `go` (or the last `reset`). */
+        cpuMs: parts.reduce((a, r) => a + r.cpuMs, 0),
         stats: parts.map((r) => r.stats).filter(Boolean),
       };
     },

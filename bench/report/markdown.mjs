@@ -43,6 +43,28 @@ export function markdownReport(run) {
   }
   lines.push('');
 
+  const cpuRows = [];
+  for (const sc of ['drain-1p', 'steady']) {
+    for (const s of systems) {
+      const c = run.results[sc]?.[s]?.cpu;
+      if (!c?.perJobUs) continue;
+      const u = c.perJobUs;
+      cpuRows.push(`| ${sc} | ${label[s]} | ${fmt(u.producer, 1)} | ${fmt(u.workers, 1)} | ${fmt(u.postgres, 1)} | ${fmt(u.other, 1)} |`);
+    }
+  }
+  if (cpuRows.length) {
+    lines.push(
+      '## CPU per job (µs)',
+      '',
+      'Producer = this process; workers = the worker processes; PostgreSQL = the backends serving the system\'s database (from /proc); other = everything else the machine ran meanwhile (PostgreSQL\'s WAL writer, checkpointer and autovacuum, and other people\'s work on a shared machine).',
+      '',
+      '| scenario | system | producer | workers | PostgreSQL | other |',
+      '|---|---|---:|---:|---:|---:|',
+      ...cpuRows,
+      '',
+    );
+  }
+
   const problems = [];
   for (const [scenario, bySystem] of Object.entries(run.results)) {
     for (const [s, r] of Object.entries(bySystem)) {

@@ -1,5 +1,6 @@
 /** Scenarios 2 and 5: drain pre-loaded no-op jobs with 1 or 4 worker processes, on an empty or big table. */
 import { now } from '../lib/clock.mjs';
+import { cpuDelta, cpuSnapshot } from '../lib/cpu.mjs';
 import { withClient } from '../lib/server.mjs';
 import { spawnWorkers } from '../lib/workers.mjs';
 import { preload, resetSystem, settle, waitDrained } from './common.mjs';
@@ -23,10 +24,12 @@ export async function drain(ctx, { processes, bigTable = 0 }) {
     cpuProfDir: ctx.cpuProfDir?.(processes === 1 ? (bigTable ? 'big-table' : 'drain-1p') : 'drain-4p'),
   });
   try {
+    const c0 = await cpuSnapshot(ctx.url);
     const t0 = now();
     await workers.go();
     const t1 = await waitDrained(ctx, workers, total, timeoutMs);
     const ms = t1 - t0;
+    const c1 = await cpuSnapshot(ctx.url);
     const r = await workers.report();
     return {
       jobs: total,
@@ -37,6 +40,7 @@ export async function drain(ctx, { processes, bigTable = 0 }) {
       jobsPerSec: (total / ms) * 1000,
       rssPeakMiB: r.rssPeakMiB,
       rssPeakPerProcessMiB: r.rssPeakPerProcessMiB,
+      cpu: cpuDelta(c0, c1, r.cpuMs, total),
       workerStats: r.stats.length ? r.stats : undefined,
     };
   } finally {

@@ -9,6 +9,7 @@
 import pg from 'pg';
 import { now, sleep } from '../lib/clock.mjs';
 import { summarise } from '../lib/stats.mjs';
+import { cpuDelta, cpuSnapshot } from '../lib/cpu.mjs';
 import { spawnWorkers } from '../lib/workers.mjs';
 import { resetSystem, tupleStats } from './common.mjs';
 
@@ -34,6 +35,7 @@ export async function steady(ctx, { longTx = false } = {}) {
       await holder.query('select count(*) from pg_class'); // takes the snapshot, holding back the xmin horizon
     }
     await workers.go();
+    const c0 = await cpuSnapshot(ctx.url);
     let enqueued = 0;
     let stop = false;
     const t0 = now();
@@ -55,6 +57,7 @@ export async function steady(ctx, { longTx = false } = {}) {
     }
     const doneAtEnd = workers.done;
     const ms = now() - t0;
+    const c1 = await cpuSnapshot(ctx.url);
     stop = true;
     await Promise.all(loops);
     const r = await workers.report();
@@ -78,6 +81,7 @@ export async function steady(ctx, { longTx = false } = {}) {
       perSecond: summarise(perSecond),
       latencyMs: r.latency,
       rssPeakMiB: r.rssPeakMiB,
+      cpu: cpuDelta(c0, c1, r.cpuMs, doneAtEnd),
       ...tuples,
       ...(longTx ? { longTransactionXmin: holderXmin } : {}),
     };

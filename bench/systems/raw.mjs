@@ -59,7 +59,10 @@ const complete = `
     update jobline.jobs j
        set state = 'completed', completed_at = now(), updated_at = now()
       from i
-     where j.id = i.id and j.attempt = i.attempt and j.state = 'running'
+     -- Fence written as Jobline writes it (FENCE_RUNNING in core's complete.ts): a bare
+     -- state = 'running' lets the planner pick the partial index jobs_running_idx under stale
+     -- statistics and scan its dead entries once per batch (measured here: 8.4k jobs/s instead of 20k+).
+     where j.id = i.id and j.attempt = i.attempt and (j.state || '') = 'running'
     returning j.id, j.attempt, j.queue, j.name, j.worker_id, j.started_at
   ), h as (
     insert into jobline.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms)
