@@ -19,6 +19,8 @@ describe('fencing and rescue', () => {
     let calls = 0;
     const zombie: Worker = db.jl.worker({
       queues: [queue],
+      // One slot, held by the stuck first attempt: the zombie cannot re-claim the rescued job.
+      concurrency: 1,
       maintenance: false,
       heartbeatIntervalMs: 60_000, // this worker will look dead
       staleAfterMs: 120_000,

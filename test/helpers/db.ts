@@ -29,7 +29,9 @@ export interface TestDb {
 export async function openTestDb(opts: Partial<ConnectOptions> = {}): Promise<TestDb> {
   const url = databaseUrl();
   const schema = uniqueSchema();
-  const jl = await Jobline.connect({ databaseUrl: url, schema, logger: quietLogger(), ...opts });
+  // No relay unless a test asks for one: event ids are per schema, so relays of many test
+  // schemas into the shared JOBLINE stream would dedupe each other's events (test/events* use their own streams).
+  const jl = await Jobline.connect({ databaseUrl: url, schema, logger: quietLogger(), natsUrl: '', ...opts });
   const sql = async (text: string, values?: unknown[]) => (await jl.pool.query(text, values)).rows;
   return {
     jl,
