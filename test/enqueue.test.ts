@@ -83,6 +83,8 @@ describe('enqueue', () => {
       [{ queue: 'q', name: 'x', input: { n: 10n } }, 'input'],
       [{ queue: 'q', name: 'x', input: 'nul\u0000' }, 'input'],
       [{ queue: 'q', name: 'x', surprise: true }, ''],
+      [{ queue: 'q', name: 'nul\u0000name' }, 'name'],
+      [{ queue: 'q', name: 'x', idempotencyKey: '\ud800' }, 'idempotencyKey'],
     ];
     for (const [spec, field] of cases) {
       const err = await db.jl.enqueue(spec as never).catch((e) => e);

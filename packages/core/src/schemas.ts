@@ -13,7 +13,14 @@ export const QueueName = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,128}$/, 'queue names use 1-128 letters, digits, "_" or "-"');
 
-export const JobName = z.string().min(1, 'job name must not be empty').max(200, 'job name is at most 200 characters');
+/** Text PostgreSQL can store: no NUL characters, no unpaired UTF-16 surrogates. */
+export const StorableText = z
+  .string()
+  .refine((v) => !v.includes('\u0000') && (v as string & { isWellFormed(): boolean }).isWellFormed(), {
+    message: 'contains a NUL character or an unpaired UTF-16 surrogate, which PostgreSQL cannot store',
+  });
+
+export const JobName = StorableText.pipe(z.string().min(1, 'job name must not be empty').max(200, 'job name is at most 200 characters'));
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
@@ -38,9 +45,9 @@ export const JobSpecSchema = z.strictObject({
   priority: int(-1_000_000, 1_000_000).default(0),
   runAt: DateInput.optional(),
   ...RetryTimeoutFields,
-  idempotencyKey: z.string().min(1).max(255).optional(),
+  idempotencyKey: StorableText.pipe(z.string().min(1).max(255)).optional(),
   /** Name of a job definition (`job_definitions.name`) whose defaults and input schema apply. */
-  definition: z.string().min(1).max(200).optional(),
+  definition: StorableText.pipe(z.string().min(1).max(200)).optional(),
   traceparent: z.string().regex(TRACEPARENT, 'traceparent must be a W3C trace context header').optional(),
 });
 export type JobSpec = z.input<typeof JobSpecSchema>;
