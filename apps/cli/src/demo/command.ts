@@ -7,7 +7,14 @@ import { Stack } from './stack.js';
 import { summarise, type QueueSummary } from './summary.js';
 import { apiClient, enqueueWorkload } from './workload.js';
 
-const QUEUES = ['emails', 'reports', 'media', 'billing'];
+const QUEUES = ['emails', 'reports', 'media', 'billing', 'housekeeping'];
+/** The demo's schedule: a digest email every 2 seconds (6-field cron, seconds first). */
+const SCHEDULE = {
+  name: 'demo-digest',
+  cron: '*/2 * * * * *',
+  timezone: 'UTC',
+  job: { queue: 'housekeeping', name: 'send-email', input: { to: 'ops@example.com', template: 'digest' } },
+};
 const DEADLINE_MS = 25_000;
 
 export const demo: Command = {
@@ -65,13 +72,14 @@ Options:
       const tWork = performance.now();
       const work = await step('workload', () => enqueueWorkload(api), (w) => `${w.total} jobs over HTTP (${Object.entries(w.byQueue).map(([q, n]) => `${q} ${n}`).join(', ')})`);
       for (const n of work.notes) say(`      · ${n}`);
+      await step('schedule', () => stack.jl!.schedules.add(SCHEDULE), () => `${SCHEDULE.name}: cron "${SCHEDULE.cron}" (${SCHEDULE.timezone}) → ${SCHEDULE.job.queue}/${SCHEDULE.job.name}`);
       say('');
 
       let last = '';
       let lastPrint = 0;
       let finished = 0;
       while (performance.now() - tWork < DEADLINE_MS) {
-        const p = await readProgress(api, work.total);
+        const p = await readProgress(api, work.total, SCHEDULE.job.queue);
         finished = p.finished;
         if (tty) out.write(`\r\x1b[2K  ${p.line.slice(0, (process.stdout.columns ?? 120) - 3)}`);
         else if (p.line !== last && performance.now() - lastPrint > 1000) {
@@ -87,12 +95,19 @@ Options:
       const complete = finished >= work.total;
       if (!complete) say(`\n  ! not every job finished within ${DEADLINE_MS / 1000} s; the summary shows where they are`);
 
+      // Pausing cancels the runs materialised ahead (future scheduled jobs), so the summary
+      // shows what ran; the housekeeping row counts those cancelled jobs among its JOBS.
+      await stack.jl!.schedules.pause(SCHEDULE.name);
+      const runs = await stack.jl!.schedules.runs(SCHEDULE.name, { limit: 500 });
       const rows = await summarise(stack.jl!.pool, stack.jl!.s);
       const failed = await stack.jl!.getJob(work.failingJobId);
       const flaky = await stack.jl!.getJob(work.flakyJobId);
       if (json) writeJson({ complete, queues: rows, failedJob: failed, seconds: (performance.now() - t0) / 1000 });
       say(`\nSummary per queue (wait = enqueue → first attempt started)\n`);
       say(indent(renderSummary(rows)));
+      const byStatus = new Map<string, number>();
+      for (const r of runs) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
+      say(`Schedule ${SCHEDULE.name} (every 2 s): ${[...byStatus].map(([k, n]) => `${n} ${k}`).join(', ') || 'no runs yet'} — \`jobline schedule runs ${SCHEDULE.name}\`\n`);
       say(`A payment that succeeded on attempt ${flaky.attempt} (the gateway timed out twice before):`);
       say(`  jobline status ${flaky.id}  →  ${flaky.state}, ${(await stack.jl!.executions(flaky.id)).map((e) => e.state).join(' → ')}\n`);
       say('The job that failed for good, with its attempts (what `jobline status <id>` prints):\n');

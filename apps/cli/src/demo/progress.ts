@@ -8,8 +8,8 @@ export interface Progress {
   line: string;
 }
 
-/** One progress line from GET /v1/queues: per queue finished/total, plus what is running and retrying. */
-export async function readProgress(api: Api, total: number): Promise<Progress> {
+/** One progress line from GET /v1/queues: per queue finished/total, plus what is running and retrying (of the workload; the schedule's queue is only shown). */
+export async function readProgress(api: Api, total: number, scheduledQueue?: string): Promise<Progress> {
   const { body } = await api('GET', '/v1/queues');
   let finished = 0;
   let running = 0;
@@ -20,7 +20,8 @@ export async function readProgress(api: Api, total: number): Promise<Progress> {
     const c = q.counts;
     const all = Object.values(c).reduce((a, b) => a + b, 0);
     const done = FINISHED.reduce((a, st) => a + (c[st] ?? 0), 0);
-    finished += done;
+    // The schedule's queue keeps growing (runs are materialised ahead): shown, not counted.
+    if (q.name !== scheduledQueue) finished += done;
     running += c.running ?? 0;
     retrying += c.retryable ?? 0;
     failed += c.failed ?? 0;
