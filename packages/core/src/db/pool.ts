@@ -25,6 +25,11 @@ export function createPool(opts: PoolOptions): pg.Pool {
   });
   // A backend killed under an idle client must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor under a checked-out client between two queries (inside a transaction): pg emits 'error'
+  // on the client, which would be unhandled. The next query on it fails, the transaction rolls
+  // back, and the broken client is destroyed on release. Found by the pg_terminate_backend
+  // fault scenario (a worker exited 1).
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
