@@ -143,7 +143,9 @@ describe.skipIf(!natsUp)('event faults', () => {
       expect(inLimbo).toBeGreaterThan(0);
       a.child.kill('SIGKILL');
       expect(await a.exited).toBe('SIGKILL');
-      expect(standby.isLeader).toBe(false);
+      // No assertion that the standby was still a follower here: on a loaded machine A can stay
+      // paused past its 1 s lease before the kill, and the standby takes over earlier. Either
+      // way A's acked-but-undeleted rows are still in the outbox and must be re-published.
       await waitFor(() => standby.isLeader, 15_000, 'the standby to take over the relay lease');
       await waitFor(async () => (await count(db, 'jobs', `state = 'completed'`)) === 3000, 60_000, 'all jobs done');
       await waitFor(async () => (await count(db, 'events')) === 0, 60_000, 'the outbox to drain');
