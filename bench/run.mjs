@@ -5,10 +5,11 @@
  * after). Writes bench/results/<run>.json, .md, .svg and .png (quick runs: bench/results/quick/).
  *
  *   node bench/run.mjs [--quick] [--systems a,b] [--scenarios x,y] [--out DIR] [--cpu-prof] [--note TEXT]
+ *   node bench/run.mjs --report bench/results/<run>.json   (re-render .md/.svg/.png from the JSON)
  *
  * Needs the built @jobline/core (`npx tsc -b`). See bench/README.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,11 +31,21 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     note: { type: 'string' },
+    report: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log(`node bench/run.mjs [--quick] [--systems ${SYSTEMS.join(',')}] [--scenarios ${SCENARIOS.map((s) => s.id).join(',')}] [--out DIR] [--cpu-prof] [--note TEXT]`);
+  console.log(`node bench/run.mjs [--quick] [--systems ${SYSTEMS.join(',')}] [--scenarios ${SCENARIOS.map((s) => s.id).join(',')}] [--out DIR] [--cpu-prof] [--note TEXT] | --report <run>.json`);
+  process.exit(0);
+}
+
+if (args.report) {
+  // Re-renders the markdown and chart of an earlier run from its JSON (after a report change).
+  const file = args.report.replace(/\.json$/, '');
+  const saved = JSON.parse(readFileSync(`${file}.json`, 'utf8'));
+  writeFileSync(`${file}.md`, markdownReport(saved));
+  console.log(`wrote ${file}.md and ${file}.png (PNG by ${writeChart(saved, file)})`);
   process.exit(0);
 }
 

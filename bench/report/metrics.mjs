@@ -23,6 +23,12 @@ export const METRICS = [
   { scenario: 'steady', label: 'steady state, enqueue→start p99 ms', value: get('latencyMs.p99'), better: 'lower', digits: 0 },
   { scenario: 'long-tx', label: 'steady + long transaction, jobs/s', value: get('jobsPerSec'), better: 'higher' },
   { scenario: 'long-tx', label: 'long transaction, dead tuples at end', value: get('deadTuples'), better: 'lower' },
+  {
+    scenario: 'long-tx',
+    label: 'long transaction, dead tuples per 1,000 jobs',
+    value: (r) => (r.jobsPerSec > 0 ? (r.deadTuples / (r.jobsPerSec * r.seconds)) * 1000 : undefined),
+    better: 'lower',
+  },
   { scenario: 'big-table', label: 'drain, big table (finished + future rows), jobs/s', value: get('jobsPerSec'), better: 'higher' },
   { scenario: 'drain-1p', label: 'worker RSS peak MiB (drain, 1 process)', value: get('rssPeakMiB'), better: 'lower' },
   { scenario: 'dag', label: 'DAG nodes/s', value: get('nodesPerSec'), better: 'higher' },

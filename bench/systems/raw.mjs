@@ -49,7 +49,10 @@ const claim = `
   )
   update jobline.jobs j
      set state = 'running', attempt = j.attempt + 1, worker_id = $3, claimed_at = now(), started_at = now(), updated_at = now()
-    from next where j.id = next.id
+   -- = any(array(…)) rather than a join: the prepared statement's generic plan can't size
+   -- "limit $2" and, once statistics show a large backlog, hash-joins a sequential scan of the
+   -- whole table (measured 28–50 ms per claim instead of 4–8 ms).
+   where j.id = any(array(select id from next))
   returning j.id, j.attempt, j.input`;
 
 const complete = `
