@@ -299,9 +299,10 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
       for (let i = 0; i < 16; i++) nodes.push({ key: `w${i}`, queue: 'kill', name: 'step', dependsOn: ['root'], input: { ms: 1500 } });
       nodes.push({ key: 'join', queue: 'kill', name: 'step', dependsOn: nodes.slice(1).map((n) => n.key) });
       const dag = await db.jl.submitDag({ name: 'kill', nodes });
-      // Kill it while it holds running nodes (each runs 1.5 s, so they cannot finish first).
+      // Kill it while it holds running w-nodes (each runs 1.5 s, so they cannot finish first;
+      // the instant root could complete between the check and the kill).
       await waitFor(
-        async () => (await q(`select count(*)::int as n from $S.jobs where dag_run_id = $1 and state = 'running' and worker_id = $2`, [dag.id, victim.id]))[0].n > 0,
+        async () => (await q(`select count(*)::int as n from $S.jobs where dag_run_id = $1 and state = 'running' and worker_id = $2 and dag_node_key like 'w%'`, [dag.id, victim.id]))[0].n > 0,
         20_000,
         'the victim to run nodes',
       );
