@@ -6,7 +6,9 @@ let db: TestDb;
 let listener: pg.Client;
 const received: string[] = [];
 beforeAll(async () => {
-  db = await openTestDb({ notifyDebounceMs: 200 });
+  // A window far longer than the burst takes even on a loaded machine (with 200 ms a slow burst
+  // spanned two windows and sent a third notification).
+  db = await openTestDb({ notifyDebounceMs: 3000 });
   listener = new pg.Client({ connectionString: db.url });
   await listener.connect();
   listener.on('notification', (m) => received.push(m.payload ?? ''));
@@ -21,8 +23,8 @@ describe('wake-ups', () => {
   it('debounces NOTIFY per queue: a burst of 100 enqueues sends a leading and a trailing notification', async () => {
     received.length = 0;
     await Promise.all(Array.from({ length: 100 }, (_, i) => db.jl.enqueue({ queue: 'burst', name: 'x', input: i })));
-    await waitFor(() => received.filter((q) => q === 'burst').length >= 2, 5000, 'trailing notification');
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => received.filter((q) => q === 'burst').length >= 2, 10_000, 'trailing notification');
+    await new Promise((r) => setTimeout(r, 500));
     expect(received.filter((q) => q === 'burst')).toEqual(['burst', 'burst']);
   });
 
