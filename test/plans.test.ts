@@ -48,6 +48,11 @@ it('completion and claim use the primary key and the claim index after ANALYZE o
   expect(claimPlan).toMatch(/jobs_claim_idx/);
   // The candidate scan never reads the table sequentially (the update's join may, on small tables).
   expect(claimPlan).not.toMatch(/Seq Scan on jobs\s+\(cost/);
+  // The cursor claim seeks the index past the cursor (the row comparison is an index condition),
+  // so entries before it — dead ones kept by an old snapshot included — are never walked.
+  const after = { priority: 0, runAt: jobs[3000].runAt, id: jobs[3000].id };
+  const afterPlan = await plan((q) => makeClaimer(db.schema)(q as never, ['plan'], 500, 'w', [], after));
+  expect(afterPlan).toMatch(/Index Scan using jobs_claim_idx[\s\S]*Index Cond: .*ROW\(priority, run_at, id\) > ROW/);
   const multiPlan = await plan((q) => makeClaimer(db.schema)(q as never, ['plan', 'other'], 500, 'w'));
   expect(multiPlan).toMatch(/jobs_claim_idx/);
   expect(multiPlan).not.toMatch(/Seq Scan on jobs\s+\(cost/);

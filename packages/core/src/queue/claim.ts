@@ -12,17 +12,33 @@ import { insertJobEvents } from '../events/outbox.js';
  * rows in the table cost a 20k-job drain 16%, 14.2k → 12.0k jobs/s). Paused queues are skipped.
  * The `started` event is written by the same statement.
  *
+ * The update finds its rows with `j.id = any(array(select id from next))`, not a join with
+ * `next`: the statement is prepared, and once PostgreSQL switches to the generic plan (which
+ * cannot size `limit $2`) statistics of a large backlog made it hash-join a sequential scan of
+ * the whole table — 28–50 ms per claim instead of 4–8 ms. The array keeps every plan on the
+ * primary key (bench steady state 5.4k → 13.0k jobs/s).
+ *
  * Candidate rows: with one queue the claim index is read in order and the scan stops after
  * `limit` rows. With several, `queue = any(…)` would read and sort every available row of those
  * queues (measured: the whole backlog per claim), so each queue is scanned in index order up to
  * `limit` and only the merged heads are sorted.
  */
-type Variant = 'single' | 'multi' | 'limited';
+type Variant = 'single' | 'after' | 'multi' | 'limited';
+
+/** Where a worker's last claim ended, in claim order; the next claim may start after it. */
+export interface ClaimCursor {
+  priority: number;
+  runAt: Date;
+  id: number;
+}
 
 const candidatesSql = (s: string, variant: Variant) => {
-  if (variant === 'single') {
+  if (variant === 'single' || variant === 'after') {
+    // 'after' seeks the claim index to just past the cursor: the dead entries of jobs claimed
+    // before it (which an old snapshot keeps from being cleaned) are never walked.
+    const after = variant === 'after' ? `and (priority, run_at, id) > ($4::int, $5::timestamptz, $6::bigint)` : '';
     return `select id from ${s}.jobs
-        where state = 'available' and queue = ($1::text[])[1] and run_at <= now()
+        where state = 'available' and queue = ($1::text[])[1] and run_at <= now() ${after}
           and not exists (select 1 from ${s}.queues q where q.name = ($1::text[])[1] and q.paused)
         order by priority, run_at, id limit $2
         for update skip locked`;
@@ -50,7 +66,7 @@ const claimSql = (s: string, variant: Variant) => `
     update ${s}.jobs j
        set state = 'running', attempt = j.attempt + 1, worker_id = $3,
            claimed_at = now(), started_at = now(), heartbeat_at = null, updated_at = now()
-      from next where j.id = next.id
+     where j.id = any(array(select id from next))
     returning j.*
   ), ev as (
     ${insertJobEvents(s, `(select c.*, 'started' as event, null::timestamptz as finished_at,
@@ -58,28 +74,39 @@ const claimSql = (s: string, variant: Variant) => `
   )
   select ${JOB_COLUMNS} from claimed order by priority, run_at, id`;
 
-export type Claimer = (pool: pg.Pool, queues: string[], limit: number, workerId: string, limitedQueues?: readonly string[]) => Promise<Job[]>;
+export type Claimer = (
+  pool: pg.Pool,
+  queues: string[],
+  limit: number,
+  workerId: string,
+  limitedQueues?: readonly string[],
+  /** Claim only jobs after this position (one queue, no concurrency limit); see `claimRescanMs`. */
+  after?: ClaimCursor,
+) => Promise<Job[]>;
 
 export function makeClaimer(schema: string): Claimer {
   const s = quoteSchema(schema);
   // Named statements are parsed and planned once per connection.
   const stmt = (variant: Variant) => ({ name: `jobline_claim_${variant}_${schema}`, text: claimSql(s, variant) });
   const single = stmt('single');
+  const afterCursor = stmt('after');
   const multi = stmt('multi');
   const limited = stmt('limited');
-  const run = async (db: Queryable, st: { name: string; text: string }, queues: string[], limit: number, workerId: string) =>
-    (await db.query({ ...st, values: [queues, limit, workerId] })).rows.map(mapJob);
+  const run = async (db: Queryable, st: { name: string; text: string }, values: unknown[]) => (await db.query({ ...st, values })).rows.map(mapJob);
 
-  return async (pool, queues, limit, workerId, limitedQueues = []) => {
+  return async (pool, queues, limit, workerId, limitedQueues = [], after) => {
     if (limit <= 0) return [];
-    if (!limitedQueues.length) return run(pool, queues.length === 1 ? single : multi, queues, limit, workerId);
+    if (!limitedQueues.length) {
+      if (queues.length === 1 && after) return run(pool, afterCursor, [queues, limit, workerId, after.priority, after.runAt, after.id]);
+      return run(pool, queues.length === 1 ? single : multi, [queues, limit, workerId]);
+    }
     return withTransaction(pool, async (tx) => {
       // Sorted, so two workers never wait on each other's locks in opposite orders.
       await tx.query('select pg_advisory_xact_lock(hashtext($1 || q)) from unnest($2::text[]) q order by q', [
         `jobline.queue:${schema}:`,
         [...limitedQueues].sort(),
       ]);
-      return run(tx, limited, queues, limit, workerId);
+      return run(tx, limited, [queues, limit, workerId]);
     });
   };
 }

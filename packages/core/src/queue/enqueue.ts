@@ -90,6 +90,9 @@ async function insertChunk(db: Queryable, s: string, chunk: PreparedJob[]): Prom
   let rows: Record<string, unknown>[];
   try {
     ({ rows } = await db.query({
+      // Named, so each connection parses and plans this ~2 KB statement once: unnamed, planning
+      // cost more than running it (0.26–0.86 ms vs 0.16–0.49 ms; one-at-a-time enqueue 2.0k → 5.0k jobs/s).
+      name: `jobline_insert_${s}`,
       text: insertSql(s),
       values: [
         col((p) => p.spec.queue),
