@@ -93,11 +93,14 @@ export function serialiseJson(value: unknown, field: string, maxBytes: number): 
   if (text === undefined) {
     throw ValidationError.field(field, `is not JSON-serialisable (${typeof value}); pass plain JSON data`);
   }
-  const bytes = Buffer.byteLength(text);
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short texts skip the byte count (this runs for
+  // every enqueued input and every handler output).
+  const bytes = text.length * 3 <= maxBytes ? 0 : Buffer.byteLength(text);
   if (bytes > maxBytes) {
     throw ValidationError.field(field, `is ${bytes} bytes of JSON, over the ${maxBytes}-byte limit (maxInputBytes); store large payloads elsewhere and pass a reference`);
   }
-  if (UNSTORABLE.test(text)) {
+  // JSON.stringify writes NUL and lone surrogates only as \u escapes: no "\u", nothing to check.
+  if (text.includes('\\u') && UNSTORABLE.test(text)) {
     throw ValidationError.field(field, 'contains a NUL character or an unpaired UTF-16 surrogate, which PostgreSQL jsonb cannot store');
   }
   return text;

@@ -5,10 +5,10 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import type { Job } from '../db/rows.js';
-import { makeClaimer } from '../queue/claim.js';
+import { makeClaimer, type ClaimCursor } from '../queue/claim.js';
 import { backoffFor, getQueueSettings, type QueueSettings } from '../queue/queue-config.js';
 import { makeCompleter, type AppliedOutcome, type Outcome } from '../queue/complete.js';
-import { releaseAttempts, touchAttempt } from '../queue/release.js';
+import { releaseAttempts } from '../queue/release.js';
 import { BatchingCompleter } from './completer.js';
 import { Listener } from './listener.js';
 import { Maintenance } from './maintenance.js';
@@ -17,7 +17,8 @@ import { Scheduler, type ScheduleHost } from '../schedule/index.js';
 import type { ResolvedEventsOptions } from '../events/options.js';
 import { toOutcome } from './outcome.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
-import { runAttempt, type AttemptControl, type AttemptResult, type Handler, type JobContext } from './run-attempt.js';
+import { Attempt, type AttemptResult, type Handler } from './run-attempt.js';
+import { AttemptContext, cancelled, type ContextHost } from './context.js';
 import { registerWorker, markWorkerStopped } from './registry.js';
 
 /** A job row that changed state, handed to DAG advancement inside the same transaction. */
@@ -62,13 +63,6 @@ export interface WorkerStats {
   released: number;
 }
 
-interface Running {
-  job: Job;
-  control: AttemptControl;
-  /** Set when cancel or shutdown already closed the attempt in the database. */
-  settled: boolean;
-}
-
 /** How soon a changed `queues.concurrency_limit` reaches running workers. */
 const QUEUE_CONFIG_REFRESH_MS = 5000;
 
@@ -76,12 +70,6 @@ class ShutdownError extends Error {
   constructor() {
     super('the worker is shutting down');
     this.name = 'ShutdownError';
-  }
-}
-class CancelledError extends Error {
-  constructor() {
-    super('the job was cancelled');
-    this.name = 'CancelledError';
   }
 }
 
@@ -95,7 +83,7 @@ export class Worker extends EventEmitter {
   readonly id: string;
   readonly options: ResolvedWorkerOptions;
   readonly stats: WorkerStats = { claimed: 0, claimBatches: 0, completed: 0, failed: 0, retried: 0, timedOut: 0, rejected: 0, released: 0 };
-  private readonly running = new Map<number, Running>();
+  private readonly running = new Map<number, Attempt>();
   private readonly claim: ReturnType<typeof makeClaimer>;
   private readonly complete: ReturnType<typeof makeCompleter>;
   private readonly completer: BatchingCompleter;
@@ -110,6 +98,9 @@ export class Worker extends EventEmitter {
   private reservedSlots = 0;
   private claimFailures = 0;
   private claimBackoffUntil = 0;
+  /** Where the last claim ended (see `claimRescanMs`); unset = the next claim scans from the head. */
+  private claimCursor: ClaimCursor | undefined;
+  private lastHeadScan = 0;
   /** This worker's queues that have a concurrency_limit; their claims take a per-queue lock. */
   private limitedQueues: string[] = [];
   /** Rows of this worker's queues (backoff overrides), re-read every few seconds. */
@@ -123,12 +114,17 @@ export class Worker extends EventEmitter {
   private stopPromise: Promise<void> | undefined;
   private forceStop: (() => void) | undefined;
   private signalHandler: (() => void) | undefined;
+  /** The one timer behind every attempt's deadlines, and the moment it is set for. */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineAt = Infinity;
+  private readonly contextHost: ContextHost;
 
   constructor(private readonly deps: WorkerDeps, opts: WorkerOptions) {
     super();
     this.options = resolveWorkerOptions(opts);
     this.id = this.options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.log = deps.logger.child({ workerId: this.id });
+    this.contextHost = { pool: deps.pool, s: deps.s, log: this.log };
     this.claim = makeClaimer(deps.schema);
     this.complete = makeCompleter(deps.schema);
     this.completer = new BatchingCompleter({
@@ -218,16 +214,30 @@ export class Worker extends EventEmitter {
     await Promise.all(inFlight);
   }
 
+  /** The cursor for the next claim, or undefined when it must scan from the head of the queue. */
+  private cursorForClaim(): ClaimCursor | undefined {
+    const o = this.options;
+    if (!this.claimCursor || o.claimRescanMs === 0 || o.queues.length !== 1 || this.limitedQueues.length) return undefined;
+    if (performance.now() - this.lastHeadScan >= o.claimRescanMs) return undefined;
+    return this.claimCursor;
+  }
+
   private async claimBatch(want: number): Promise<void> {
     let jobs: Job[];
+    const after = this.cursorForClaim();
+    if (!after) this.lastHeadScan = performance.now();
     try {
-      jobs = await this.claim(this.deps.pool, this.options.queues, want, this.id, this.limitedQueues);
+      jobs = await this.claim(this.deps.pool, this.options.queues, want, this.id, this.limitedQueues, after);
       this.claimFailures = 0;
     } catch (err) {
       this.warn(err, 'claiming failed; backing off');
       this.claimBackoffUntil = Date.now() + Math.min(5000, 100 * 2 ** Math.min(this.claimFailures++, 6));
       return;
     }
+    // A full batch means more is waiting just past its last job; a short one (or an empty one)
+    // sends the next claim back to the head, where anything that sorts earlier is found.
+    const last = jobs.length === want ? jobs[jobs.length - 1] : undefined;
+    this.claimCursor = last && { priority: last.priority, runAt: last.runAt, id: last.id };
     this.hasWork = jobs.length === want;
     if (!jobs.length) return;
     this.stats.claimed += jobs.length;
@@ -260,10 +270,10 @@ export class Worker extends EventEmitter {
     if (channel === this.deps.jobsChannel) {
       if (this.options.queues.includes(payload)) this.wake(true);
     } else if (channel === this.deps.cancelChannel) {
-      const r = this.running.get(Number(payload));
-      if (r) {
-        r.settled = true; // cancel() already closed the attempt in the database
-        r.control.controller.abort(new CancelledError());
+      const a = this.running.get(Number(payload));
+      if (a) {
+        a.settled = true; // cancel() already closed the attempt in the database
+        a.abort(cancelled());
       }
     }
   }
@@ -281,60 +291,56 @@ export class Worker extends EventEmitter {
         const known = Object.keys(this.options.handlers).join(', ') || '(none)';
         throw Object.assign(new Error(`worker ${this.id} has no handler for job "${job.name}" (it has: ${known})`), { code: 'NO_HANDLER' });
       });
-    // A pino child per job costs more than a no-op handler: made only when something logs.
-    let child: Logger | undefined;
-    const logger = () => (child ??= this.log.child({ jobId: job.id, queue: job.queue, attempt: job.attempt, job: job.name }));
-    const entry = {} as Running;
-    const { control, result } = runAttempt(job, handler, (control) => this.makeContext(job, control, logger), this.options.timeoutGraceMs);
-    Object.assign(entry, { job, control, settled: false });
-    this.running.set(job.id, entry);
-    if (this.log.isLevelEnabled('debug')) logger().debug('job started');
-    void result.then((r) => this.finishJob(entry, r, logger));
+    const attempt = new Attempt(job, this.options.timeoutGraceMs, this.onAttemptResult);
+    const ctx = (attempt.context = new AttemptContext(this.contextHost, attempt));
+    this.running.set(job.id, attempt);
+    this.armDeadline(attempt.nextDeadline);
+    if (this.log.isLevelEnabled('debug')) ctx.logger.debug('job started');
+    attempt.run(handler, ctx);
   }
 
-  private makeContext(job: Job, control: AttemptControl, logger: () => Logger): JobContext {
-    let lastWrite = -Infinity; // the first heartbeat always writes
-    const write = async (progress: number | null): Promise<boolean> => {
-      const now = performance.now();
-      if (progress === null && now - lastWrite < 1000) return !control.controller.signal.aborted;
-      lastWrite = now;
-      const alive = await touchAttempt(this.deps.pool, this.deps.s, job.id, job.attempt, progress);
-      if (!alive && !control.controller.signal.aborted) control.controller.abort(new CancelledError());
-      return alive;
-    };
-    return {
-      job,
-      attempt: job.attempt,
-      signal: control.controller.signal,
-      get logger() {
-        return logger();
-      },
-      heartbeat: async () => {
-        if (control.controller.signal.aborted) return false;
-        control.touch();
-        return write(null);
-      },
-      progress: async (n: number) => {
-        if (!Number.isFinite(n)) throw new TypeError('progress must be a finite number');
-        await write(n);
-      },
-    };
+  /** Sets the deadline timer for `at` unless it is already set for earlier. */
+  private armDeadline(at: number): void {
+    if (at >= this.deadlineAt) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(() => this.sweepDeadlines(), Math.max(0, at - performance.now()));
   }
 
-  private finishJob(entry: Running, r: AttemptResult, logger: () => Logger): void {
-    const { job } = entry;
-    if (this.running.get(job.id) === entry) this.running.delete(job.id);
+  /**
+   * Fires the signals of attempts past their timeout and abandons those past the hard deadline,
+   * then sets the timer for the next deadline. Attempts that finished or heartbeated meanwhile
+   * only cost a look (at most `concurrency` of them).
+   */
+  private sweepDeadlines(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const a of [...this.running.values()]) {
+      a.checkDeadlines(now);
+      if (this.running.get(a.job.id) === a) next = Math.min(next, a.nextDeadline);
+    }
+    if (next < Infinity) this.armDeadline(next);
+  }
+
+  private readonly onAttemptResult = (attempt: Attempt, r: AttemptResult): void => {
+    const { job } = attempt;
+    if (this.running.get(job.id) === attempt) this.running.delete(job.id);
     this.wake(false);
     this.emit('outcome', job, r);
-    if (entry.settled) return; // cancelled or released: the database already has this attempt's end
-    const outcome = toOutcome(job, r, backoffFor(this.queueSettings.get(job.queue), this.options.backoff), this.deps.maxOutputBytes);
+    if (attempt.settled) return; // cancelled or released: the database already has this attempt's end
+    const backoff = r.ok ? this.options.backoff : backoffFor(this.queueSettings.get(job.queue), this.options.backoff);
+    const outcome = toOutcome(job, r, backoff, this.deps.maxOutputBytes);
     if (outcome.nextState === 'completed') this.stats.completed++;
     else if (outcome.nextState === 'retryable') this.stats.retried++;
     else this.stats.failed++;
     if (outcome.executionState === 'timed_out') this.stats.timedOut++;
-    if (outcome.nextState !== 'completed') logger().warn({ err: outcome.errorJson && JSON.parse(outcome.errorJson), next: outcome.nextState }, 'job attempt failed');
+    if (outcome.nextState !== 'completed') {
+      (attempt.context?.logger ?? this.log).warn({ err: outcome.errorJson && JSON.parse(outcome.errorJson), next: outcome.nextState }, 'job attempt failed');
+    }
     this.completer.push(outcome);
-  }
+  };
 
   private async writeOutcomes(batch: Outcome[]): Promise<void> {
     const dag = this.deps.afterTransitions;
@@ -434,16 +440,16 @@ export class Worker extends EventEmitter {
     }
     const left = [...this.running.values()];
     if (left.length) {
-      for (const r of left) {
-        r.settled = true;
-        r.control.controller.abort(new ShutdownError());
-        this.running.delete(r.job.id);
+      for (const a of left) {
+        a.settled = true;
+        a.abort(new ShutdownError());
+        this.running.delete(a.job.id);
       }
       try {
         this.stats.released += await releaseAttempts(
           this.deps.pool,
           this.deps.s,
-          left.map((r) => ({ id: r.job.id, attempt: r.job.attempt })),
+          left.map((a) => ({ id: a.job.id, attempt: a.job.attempt })),
           this.id,
           this.deps.jobsChannel,
         );
@@ -456,6 +462,7 @@ export class Worker extends EventEmitter {
     await Promise.race([drained, timeout]);
     this.completer.abandon();
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.deadlineTimer);
     clearInterval(this.queueConfigTimer);
     await this.maintenance?.stop();
     await this.relay?.stop();
