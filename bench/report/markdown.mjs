@@ -23,7 +23,7 @@ export function markdownReport(run) {
     '',
   );
   if (run.note) lines.push(`> ${run.note}`, '');
-  lines.push('Ratios are Jobline ÷ the other value: for "higher is better" rows above 1 means Jobline is ahead; for "lower is better" rows below 1 means Jobline is ahead.', '');
+  lines.push('Ratios are Jobline ÷ the other value: for "higher is better" rows above 1 means Jobline is ahead; for "lower is better" rows below 1 means Jobline is ahead. Where a run has both Jobline configurations, the ratios use the better one and name it in brackets (as "best peer" takes the better pg-boss configuration); the RSS row is always the 200-in-flight worker.', '');
   lines.push(`| metric | better | ${systems.map((s) => label[s]).join(' | ')} | Jobline ÷ best peer | Jobline ÷ raw floor |`);
   lines.push(`|---|---|${systems.map(() => '---:').join('|')}|---:|---:|`);
   for (const row of tableRows(run.results, systems)) {
@@ -31,8 +31,11 @@ export function markdownReport(run) {
       const v = fmt(row.values[s], row.digits ?? 0);
       return s === row.bestPeer ? `**${v}**` : v;
     });
-    const bp = row.bestPeer ? `${ratioFmt(row.ratioBestPeer)} (${row.bestPeer})` : '–';
-    lines.push(`| ${row.label} | ${row.better} | ${cells.join(' | ')} | ${bp} | ${ratioFmt(row.ratioRaw)} |`);
+    // Which Jobline configuration the ratios use, when the run has more than one.
+    const jl = row.bestJobline && row.bestJobline !== 'jobline' ? ` [${row.bestJobline}]` : '';
+    const bp = row.bestPeer ? `${ratioFmt(row.ratioBestPeer)} (${row.bestPeer})${jl}` : '–';
+    const rr = typeof row.ratioRaw === 'number' ? `${ratioFmt(row.ratioRaw)}${jl}` : '–';
+    lines.push(`| ${row.label} | ${row.better} | ${cells.join(' | ')} | ${bp} | ${rr} |`);
   }
   lines.push('', 'Bold: the best peer of the row.', '');
 

@@ -4,6 +4,12 @@
  * raw-SQL floor.
  */
 export const PEERS = ['pg-boss', 'pg-boss-max', 'graphile-worker', 'bullmq'];
+/**
+ * Jobline's configurations: 200 in flight (the memory target's setting) and 2,000 (the raw
+ * floor's). The ratio columns use the better of the two, as "best peer" takes the better
+ * pg-boss configuration; the cell names the one used.
+ */
+export const JOBLINES = ['jobline', 'jobline-max'];
 
 const get = (path) => (r) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), r);
 
@@ -38,7 +44,12 @@ export const METRICS = [
 
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
 
-/** Table rows: `{ label, better, digits, values: {system: number}, bestPeer, ratioBestPeer, ratioRaw }`. */
+const best = (names, values, better) => {
+  const have = names.filter((n) => finite(values[n]));
+  return have.length ? have.reduce((a, b) => ((better === 'higher' ? values[b] > values[a] : values[b] < values[a]) ? b : a)) : undefined;
+};
+
+/** Table rows: `{ label, better, digits, values: {system: number}, bestPeer, bestJobline, ratioBestPeer, ratioRaw }`. */
 export function tableRows(results, systems) {
   return METRICS.map((m) => {
     const values = {};
@@ -47,13 +58,12 @@ export function tableRows(results, systems) {
       const v = r && !r.error && !r.skipped ? m.value(r) : undefined;
       if (finite(v)) values[s] = v;
     }
-    const peers = PEERS.filter((p) => finite(values[p]));
-    const bestPeer = peers.length
-      ? peers.reduce((a, b) => ((m.better === 'higher' ? values[b] > values[a] : values[b] < values[a]) ? b : a))
-      : undefined;
-    const j = values.jobline;
+    const bestPeer = best(PEERS, values, m.better);
+    // Memory is the 200-in-flight worker's (the target's setting), never the best of the two.
+    const bestJobline = m.label.startsWith('worker RSS') ? 'jobline' : best(JOBLINES, values, m.better);
+    const j = bestJobline && values[bestJobline];
     const ratio = (ref) => (finite(j) && finite(ref) && ref !== 0 ? j / ref : undefined);
-    return { ...m, values, bestPeer, ratioBestPeer: bestPeer && ratio(values[bestPeer]), ratioRaw: ratio(values.raw) };
+    return { ...m, values, bestPeer, bestJobline, ratioBestPeer: bestPeer && ratio(values[bestPeer]), ratioRaw: ratio(values.raw) };
   }).filter((row) => Object.keys(row.values).length);
 }
 
@@ -69,7 +79,14 @@ export function checkTargets(results) {
     const j = v(sc, 'jobline', 'jobsPerSec');
     out.push({ target: `${sc}: Jobline ≥ 5× graphile-worker`, measured: ratio(j, v(sc, 'graphile-worker', 'jobsPerSec')), min: 5, unit: '×' });
     out.push({ target: `${sc}: Jobline ≥ 10× pg-boss`, measured: ratio(j, v(sc, 'pg-boss', 'jobsPerSec')), min: 10, unit: '×' });
-    out.push({ target: `${sc}: Jobline ≥ 50% of the raw floor`, measured: ratio(j, v(sc, 'raw', 'jobsPerSec')), min: 0.5, unit: '×' });
+    // The floor holds 2,000 jobs in flight per process; Jobline is compared at the same number.
+    const jMax = v(sc, 'jobline-max', 'jobsPerSec');
+    out.push({
+      target: `${sc}: Jobline ≥ 50% of the raw floor${finite(jMax) ? ' (both 2,000 in flight)' : ''}`,
+      measured: ratio(finite(jMax) ? jMax : j, v(sc, 'raw', 'jobsPerSec')),
+      min: 0.5,
+      unit: '×',
+    });
   }
   out.push({ target: 'latency @200/s: p50 ≤ 3 ms', measured: v('latency-200', 'jobline', 'latencyMs.p50'), max: 3, unit: 'ms' });
   out.push({ target: 'latency @200/s: p99 ≤ 10 ms', measured: v('latency-200', 'jobline', 'latencyMs.p99'), max: 10, unit: 'ms' });

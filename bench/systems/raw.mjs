@@ -1,9 +1,15 @@
 /**
  * The raw-SQL floor: the rows Jobline writes per job, by hand-written batched SQL and no framework,
  * on Jobline's own tables. Per batch of up to 500: one claim UPDATE (… FOR UPDATE SKIP LOCKED),
- * then one completion statement that updates the job rows (fenced on id + attempt + state), inserts
- * one history row and one outbox row per job. 4 such loops in flight per process.
- * Enqueue writes the job row and its `enqueued` outbox row, like Jobline.
+ * writing each job's `started` outbox row, then one completion statement that updates the job
+ * rows (fenced on id + attempt + state), inserts one history row and the `completed` outbox row
+ * per job. 4 such loops in flight per process. Enqueue writes the job row and its `enqueued`
+ * outbox row, like Jobline.
+ *
+ * Same rows, same contents: the outbox rows carry the event payload Jobline writes (the keys of
+ * @jobline/contracts' job event data), built the way Jobline builds it. An earlier floor wrote
+ * one small `completed` row and no `started` row per job — fewer rows than Jobline writes, so
+ * not the floor of the same work (results before 2026-11-30 used it).
  */
 import pg from 'pg';
 import jobline, { QUEUE } from './jobline.mjs';
@@ -39,6 +45,13 @@ const insertMany = `
   )
   select count(*) from ins`;
 
+/** The job event's data, as Jobline writes it (the payload is the same work, so part of the floor). */
+const eventData = (e) => `jsonb_strip_nulls(to_jsonb(d)) || case when ${e}.output is null then '{}'::jsonb else jsonb_build_object('output', ${e}.output) end
+  from ${e} cross join lateral (select ${e}.id as "jobId", ${e}.queue, ${e}.name, ${e}.state, ${e}.attempt, ${e}.max_attempts as "maxAttempts",
+       ${e}.dag_run_id as "dagRunId", ${e}.dag_node_key as "dagNodeKey", ${e}.worker_id as "workerId", ${e}.run_at as "runAt",
+       ${e}.created_at as "createdAt", ${e}.started_at as "startedAt", ${e}.completed_at as "finishedAt",
+       null::float8 as "durationMs", ${e}.traceparent) d`;
+
 const claim = `
   with next as (
     select id from jobline.jobs
@@ -46,14 +59,20 @@ const claim = `
      order by priority, run_at, id
      limit $2
      for update skip locked
-  )
+  ), claimed as (
   update jobline.jobs j
      set state = 'running', attempt = j.attempt + 1, worker_id = $3, claimed_at = now(), started_at = now(), updated_at = now()
    -- = any(array(…)) rather than a join: the prepared statement's generic plan can't size
    -- "limit $2" and, once statistics show a large backlog, hash-joins a sequential scan of the
    -- whole table (measured 28–50 ms per claim instead of 4–8 ms).
    where j.id = any(array(select id from next))
-  returning j.id, j.attempt, j.input`;
+  returning j.*
+  ), ev as (
+    insert into jobline.events (type, subject, job_id, dag_run_id, data)
+    select 'dev.jobline.job.started', 'jobline.job.' || claimed.queue || '.started.' || claimed.id, claimed.id, claimed.dag_run_id,
+           ${eventData('claimed')}
+  )
+  select id, attempt, input from claimed`;
 
 const complete = `
   with i as (
@@ -66,15 +85,14 @@ const complete = `
      -- state = 'running' lets the planner pick the partial index jobs_running_idx under stale
      -- statistics and scan its dead entries once per batch (measured here: 8.4k jobs/s instead of 20k+).
      where j.id = i.id and j.attempt = i.attempt and (j.state || '') = 'running'
-    returning j.id, j.attempt, j.queue, j.name, j.worker_id, j.started_at
+    returning j.*
   ), h as (
     insert into jobline.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms)
     select id, attempt, worker_id, 'completed', started_at, now(), 0 from u
   ), ev as (
-    insert into jobline.events (type, subject, job_id, data)
-    select 'dev.jobline.job.completed', 'jobline.job.' || queue || '.completed.' || id, id,
-           jsonb_build_object('jobId', id, 'queue', queue, 'name', name, 'state', 'completed', 'attempt', attempt)
-      from u
+    insert into jobline.events (type, subject, job_id, dag_run_id, data)
+    select 'dev.jobline.job.completed', 'jobline.job.' || u.queue || '.completed.' || u.id, u.id, u.dag_run_id,
+           ${eventData('u')}
   )
   select count(*)::int as n from u`;
 

@@ -89,6 +89,29 @@ test('targets are checked against the issue thresholds', () => {
   assert.match(toSvg(chartModel(fakeRun)), /^<svg /);
 });
 
+test('with both Jobline configurations the ratios use the better one and say which; RSS stays the 200-in-flight worker', () => {
+  const results = {
+    'drain-1p': {
+      jobline: { jobsPerSec: 12000, rssPeakMiB: 100 },
+      'jobline-max': { jobsPerSec: 16000, rssPeakMiB: 140 },
+      raw: { jobsPerSec: 30000 },
+      'graphile-worker': { jobsPerSec: 2000 },
+    },
+  };
+  const rows = tableRows(results, ['jobline', 'jobline-max', 'raw', 'graphile-worker']);
+  const drain = rows.find((r) => r.label.startsWith('drain, 1 process'));
+  assert.equal(drain.bestJobline, 'jobline-max');
+  assert.equal(drain.ratioBestPeer, 8);
+  const rss = rows.find((r) => r.label.startsWith('worker RSS'));
+  assert.equal(rss.bestJobline, 'jobline');
+  assert.equal(rss.ratioRaw, undefined);
+  const t = Object.fromEntries(checkTargets(results).map((x) => [x.target, x]));
+  // The floor target compares equal jobs in flight: 16,000 / 30,000.
+  assert.ok(Math.abs(t['drain-1p: Jobline ≥ 50% of the raw floor (both 2,000 in flight)'].measured - 16 / 30) < 1e-9);
+  // The peer targets stay at 200 in flight: 12,000 / 2,000.
+  assert.equal(t['drain-1p: Jobline ≥ 5× graphile-worker'].measured, 6);
+});
+
 test('the DAG shape is seeded, acyclic and layered', () => {
   const a = layeredDag(1000, 20);
   assert.deepEqual(a, layeredDag(1000, 20));
