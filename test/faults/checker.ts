@@ -4,7 +4,7 @@
  *   completed once · failed for good · cancelled · lost (not finished) · duplicated (more than one
  *   completed attempt, or two recorded attempts whose running intervals overlap)
  * plus attempt-level facts (rescued, rejected late completions). Events on the NATS stream are
- * checked by `checkEvents` (missing, duplicated, out of per-job order).
+ * checked by `checkEvents` (missing, duplicated, out of per-job order) against the outbox rows written.
  */
 import type pg from 'pg';
 
@@ -90,3 +90,46 @@ export function summaryTable(title: string, v: JobVerdicts, extra: Record<string
 /** Full or reduced counts: `FAULTS_SCALE=full` for the report run, reduced in CI. */
 export const FULL = process.env.FAULTS_SCALE === 'full';
 export const scale = (reduced: number, full: number) => (FULL ? full : reduced);
+
+export interface EventVerdicts {
+  /** Outbox rows written (from the audit table a trigger fills on every insert). */
+  written: number;
+  /** Messages on the stream. */
+  delivered: number;
+  /** Written but not on the stream. */
+  missing: number;
+  /** Extra copies of an event on the stream (same event id twice). */
+  duplicated: number;
+  /** On the stream but never written (a checker or relay bug if ever non-zero). */
+  unknown: number;
+  /** Jobs whose events arrive in a different order than the database wrote them. */
+  outOfOrder: number;
+}
+
+/**
+ * Compares the outbox rows a run wrote (id, job id; ids grow with each job's transitions) with
+ * the stream's messages in stream order: nothing missing, nothing twice, each job's events in
+ * the order of its transitions.
+ */
+export function checkEvents(written: { id: number; jobId: number | null }[], stream: { id: number; jobId?: number }[]): EventVerdicts {
+  const writtenIds = new Set(written.map((w) => w.id));
+  const seen = new Set<number>();
+  let duplicated = 0;
+  let unknown = 0;
+  const lastPerJob = new Map<number, number>();
+  const disordered = new Set<number>();
+  for (const m of stream) {
+    if (seen.has(m.id)) {
+      duplicated++;
+      continue;
+    }
+    seen.add(m.id);
+    if (!writtenIds.has(m.id)) unknown++;
+    if (m.jobId === undefined) continue;
+    const last = lastPerJob.get(m.jobId);
+    if (last !== undefined && m.id < last) disordered.add(m.jobId);
+    lastPerJob.set(m.jobId, m.id);
+  }
+  const missing = written.filter((w) => !seen.has(w.id)).length;
+  return { written: written.length, delivered: stream.length, missing, duplicated, unknown, outOfOrder: disordered.size };
+}
