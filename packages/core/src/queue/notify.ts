@@ -13,6 +13,10 @@ export const cancelChannel = (schema: string) => `${schema}_cancel`;
  * within a round trip). Trailing edge: enqueues within `windowMs` of it share one notification
  * sent when the window closes. So at most two NOTIFYs per queue per window, and a job waits
  * at most `windowMs` longer than the first one of its burst.
+ *
+ * The notification is its own statement after the enqueue commits, not part of the enqueue
+ * statement: tried and measured worse (bench latency at 200/s, p99 12–15 ms → 19–91 ms), as a
+ * NOTIFY in a transaction that writes holds the global notify lock through its WAL flush.
  */
 export class DebouncedNotifier {
   private readonly lastSent = new Map<string, number>();
