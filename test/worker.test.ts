@@ -45,8 +45,11 @@ describe('worker', () => {
     expect(future.startedAt!.getTime()).toBeGreaterThanOrEqual(now + 1500 - 50);
   });
 
-  /** Runs a 400-job backlog, enqueues an urgent job under it, and returns how many bulk jobs ran before it. */
-  async function urgentUnderBacklog(claimRescanMs: number): Promise<number> {
+  /**
+   * Runs a 400-job backlog, enqueues an urgent job under it once 50 have run, and returns where
+   * the urgent job ran (`at`) and how many jobs had run when it was enqueued (`before`).
+   */
+  async function urgentUnderBacklog(o: Partial<WorkerOptions>): Promise<{ at: number; before: number }> {
     const queue = q();
     await db.jl.enqueueMany(Array.from({ length: 400 }, (_, i) => ({ queue, name: 'bulk', priority: 5, input: { i } })));
     const order: string[] = [];
@@ -59,39 +62,26 @@ describe('worker', () => {
     };
     // Batches of 10 come back full while the backlog lasts, so every claim but the head scans
     // starts past the last batch.
-    await startWorker({ queues: [queue], concurrency: 10, claimBatchSize: 10, claimRescanMs, handlers });
+    await startWorker({ queues: [queue], concurrency: 10, claimBatchSize: 10, ...o, handlers });
     await waitFor(() => order.length >= 50, 20_000, 'the backlog to be under way');
+    const before = order.length;
     const [urgent] = await db.jl.enqueueMany([{ queue, name: 'urgent', priority: 0, runAt: new Date(Date.now() - 60_000) }]);
     await finished(urgent.id);
-    return order.indexOf('urgent');
+    return { at: order.indexOf('urgent'), before };
   }
 
   it('under a backlog, claims past its last batch: an urgent job behind it waits for the next head scan', async () => {
     // No head scan while the backlog lasts: the urgent job sorts before the cursor, so it runs
     // only when a short claim sends the worker back to the head — after the whole backlog.
-    expect(await urgentUnderBacklog(60_000)).toBe(400);
+    expect((await urgentUnderBacklog({ claimRescanMs: 60_000 })).at).toBe(400);
     // A head scan every 150 ms finds it while the backlog still runs.
-    expect(await urgentUnderBacklog(150)).toBeLessThan(400);
+    expect((await urgentUnderBacklog({ claimRescanMs: 150 })).at).toBeLessThan(400);
   });
 
   it('claimRescanMs 0 keeps strict order: an urgent job enqueued under a backlog is in the next claim', async () => {
-    const queue = q();
-    await db.jl.enqueueMany(Array.from({ length: 300 }, (_, i) => ({ queue, name: 'bulk', priority: 5, input: { i } })));
-    const order: string[] = [];
-    const handlers = {
-      bulk: async () => {
-        order.push('bulk');
-        await new Promise((r) => setTimeout(r, 2));
-      },
-      urgent: async () => void order.push('urgent'),
-    };
-    await startWorker({ queues: [queue], concurrency: 10, claimBatchSize: 10, claimsInFlight: 1, claimRescanMs: 0, handlers });
-    await waitFor(() => order.length >= 50, 20_000, 'the backlog to be under way');
-    const before = order.length;
-    const [urgent] = await db.jl.enqueueMany([{ queue, name: 'urgent', priority: 0, runAt: new Date(Date.now() - 60_000) }]);
-    await finished(urgent.id);
+    const { at, before } = await urgentUnderBacklog({ claimRescanMs: 0, claimsInFlight: 1 });
     // At most the jobs already claimed (10 slots, one claim of 10 in flight) run before it.
-    expect(order.indexOf('urgent') - before).toBeLessThanOrEqual(20);
+    expect(at - before).toBeLessThanOrEqual(20);
   });
 
   it('claims across several queues by priority and skips paused queues', async () => {
