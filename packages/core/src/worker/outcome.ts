@@ -11,29 +11,21 @@ import { errorRecord, type AttemptResult } from './run-attempt.js';
  * An output that cannot be stored fails the attempt (without retry: it would fail again).
  */
 export function toOutcome(job: Job, r: AttemptResult, backoff: ResolvedBackoff, maxOutputBytes: number): Outcome {
-  // One object literal per outcome (no spread of a shared base): this runs for every attempt.
-  const inDag = job.dagRunId !== undefined;
+  const base = { jobId: job.id, attempt: job.attempt, durationMs: r.durationMs, inDag: job.dagRunId !== undefined };
   if (r.ok) {
-    let outputJson: string | null;
     try {
-      outputJson = serialiseJson(r.output, 'output', maxOutputBytes);
+      const outputJson = serialiseJson(r.output, 'output', maxOutputBytes);
+      return { ...base, nextState: 'completed', executionState: 'completed', outputJson, errorJson: null, retryDelayMs: null };
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       const error = { ...errorRecord(err), retryable: false };
-      return {
-        jobId: job.id, attempt: job.attempt, durationMs: r.durationMs, inDag,
-        nextState: 'failed', executionState: 'failed', outputJson: null, errorJson: JSON.stringify(error), retryDelayMs: null,
-      };
+      return { ...base, nextState: 'failed', executionState: 'failed', outputJson: null, errorJson: JSON.stringify(error), retryDelayMs: null };
     }
-    return {
-      jobId: job.id, attempt: job.attempt, durationMs: r.durationMs, inDag,
-      nextState: 'completed', executionState: 'completed', outputJson, errorJson: null, retryDelayMs: null,
-    };
   }
   const retry = r.retryable && job.attempt < job.maxAttempts;
   const error = { ...r.error, message: String(r.error.message).slice(0, 10_000) };
   return {
-    jobId: job.id, attempt: job.attempt, durationMs: r.durationMs, inDag,
+    ...base,
     nextState: retry ? 'retryable' : 'failed',
     executionState: r.timedOut ? 'timed_out' : 'failed',
     outputJson: null,
