@@ -15,6 +15,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { isJobEvent, eventName, type JoblineEvent } from '@jobline/contracts';
 import { freePort, type EventsOptions } from '@jobline/core';
+import { auditEvents } from './helpers/events-audit.js';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from './helpers/processes.js';
 // @ts-expect-error plain ESM helper without types
@@ -38,13 +39,6 @@ afterAll(async () => {
   if (natsUp) for (const s of streams) await deleteStream(natsUrl, s);
 });
 
-async function auditEvents(db: TestDb): Promise<void> {
-  const s = `"${db.schema}"`;
-  await db.sql(`create table ${s}.events_audit (id bigint primary key, type text, job_id bigint)`);
-  await db.sql(`create function ${s}.audit_event() returns trigger language plpgsql as $$
-    begin insert into ${s}.events_audit values (new.id, new.type, new.job_id); return new; end $$`);
-  await db.sql(`create trigger events_audit after insert on ${s}.events for each row execute function ${s}.audit_event()`);
-}
 const count = async (db: TestDb, table: string, where = 'true') => (await db.sql(`select count(*)::int as n from "${db.schema}".${table} where ${where}`))[0].n as number;
 const fast = { pollIntervalMs: 50, promoteIntervalMs: 20, rescueIntervalMs: 50, heartbeatIntervalMs: 100, staleAfterMs: 500, leaseTtlMs: 300 };
 

@@ -20,6 +20,7 @@ import {
   type JoblineEvent,
 } from '@jobline/contracts';
 import { ValidationError, freePort, tailEvents, type EventsOptions, type Worker } from '@jobline/core';
+import { auditEvents } from './helpers/events-audit.js';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from './helpers/processes.js';
 // @ts-expect-error plain ESM helper without types
@@ -38,15 +39,6 @@ function eventsOptions(over: EventsOptions = {}): Required<Pick<EventsOptions, '
   const o = { stream: `EVT_${id}`, subjectPrefix: `evt_${id}`, leaseTtlMs: 1000, pollIntervalMs: 20, ...over };
   streams.push(o.stream);
   return o;
-}
-
-/** Records every outbox insert (the database's own order) in `events_audit`, which the relay never deletes. */
-async function auditEvents(db: TestDb): Promise<void> {
-  const s = `"${db.schema}"`;
-  await db.sql(`create table ${s}.events_audit (id bigint primary key, type text, subject text, job_id bigint, dag_run_id bigint)`);
-  await db.sql(`create function ${s}.audit_event() returns trigger language plpgsql as $$
-    begin insert into ${s}.events_audit values (new.id, new.type, new.subject, new.job_id, new.dag_run_id); return new; end $$`);
-  await db.sql(`create trigger events_audit after insert on ${s}.events for each row execute function ${s}.audit_event()`);
 }
 
 const outboxEmpty = (db: TestDb) => async () => (await db.sql(`select count(*)::int as n from "${db.schema}".events`))[0].n === 0;

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { isJobEvent, type JoblineEvent } from '@jobline/contracts';
 import { freePort } from '@jobline/core';
+import { auditEvents } from '../helpers/events-audit.js';
 import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 // @ts-expect-error plain ESM helper without types
@@ -40,11 +41,7 @@ it('NATS down mid-run and back, relay leader SIGKILLed mid-drain: every job once
   const events = { stream: `FLT_${id}`, subjectPrefix: `flt_${id}`, leaseTtlMs: 1000, pollIntervalMs: 20, backlogIntervalMs: 200 };
   db = await openTestDb({ natsUrl: nats!.url, events });
   const S = `"${db.schema}"`;
-  // Every outbox row ever written, kept after the relay deletes it.
-  await db.sql(`create table ${S}.events_audit (id bigint primary key, job_id bigint)`);
-  await db.sql(`create function ${S}.audit_event() returns trigger language plpgsql as $$
-    begin insert into ${S}.events_audit values (new.id, new.job_id); return new; end $$`);
-  await db.sql(`create trigger events_audit after insert on ${S}.events for each row execute function ${S}.audit_event()`);
+  await auditEvents(db); // every outbox row ever written, kept after the relay deletes it
 
   const env = { DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, NATS_URL: nats!.url, EVENTS: JSON.stringify(events), QUEUES: 'nats', CONCURRENCY: '50', WORKER_OPTIONS };
   const live: WorkerProcess[] = [];
