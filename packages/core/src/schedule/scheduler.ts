@@ -86,7 +86,12 @@ export class Scheduler extends EventEmitter {
       () => this.onChange(),
       () => this.onChange(),
     );
-    this.listener.start().catch((err) => this.emit('warning', err, 'listen')); // the interval rebuild still applies
+    // A change committed after the first pass read the index but before LISTEN took effect sends
+    // its NOTIFY to nobody: once listening, rebuild once more so that window is covered.
+    this.listener.start().then(
+      () => this.onChange(),
+      (err) => this.emit('warning', err, 'listen'), // the interval rebuild still applies
+    );
     this.schedule(0);
   }
 

@@ -33,6 +33,12 @@ export class Listener {
     try {
       await client.connect();
       for (const ch of this.channels) await client.query(`listen "${ch.replace(/"/g, '""')}"`);
+      if (this.stopped) {
+        // stop() ran while we were connecting: it had no client to end, so end this one here.
+        this.lost.add(client);
+        await client.end().catch(() => {});
+        return;
+      }
       this.client = client;
       this.retryMs = 250;
       if (!first) this.onReconnect();
