@@ -520,3 +520,35 @@ describe('DAG advancement in one process', () => {
     expect(done.nodes[0].error).toMatchObject({ code: 'WORKER_LOST' });
   });
 });
+
+describe('DAG retention', () => {
+  it('deletes finished runs older than retentionMs whole (run, nodes, jobs, history), and keeps the rest', async () => {
+    const queue = freshQueue();
+    const spec = (name: string, on = queue): DagSpec => ({
+      name,
+      nodes: [
+        { key: 'a', queue: on, name: 'ok' },
+        { key: 'b', queue: on, name: 'ok', dependsOn: ['a'] },
+      ],
+    });
+    const [old, recent] = [await db.jl.submitDag(spec('old')), await db.jl.submitDag(spec('recent'))];
+    const stillRunning = await db.jl.submitDag(spec('cancelled-running', freshQueue())); // no worker serves it
+    await withWorker(queue, { ok: () => 'ok' }, async (w) => {
+      for (const d of [old, recent]) await runFinished(d.id);
+      // A cancelled run whose running node has not finished yet: final state, but not done.
+      await db.jl.cancelDag(stillRunning.id);
+      await q(`update $S.jobs set state = 'running', attempt = 1, worker_id = 'elsewhere', started_at = now() where id = $1`, [stillRunning.nodes[0].jobId]);
+      await q(`update $S.dag_runs set finished_at = now() - interval '2 hours' where id = any($1)`, [[old.id, stillRunning.id]]);
+      const oldJobs = old.nodes.map((n) => n.jobId);
+      expect((await q(`select count(*)::int as n from $S.job_executions where job_id = any($1)`, [oldJobs]))[0].n).toBe(2);
+
+      await (w as unknown as { maintenance: { retention(): Promise<void> } }).maintenance.retention();
+
+      await expect(db.jl.getDag(old.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      const left = async (table: string, col: string, ids: number[]) => (await q(`select count(*)::int as n from $S.${table} where ${col} = any($1)`, [ids]))[0].n;
+      expect([await left('jobs', 'id', oldJobs), await left('job_executions', 'job_id', oldJobs), await left('dag_nodes', 'dag_run_id', [old.id])]).toEqual([0, 0, 0]);
+      expect((await db.jl.getDag(recent.id)).state).toBe('succeeded');
+      expect((await db.jl.getDag(stillRunning.id)).nodes).toHaveLength(2);
+    }, { retentionMs: 3600_000 });
+  });
+});

@@ -53,6 +53,10 @@ describe('least-privilege roles', () => {
     await db.sql(`update ${S}.jobs set state = 'running', attempt = 1, worker_id = 'gone', started_at = now() where id = $1`, [lost.id]);
     const old = await db.jl.enqueue({ queue: 'other', name: 'x' });
     await db.sql(`update ${S}.jobs set state = 'completed', completed_at = now() - interval '30 days' where id = $1`, [old.id]);
+    // and an old finished DAG run: its nodes and jobs go by the foreign keys' cascade
+    const oldDag = await db.jl.submitDag({ name: 'old', nodes: [{ key: 'a', queue: 'other', name: 'x' }, { key: 'b', queue: 'other', name: 'x', dependsOn: ['a'] }] });
+    await db.jl.cancelDag(oldDag.id);
+    await db.sql(`update ${S}.dag_runs set finished_at = now() - interval '30 days' where id = $1`, [oldDag.id]);
 
     let calls = 0;
     const w = jl.worker({
@@ -74,6 +78,7 @@ describe('least-privilege roles', () => {
     }
     await (w as unknown as { maintenance: { retention(): Promise<void> } }).maintenance.retention();
     await expect(db.jl.getJob(old.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(db.jl.getDag(oldDag.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await w.stop();
     expect(w.stats.rejected).toBe(0);
 

@@ -91,6 +91,34 @@ export async function deleteFinishedJobs(db: Queryable, s: string, olderThanMs: 
   return rows[0].n;
 }
 
+/**
+ * Deletes DAG runs finished before the retention period, with their jobs, nodes (both by the
+ * foreign keys' cascade) and history. A run counts as finished when its state is final and none of
+ * its jobs is still going: a cancelled run lets its running nodes finish, and those are kept until
+ * they have. Runs are whole units: never half a graph left behind for `getDag` to draw.
+ */
+const dagRetentionSql = (s: string) => `
+  with old as (
+    select r.id from ${s}.dag_runs r
+     where r.finished_at < now() - $1 * interval '1 millisecond'
+       and r.state <> 'running'
+       and not exists (select 1 from ${s}.jobs j
+                        where j.dag_run_id = r.id and j.state not in ('completed', 'failed', 'cancelled'))
+     order by r.finished_at limit $2
+     for update skip locked
+  ), hist as (
+    delete from ${s}.job_executions h using ${s}.jobs j, old
+     where j.dag_run_id = old.id and h.job_id = j.id
+  ), gone as (
+    delete from ${s}.dag_runs r using old where r.id = old.id returning r.id
+  )
+  select count(*)::int as n from gone`;
+
+export async function deleteFinishedDagRuns(db: Queryable, s: string, olderThanMs: number, limit = 100): Promise<number> {
+  const { rows } = await db.query(dagRetentionSql(s), [olderThanMs, limit]);
+  return rows[0].n;
+}
+
 /** Rows of workers that stopped (or vanished) long ago; their jobs were rescued by then. */
 export async function deleteGoneWorkers(db: Queryable, s: string, olderThanMs: number): Promise<number> {
   const { rowCount } = await db.query(

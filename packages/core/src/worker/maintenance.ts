@@ -1,6 +1,6 @@
 import { LeaseKeeper } from '../db/leases.js';
 import { withTransaction } from '../db/pool.js';
-import { deleteFinishedJobs, deleteGoneWorkers, promoteDueJobs, rescueLostJobs } from '../queue/maintenance-sql.js';
+import { deleteFinishedDagRuns, deleteFinishedJobs, deleteGoneWorkers, promoteDueJobs, rescueLostJobs } from '../queue/maintenance-sql.js';
 import type { ResolvedWorkerOptions } from './options.js';
 import type { WorkerDeps } from './worker.js';
 
@@ -93,6 +93,7 @@ export class Maintenance {
 
   async retention(): Promise<void> {
     while ((await deleteFinishedJobs(this.deps.pool, this.deps.s, this.o.retentionMs)) === 5000);
+    while ((await deleteFinishedDagRuns(this.deps.pool, this.deps.s, this.o.retentionMs)) === 100);
     await deleteGoneWorkers(this.deps.pool, this.deps.s, GONE_WORKER_ROWS_AFTER_MS);
   }
 

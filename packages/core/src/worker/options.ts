@@ -52,7 +52,7 @@ export interface WorkerOptions {
   promoteIntervalMs?: number;
   /** Leader's rescue pass interval. @default 1000 */
   rescueIntervalMs?: number;
-  /** Finished single jobs older than this are deleted with their history. @default 7 days */
+  /** Finished single jobs, and finished DAG runs with their nodes and jobs, older than this are deleted with their history. @default 7 days */
   retentionMs?: number;
   /** Run the event relay (outbox → NATS) in this worker when NATS is configured; one relay leads at a time. @default true */
   relay?: boolean;
