@@ -86,12 +86,9 @@ export class Scheduler extends EventEmitter {
       () => this.onChange(),
       () => this.onChange(),
     );
-    // A change committed after the first pass read the index but before LISTEN took effect sends
-    // its NOTIFY to nobody: once listening, rebuild once more so that window is covered.
-    this.listener.start().then(
-      () => this.onChange(),
-      (err) => this.emit('warning', err, 'listen'), // the interval rebuild still applies
-    );
+    // Not awaited: the first pass runs at once, and the listener's onListening (onChange above)
+    // rebuilds again once LISTEN is in place, covering changes made in between.
+    this.listener.start().catch((err) => this.emit('warning', err, 'listen')); // the interval rebuild still applies
     this.schedule(0);
   }
 

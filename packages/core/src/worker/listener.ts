@@ -2,8 +2,10 @@ import pg from 'pg';
 
 /**
  * A dedicated connection for LISTEN (a pooled one would lose its subscriptions when reused).
- * Reconnects with backoff; after a reconnect it reports `onReconnect` because notifications sent
- * meanwhile are gone, so the owner should poll once.
+ * Reconnects with backoff. Each time LISTEN takes effect — at start and after every reconnect — it
+ * calls `onListening`: notifications sent before that moment reached nobody, so the owner should
+ * re-read once (an owner that read before LISTEN was in place would otherwise miss a change made
+ * in between until its next poll).
  */
 export class Listener {
   private client: pg.Client | undefined;
@@ -17,7 +19,7 @@ export class Listener {
     private readonly applicationName: string,
     private readonly channels: string[],
     private readonly onNotify: (channel: string, payload: string) => void,
-    private readonly onReconnect: () => void,
+    private readonly onListening: () => void,
   ) {}
 
   async start(): Promise<void> {
@@ -41,7 +43,7 @@ export class Listener {
       }
       this.client = client;
       this.retryMs = 250;
-      if (!first) this.onReconnect();
+      this.onListening();
     } catch (err) {
       client.end().catch(() => {});
       if (first) throw err;
