@@ -86,7 +86,12 @@ const retentionSql = (s: string) => `
   )
   select count(*)::int as n from gone`;
 
-export async function deleteFinishedJobs(db: Queryable, s: string, olderThanMs: number, limit = 5000): Promise<number> {
+/** Rows per retention statement; a pass repeats while a statement deletes a full batch. */
+export const JOB_RETENTION_BATCH = 5000;
+/** DAG runs per retention statement (each takes its nodes, jobs and history with it). */
+export const DAG_RETENTION_BATCH = 100;
+
+export async function deleteFinishedJobs(db: Queryable, s: string, olderThanMs: number, limit = JOB_RETENTION_BATCH): Promise<number> {
   const { rows } = await db.query(retentionSql(s), [olderThanMs, limit]);
   return rows[0].n;
 }
@@ -114,7 +119,7 @@ const dagRetentionSql = (s: string) => `
   )
   select count(*)::int as n from gone`;
 
-export async function deleteFinishedDagRuns(db: Queryable, s: string, olderThanMs: number, limit = 100): Promise<number> {
+export async function deleteFinishedDagRuns(db: Queryable, s: string, olderThanMs: number, limit = DAG_RETENTION_BATCH): Promise<number> {
   const { rows } = await db.query(dagRetentionSql(s), [olderThanMs, limit]);
   return rows[0].n;
 }

@@ -1,6 +1,14 @@
 import { LeaseKeeper } from '../db/leases.js';
 import { withTransaction } from '../db/pool.js';
-import { deleteFinishedDagRuns, deleteFinishedJobs, deleteGoneWorkers, promoteDueJobs, rescueLostJobs } from '../queue/maintenance-sql.js';
+import {
+  DAG_RETENTION_BATCH,
+  JOB_RETENTION_BATCH,
+  deleteFinishedDagRuns,
+  deleteFinishedJobs,
+  deleteGoneWorkers,
+  promoteDueJobs,
+  rescueLostJobs,
+} from '../queue/maintenance-sql.js';
 import type { ResolvedWorkerOptions } from './options.js';
 import type { WorkerDeps } from './worker.js';
 
@@ -92,8 +100,8 @@ export class Maintenance {
   }
 
   async retention(): Promise<void> {
-    while ((await deleteFinishedJobs(this.deps.pool, this.deps.s, this.o.retentionMs)) === 5000);
-    while ((await deleteFinishedDagRuns(this.deps.pool, this.deps.s, this.o.retentionMs)) === 100);
+    while ((await deleteFinishedJobs(this.deps.pool, this.deps.s, this.o.retentionMs)) === JOB_RETENTION_BATCH);
+    while ((await deleteFinishedDagRuns(this.deps.pool, this.deps.s, this.o.retentionMs)) === DAG_RETENTION_BATCH);
     await deleteGoneWorkers(this.deps.pool, this.deps.s, GONE_WORKER_ROWS_AFTER_MS);
   }
 
