@@ -11,6 +11,7 @@ import { makeCompleter, type AppliedOutcome, type Outcome } from '../queue/compl
 import { releaseAttempts } from '../queue/release.js';
 import { BatchingCompleter } from './completer.js';
 import { Listener } from './listener.js';
+import { WakeupSubscriber } from '../events/wakeups.js';
 import { Maintenance } from './maintenance.js';
 import { Relay } from '../events/relay.js';
 import { Scheduler, type ScheduleHost } from '../schedule/index.js';
@@ -47,6 +48,11 @@ export interface WorkerDeps {
   /** NATS for the event relay; unset = no relay in this process. */
   natsUrl?: string;
   events?: ResolvedEventsOptions;
+  /** URL for LISTEN: undefined = connectionString, null = none possible (a transaction pooler without direct URL). */
+  listenUrl?: string | null;
+  listenConfig?: pg.ClientConfig;
+  /** Subscribe to core NATS wake-ups (events/wakeups.ts); needs natsUrl. */
+  natsWakeups?: boolean;
   /** What the cron scheduler needs; unset = no scheduler in this worker. */
   schedules?: ScheduleHost;
 }
@@ -88,6 +94,8 @@ export class Worker extends EventEmitter {
   private readonly complete: ReturnType<typeof makeCompleter>;
   private readonly completer: BatchingCompleter;
   private readonly listener: Listener;
+  /** Core NATS wake-ups beside (or instead of) LISTEN, when NATS_URL is set. */
+  private readonly wakeups: WakeupSubscriber | undefined;
   private readonly maintenance: Maintenance | undefined;
   /** The outbox relay, when NATS is configured (it publishes only while holding the `relay` lease). */
   readonly relay: Relay | undefined;
@@ -135,12 +143,16 @@ export class Worker extends EventEmitter {
       onRetry: (err, attempt) => this.warn(err, `writing ${attempt > 1 ? 'again ' : ''}a batch of outcomes failed; retrying`),
     });
     this.listener = new Listener(
-      deps.connectionString,
+      deps.listenUrl === null ? undefined : (deps.listenUrl ?? deps.connectionString),
       `${deps.applicationName}-listener`,
       [deps.jobsChannel, deps.cancelChannel],
       (channel, payload) => this.onNotify(channel, payload),
       () => this.wake(true),
+      deps.listenConfig,
     );
+    if (deps.natsWakeups && deps.natsUrl) {
+      this.wakeups = new WakeupSubscriber(deps.natsUrl, deps.schema, this.options.queues, `${deps.applicationName}-wakeups`, () => this.wake(true), this.log);
+    }
     if (this.options.maintenance) {
       this.maintenance = new Maintenance(deps, this.id, this.options, (err, what) => this.warn(err, what));
     }
@@ -170,6 +182,7 @@ export class Worker extends EventEmitter {
       version: this.deps.version,
     });
     await this.listener.start();
+    await this.wakeups?.start();
     await this.refreshQueueConfig();
     this.queueConfigTimer = setInterval(() => void this.refreshQueueConfig(), QUEUE_CONFIG_REFRESH_MS);
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), o.heartbeatIntervalMs);
@@ -468,6 +481,7 @@ export class Worker extends EventEmitter {
     await this.relay?.stop();
     await this.scheduler?.stop();
     await this.listener.stop();
+    await this.wakeups?.stop();
     await markWorkerStopped(this.deps.pool, this.deps.s, this.id).catch((err) => this.warn(err, 'marking the worker stopped failed'));
     if (this.signalHandler) {
       process.off('SIGTERM', this.signalHandler);
