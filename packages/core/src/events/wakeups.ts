@@ -43,6 +43,8 @@ export class WakeupPublisher {
   private connected = false;
   private closed = false;
   private readonly opening: Promise<void>;
+  /** Wake-ups published (tests, metrics). */
+  sent = 0;
 
   constructor(
     url: string,
@@ -88,6 +90,7 @@ export class WakeupPublisher {
     if (!this.isConnected) return false;
     try {
       this.nc!.publish(wakeSubject(this.schema, queue), queue);
+      this.sent++;
       return true;
     } catch {
       return false;
@@ -107,6 +110,8 @@ export class WakeupSubscriber {
   private subs: Subscription[] = [];
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
+  /** Wake-ups received (tests, metrics). */
+  received = 0;
 
   constructor(
     private readonly url: string,
@@ -124,7 +129,7 @@ export class WakeupSubscriber {
       if (this.closed) return void (await nc.close().catch(() => {}));
       this.nc = nc;
       for (const q of this.queues) {
-        const sub = nc.subscribe(wakeSubject(this.schema, q), { callback: () => this.onWake(q) });
+        const sub = nc.subscribe(wakeSubject(this.schema, q), { callback: () => (this.received++, this.onWake(q)) });
         this.subs.push(sub);
       }
       // A reconnect re-subscribes by itself; wake-ups sent in the gap were lost, so look once.

@@ -95,7 +95,7 @@ export class Worker extends EventEmitter {
   private readonly completer: BatchingCompleter;
   private readonly listener: Listener;
   /** Core NATS wake-ups beside (or instead of) LISTEN, when NATS_URL is set. */
-  private readonly wakeups: WakeupSubscriber | undefined;
+  readonly wakeups: WakeupSubscriber | undefined;
   private readonly maintenance: Maintenance | undefined;
   /** The outbox relay, when NATS is configured (it publishes only while holding the `relay` lease). */
   readonly relay: Relay | undefined;
