@@ -23,6 +23,10 @@ PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{
 cat >"$DIR/userlist.txt" <<UL
 "postgres" ""
 UL
+cat >"$DIR/hba.conf" <<HBA
+host all postgres 127.0.0.1/32 trust
+host all all 127.0.0.1/32 scram-sha-256
+HBA
 cat >"$DIR/pgbouncer.ini" <<INI
 [databases]
 * = host=$PG_HOST port=$PG_PORT
@@ -30,8 +34,12 @@ cat >"$DIR/pgbouncer.ini" <<INI
 listen_addr = 127.0.0.1
 listen_port = $PORT
 unix_socket_dir =
-auth_type = trust
+; postgres by trust (as the server does); other roles (the least-privilege tests create some) by
+; SCRAM against their secret fetched with auth_query, which PgBouncer then passes on to the server.
+auth_type = hba
+auth_hba_file = $DIR/hba.conf
 auth_file = $DIR/userlist.txt
+auth_user = postgres
 pool_mode = transaction
 max_client_conn = 2000
 default_pool_size = 30

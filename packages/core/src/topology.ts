@@ -5,7 +5,7 @@
  * | setting                    | direct / session pooler        | transaction pooler + directUrl | transaction pooler, no directUrl        |
  * |----------------------------|--------------------------------|--------------------------------|-----------------------------------------|
  * | hot-path statements        | named (prepared once per conn) | unnamed                        | unnamed                                 |
- * | migrations                 | session advisory lock          | session lock on directUrl      | `pg_advisory_xact_lock` per file        |
+ * | migrations                 | `pg_advisory_xact_lock` per file, on the pool | … on directUrl  | … on the pool (through the pooler)      |
  * | LISTEN (wake-ups, cancel,  | on databaseUrl                 | on directUrl                   | none: NATS wake-ups if NATS_URL, else   |
  * |  scheduler index changes)  |                                |                                | the poll (pollIntervalMs)               |
  * | server statement_timeout   | startup parameter              | startup parameter on directUrl | set it on the role (`ALTER ROLE … SET`) |
@@ -28,7 +28,6 @@ import {
 } from './db/connection-options.js';
 import { ValidationError } from './db/errors.js';
 import { migrate, type MigrateResult } from './db/migrate.js';
-import { migrateInTransactions } from './db/migrate-pooled.js';
 import { createPool } from './db/pool.js';
 import { WakeupPublisher } from './events/wakeups.js';
 import { parseOrThrow } from './schemas.js';
@@ -85,9 +84,6 @@ export async function openTopology(url: string, embedded: boolean, applicationNa
   const wakeups = wakeupsOpt === 'notify' ? 'notify' : natsUrl ? 'nats' : 'notify';
   if (wakeupsOpt === 'nats' && !natsUrl) throw ValidationError.field('wakeups', '"nats" needs NATS: set NATS_URL or the natsUrl option, or use wakeups: "notify"');
   const publisher = wakeups === 'nats' ? new WakeupPublisher(natsUrl!, schema, `${applicationName}-wakeups`, log) : undefined;
-  if (pooler === 'transaction' && !conn.directUrl && wakeups !== 'nats') {
-    log.warn('behind a transaction pooler without JOBLINE_DIRECT_URL or NATS_URL: workers are woken by their poll only (pollIntervalMs)');
-  }
   return {
     pooler,
     statements,
@@ -108,7 +104,7 @@ export async function openTopology(url: string, embedded: boolean, applicationNa
           await direct.end().catch(() => {});
         }
       }
-      return pooler === 'transaction' ? migrateInTransactions(pool, schemaName) : migrate(pool, schemaName);
+      return migrate(pool, schemaName);
     },
     async close() {
       await publisher?.close();

@@ -183,6 +183,9 @@ export class Worker extends EventEmitter {
     });
     await this.listener.start();
     await this.wakeups?.start();
+    if (this.deps.listenUrl === null && !this.wakeups) {
+      this.log.warn({ pollIntervalMs: o.pollIntervalMs }, 'behind a transaction pooler without JOBLINE_DIRECT_URL or NATS_URL: this worker is woken by its poll only');
+    }
     await this.refreshQueueConfig();
     this.queueConfigTimer = setInterval(() => void this.refreshQueueConfig(), QUEUE_CONFIG_REFRESH_MS);
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), o.heartbeatIntervalMs);
