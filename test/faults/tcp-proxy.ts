@@ -6,7 +6,9 @@
  *                existing ones keep working
  *   partition  — nothing flows on any connection, new ones hang too; on heal the paused data
  *                flows on, as TCP retransmission would deliver it after a real partition
- * `retarget()` points new connections elsewhere (failover) and `cut()` destroys the current ones.
+ * `retarget()` points new connections elsewhere (failover), `cut()` destroys the current ones and
+ * `freeze()` makes them black holes for good: open, never answering, never closed (a peer that
+ * vanished without a FIN or RST, as after a crash behind a NAT) — only a client timeout ends them.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
@@ -20,6 +22,8 @@ interface Pair {
 export class TcpProxy {
   private server: Server | undefined;
   private readonly pairs = new Set<Pair>();
+  /** Frozen by freeze(): kept open and paused forever. */
+  private readonly frozen = new Set<Pair>();
   /** Connections accepted in half-open/partition mode and never answered. */
   private readonly silent = new Set<Socket>();
   mode: ProxyMode = 'pass';
@@ -70,6 +74,29 @@ export class TcpProxy {
     }
   }
 
+  /** Current connections stop answering for good (see the class comment). */
+  freeze(): void {
+    for (const p of this.pairs) {
+      // Swallow whatever arrives (never forwarded, never answered), but keep reading so a client
+      // that gives up is seen closing.
+      for (const s of [p.client, p.upstream]) {
+        if (!s) continue;
+        s.removeAllListeners('data');
+        s.on('data', () => {});
+      }
+      p.upstream?.removeAllListeners('close');
+      p.client.removeAllListeners('close');
+      p.client.on('close', () => p.upstream?.destroy());
+      this.frozen.add(p);
+    }
+    this.pairs.clear();
+  }
+
+  /** Frozen connections that their client has not given up on yet. */
+  get frozenOpen(): number {
+    return [...this.frozen].filter((p) => !p.client.destroyed).length;
+  }
+
   /** Destroys every current connection (both sides), as a dead server would. */
   cut(): void {
     for (const p of this.pairs) {
@@ -77,6 +104,11 @@ export class TcpProxy {
       p.upstream?.destroy();
     }
     this.pairs.clear();
+    for (const p of this.frozen) {
+      p.client.destroy();
+      p.upstream?.destroy();
+    }
+    this.frozen.clear();
     for (const c of this.silent) c.destroy();
     this.silent.clear();
   }

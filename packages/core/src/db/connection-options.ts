@@ -45,7 +45,7 @@ export interface ConnectionOptions {
    * as pg's `query_timeout`, which also ends a statement stuck on a half-open connection. @default 60000
    */
   statementTimeoutMs?: number;
-  /** Longest wait for a new connection (TCP + startup). @default 10000 */
+  /** Longest wait for a new connection, TCP + startup (env JOBLINE_CONNECT_TIMEOUT_MS). @default 10000 */
   connectTimeoutMs?: number;
   /** TCP keepalive idle time before the first probe. @default 10000 */
   keepAliveInitialDelayMs?: number;
@@ -67,8 +67,13 @@ export interface ResolvedConnection {
   keepAliveInitialDelayMs: number;
 }
 
+const envNumber = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+
+/** Options win over env: JOBLINE_POOLER, JOBLINE_DIRECT_URL, JOBLINE_STATEMENT_TIMEOUT_MS, JOBLINE_CONNECT_TIMEOUT_MS. */
 export function resolveConnectionOptions(o: ConnectionOptions = {}, env = process.env): ResolvedConnection {
   const r = parseOrThrow(Schema, {
+    statementTimeoutMs: envNumber(env.JOBLINE_STATEMENT_TIMEOUT_MS),
+    connectTimeoutMs: envNumber(env.JOBLINE_CONNECT_TIMEOUT_MS),
     ...o,
     pooler: o.pooler ?? (env.JOBLINE_POOLER || undefined),
     directUrl: o.directUrl ?? (env.JOBLINE_DIRECT_URL || undefined),
