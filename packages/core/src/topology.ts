@@ -60,6 +60,16 @@ const Wakeups = z.enum(['auto', 'nats', 'notify']).default('auto');
 
 export async function openTopology(url: string, embedded: boolean, applicationName: string, log: Logger, o: TopologyOptions): Promise<Topology> {
   const { wakeups: w, natsUrl, schema, ...connOpts } = o;
+  for (const [field, u] of [['databaseUrl', url], ['directUrl', connOpts.directUrl]] as const) {
+    if (u && (/^postgres(ql)?:\/\/[^/?#]*,/i.test(u) || /(^|\s)host=\S*,/.test(u))) {
+      throw ValidationError.field(
+        field,
+        'lists several hosts: node-postgres (pg 8) connects to one host only and has no target_session_attrs. ' +
+          'Give one endpoint that follows the primary (a DNS name or virtual IP your failover moves, HAProxy with a primary check, ' +
+          'a managed endpoint, or PgBouncer pointed at it); Jobline reconnects by itself when it moves (README "Failover").',
+      );
+    }
+  }
   const conn = resolveConnectionOptions(Object.fromEntries(Object.entries(connOpts).filter(([, v]) => v !== undefined)));
   const wakeupsOpt = parseOrThrow(Wakeups, w ?? (process.env.JOBLINE_WAKEUPS || undefined), 'wakeups');
   let pooler = conn.pooler;
