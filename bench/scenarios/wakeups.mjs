@@ -25,14 +25,24 @@ async function withTransport(transport, fn) {
   }
 }
 
-export const WAKEUP_SCENARIOS = ['notify', 'nats'].flatMap((t) => [
-  { id: `wake-${t}-200`, title: `latency at 200/s, ${t === 'nats' ? 'NATS' : 'NOTIFY'} wake-ups`, only: ['jobline'], optIn: true, run: (ctx) => withTransport(t, () => latency(ctx, { rate: 200 })) },
-  { id: `wake-${t}-2000`, title: `latency at 2,000/s, ${t === 'nats' ? 'NATS' : 'NOTIFY'} wake-ups`, only: ['jobline'], optIn: true, run: (ctx) => withTransport(t, () => latency(ctx, { rate: 2000 })) },
-  {
+const label = (t) => (t === 'nats' ? 'NATS' : 'NOTIFY');
+
+/** Interleaved (NOTIFY, NATS) per measurement, so a shared machine's load drifts over both alike. */
+export const WAKEUP_SCENARIOS = [
+  ...[200, 2000].flatMap((rate) =>
+    ['notify', 'nats'].map((t) => ({
+      id: `wake-${t}-${rate}`,
+      title: `latency at ${rate.toLocaleString('en')}/s, ${label(t)} wake-ups`,
+      only: ['jobline'],
+      optIn: true,
+      run: (ctx) => withTransport(t, () => latency(ctx, { rate })),
+    })),
+  ),
+  ...['notify', 'nats'].map((t) => ({
     id: `wake-${t}-commits`,
-    title: `enqueue commits, ${t === 'nats' ? 'NATS' : 'NOTIFY'} wake-ups (many concurrent enqueuers)`,
+    title: `enqueue commits, ${label(t)} wake-ups (many concurrent enqueuers)`,
     only: ['jobline'],
     optIn: true,
     run: (ctx) => withTransport(t, () => enqueueSingle({ ...ctx, params: { ...ctx.params, enqueueSingle: ctx.params.wakeCommits } })),
-  },
-]);
+  })),
+];
