@@ -104,17 +104,21 @@ export async function openTopology(url: string, embedded: boolean, applicationNa
     wakeups,
     publisher,
     connection: conn,
-    async migrate(pool, schemaName) {
-      if (conn.directUrl) {
-        // No statement timeout for migrations: a big index build may take longer than any default.
-        const direct = createPool({ connectionString: conn.directUrl, max: 1, applicationName: `${applicationName}-migrate`, extra: clientConfig({ ...conn, statementTimeoutMs: 0 }, false) });
-        try {
-          return await migrate(direct, schemaName);
-        } finally {
-          await direct.end().catch(() => {});
-        }
+    async migrate(_pool, schemaName) {
+      // A connection of its own, on the direct URL when there is one, without the statement
+      // timeouts: a big index build may take longer than any default (the lock is
+      // transaction-scoped, so this works through a transaction pooler too).
+      const own = createPool({
+        connectionString: conn.directUrl ?? url,
+        max: 1,
+        applicationName: `${applicationName}-migrate`,
+        extra: { ...clientConfig({ ...conn, statementTimeoutMs: 0 }, false), Client: poolerAwareClient(statements) },
+      });
+      try {
+        return await migrate(own, schemaName);
+      } finally {
+        await own.end().catch(() => {});
       }
-      return migrate(pool, schemaName);
     },
     async close() {
       await publisher?.close();
