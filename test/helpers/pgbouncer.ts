@@ -9,7 +9,22 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => existsSync(p));
+const find = () => ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => existsSync(p));
+/**
+ * Under CI a missing pgbouncer is installed (Debian's package), as the CI steps do: the plain
+ * `npm test` steps of .ci/run come before .ci/steps/40-pgbouncer.sh. Outside CI it is not, and
+ * startPgBouncer() fails naming the package — never a skip.
+ */
+export const PGBOUNCER = find() ?? (process.env.CI === 'true' ? installPgBouncer() : undefined);
+
+function installPgBouncer(): string | undefined {
+  try {
+    execFileSync('apt-get', ['install', '-y', 'pgbouncer'], { stdio: 'inherit' });
+  } catch {
+    /* reported by startPgBouncer */
+  }
+  return find();
+}
 
 export interface PgBouncer {
   port: number;
