@@ -226,11 +226,7 @@ export class Jobline {
       : (jobs as JobSpec[]);
     const prepared = prepareJobs(specs, this.maxInputBytes, single);
     if (!prepared.length) return [];
-    const trace = startPublishSpan<EnqueueResult[]>(
-      prepared.map((p) => p.spec),
-      single,
-      opts.callerTraceparent,
-    );
+    const trace = startPublishSpan<EnqueueResult[]>(prepared, single, opts.callerTraceparent);
     if (!trace) return this.writeJobs(prepared, opts);
     return trace.around(
       () => this.writeJobs(prepared, opts),

@@ -74,14 +74,15 @@ export function failSpan(api: Api, span: Span, err: unknown): void {
  * to every creation context it carries). Without a tracer, jobs without one take the caller's
  * traceparent (so process jobs still continue the caller's trace) and undefined is returned.
  */
-export function startPublishSpan<R>(specs: TracedSpec[], single: boolean, callerTraceparent?: string): ProducerSpan<R> | undefined {
+export function startPublishSpan<R>(jobs: readonly { spec: TracedSpec }[], single: boolean, callerTraceparent?: string): ProducerSpan<R> | undefined {
   const caller = isValidTraceparent(callerTraceparent) ? callerTraceparent : undefined;
   const tracer = activeTracer();
   if (!tracer) {
-    if (caller) for (const s of specs) s.traceparent ??= caller;
+    if (caller) for (const j of jobs) j.spec.traceparent ??= caller;
     return undefined;
   }
   const api = otelApi()!;
+  const specs = jobs.map((j) => j.spec);
   const queues = new Set(specs.map((s) => s.queue));
   const queue = queues.size === 1 ? specs[0].queue : undefined;
   const attributes: Attributes = {
