@@ -33,6 +33,10 @@ const handlers: Handlers = {
   // Returns what the handler sees: its trace context and the active span (its own spans' parent).
   echo: async (_input, ctx) => ({ traceparent: ctx.job.traceparent ?? null, active: currentTraceparent() ?? null }),
   extract: async () => ({ rows: 2 }),
+  // Enqueues a job of its own: its publish span is a child of this attempt's span.
+  spawn: async () => ({ child: (await db.jl.enqueue({ queue: 'tr-spawned', name: 'echo' })).id }),
+  // Waits for its signal: ended by its timeout.
+  hang: (_input, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
   // Fails its first attempt: two process spans, the first an error.
   transform: async (input: { rows: number }, ctx) => {
     if (ctx.attempt === 1) throw Object.assign(new Error('flaky upstream'), { code: 'FLAKY' });
@@ -245,6 +249,26 @@ describe('with the SDK registered', () => {
     expect(jobs.map((j) => j.traceparent)).toEqual([custom, tp(publish.spanContext())]);
     await db.jl.cancel(jobs[1].id);
     await jobDone(jobs[0].id);
+  });
+
+  it('a job enqueued by a handler is published under its attempt; a timed-out attempt ends as an error', async () => {
+    exporter.reset();
+    const parent = await db.jl.enqueue({ queue: 'tr', name: 'spawn' });
+    const hung = await db.jl.enqueue({ queue: 'tr', name: 'hang', timeoutMs: 100, maxAttempts: 1 });
+    await jobDone(parent.id);
+    await jobDone(hung.id);
+    const childId = ((await db.jl.getJob(parent.id)).output as { child: number }).child;
+    const attempt = one(byMessage('process tr', parent.id), 'process spawn');
+    const childPublish = one(byMessage('publish tr-spawned', childId), 'publish of the spawned job');
+    expect(parentOf(childPublish)).toBe(attempt.spanContext().spanId);
+    expect(childPublish.spanContext().traceId).toBe(attempt.spanContext().traceId);
+    await db.jl.cancel(childId);
+
+    const timedOut = one(byMessage('process tr', hung.id), 'process hang');
+    expect(timedOut.attributes['jobline.job.outcome']).toBe('timed_out');
+    expect(timedOut.attributes['error.type']).toBe('TIMEOUT');
+    expect(timedOut.status.code).toBe(SpanStatusCode.ERROR);
+    expect((await db.jl.getJob(hung.id)).state).toBe('failed');
   });
 
   it('a failed insert ends the publish span as an error', async () => {
