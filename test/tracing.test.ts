@@ -21,6 +21,7 @@ import { startTestProducer, type TestProducer } from './fixtures/app-producer.js
 const TRACE_ENV = fileURLToPath(new URL('./fixtures/trace-env.mjs', import.meta.url));
 const ABSENT = fileURLToPath(new URL('./fixtures/tracing-absent.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = fileURLToPath(new URL('../apps/cli/dist/main.js', import.meta.url));
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -48,6 +49,15 @@ beforeAll(async () => {
   db = await openTestDb();
   p = await startTestProducer(db);
   await db.jl.createDefinition({ name: 'trace-env', executor: 'process', command: process.execPath, args: [TRACE_ENV], defaults: { queue: 'tr' } });
+  // A process job that enqueues with the jobline CLI, which continues the TRACEPARENT it inherits.
+  await db.jl.createDefinition({
+    name: 'cli-enqueue',
+    executor: 'process',
+    command: process.execPath,
+    args: [CLI, 'enqueue', 'tr', 'echo', '--quiet'],
+    env: { DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'warn' },
+    defaults: { queue: 'tr', maxAttempts: 1 },
+  });
   app = await startWorkerApp({ jl: db.jl, handlers, worker: { queues: ['tr'], concurrency: 4, backoff: { baseMs: 1, jitter: 0 } } });
 });
 afterAll(async () => {
@@ -269,6 +279,22 @@ describe('with the SDK registered', () => {
     expect(timedOut.attributes['error.type']).toBe('TIMEOUT');
     expect(timedOut.status.code).toBe(SpanStatusCode.ERROR);
     expect((await db.jl.getJob(hung.id)).state).toBe('failed');
+  });
+
+  it('a process job running `jobline enqueue` passes its TRACEPARENT on: the new job is processed under that attempt', async () => {
+    exporter.reset();
+    const outer = await db.jl.enqueue({ definition: 'cli-enqueue' });
+    await jobDone(outer.id);
+    const outerJob = await db.jl.getJob(outer.id);
+    expect(outerJob.state).toBe('completed');
+    const innerId = outerJob.output as number;
+    await jobDone(innerId);
+    const outerAttempt = one(byMessage('process tr', outer.id), 'process of the CLI job');
+    // The CLI process traces nothing: it stores the inherited TRACEPARENT as the creation context.
+    expect((await db.jl.getJob(innerId)).traceparent).toBe(tp(outerAttempt.spanContext()));
+    const inner = one(byMessage('process tr', innerId), 'process of the job the CLI enqueued');
+    expect(parentOf(inner)).toBe(outerAttempt.spanContext().spanId);
+    expect(inner.spanContext().traceId).toBe(outerAttempt.spanContext().traceId);
   });
 
   it('a failed insert ends the publish span as an error', async () => {
