@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, trace, SpanKind, SpanStatusCode, type SpanContext } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { migrate, tracingState, currentTraceparent, type Handlers } from '@jobline/core';
+import { isValidTraceparent, migrate, tracingState, currentTraceparent, type Handlers } from '@jobline/core';
 import { startWorkerApp, type WorkerApp } from '@jobline/worker';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 import { startTestProducer, type TestProducer } from './fixtures/app-producer.js';
@@ -77,6 +77,22 @@ const one = (f: (s: ReadableSpan) => boolean, what: string): ReadableSpan => {
 };
 const byMessage = (name: string, jobId: number) => (s: ReadableSpan) => s.name === name && s.attributes['messaging.message.id'] === String(jobId);
 const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+
+describe('traceparent values (W3C Trace Context)', () => {
+  it('accepts valid headers and rejects the ones a receiver must ignore', () => {
+    const id = '4bf92f3577b34da6a3ce929d0e0e4736';
+    expect(isValidTraceparent(`00-${id}-00f067aa0ba902b7-01`)).toBe(true);
+    expect(isValidTraceparent(`00-${id}-00f067aa0ba902b7-00`)).toBe(true);
+    expect(isValidTraceparent(`01-${id}-00f067aa0ba902b7-01-future`)).toBe(true); // later versions may add fields
+    expect(isValidTraceparent(`00-${id}-00f067aa0ba902b7-01-extra`)).toBe(false); // version 00 may not
+    expect(isValidTraceparent(`ff-${id}-00f067aa0ba902b7-01`)).toBe(false);
+    expect(isValidTraceparent(`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`)).toBe(false);
+    expect(isValidTraceparent(`00-${id}-${'0'.repeat(16)}-01`)).toBe(false);
+    expect(isValidTraceparent(`00-${id.toUpperCase()}-00f067aa0ba902b7-01`)).toBe(false);
+    expect(isValidTraceparent('')).toBe(false);
+    expect(isValidTraceparent(undefined)).toBe(false);
+  });
+});
 
 describe('without a tracer provider', () => {
   it('records nothing, stores the caller traceparent, and the handler sees it unchanged', async () => {
