@@ -34,8 +34,8 @@ export {
 } from './db/errors.js';
 export { JobState, ExecutionState, type Job, type JobExecution, type JobError, type WorkerInfo } from './db/rows.js';
 export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR } from './db/migrate.js';
-export { startEmbeddedPostgres, freePort, type EmbeddedPostgres } from './db/embedded.js';
-export { createPool, withTransaction, type Queryable } from './db/pool.js';
+export { createPool, withTransaction, pgTypes, type Queryable } from './db/pool.js';
+export { EmbeddedUnavailableError } from './db/embedded.js';
 export { quoteSchema } from './db/identifiers.js';
 export * from './schemas.js';
 export { JobEvent } from './events/outbox.js';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
+import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
 import { migrate, type MigrateResult } from './db/migrate.js';
 import { createPool, withTransaction, type Queryable } from './db/pool.js';
@@ -47,7 +47,7 @@ import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } 
 import { Relay } from './events/relay.js';
 
 export interface ConnectOptions {
-  /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL is started (and stopped by close()). */
+  /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL from `@jobline/embedded` (an optional peer: install it for this) is started and stopped by close(). */
   databaseUrl?: string;
   /** Schema holding Jobline's tables. @default process.env.JOBLINE_SCHEMA ?? 'jobline' */
   schema?: string;
@@ -126,7 +126,7 @@ export class Jobline {
     readonly logger: Logger,
     readonly maxInputBytes: number,
     notifyDebounceMs: number,
-    private readonly embedded: EmbeddedPostgres | undefined,
+    private readonly embedded: EmbeddedServer | undefined,
     dagLimits: { maxNodes: number; maxEdges: number } = { maxNodes: DEFAULT_DAG_MAX_NODES, maxEdges: DEFAULT_DAG_MAX_EDGES },
   ) {
     this.notifier = new DebouncedNotifier(pool, jobsChannel(schema), notifyDebounceMs);
@@ -172,10 +172,10 @@ export class Jobline {
     quoteSchema(schema);
     const logger = o.logger ?? defaultLogger();
     let url = o.databaseUrl ?? process.env.DATABASE_URL;
-    let embedded: EmbeddedPostgres | undefined;
+    let embedded: EmbeddedServer | undefined;
     if (!url) {
       logger.info('DATABASE_URL is not set: starting an embedded PostgreSQL');
-      embedded = await startEmbeddedPostgres();
+      embedded = await startEmbedded();
       url = embedded.url;
     }
     const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName });

@@ -10,7 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Jobline, freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/embedded';
 import pino from 'pino';
 
 const PRODUCER_MAIN = fileURLToPath(new URL('../../../producer/dist/main.js', import.meta.url));
