@@ -33,7 +33,7 @@ export {
   type FieldIssue,
 } from './db/errors.js';
 export { JobState, ExecutionState, type Job, type JobExecution, type JobError, type WorkerInfo } from './db/rows.js';
-export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR } from './db/migrate.js';
+export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, RENUMBERED } from './db/migrate.js';
 export { createPool, withTransaction, pgTypes, type Queryable } from './db/pool.js';
 export { EmbeddedUnavailableError } from './db/embedded.js';
 export { quoteSchema } from './db/identifiers.js';
