@@ -1,4 +1,21 @@
-export { Jobline, type ConnectOptions, type TxOption } from './jobline.js';
+export { Jobline, type ConnectOptions, type TxOption, type TypedJobline } from './jobline.js';
+export type {
+  JobTypes,
+  JobType,
+  JobsFromSchemas,
+  JobNameOf,
+  JobInput,
+  JobOutput,
+  TypedJob,
+  TypedJobSpec,
+  TypedHandler,
+  TypedHandlers,
+  TypedWorkerOptions,
+  TypedDagSpec,
+  TypedDagNodeSpec,
+  WithRefs,
+  DagRef,
+} from './typed-jobs.js';
 export { Worker, type WorkerStats, type Transition } from './worker/worker.js';
 export {
   DagRunState,

@@ -92,6 +92,21 @@ export type DefinitionJobSpec = Omit<JobSpec, 'name' | 'definition'> & { name?: 
 /** What enqueue accepts: a plain job, or a job by definition. */
 export type EnqueueSpec = JobSpec | DefinitionJobSpec;
 
+import type { JobTypes, JobNameOf, TypedDagSpec, TypedJob, TypedJobSpec, TypedWorkerOptions } from './typed-jobs.js';
+
+/**
+ * What `Jobline.connect<J>()` returns: the same Jobline with the job-shaped methods typed by J.
+ * Everything else (queues, definitions, schedules, close, …) is Jobline's own.
+ */
+export type TypedJobline<J extends JobTypes> = Omit<Jobline, 'enqueue' | 'enqueueMany' | 'getJob' | 'submitDag' | 'worker'> & {
+  enqueue<N extends JobNameOf<J>>(job: TypedJobSpec<J, N>, opts?: TxOption): Promise<TypedJob<J, N>>;
+  enqueueMany(jobs: TypedJobSpec<J>[], opts?: TxOption): Promise<TypedJob<J>[]>;
+  /** With a name (`getJob<'resize'>(id)`), the row is typed as that job; without, narrow on `job.name`. */
+  getJob<N extends JobNameOf<J> = JobNameOf<J>>(id: number): Promise<TypedJob<J, N>>;
+  submitDag(spec: TypedDagSpec<J>, opts?: TxOption): Promise<SubmittedDag>;
+  worker(options: TypedWorkerOptions<J>): Worker;
+};
+
 export interface TxOption {
   /** Run inside this transaction (a pg client with BEGIN issued): the job exists only if it commits. */
   tx?: Queryable;
@@ -166,7 +181,10 @@ export class Jobline {
     return quoteSchema(this.schema);
   }
 
-  static async connect(options: ConnectOptions = {}): Promise<Jobline> {
+  /** Connects (and migrates, unless `migrate: false`). `connect<Jobs>()` types the job-shaped methods by a job map (typed-jobs.ts). */
+  static connect(options?: ConnectOptions): Promise<Jobline>;
+  static connect<J extends JobTypes>(options?: ConnectOptions): Promise<TypedJobline<J>>;
+  static async connect(options: ConnectOptions = {}): Promise<unknown> {
     const o = parseOrThrow(ConnectSchema, options);
     const schema = o.schema ?? process.env.JOBLINE_SCHEMA ?? 'jobline';
     quoteSchema(schema);
@@ -193,6 +211,11 @@ export class Jobline {
       throw err;
     }
     return jl;
+  }
+
+  /** This instance typed by a job map (the same object; see typed-jobs.ts). */
+  typed<J extends JobTypes>(): TypedJobline<J> {
+    return this as unknown as TypedJobline<J>;
   }
 
   migrate(): Promise<MigrateResult> {
