@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -7,7 +8,7 @@ import { fileURLToPath } from 'node:url';
  */
 export function appEntry(pkg: '@jobline/producer' | '@jobline/worker'): string {
   try {
-    return fileURLToPath(import.meta.resolve(`${pkg}/main`));
+    return createRequire(import.meta.url).resolve(`${pkg}/main`);
   } catch {
     return `${pkg}/main (not installed)`;
   }

