@@ -9,7 +9,7 @@
  * so this package runs initdb and postgres itself (server.ts) from a reachable copy.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cp, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -90,8 +90,9 @@ export async function findBinaries(user?: RunAs): Promise<Binaries> {
   const native = resolve(dirname(found.initdb), '..');
   const target = join(base, found.source.replace(/[@/]/g, '_'));
   const copied: Binaries = { ...found, initdb: join(target, 'bin', `initdb${exe}`), postgres: join(target, 'bin', `postgres${exe}`) };
+  await mkdir(base, { recursive: true, mode: 0o755 });
+  await ensureOwnedByRoot(base);
   if (!(await exists(copied.postgres))) {
-    await mkdir(base, { recursive: true, mode: 0o755 });
     // Copy beside, then rename: parallel starters (test files) never see a half-copied tree.
     const partial = `${target}.partial-${process.pid}-${Date.now()}`;
     await cp(native, partial, { recursive: true, verbatimSymlinks: true });
@@ -107,6 +108,19 @@ export async function findBinaries(user?: RunAs): Promise<Binaries> {
     );
   }
   return copied;
+}
+
+/**
+ * The copy runs as user postgres on root's behalf: in a shared /tmp, refuse a directory that
+ * someone else made or can write (they could have planted binaries there).
+ */
+async function ensureOwnedByRoot(dir: string): Promise<void> {
+  const st = await lstat(dir);
+  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
+    throw new EmbeddedPostgresError(
+      `${dir} is not a directory owned by root and writable only by it, so its PostgreSQL binaries cannot be trusted: remove it, or set TMPDIR elsewhere`,
+    );
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
