@@ -5,9 +5,9 @@
  * TRACEPARENT is its attempt's span; no provider → no spans; no @opentelemetry/api → works.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, trace, SpanKind, SpanStatusCode, type SpanContext } from '@opentelemetry/api';
@@ -362,5 +362,24 @@ describe('without @opentelemetry/api installed', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the public type declarations never import @opentelemetry/api (they compile without it)', () => {
+    // Walks the d.ts import graph from the package's entry, as a consumer's compiler would.
+    const reached = new Set<string>();
+    const offending: string[] = [];
+    const walk = (file: string, via: string[]) => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+        if (m[1].startsWith('.')) {
+          const next = resolve(dirname(file), m[1].replace(/\.js$/, '.d.ts'));
+          if (existsSync(next)) walk(next, [...via, file]);
+        } else if (m[1].startsWith('@opentelemetry/')) offending.push([...via, file].join(' -> '));
+      }
+    };
+    walk(join(ROOT, 'packages/core/dist/index.d.ts'), []);
+    expect(reached.size).toBeGreaterThan(20);
+    expect(offending).toEqual([]);
   });
 });

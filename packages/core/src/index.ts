@@ -72,6 +72,5 @@ export { createAppLogger, prettyLine, type AppLoggerOptions } from './observabil
 export { roleGrants, TABLE_PRIVILEGES, type RoleKind } from './db/roles.js';
 export { QueueConfigSchema, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 export * from './schedule/index.js';
-export { currentTraceparent } from './observability/tracing.js';
-export { tracingState, type TracingState } from './observability/otel.js';
-export { isValidTraceparent } from './observability/trace-context.js';
+export { currentTraceparent, tracingState, type TracingState } from './observability/trace-status.js';
+export { isValidTraceparent } from './observability/traceparent.js';

@@ -30,9 +30,6 @@ let noopProvider: unknown;
 let lastProvider: unknown;
 let lastTracer: Tracer | undefined;
 
-/** For the absent-package test and for diagnostics: what the last load attempt found. */
-export type TracingState = 'absent' | 'no-provider' | 'enabled';
-
 function load(): Api | null {
   try {
     const a = createRequire(import.meta.url)('@opentelemetry/api') as Api;
@@ -71,9 +68,4 @@ export function activeTracer(): Tracer | undefined {
   const noop = provider === noopProvider || provider?.constructor?.name === 'NoopTracerProvider';
   lastTracer = noop ? undefined : provider.getTracer(TRACER_NAME, VERSION);
   return lastTracer;
-}
-
-export function tracingState(): TracingState {
-  if (!otelApi()) return 'absent';
-  return activeTracer() ? 'enabled' : 'no-provider';
 }

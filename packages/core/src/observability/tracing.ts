@@ -127,14 +127,3 @@ export function startSubmitSpan<R>(dag: { name: string; nodes: unknown[] }, call
   const { span, handle } = startProducer<R>(api, `submit_dag ${dag.name}`, producerParent(api, caller), attributes, []);
   return { traceparent: formatTraceparent(span.spanContext()), span: handle };
 }
-
-/**
- * The active span's context as a traceparent, when a tracer records and a span is active: for
- * applications that hand the current trace to something outside (a process, a message).
- */
-export function currentTraceparent(): string | undefined {
-  if (!activeTracer()) return undefined;
-  const api = otelApi()!;
-  const sc = api.trace.getSpan(api.context.active())?.spanContext();
-  return sc && api.trace.isSpanContextValid(sc) ? formatTraceparent(sc) : undefined;
-}
