@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { pgTypes } from '../db/pool.js';
 
 /**
  * A dedicated connection for LISTEN (a pooled one would lose its subscriptions when reused).
@@ -53,7 +54,7 @@ export class Listener {
 
   private async connect(first: boolean): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ keepAlive: true, ...this.extra, connectionString: this.connectionString, application_name: this.applicationName });
+    const client = new pg.Client({ keepAlive: true, ...this.extra, connectionString: this.connectionString, application_name: this.applicationName, types: pgTypes });
     client.on('notification', (m) => this.onNotify(m.channel, m.payload ?? ''));
     client.on('error', () => this.scheduleReconnect(client));
     client.on('end', () => this.scheduleReconnect(client));
