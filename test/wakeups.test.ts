@@ -7,10 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
-import { Jobline } from '@jobline/core';
 import { databaseUrl, quietLogger, uniqueSchema, waitFor } from './helpers/db.js';
 import { startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js';
-import { wakeSubject } from '../packages/core/src/events/wakeups.js';
+import { Jobline, wakeSubject } from '@jobline/core';
 
 const direct = process.env.JOBLINE_DIRECT_URL || databaseUrl();
 const natsUrl = inject('natsUrl');
