@@ -68,6 +68,38 @@ describe('NATS wake-ups', () => {
     await w.stop();
   });
 
+  it('without LISTEN, cancelling a running job aborts its handler within a heartbeat', async () => {
+    const schema = uniqueSchema('wakecancel');
+    const jl = await Jobline.connect({ databaseUrl: bouncer.url(), directUrl: '', schema, natsUrl: '', logger: quietLogger() });
+    opened.push(jl);
+    expect(jl.topology?.listenUrl).toBeNull();
+    let started = false;
+    let abortedWith: unknown;
+    const w = jl.worker({
+      queues: ['cq'], concurrency: 2, pollIntervalMs: 100, heartbeatIntervalMs: 300, relay: false, scheduler: false,
+      handlers: {
+        wait: (_input, ctx) =>
+          new Promise((resolve, reject) => {
+            started = true;
+            const t = setTimeout(() => resolve('not cancelled'), 60_000);
+            ctx.signal.addEventListener('abort', () => {
+              clearTimeout(t);
+              abortedWith = ctx.signal.reason;
+              reject(ctx.signal.reason);
+            });
+          }),
+      },
+    });
+    await w.start();
+    const job = await jl.enqueue({ queue: 'cq', name: 'wait' });
+    await waitFor(() => started, 20_000, 'the handler to start');
+    await jl.cancel(job.id);
+    await waitFor(() => abortedWith !== undefined, 20_000, 'the handler’s signal to abort');
+    expect((await jl.getJob(job.id)).state).toBe('cancelled');
+    expect(w.stats.rejected).toBe(0); // settled: no outcome was even sent
+    await w.stop();
+  });
+
   it('wakeups: "nats" without a NATS URL is refused with the field named', async () => {
     await expect(Jobline.connect({ databaseUrl: direct, natsUrl: '', wakeups: 'nats', migrate: false, logger: quietLogger() })).rejects.toThrow(/wakeups/);
   });

@@ -423,6 +423,32 @@ export class Worker extends EventEmitter {
     } catch (err) {
       this.warn(err, 'heartbeat failed');
     }
+    if (this.deps.listenUrl === null) await this.abortEnded();
+  }
+
+  /**
+   * Without LISTEN (a transaction pooler and no direct URL) no cancel NOTIFY arrives: once per
+   * heartbeat, attempts whose job is no longer running at that attempt (cancelled, or rescued and
+   * re-claimed) have their signal aborted, as the NOTIFY would have done. One indexed read.
+   */
+  private async abortEnded(): Promise<void> {
+    const mine = [...this.running.values()];
+    if (!mine.length) return;
+    try {
+      const { rows } = await this.deps.pool.query<{ id: number }>(
+        `select t.id from unnest($1::bigint[], $2::int[]) as t(id, attempt)
+          where not exists (select 1 from ${this.deps.s}.jobs j where j.id = t.id and j.attempt = t.attempt and j.state = 'running')`,
+        [mine.map((a) => a.job.id), mine.map((a) => a.job.attempt)],
+      );
+      for (const { id } of rows) {
+        const a = this.running.get(id);
+        if (!a) continue;
+        a.settled = true; // the database already has this attempt's end
+        a.abort(cancelled());
+      }
+    } catch (err) {
+      this.warn(err, 'checking running jobs for cancellation failed');
+    }
   }
 
   private warn(err: unknown, msg: string): void {
