@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, expect, it } from 'vitest';
-import { Jobline, freePort } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { freePort } from '../helpers/pgbouncer.js';
 import { waitFor } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 // @ts-expect-error plain ESM helper without types
