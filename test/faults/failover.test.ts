@@ -112,7 +112,15 @@ it('primary SIGKILLed mid-drain, standby promoted, endpoint repointed: 0 lost, 0
   // The scheduler (in one of the workers) enqueues again on the new primary.
   await waitFor(async () => (await count(`select count(*) as n from ${S}.jobs where queue = 'ha' and idempotency_key not like 'ha-%' and created_at > to_timestamp($1 / 1000.0)`, [repointedAt])) > 0, 30_000, 'a scheduled run after the promote');
   await jl.schedules.pause('tick');
-  await waitFor(async () => (await count(`select count(*) as n from ${S}.jobs where state not in ('completed','failed','cancelled')`)) === 0, 120_000, 'drain');
+  await waitFor(async () => (await count(`select count(*) as n from ${S}.jobs where state not in ('completed','failed','cancelled')`)) === 0, 120_000, 'drain').catch(async (err) => {
+    // What was left, for the failure message: states, attempts, owners, and the workers' heartbeats.
+    const left = await sql(`select state, count(*)::int as n, min(run_at) as first_run_at, max(attempt) as max_attempt, array_agg(distinct worker_id) as workers
+                              from ${S}.jobs where state not in ('completed','failed','cancelled') group by state`);
+    const workers = await sql(`select id, heartbeat_at, stopped_at from ${S}.workers order by id`);
+    const leases = await sql(`select name, holder, expires_at from ${S}.leases`);
+    console.log('left:', JSON.stringify(left), '\nworkers:', JSON.stringify(workers), '\nleases:', JSON.stringify(leases), '\nnow:', new Date().toISOString());
+    throw err;
+  });
   // The relay (in one of the workers) publishes everything the new primary holds.
   await waitFor(async () => (await count(`select count(*) as n from ${S}.events`)) === 0, 60_000, 'the outbox to drain');
   await stopAll(procs, 'SIGTERM');

@@ -171,6 +171,35 @@ describe('PostgreSQL through a faulty network', () => {
   });
 });
 
+describe('a claim whose reply is lost', () => {
+  it('rows a claim committed for a live worker that never got the reply are released after the failed claim, then run once', async () => {
+    const { proxy, url } = await pgProxy();
+    const { Jobline } = await import('@jobline/core');
+    const jl = await Jobline.connect({ databaseUrl: url, schema: db.schema, migrate: false, natsUrl: '', logger: (await import('../helpers/db.js')).quietLogger(), connectTimeoutMs: 1000, statementTimeoutMs: 2000 });
+    try {
+      const w = jl.worker({ queues: ['orph'], concurrency: 4, ...FAST, pollIntervalMs: 100, handlers: { noop: async () => 'ok' } });
+      await w.start();
+      // The lost reply, as the failover produced it: the row says running under this live worker
+      // at attempt 1, the worker never received it.
+      const [job] = await db.jl.enqueueMany([{ queue: 'orph', name: 'noop', runAt: new Date(Date.now() + 3600_000) }]);
+      await db.sql(`update ${S()}.jobs set state = 'running', attempt = 1, worker_id = $2, claimed_at = now(), started_at = now() where id = $1`, [job.id, w.id]);
+      // A claim fails (connections cut, new ones unanswered past the 1 s connect timeout).
+      const warned = new Promise<void>((r) => w.once('warning', () => r()));
+      proxy.setMode('half-open');
+      proxy.cut();
+      await warned;
+      proxy.setMode('pass');
+      await waitFor(async () => (await count(`state = 'completed'`, 'orph')) === 1, 30_000, 'the orphaned job to be released and completed');
+      const hist = await db.sql(`select attempt, state, worker_id from ${S()}.job_executions where job_id = $1 order by attempt`, [job.id]);
+      expect(hist.map((h) => [h.attempt, h.state])).toEqual([[1, 'released'], [2, 'completed']]);
+      expect(w.stats.released).toBe(1);
+      await w.stop();
+    } finally {
+      await jl.close();
+    }
+  });
+});
+
 describe('NATS through a faulty network', () => {
   let nats: { url: string; port: number; start(): Promise<void>; dispose(): Promise<void> } | undefined;
   afterAll(async () => {

@@ -92,6 +92,10 @@ export class Worker extends EventEmitter {
   readonly options: ResolvedWorkerOptions;
   readonly stats: WorkerStats = { claimed: 0, claimBatches: 0, completed: 0, failed: 0, retried: 0, timedOut: 0, rejected: 0, released: 0 };
   private readonly running = new Map<number, Attempt>();
+  /** Attempts this worker started whose outcome is not written yet (job id → attempt). */
+  private readonly owned = new Map<number, number>();
+  /** A claim failed: its rows may have committed with the reply lost (see releaseOrphans). */
+  private orphanCheckDue = false;
   private readonly claim: ReturnType<typeof makeClaimer>;
   private readonly complete: ReturnType<typeof makeCompleter>;
   private readonly completer: BatchingCompleter;
@@ -216,6 +220,13 @@ export class Worker extends EventEmitter {
     while (!this.stopping) {
       const free = o.concurrency - this.running.size - this.reservedSlots;
       const backingOff = this.claimBackoffUntil > Date.now();
+      if (this.orphanCheckDue && inFlight.size === 0 && !backingOff) {
+        // No claim is in flight while this runs, so every running row of ours that is not an
+        // attempt we started came from a claim whose reply was lost.
+        this.orphanCheckDue = false;
+        await this.releaseOrphans();
+        continue;
+      }
       if (free > 0 && this.hasWork && !backingOff && inFlight.size < o.claimsInFlight) {
         const want = Math.min(free, o.claimBatchSize);
         this.reservedSlots += want;
@@ -251,6 +262,7 @@ export class Worker extends EventEmitter {
       this.claimFailures = 0;
     } catch (err) {
       this.warn(err, 'claiming failed; backing off');
+      this.orphanCheckDue = true;
       this.claimBackoffUntil = Date.now() + Math.min(5000, 100 * 2 ** Math.min(this.claimFailures++, 6));
       return;
     }
@@ -315,6 +327,7 @@ export class Worker extends EventEmitter {
     const attempt = new Attempt(job, this.options.timeoutGraceMs, this.onAttemptResult);
     const ctx = (attempt.context = new AttemptContext(this.contextHost, attempt));
     this.running.set(job.id, attempt);
+    this.owned.set(job.id, job.attempt);
     this.armDeadline(attempt.nextDeadline);
     if (this.log.isLevelEnabled('debug')) ctx.logger.debug('job started');
     const trace = (attempt.trace = startAttemptSpan(job, this.id));
@@ -355,6 +368,7 @@ export class Worker extends EventEmitter {
     if (this.running.get(job.id) === attempt) this.running.delete(job.id);
     this.wake(false);
     this.emit('outcome', job, r);
+    if (attempt.settled && this.owned.get(job.id) === job.attempt) this.owned.delete(job.id);
     if (attempt.settled) return attempt.trace?.end('cancelled'); // cancelled or released: the database already has this attempt's end
     const backoff = r.ok ? this.options.backoff : backoffFor(this.queueSettings.get(job.queue), this.options.backoff);
     const outcome = toOutcome(job, r, backoff, this.deps.maxOutputBytes);
@@ -373,6 +387,31 @@ export class Worker extends EventEmitter {
     else this.completer.push(outcome);
   };
 
+  /**
+   * A claim that committed but whose reply was lost (the connection died after the commit: a
+   * failover, a terminated backend, a partition) leaves jobs running under this worker's id
+   * that it never started; its heartbeat is alive, so the rescuer would never return them. Found
+   * by the failover scenario (a job stuck in 'running' for good). After a failed claim, with no
+   * claim in flight, such rows are released (fenced by attempt) to be claimed again at once.
+   */
+  private async releaseOrphans(): Promise<void> {
+    try {
+      const { rows } = await this.deps.pool.query<{ id: number; attempt: number }>(
+        `select id, attempt from ${this.deps.s}.jobs where state = 'running' and worker_id = $1`,
+        [this.id],
+      );
+      const orphans = rows.filter((r) => this.owned.get(r.id) !== r.attempt);
+      if (!orphans.length) return;
+      const n = await releaseAttempts(this.deps.pool, this.deps.s, orphans, this.id, this.deps.jobsChannel);
+      this.stats.released += n;
+      this.log.warn({ jobs: orphans.map((o) => o.id), released: n }, 'released jobs claimed by a claim whose reply was lost');
+    } catch (err) {
+      this.orphanCheckDue = true;
+      this.claimBackoffUntil = Date.now() + 500;
+      this.warn(err, 'looking for jobs of a lost claim reply failed; trying again shortly');
+    }
+  }
+
   private async writeOutcomes(batch: Outcome[]): Promise<void> {
     const dag = this.deps.afterTransitions;
     let applied: AppliedOutcome[];
@@ -388,6 +427,7 @@ export class Worker extends EventEmitter {
     } else {
       applied = await this.complete(this.deps.pool, batch);
     }
+    for (const o of batch) if (this.owned.get(o.jobId) === o.attempt) this.owned.delete(o.jobId);
     if (applied.length !== batch.length) {
       const ok = new Set(applied.map((a) => `${a.id}:${a.attempt}`));
       const rejected = batch.filter((o) => !ok.has(`${o.jobId}:${o.attempt}`));
@@ -504,6 +544,7 @@ export class Worker extends EventEmitter {
         a.trace?.end('released');
         a.abort(new ShutdownError());
         this.running.delete(a.job.id);
+        this.owned.delete(a.job.id);
       }
       try {
         this.stats.released += await releaseAttempts(
