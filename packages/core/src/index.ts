@@ -54,3 +54,5 @@ export { createAppLogger, prettyLine, type AppLoggerOptions } from './observabil
 export { roleGrants, TABLE_PRIVILEGES, type RoleKind } from './db/roles.js';
 export { QueueConfigSchema, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 export * from './schedule/index.js';
+export * from './executors/index.js';
+export { DefinitionCache } from './definitions/cache.js';
