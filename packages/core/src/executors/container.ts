@@ -19,12 +19,11 @@
  * Secret values are only ever in the create request's body: never logged, never in an error.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import type { Socket } from 'node:net';
 import { ContainerSettingsSchema, type ContainerSettings, type Definition } from '../definitions/schema.js';
 import type { Job } from '../db/rows.js';
 import { DockerApiError, DockerClient, readAll, resolveDockerSocket } from './docker-client.js';
-import { firstFileOfTar, LogDemuxer, tarOneFile } from './docker-stream.js';
+import { firstFileOfTar, LogDemuxer, tarFileAt } from './docker-stream.js';
 import { BadContainerOutputError, ContainerExitError, ImageMissingError, ImagePullError } from './container-errors.js';
 import { LABELS, reapContainers } from './container-reaper.js';
 import { jobEnv, parseOutput, TailBuffer } from './job-env.js';
@@ -110,13 +109,12 @@ export class ContainerExecutor implements Executor {
         stdin = await this.client.attachStdin(id, signal);
         stdin.on('error', () => {}); // a program that exits without reading its input: fine
       } else {
-        const dir = path.posix.dirname(inputPath);
         await this.client.call('PUT', `/containers/${id}/archive`, {
-          query: { path: dir },
-          rawBody: tarOneFile(path.posix.basename(inputPath), Buffer.from(JSON.stringify(input ?? null))),
+          query: { path: '/' },
+          rawBody: tarFileAt(inputPath, Buffer.from(JSON.stringify(input ?? null))),
           contentType: 'application/x-tar',
           signal,
-          what: `copying the input file to ${inputPath} (its directory must exist in the image)`,
+          what: `copying the input file to ${inputPath}`,
         });
       }
       await this.client.call('POST', `/containers/${id}/start`, { signal, what: `starting the container of job ${job.id}` });
