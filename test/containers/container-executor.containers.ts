@@ -202,4 +202,33 @@ describe('container jobs on a real engine', () => {
     ]);
     expect(await containersOf(scope, id)).toEqual([]);
   });
+
+  it('a container-capable worker that starts reaps containers of dead workers before it claims (no leader involved)', async () => {
+    // A schema of its own, with no maintenance leader: only the start-up reaping can remove it.
+    const own = await openTestDb();
+    const ownScope = `${(await own.sql('select current_database() as d'))[0].d}/${own.schema}`;
+    try {
+      await own.jl.createDefinition({ name: 'c-long', ...sh('sleep 120'), defaults: { queue: 'cs' } });
+      const victim = await startWorkerProcess({
+        DATABASE_URL: own.url,
+        JOBLINE_SCHEMA: own.schema,
+        QUEUES: 'cs',
+        WORKER_OPTIONS: JSON.stringify({ maintenance: false, heartbeatIntervalMs: 200, staleAfterMs: 1000, pollIntervalMs: 50, executors: { container: {} } }),
+      });
+      procs.push(victim);
+      const { id } = await own.jl.enqueue({ definition: 'c-long' });
+      await waitFor(async () => (await containersOf(ownScope, id)).some((x) => x.State === 'running'), 30_000, 'the victim container');
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      // Dead by the rescuer's rule: no heartbeat for staleAfterMs.
+      await waitFor(async () => (await own.sql(`select heartbeat_at < now() - interval '1 second' as stale from "${own.schema}".workers where id = $1`, [victim.id]))[0]?.stale, 10_000, 'the heartbeat to go stale');
+      expect(await containersOf(ownScope, id)).toHaveLength(1);
+      const fresh = own.jl.worker({ queues: ['other'], maintenance: false, heartbeatIntervalMs: 200, staleAfterMs: 1000, executors: { container: {} } });
+      await fresh.start();
+      expect(await containersOf(ownScope, id)).toEqual([]); // start() returned after reaping
+      await fresh.stop();
+    } finally {
+      await own.close();
+    }
+  });
 });

@@ -51,11 +51,12 @@ export const cannotRunSql = (p: number) =>
  * version, a bare name against the latest. A definition that does not exist does not exclude the
  * job (the worker fails it with the lookup's error, as without a filter).
  */
+// `jobs.definition`: the candidate scans leave the jobs table unaliased, so plans read as before.
 const fitSql = (s: string, p: number) => `
-          and (cj.definition is null or not exists (
+          and (jobs.definition is null or not exists (
                 select 1 from ${s}.job_definitions d
-                 where d.name = split_part(cj.definition, '@', 1)
-                   and d.version = coalesce(nullif(split_part(cj.definition, '@', 2), '')::int,
+                 where d.name = split_part(jobs.definition, '@', 1)
+                   and d.version = coalesce(nullif(split_part(jobs.definition, '@', 2), '')::int,
                                             (select max(m.version) from ${s}.job_definitions m where m.name = d.name))
                    and ${cannotRunSql(p)}))`;
 
@@ -72,7 +73,7 @@ const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
     // before it (which an old snapshot keeps from being cleaned) are never walked.
     const after = variant === 'after' ? `and (priority, run_at, id) > ($4::int, $5::timestamptz, $6::bigint)` : '';
     const fit = filtered ? fitSql(s, variant === 'after' ? 7 : 4) : '';
-    return `select id from ${s}.jobs cj
+    return `select id from ${s}.jobs
         where state = 'available' and queue = ($1::text[])[1] and run_at <= now() ${after} ${fit}
           and not exists (select 1 from ${s}.queues q where q.name = ($1::text[])[1] and q.paused)
         order by priority, run_at, id limit $2
@@ -88,7 +89,7 @@ const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
       : '$2';
   return `select c.id from unnest($1::text[]) as wanted(queue)
          left join ${s}.queues q on q.name = wanted.queue,
-         lateral (select id, priority, run_at from ${s}.jobs cj
+         lateral (select id, priority, run_at from ${s}.jobs
                    where state = 'available' and queue = wanted.queue and run_at <= now() ${filtered ? fitSql(s, 4) : ''}
                    order by priority, run_at, id limit ${perQueueLimit} for update skip locked) c
         where not coalesce(q.paused, false)

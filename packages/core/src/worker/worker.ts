@@ -180,10 +180,9 @@ export class Worker extends EventEmitter {
     if (this.started) return this;
     this.started = true;
     const o = this.options;
-    await registerWorker(this.deps.pool, this.deps.s, this.registration());
-    // Executors start before the first claim: the container executor checks the engine answers
-    // (a worker that advertises containers and cannot run them fails here, not per job) and
-    // reaps containers left by workers that died.
+    // Executors start before the worker registers and claims: the container executor checks the
+    // engine answers (a worker that offers containers and cannot run them fails here, leaving no
+    // row behind, rather than per job) and reaps containers left by workers that died.
     const { rows } = await this.deps.pool.query('select current_database() as db');
     this.executorHooks = {
       workerId: this.id,
@@ -191,6 +190,7 @@ export class Worker extends EventEmitter {
       liveWorkerIds: () => liveWorkerIds(this.deps.pool, this.deps.s, o.staleAfterMs),
     };
     await this.executors.start(this.executorHooks);
+    await registerWorker(this.deps.pool, this.deps.s, this.registration());
     await this.listener.start();
     await this.refreshQueueConfig();
     this.queueConfigTimer = setInterval(() => void this.refreshQueueConfig(), QUEUE_CONFIG_REFRESH_MS);
