@@ -26,6 +26,18 @@ const start = async (w: Worker) => {
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 describe('executors', () => {
+  it('validates container definitions, naming each bad field', async () => {
+    const bad = async (spec: object) => db.jl.createDefinition({ name: 'bad-def', ...spec } as never).then(() => [], (e) => e.issues.map((i: { path: string }) => i.path));
+    expect(await bad({ executor: 'container' })).toEqual(['image']);
+    expect(await bad({ executor: 'process', command: 'true', image: 'localhost/x:1' })).toEqual(['image']);
+    expect(await bad({ executor: 'container', image: 'localhost/x:1', resources: { cpu: 'two', memoryMb: 0.5 } })).toEqual(['resources.cpu', 'resources.memoryMb']);
+    expect(await bad({ executor: 'container', image: 'localhost/x:1', container: { pullPolicy: 'always', outputPath: 'rel/out.json' } })).toEqual(
+      expect.arrayContaining(['container.pullPolicy', 'container.outputPath']),
+    );
+    const { definition } = await db.jl.createDefinition({ name: 'good-c', executor: 'container', image: 'localhost/x:1', container: { input: 'file' } });
+    expect(definition).toMatchObject({ executor: 'container', image: 'localhost/x:1', container: { input: 'file', pullPolicy: 'if-missing' } });
+  });
+
   it('jl.worker() runs a process job by definition, with TRACEPARENT from the job in its environment', async () => {
     await db.jl.createDefinition({
       name: 'sh-echo',
