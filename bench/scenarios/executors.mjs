@@ -10,6 +10,8 @@
  *   attempt  — the attempt's duration in the execution history (the worker's clock around the
  *              executor's run: for containers, the whole create → remove cycle)
  *   e2e      — enqueue call → the worker's outcome (adds enqueue, NOTIFY wake-up and claim)
+ *   engine steps — the same engine calls as the executor, made directly, timed one by one
+ *              (where a container job's time goes)
  * Writes bench/results/executors-<stamp>.json and prints a Markdown table. Not part of
  * `node bench/run.mjs` (it needs a container engine); the CI step runs it in --quick mode.
  */
@@ -18,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
-import { Jobline } from '@jobline/core';
+import { DockerClient, Jobline, resolveDockerSocket } from '@jobline/core';
 import { summarise } from '../lib/stats.mjs';
 
 const IMAGE = 'localhost/jobline-busybox:latest';
@@ -63,6 +65,7 @@ try {
     results[kind] = { attemptMs: summarise(attempt), e2eMs: summarise(e2e) };
     process.stderr.write(`${kind}: ${perKind} jobs done\n`);
   }
+  results.steps = await engineSteps(values.quick ? 3 : 30);
 } finally {
   await worker.stop();
   await jl.close();
@@ -72,14 +75,42 @@ try {
   await c.end();
 }
 
+/** create → attach → start → (stdin) → wait → logs → remove, each step timed. */
+async function engineSteps(n) {
+  const c = new DockerClient(resolveDockerSocket());
+  const names = ['create', 'attach', 'start', 'wait', 'logs', 'remove'];
+  const samples = Object.fromEntries(names.map((k) => [k, []]));
+  for (let i = 0; i < n; i++) {
+    const t = [performance.now()];
+    const body = { Image: IMAGE, Entrypoint: ['cat'], Cmd: [], OpenStdin: true, StdinOnce: true, AttachStdin: true, HostConfig: { NetworkMode: 'none' } };
+    const { value } = await c.json('POST', '/containers/create', { body, what: 'create' });
+    t.push(performance.now());
+    const stdin = await c.attachStdin(value.Id);
+    t.push(performance.now());
+    await c.call('POST', `/containers/${value.Id}/start`, { what: 'start' });
+    t.push(performance.now());
+    stdin.end('{"i":1}\n');
+    await c.json('POST', `/containers/${value.Id}/wait`, { what: 'wait' });
+    t.push(performance.now());
+    await c.call('GET', `/containers/${value.Id}/logs`, { query: { stdout: true, stderr: true }, what: 'logs' });
+    t.push(performance.now());
+    await c.call('DELETE', `/containers/${value.Id}`, { query: { force: true, v: true }, what: 'remove' });
+    t.push(performance.now());
+    names.forEach((k, j) => samples[k].push(t[j + 1] - t[j]));
+  }
+  return Object.fromEntries(names.map((k) => [k, summarise(samples[k])]));
+}
+
 const f = (v) => (v === undefined ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 const lines = [
   `| executor | jobs | attempt p50 | p95 | p99 | max | enqueue→outcome p50 | p99 |`,
   `|---|---:|---:|---:|---:|---:|---:|---:|`,
-  ...Object.entries(results).map(
+  ...Object.entries(results).filter(([k]) => k !== 'steps').map(
     ([k, r]) => `| ${k} | ${r.attemptMs.count} | ${f(r.attemptMs.p50)} | ${f(r.attemptMs.p95)} | ${f(r.attemptMs.p99)} | ${f(r.attemptMs.max)} | ${f(r.e2eMs.p50)} | ${f(r.e2eMs.p99)} |`,
   ),
 ];
+lines.push('', '| engine step (direct) | n | p50 | p95 | p99 | max |', '|---|---:|---:|---:|---:|---:|');
+for (const [k, s] of Object.entries(results.steps ?? {})) lines.push(`| ${k} | ${s.count} | ${f(s.p50)} | ${f(s.p95)} | ${f(s.p99)} | ${f(s.max)} |`);
 process.stdout.write(lines.join('\n') + '\n');
 if (!values.quick) {
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
