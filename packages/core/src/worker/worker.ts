@@ -66,6 +66,9 @@ export interface WorkerStats {
   released: number;
 }
 
+/** How often a container-capable worker that does not lead maintenance reaps containers of dead workers. */
+const FOLLOWER_REAP_MS = 30_000;
+
 /** How soon a changed `queues.concurrency_limit` reaches running workers. */
 const QUEUE_CONFIG_REFRESH_MS = 5000;
 
@@ -109,6 +112,7 @@ export class Worker extends EventEmitter {
   /** Rows of this worker's queues (backoff overrides), re-read every few seconds. */
   private queueSettings = new Map<string, QueueSettings>();
   private queueConfigTimer: NodeJS.Timeout | undefined;
+  private reapTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private started = false;
   private wakeLoop: (() => void) | undefined;
@@ -194,6 +198,15 @@ export class Worker extends EventEmitter {
     await this.listener.start();
     await this.refreshQueueConfig();
     this.queueConfigTimer = setInterval(() => void this.refreshQueueConfig(), QUEUE_CONFIG_REFRESH_MS);
+    // The leader reaps after each rescue pass; a follower that can reach the engine does it now
+    // and then too, so containers of dead workers go even when the leader has no engine access.
+    if (this.executors.get('container')) {
+      this.reapTimer = setInterval(() => {
+        if (this.maintenance?.isLeader || !this.executorHooks) return;
+        this.executors.afterRescue(this.executorHooks).catch((err) => this.warn(err, 'reaping containers of dead workers failed'));
+      }, FOLLOWER_REAP_MS);
+      this.reapTimer.unref();
+    }
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), o.heartbeatIntervalMs);
     this.maintenance?.start();
     this.relay?.start();
@@ -511,6 +524,7 @@ export class Worker extends EventEmitter {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.deadlineTimer);
     clearInterval(this.queueConfigTimer);
+    clearInterval(this.reapTimer);
     await this.maintenance?.stop();
     await this.relay?.stop();
     await this.scheduler?.stop();
