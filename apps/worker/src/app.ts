@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Handlers, Jobline, MetricsRegistry, ProcessExecutorOptions, Worker, WorkerOptions } from '@jobline/core';
+import { mirrorMetricsToOpenTelemetry, type Handlers, type Jobline, type MetricsRegistry, type ProcessExecutorOptions, type Worker, type WorkerOptions } from '@jobline/core';
 import { startHealthServer } from './health-server.js';
 import { createWorkerMetrics } from './metrics.js';
 
@@ -37,6 +37,7 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   const processOpts = executors.process === false ? false : { ...(executors.process ?? {}), ...(o.process ?? {}) };
   const worker = o.jl.worker({ ...o.worker, handlers, executors: { ...executors, process: processOpts } });
   const metrics = createWorkerMetrics(worker);
+  mirrorMetricsToOpenTelemetry(metrics); // also through the OpenTelemetry metrics API when installed
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
   let server: Server | undefined;
   let url: string | undefined;
