@@ -34,7 +34,7 @@ export const Overview = z.strictObject({
       name: z.string(),
       paused: z.boolean(),
       concurrencyLimit: z.int().optional(),
-      depth: z.record(z.enum(states), Depth),
+      depth: z.partialRecord(z.enum(states), Depth),
       oldestAvailable: z.strictObject({ id: z.int(), runAt: DateTime, ageMs: z.number() }).optional(),
     }),
   ),

@@ -1,0 +1,181 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium via playwright-core) against the real
+ * producer and a seeded schema: what people see, and that acting through it changes the
+ * database — and that a read-only token can neither see nor forge actions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
+import { TOKENS, launch, ledger, seed, shot, signIn, startDashboard, type Browser, type Seeded } from './fixtures.js';
+
+// The state colours the dashboard promises (apps/dashboard/src/components/ui.tsx), as rendered by the browser.
+const COLOURS: Record<string, string> = {
+  succeeded: 'rgb(34, 197, 94)',
+  failed: 'rgb(239, 68, 68)',
+  skipped: 'rgb(168, 162, 158)',
+  cancelled: 'rgb(107, 114, 128)',
+  running: 'rgb(245, 158, 11)',
+  waiting: 'rgb(203, 213, 225)',
+  available: 'rgb(59, 130, 246)',
+};
+
+let db: TestDb;
+let s: Seeded;
+let url: string;
+let close: () => Promise<void>;
+let b: Browser;
+
+beforeAll(async () => {
+  db = await openTestDb();
+  s = await seed(db);
+  const d = await startDashboard(db);
+  url = d.url;
+  close = () => d.producer.close();
+  b = await launch();
+});
+afterAll(async () => {
+  await b?.close();
+  await close?.();
+  await s?.worker.stop();
+  await db?.close();
+});
+
+describe('dashboard (operator token)', () => {
+  it('asks for a token first, then the overview shows every queue of the seeded database with its depth', async () => {
+    const { page } = b;
+    const res = await page.goto(`${url}/ui/`);
+    expect(res?.status()).toBe(401);
+    expect(await page.isVisible('#token')).toBe(true);
+    await signIn(page, url, TOKENS.operator);
+    await page.waitForSelector('[data-testid=queues] tbody tr');
+    const rows = await page.$$eval('[data-testid=queues] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-queue')));
+    // Every queue with jobs or settings: the seeded ones, the DAG's, and the schedule's ("exports" has no job yet: not listed).
+    expect(rows).toEqual(['billing', 'emails', 'etl', 'imports', 'reports', 'thumbnails']);
+    // Depth per state as in the database: 15 available thumbnails, 40 completed + 5 scheduled emails.
+    const cells = async (q: string) => page.$$eval(`[data-queue=${q}] td`, (tds) => tds.map((td) => td.textContent!.trim()));
+    await waitFor(async () => (await cells('thumbnails'))[2] === '15', 10_000, 'thumbnails depth');
+    const emails = await cells('emails');
+    expect(emails.slice(2, 8)).toEqual(['0', '0', '5', '0', '0', '40']);
+    expect(await page.textContent('[data-queue=thumbnails]')).toContain('≤ 4'); // its concurrency limit
+    expect(await page.$$eval('[data-testid=workers] tbody tr', (r) => r.length)).toBe(1);
+    // The live depth chart gets a second point from the next poll.
+    await page.waitForFunction(() => document.querySelectorAll('.chart path').length >= 4);
+    await shot(page, 'overview');
+  });
+
+  it("a failed job's page shows its three attempts as a timeline with the error and stack", async () => {
+    const { page } = b;
+    await page.goto(`${url}/ui/jobs?queue=imports&state=failed`);
+    await page.waitForSelector(`[data-job="${s.failedJobId}"]`);
+    await shot(page, 'jobs');
+    await page.click(`[data-job="${s.failedJobId}"] a`);
+    await page.waitForSelector('[data-testid=attempts] .tl-row');
+    const attempts = await page.$$eval('[data-testid=attempts] .tl-row', (rows) => rows.map((r) => [r.getAttribute('data-attempt'), r.getAttribute('data-state')]));
+    const history = await db.jl.executions(s.failedJobId);
+    expect(history.map((e) => [String(e.attempt), e.state])).toEqual([
+      ['1', 'failed'],
+      ['2', 'failed'],
+      ['3', 'failed'],
+    ]);
+    expect(attempts).toEqual(history.map((e) => [String(e.attempt), e.state]));
+    expect(await page.textContent('.stack')).toContain('ledger row 4711');
+    expect(await page.textContent('[data-testid=attempts]')).toContain('worker-1');
+    await shot(page, 'job-failed');
+  });
+
+  it('"Retry now" makes the failed job run again: attempt 4 completes in the database', async () => {
+    const { page } = b;
+    ledger.fixed = true;
+    await page.goto(`${url}/ui/jobs/${s.failedJobId}`);
+    await page.click('[data-testid=retry]');
+    const job = await waitFor(async () => {
+      const j = await db.jl.getJob(s.failedJobId);
+      return j.state === 'completed' ? j : undefined;
+    }, 20_000, 'the retried job to complete');
+    expect(job).toMatchObject({ attempt: 4, maxAttempts: 4, output: { imported: 4711 } });
+    expect((await db.jl.executions(s.failedJobId)).map((e) => e.state)).toEqual(['failed', 'failed', 'failed', 'completed']);
+    // The page follows: four attempts, the last one completed.
+    await page.waitForSelector('[data-testid=attempts] .tl-row[data-attempt="4"][data-state=completed]');
+  });
+
+  it("a DAG run's graph has one node per DAG node, coloured by its state, and one edge per dependency", async () => {
+    const { page } = b;
+    await page.goto(`${url}/ui/dags`);
+    await page.waitForSelector('[data-testid=dags] tbody tr');
+    await shot(page, 'dags');
+    await page.goto(`${url}/ui/dags/${s.dagRunId}`);
+    await page.waitForSelector('[data-testid=dag-graph] g.node');
+    const run = await db.jl.getDag(s.dagRunId);
+    const drawn = await page.$$eval('[data-testid=dag-graph] g.node', (gs) =>
+      gs.map((g) => ({ key: g.getAttribute('data-node'), state: g.getAttribute('data-state'), fill: getComputedStyle(g.querySelector('rect')!).fill })),
+    );
+    expect(drawn).toHaveLength(run.nodes.length);
+    expect(new Set(run.nodes.map((n) => n.state))).toEqual(new Set(['succeeded', 'failed', 'skipped']));
+    for (const n of run.nodes) expect(drawn.find((d) => d.key === n.key)).toEqual({ key: n.key, state: n.state, fill: COLOURS[n.state] });
+    const edges = await page.$$eval('[data-testid=dag-graph] path.edge', (ps) => ps.map((p) => p.getAttribute('data-edge')).sort());
+    expect(edges).toEqual(run.edges.map((e) => `${e.from}->${e.to}`).sort());
+    await page.click('[data-node=transform-us]');
+    expect(await page.textContent('[data-testid=node-detail]')).toContain('extract');
+    await shot(page, 'dag-run');
+  });
+
+  it('schedules show next runs; trigger starts a run; pausing a queue from its page writes the queue row', async () => {
+    const { page } = b;
+    await page.goto(`${url}/ui/schedules`);
+    await page.waitForSelector('[data-schedule=nightly-export]');
+    await page.click('[data-schedule=nightly-export] button.link');
+    await page.waitForSelector('ol.times li');
+    expect(await page.$$eval('ol.times li', (l) => l.length)).toBe(5);
+    await page.click('[data-schedule=nightly-export] button:has-text("Trigger")');
+    await waitFor(async () => (await db.jl.schedules.runs('nightly-export')).some((r) => r.trigger === 'manual'), 10_000, 'a manual run');
+    await page.waitForSelector('text=manual');
+    await shot(page, 'schedules');
+
+    page.once('dialog', (d) => void d.accept());
+    await page.goto(`${url}/ui/queues/thumbnails`);
+    await page.click('[data-testid=pause]');
+    await waitFor(async () => (await db.sql(`select paused from "${db.schema}".queues where name = 'thumbnails'`))[0]?.paused === true, 10_000, 'paused');
+    await page.waitForSelector('[data-testid=resume]');
+    await shot(page, 'queue');
+  });
+});
+
+describe('dashboard (read-only token)', () => {
+  it('shows no action buttons, and a forged write request gets 403', async () => {
+    const { page } = b;
+    await signIn(page, url, TOKENS.reader);
+    expect(await page.textContent('[data-testid=who]')).toContain('reader · read');
+    await page.goto(`${url}/ui/jobs?queue=billing`);
+    await page.waitForSelector('[data-testid=jobs] tbody tr');
+    const charge = await page.$eval('[data-testid=jobs] tbody tr', (tr) => Number(tr.getAttribute('data-job')));
+    for (const path of [`/ui/jobs/${charge}`, `/ui/queues/thumbnails`, `/ui/dags/${s.dagRunId}`, '/ui/schedules', '/ui/jobs?queue=imports&state=failed']) {
+      await page.goto(url + path);
+      await page.waitForSelector('.card');
+      await page.waitForLoadState('networkidle');
+      expect(await page.$$('button.btn.primary, button.btn.danger, [data-testid=retry], [data-testid=cancel], [data-testid=pause], [data-testid=resume], [data-testid=bulk-retry], [data-testid=cancel-dag]'), path).toHaveLength(0);
+      expect(await page.$$('button:has-text("Trigger"), button:has-text("Pause")'), path).toHaveLength(0);
+    }
+    await shot(page, 'read-only-job');
+    // Forged from inside the signed-in page (the cookie is sent): refused for lack of the write scope.
+    const forged = await page.evaluate(async (id) => {
+      const r = await fetch(`/v1/jobs/${id}/cancel`, { method: 'POST', headers: { 'x-jobline-dashboard': '1' } });
+      return { status: r.status, body: await r.json() };
+    }, s.dagRunId);
+    expect(forged.status).toBe(403);
+    expect(forged.body.error.message).toContain('lacks the "write" scope');
+    const bulk = await page.evaluate(async () => {
+      const r = await fetch('/v1/jobs/retry', { method: 'POST', headers: { 'content-type': 'application/json', 'x-jobline-dashboard': '1' }, body: '{}' });
+      return r.status;
+    });
+    expect(bulk).toBe(403);
+    // Nothing changed.
+    expect((await db.jl.getJob(charge)).state).toBe('completed');
+  });
+
+  it("a write token's cookie is refused for writes without the dashboard header (no cross-site form can add it)", async () => {
+    const { page } = b;
+    await signIn(page, url, TOKENS.operator);
+    const status = await page.evaluate(async () => (await fetch('/v1/queues/thumbnails/resume', { method: 'POST' })).status);
+    expect(status).toBe(403);
+    expect((await db.sql(`select paused from "${db.schema}".queues where name = 'thumbnails'`))[0].paused).toBe(true);
+  });
+});
