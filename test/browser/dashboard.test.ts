@@ -50,15 +50,19 @@ describe('dashboard (operator token)', () => {
     const rows = await page.$$eval('[data-testid=queues] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-queue')));
     // Every queue with jobs or settings: the seeded ones, the DAG's, and the schedule's ("exports" has no job yet: not listed).
     expect(rows).toEqual(['billing', 'emails', 'etl', 'imports', 'reports', 'thumbnails']);
-    // Depth per state as in the database: 15 available thumbnails, 40 completed + 5 scheduled emails.
-    const cells = async (q: string) => page.$$eval(`[data-queue=${q}] td`, (tds) => tds.map((td) => td.textContent!.trim()));
-    await waitFor(async () => (await cells('thumbnails'))[2] === '15', 10_000, 'thumbnails depth');
-    const emails = await cells('emails');
-    expect(emails.slice(2, 8)).toEqual(['0', '0', '5', '0', '0', '40']);
+    // Depth per state as in the database (columns: available, running, scheduled, retryable, failed, completed).
+    const cells = async (q: string) => page.$$eval(`[data-queue=${q}] td`, (tds) => tds.slice(2, 8).map((td) => td.textContent!.trim()));
+    const counts = async (q: string) => {
+      const rows = await db.sql(`select state, count(*)::int as n from "${db.schema}".jobs where queue = $1 group by state`, [q]);
+      const n = (st: string) => String(rows.find((r) => r.state === st)?.n ?? 0);
+      return ['available', 'running', 'scheduled', 'retryable', 'failed', 'completed'].map(n);
+    };
+    for (const q of ['thumbnails', 'emails', 'imports']) expect(await cells(q), q).toEqual(await counts(q));
+    expect((await cells('thumbnails'))[0]).toBe('15');
     expect(await page.textContent('[data-queue=thumbnails]')).toContain('≤ 4'); // its concurrency limit
     expect(await page.$$eval('[data-testid=workers] tbody tr', (r) => r.length)).toBe(1);
-    // The live depth chart gets a second point from the next poll.
-    await page.waitForFunction(() => document.querySelectorAll('.chart path').length >= 4);
+    // The live depth chart grows by one sample per poll.
+    await page.waitForFunction(() => Number(document.querySelector('[data-series=available]')?.getAttribute('data-points')) >= 3, undefined, { timeout: 20_000 });
     await shot(page, 'overview');
   });
 

@@ -35,7 +35,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function seed(db: TestDb): Promise<Seeded> {
   const { jl } = db;
   const handlers = {
-    'send-email': async () => ({ sent: true }),
+    'send-email': async (input: any) => {
+      await sleep(2 + (input.i % 7));
+      if (input.i % 29 === 7) throw new NonRetryableError(`mailbox of ${input.to} is full`);
+      return { sent: true };
+    },
     'build-report': async (input: any, ctx: any) => {
       await ctx.progress(50);
       await sleep(5 + (input.n % 4) * 3);
@@ -43,10 +47,12 @@ export async function seed(db: TestDb): Promise<Seeded> {
       return { pages: 3 + input.n };
     },
     charge: async (input: any, ctx: any) => {
+      await sleep(15);
       if (ctx.attempt < 2) throw Object.assign(new Error('card network timeout'), { code: 'ETIMEDOUT' });
       return { charged: input.amount };
     },
     'ledger-import': async () => {
+      await sleep(40);
       if (!ledger.fixed) throw Object.assign(new Error('ledger row 4711: amount is not a number'), { code: 'BAD_ROW' });
       return { imported: 4711 };
     },
@@ -58,7 +64,7 @@ export async function seed(db: TestDb): Promise<Seeded> {
     load: async () => ({ loaded: true }),
   };
   const queues = ['billing', 'emails', 'imports', 'reports', 'thumbnails'];
-  const emails = await jl.enqueueMany(Array.from({ length: 40 }, (_, i) => ({ queue: 'emails', name: 'send-email', input: { to: `user${i}@example.com` } })));
+  const emails = await jl.enqueueMany(Array.from({ length: 300 }, (_, i) => ({ queue: 'emails', name: 'send-email', input: { i, to: `user${i}@example.com` } })));
   const reports = await jl.enqueueMany(Array.from({ length: 8 }, (_, n) => ({ queue: 'reports', name: 'build-report', input: { n } })));
   const charges = await jl.enqueueMany(Array.from({ length: 3 }, (_, i) => ({ queue: 'billing', name: 'charge', input: { amount: 10 * (i + 1) }, maxAttempts: 3 })));
   const failed = await jl.enqueue({ queue: 'imports', name: 'ledger-import', input: { file: 's3://ledgers/2026-11.csv' }, maxAttempts: 3 });
@@ -96,6 +102,20 @@ export async function seed(db: TestDb): Promise<Seeded> {
     const run = await jl.getDag(dag.id);
     return r.n === ids.length && run.state !== 'running';
   }, 30_000, 'seeded jobs and the DAG run to finish');
+  // An hour of history in a few seconds: the finished single jobs (not the failed job the tests
+  // follow) are moved back in time by up to 55 minutes, every timestamp of a job by the same
+  // offset, so the charts show a working hour while waits and run times stay as measured.
+  const spread = [...emails, ...reports, ...charges].map((j) => j.id);
+  await db.sql(
+    `with o as (select id, (random() * 55 + 1) * interval '1 minute' as d from "${db.schema}".jobs where id = any($1)),
+          j as (update "${db.schema}".jobs x set created_at = created_at - o.d, run_at = run_at - o.d, claimed_at = claimed_at - o.d,
+                       started_at = started_at - o.d, completed_at = completed_at - o.d, updated_at = updated_at - o.d
+                  from o where x.id = o.id returning x.id)
+     update "${db.schema}".job_executions e set started_at = e.started_at - o.d, finished_at = e.finished_at - o.d from o where e.job_id = o.id`,
+    [spread],
+  );
+  // What autovacuum would have done by now: the overview's table-size estimate reads pg_class.
+  await db.sql(`analyze "${db.schema}".jobs`);
   return { failedJobId: failed.id, dagRunId: dag.id, queues, worker };
 }
 

@@ -28,9 +28,9 @@ export function LineChart({ series, height = 160, from, to, unit = '' }: { serie
           </text>
         </g>
       ))}
-      {xTicks.map((t) => (
-        <text key={t} x={x(t)} y={height - 6} class="tick" text-anchor="middle">
-          {new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}
+      {xTicks.map((t, i) => (
+        <text key={t} x={x(t)} y={height - 6} class="tick" text-anchor={i === 0 ? 'start' : i === xTicks.length - 1 ? 'end' : 'middle'}>
+          {new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', ...(to - from < 600_000 ? { second: '2-digit' } : {}) })}
         </text>
       ))}
       {series.map((s) => {
@@ -38,9 +38,10 @@ export function LineChart({ series, height = 160, from, to, unit = '' }: { serie
         const d = s.points.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
         const area = `${d} L${x(s.points.at(-1)!.t).toFixed(1)},${y(0)} L${x(s.points[0].t).toFixed(1)},${y(0)} Z`;
         return (
-          <g key={s.name} data-series={s.name}>
+          <g key={s.name} data-series={s.name} data-points={s.points.length}>
             <path d={area} fill={s.color} opacity="0.12" />
             <path d={d} fill="none" stroke={s.color} stroke-width="2" stroke-linejoin="round" />
+            {s.points.length === 1 && <circle cx={x(s.points[0].t)} cy={y(s.points[0].v)} r="3" fill={s.color} />}
           </g>
         );
       })}

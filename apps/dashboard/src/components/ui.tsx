@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { ApiError } from '../api';
+import { ApiError, type JobError } from '../api';
 
 /** One colour per state, shared by badges, the queue depth bars and the DAG graph. */
 export const STATE_COLORS: Record<string, string> = {
@@ -110,4 +110,18 @@ export function Estimated({ on, why }: { on: boolean; why: string }) {
       ~
     </abbr>
   ) : null;
+}
+
+/** A job error: name, code and message, the stack as written, and any other fields as JSON. */
+export function ErrorBlock({ error }: { error: JobError }) {
+  const { message, name, code, stack, ...rest } = error;
+  return (
+    <div class="err">
+      <div class="err-head">
+        {name && <strong>{name}</strong>} {code && <span class="pill">{code}</span>} {message}
+      </div>
+      {stack && <pre class="stack">{stack}</pre>}
+      {Object.keys(rest).length > 0 && <Json value={rest} />}
+    </div>
+  );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, post, qs, type DagDetail, type DagRun } from '../api';
 import { DagGraph } from '../components/dag-graph';
-import { ActionButton, Card, ErrorNote, Json, Loading, STATE_COLORS, StateBadge } from '../components/ui';
+import { ActionButton, Card, ErrorBlock, ErrorNote, Loading, STATE_COLORS, StateBadge } from '../components/ui';
 import { ago, duration, time } from '../format';
 import { usePoll } from '../hooks';
 import { useCan } from '../session';
@@ -160,7 +160,7 @@ export function DagPage({ id }: { id: number }) {
               </>
             )}
           </dl>
-          {node.error && <Json value={node.error} />}
+          {node.error && <ErrorBlock error={node.error} />}
         </Card>
       ) : (
         <p class="note">Click a node for its details.</p>

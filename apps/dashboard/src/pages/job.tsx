@@ -1,5 +1,5 @@
 import { get, post, type Execution, type Job } from '../api';
-import { ActionButton, Card, ErrorNote, Json, Loading, STATE_COLORS, StateBadge } from '../components/ui';
+import { ActionButton, Card, ErrorBlock, ErrorNote, Json, Loading, STATE_COLORS, StateBadge } from '../components/ui';
 import { ago, duration, time } from '../format';
 import { usePoll } from '../hooks';
 import { useCan } from '../session';
@@ -120,19 +120,6 @@ export function JobPage({ id }: { id: number }) {
           <ErrorBlock error={job.error} />
         </Card>
       )}
-    </div>
-  );
-}
-
-function ErrorBlock({ error }: { error: NonNullable<Job['error']> }) {
-  const { message, name, code, stack, ...rest } = error;
-  return (
-    <div class="err">
-      <div class="err-head">
-        {name && <strong>{name}</strong>} {code && <span class="pill">{code}</span>} {message}
-      </div>
-      {stack && <pre class="stack">{stack}</pre>}
-      {Object.keys(rest).length > 0 && <Json value={rest} />}
     </div>
   );
 }

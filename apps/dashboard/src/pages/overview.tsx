@@ -46,7 +46,13 @@ export function OverviewPage() {
     <div class="page">
       <ErrorNote error={o.error} />
       <div class="stats">
-        {d.tables && <Stat label="jobs in table (estimate)" value={<>~{count(Math.max(0, d.tables.jobs))}</>} hint="pg_class.reltuples: PostgreSQL's own estimate" />}
+        {d.tables && (
+          <Stat
+            label="jobs in table (estimate)"
+            value={d.tables.jobs < 0 ? '–' : <>~{count(d.tables.jobs)}</>}
+            hint={d.tables.jobs < 0 ? 'not analysed yet: PostgreSQL has no estimate' : "pg_class.reltuples: PostgreSQL's own estimate, updated by autovacuum"}
+          />
+        )}
         <Stat label="finished, last hour" value={<>{tp.sampled ? '≥' : ''}{count(done + failed)}</>} hint={sampledNote} />
         <Stat label="failure rate, last hour" value={percent(done + failed ? failed / (done + failed) : undefined)} />
         <Stat label="workers" value={String(d.workers.length)} />
