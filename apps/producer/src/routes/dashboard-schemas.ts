@@ -1,7 +1,8 @@
 /** Request and response schemas of the dashboard's endpoints (routes/dashboard.ts, routes/operate.ts). */
 import { z } from 'zod';
-import { DagRunState, JobName, JobState, QueueName } from '@jobline/core';
-import { DagRun, Job } from '../api-schemas.js';
+import { DagFailurePolicy, DagRunState, JobName, JobState, QueueName } from '@jobline/core';
+// No import from api-schemas.ts: it re-exports this module (for the OpenAPI document), and a
+// cycle would leave these schemas undefined while it loads. Job search pages use its JobPage.
 
 const DateTime = z.iso.datetime({ offset: true });
 const states = Object.values(JobState) as [JobState, ...JobState[]];
@@ -86,7 +87,6 @@ export const JobSearchQuery = z.strictObject({
   limit: intString(1, 500).optional(),
   cursor: z.string().min(1).max(200).optional(),
 });
-export const JobSearchPage = z.strictObject({ jobs: z.array(Job), nextCursor: z.string().optional() });
 
 export const DagListQuery = z.strictObject({
   state: z.enum(Object.values(DagRunState) as [string, ...string[]]).optional(),
@@ -94,7 +94,18 @@ export const DagListQuery = z.strictObject({
   limit: intString(1, 500).optional(),
   cursor: z.string().min(1).max(200).optional(),
 });
-export const DagRunPage = z.strictObject({ runs: z.array(DagRun.omit({ nodes: true, edges: true })), nextCursor: z.string().optional() });
+export const DagRunSummary = z.strictObject({
+  id: z.int().positive(),
+  name: z.string(),
+  state: z.enum(Object.values(DagRunState) as [string, ...string[]]),
+  failurePolicy: z.enum(Object.values(DagFailurePolicy) as [string, ...string[]]),
+  idempotencyKey: z.string().optional(),
+  nodeCount: z.int(),
+  nodesDone: z.int(),
+  createdAt: DateTime,
+  finishedAt: DateTime.optional(),
+});
+export const DagRunPage = z.strictObject({ runs: z.array(DagRunSummary), nextCursor: z.string().optional() });
 
 export const BulkRetry = z.strictObject({
   queue: QueueName.optional(),

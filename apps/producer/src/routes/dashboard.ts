@@ -13,7 +13,8 @@ import type { ProducerState } from '../state.js';
 import { errors } from './common.js';
 import { requireVisible } from './schedules.js';
 import { ScheduleRefParams } from './schedule-schemas.js';
-import { DagListQuery, DagRunPage, JobSearchPage, JobSearchQuery, NextRuns, Overview, OverviewQuery, Session } from './dashboard-schemas.js';
+import { JobPage } from '../api-schemas.js';
+import { DagListQuery, DagRunPage, JobSearchQuery, NextRuns, Overview, OverviewQuery, Session } from './dashboard-schemas.js';
 
 const OVERVIEW_TTL_MS = 1500;
 
@@ -114,7 +115,7 @@ export function dashboardRoutes(st: ProducerState) {
       description: 'Tokens limited to some queues must pass `queue`.',
       scope: 'read',
       query: JobSearchQuery,
-      responses: { 200: { description: 'A page of jobs', schema: JobSearchPage }, ...errors(400, 401, 403) },
+      responses: { 200: { description: 'A page of jobs', schema: JobPage }, ...errors(400, 401, 403) },
       async handle(ctx, { query }) {
         if (query.queue === undefined && !ctx.principal.allQueues) {
           throw new HttpError(403, 'FORBIDDEN', `token "${ctx.principal.name}" is limited to some queues; pass ?queue=<name>`);
