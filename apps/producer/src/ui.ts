@@ -14,9 +14,9 @@
  * run time (no CDN fonts or scripts); a Content-Security-Policy of 'self' enforces that.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { authenticate, type ApiToken, type Principal } from './auth.js';
 
 export const UI_COOKIE = 'jobline_ui';
@@ -35,14 +35,12 @@ const TYPES: Record<string, string> = {
 
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/** Where the built dashboard is: JOBLINE_DASHBOARD_DIR, else @jobline/dashboard's dist/. */
-export function dashboardDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.JOBLINE_DASHBOARD_DIR) return env.JOBLINE_DASHBOARD_DIR;
-  try {
-    return join(dirname(createRequire(import.meta.url).resolve('@jobline/dashboard/package.json')), 'dist');
-  } catch {
-    return undefined;
-  }
+/**
+ * Where the built dashboard is: JOBLINE_DASHBOARD_DIR, else dist/dashboard/ next to this module
+ * (apps/dashboard builds into it, and the package ships it).
+ */
+export function dashboardDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.JOBLINE_DASHBOARD_DIR || fileURLToPath(new URL('./dashboard/', import.meta.url));
 }
 
 /** The token from the dashboard cookie, if any. */
@@ -58,14 +56,13 @@ export function cookieToken(req: IncomingMessage): string | undefined {
 
 export interface UiOptions {
   tokens: ApiToken[] | undefined;
-  dir: string | undefined;
+  dir: string;
 }
 
 export function createUiHandler(o: UiOptions) {
-  const root = o.dir ? normalize(o.dir) : undefined;
+  const root = normalize(o.dir).replace(/[\\/]$/, '');
 
   async function serveFile(res: ServerResponse, method: string, rel: string): Promise<void> {
-    if (!root) return text(res, 503, 'The dashboard is not installed: @jobline/dashboard was not found (set JOBLINE_DASHBOARD_DIR).');
     let file = normalize(join(root, rel));
     if (file !== root && !file.startsWith(root + sep)) return text(res, 404, 'not found');
     let info = await stat(file).catch(() => undefined);
