@@ -68,8 +68,11 @@ describe('dashboard (operator token)', () => {
 
   it("a failed job's page shows its three attempts as a timeline with the error and stack", async () => {
     const { page } = b;
-    await page.goto(`${url}/ui/jobs?queue=imports&state=failed`);
+    await page.goto(`${url}/ui/jobs?state=failed`);
     await page.waitForSelector(`[data-job="${s.failedJobId}"]`);
+    const listed = await page.$$eval('[data-testid=jobs] tbody tr', (trs) => trs.map((tr) => Number(tr.getAttribute('data-job'))));
+    const failedIds = (await db.sql(`select id from "${db.schema}".jobs where state = 'failed' order by id desc`)).map((r) => r.id);
+    expect(listed).toEqual(failedIds);
     await shot(page, 'jobs');
     await page.click(`[data-job="${s.failedJobId}"] a`);
     await page.waitForSelector('[data-testid=attempts] .tl-row');
@@ -99,6 +102,28 @@ describe('dashboard (operator token)', () => {
     expect((await db.jl.executions(s.failedJobId)).map((e) => e.state)).toEqual(['failed', 'failed', 'failed', 'completed']);
     // The page follows: four attempts, the last one completed.
     await page.waitForSelector('[data-testid=attempts] .tl-row[data-attempt="4"][data-state=completed]');
+  });
+
+  it('bulk retry of the filtered failed jobs runs each of them again (checked in the database)', async () => {
+    const { page } = b;
+    const before = (await db.sql(`select id from "${db.schema}".jobs where queue = 'emails' and state = 'failed' order by id`)).map((r) => r.id);
+    expect(before.length).toBeGreaterThan(5);
+    const onDialog = (d: import('playwright-core').Dialog) => void d.accept();
+    page.on('dialog', onDialog);
+    try {
+      await page.goto(`${url}/ui/jobs?queue=emails&state=failed`);
+      await page.waitForSelector('[data-testid=jobs] tbody tr');
+      await page.click('[data-testid=bulk-retry]');
+      // Each ran a second attempt (the seeded handler fails these addresses again, for good).
+      await waitFor(async () => {
+        const rows = await db.sql(`select count(*)::int as n from "${db.schema}".job_executions where job_id = any($1) and attempt = 2`, [before]);
+        return rows[0].n === before.length;
+      }, 20_000, 'second attempts of the bulk-retried jobs');
+    } finally {
+      page.off('dialog', onDialog);
+    }
+    const after = await db.sql(`select id, state, attempt from "${db.schema}".jobs where id = any($1) order by id`, [before]);
+    expect(after.every((j) => j.state === 'failed' && j.attempt === 2)).toBe(true);
   });
 
   it("a DAG run's graph has one node per DAG node, coloured by its state, and one edge per dependency", async () => {
