@@ -173,35 +173,40 @@ describe('dashboard (read-only token)', () => {
     const { page } = b;
     await signIn(page, url, TOKENS.reader);
     expect(await page.textContent('[data-testid=who]')).toContain('reader · read');
-    await page.goto(`${url}/ui/jobs?queue=billing`);
-    await page.waitForSelector('[data-testid=jobs] tbody tr');
-    const charge = await page.$eval('[data-testid=jobs] tbody tr', (tr) => Number(tr.getAttribute('data-job')));
-    for (const path of [`/ui/jobs/${charge}`, `/ui/queues/thumbnails`, `/ui/dags/${s.dagRunId}`, '/ui/schedules', '/ui/jobs?queue=imports&state=failed']) {
+    const [failedEmail] = await db.sql(`select id from "${db.schema}".jobs where queue = 'emails' and state = 'failed' order by id limit 1`);
+    const [waiting] = await db.sql(`select id from "${db.schema}".jobs where queue = 'thumbnails' and state = 'available' order by id limit 1`);
+    const paths = ['/ui/', '/ui/queues/thumbnails', `/ui/dags/${s.dagRunId}`, '/ui/schedules', '/ui/jobs?state=failed', `/ui/jobs/${waiting.id}`, `/ui/jobs/${failedEmail.id}`];
+    for (const path of paths) {
       await page.goto(url + path);
       await page.waitForSelector('.card');
       await page.waitForLoadState('networkidle');
-      expect(await page.$$('button.btn.primary, button.btn.danger, [data-testid=retry], [data-testid=cancel], [data-testid=pause], [data-testid=resume], [data-testid=bulk-retry], [data-testid=cancel-dag]'), path).toHaveLength(0);
-      expect(await page.$$('button:has-text("Trigger"), button:has-text("Pause")'), path).toHaveLength(0);
+      expect(await page.$$('button.btn.primary, button.btn.danger, [data-testid=retry], [data-testid=cancel], [data-testid=pause], [data-testid=resume], [data-testid=bulk-retry], [data-testid=cancel-dag], [data-testid=set-limit]'), path).toHaveLength(0);
+      expect(await page.$$('button:has-text("Trigger"), button:has-text("Pause"), button:has-text("Retry")'), path).toHaveLength(0);
     }
+    expect(await page.textContent('[data-testid=attempts]')).toContain('mailbox of');
     await shot(page, 'read-only-job');
     // Forged from inside the signed-in page (the cookie is sent): refused for lack of the write scope.
-    const forged = await page.evaluate(async (id) => {
-      const r = await fetch(`/v1/jobs/${id}/cancel`, { method: 'POST', headers: { 'x-jobline-dashboard': '1' } });
-      return { status: r.status, body: await r.json() };
-    }, s.dagRunId);
-    expect(forged.status).toBe(403);
-    expect(forged.body.error.message).toContain('lacks the "write" scope');
-    const bulk = await page.evaluate(async () => {
-      const r = await fetch('/v1/jobs/retry', { method: 'POST', headers: { 'content-type': 'application/json', 'x-jobline-dashboard': '1' }, body: '{}' });
-      return r.status;
-    });
-    expect(bulk).toBe(403);
+    const forge = (path: string, body?: string) =>
+      page.evaluate(
+        async ([p, b]) => {
+          const r = await fetch(p!, { method: 'POST', headers: { 'x-jobline-dashboard': '1', ...(b ? { 'content-type': 'application/json' } : {}) }, body: b });
+          return { status: r.status, body: await r.json() };
+        },
+        [path, body],
+      );
+    for (const [path, body] of [[`/v1/jobs/${waiting.id}/cancel`], [`/v1/jobs/${failedEmail.id}/retry`], ['/v1/jobs/retry', '{}'], ['/v1/queues/thumbnails/resume'], [`/v1/dags/${s.dagRunId}/cancel`]] as [string, string?][]) {
+      const r = await forge(path, body);
+      expect(r.status, path).toBe(403);
+      expect(r.body.error.message, path).toContain('lacks the "write" scope');
+    }
     // Nothing changed.
-    expect((await db.jl.getJob(charge)).state).toBe('completed');
+    expect((await db.jl.getJob(waiting.id)).state).toBe('available');
+    expect((await db.jl.getJob(failedEmail.id)).state).toBe('failed');
   });
 
   it("a write token's cookie is refused for writes without the dashboard header (no cross-site form can add it)", async () => {
     const { page } = b;
+    await db.jl.updateQueue('thumbnails', { paused: true });
     await signIn(page, url, TOKENS.operator);
     const status = await page.evaluate(async () => (await fetch('/v1/queues/thumbnails/resume', { method: 'POST' })).status);
     expect(status).toBe(403);
