@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
-import { TOKENS, launch, ledger, seed, shot, signIn, startDashboard, type Browser, type Seeded } from './fixtures.js';
+import { TOKENS, launch, ledger, seed, shot, signIn, startDashboard, training, type Browser, type Seeded } from './fixtures.js';
 
 // The state colours the dashboard promises (apps/dashboard/src/components/ui.tsx), as rendered by the browser.
 const COLOURS: Record<string, string> = {
@@ -33,6 +33,7 @@ beforeAll(async () => {
   b = await launch();
 });
 afterAll(async () => {
+  training.release();
   await b?.close();
   await close?.();
   await s?.worker.stop();
@@ -49,7 +50,7 @@ describe('dashboard (operator token)', () => {
     await page.waitForSelector('[data-testid=queues] tbody tr');
     const rows = await page.$$eval('[data-testid=queues] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-queue')));
     // Every queue with jobs or settings: the seeded ones, the DAG's, and the schedule's ("exports" has no job yet: not listed).
-    expect(rows).toEqual(['billing', 'emails', 'etl', 'imports', 'reports', 'thumbnails']);
+    expect(rows).toEqual(['billing', 'emails', 'etl', 'imports', 'ml', 'reports', 'thumbnails']);
     // Depth per state as in the database (columns: available, running, scheduled, retryable, failed, completed).
     const cells = async (q: string) => page.$$eval(`[data-queue=${q}] td`, (tds) => tds.slice(2, 8).map((td) => td.textContent!.trim()));
     const counts = async (q: string) => {
@@ -144,7 +145,26 @@ describe('dashboard (operator token)', () => {
     expect(edges).toEqual(run.edges.map((e) => `${e.from}->${e.to}`).sort());
     await page.click('[data-node=transform-us]');
     expect(await page.textContent('[data-testid=node-detail]')).toContain('extract');
+    await shot(page, 'dag-run-failed');
+  });
+
+  it('a running DAG run is drawn live (running and waiting nodes), and "Cancel run" cancels it in the database', async () => {
+    const { page } = b;
+    await page.goto(`${url}/ui/dags/${s.runningDagId}`);
+    await page.waitForSelector('[data-node=train][data-state=running]');
+    const run = await db.jl.getDag(s.runningDagId);
+    const drawn = await page.$$eval('[data-testid=dag-graph] g.node', (gs) => gs.map((g) => [g.getAttribute('data-node'), getComputedStyle(g.querySelector('rect')!).fill]));
+    expect(Object.fromEntries(drawn)).toEqual(Object.fromEntries(run.nodes.map((n) => [n.key, COLOURS[n.state]])));
+    expect(new Set(run.nodes.map((n) => n.state))).toEqual(new Set(['succeeded', 'running', 'waiting']));
+    await page.click('[data-node=train]');
+    await page.waitForSelector('[data-testid=node-detail]');
     await shot(page, 'dag-run');
+    page.once('dialog', (d) => void d.accept());
+    await page.click('[data-testid=cancel-dag]');
+    await waitFor(async () => (await db.jl.getDag(s.runningDagId)).state === 'cancelled', 10_000, 'the run to be cancelled');
+    // The page follows without a reload: every unfinished node is drawn cancelled.
+    await page.waitForSelector('[data-node=publish][data-state=cancelled]');
+    await page.waitForSelector('[data-node=train][data-state=cancelled]');
   });
 
   it('schedules show next runs; trigger starts a run; pausing a queue from its page writes the queue row', async () => {

@@ -22,9 +22,18 @@ const TOKEN_CONFIG = [
 /** Switches the seeded `ledger-import` handler from failing to succeeding (the retry test). */
 export const ledger = { fixed: false };
 
+/** Holds the seeded `train` handler (a DAG node that stays running) until released or aborted. */
+export const training = (() => {
+  let open!: () => void;
+  const released = new Promise<void>((r) => (open = r));
+  return { released, release: () => open() };
+})();
+
 export interface Seeded {
   failedJobId: number;
   dagRunId: number;
+  /** A run whose `train` node is running (and its children waiting) while the tests look. */
+  runningDagId: number;
   queues: string[];
   worker: Worker;
 }
@@ -62,6 +71,15 @@ export async function seed(db: TestDb): Promise<Seeded> {
       return { ok: true };
     },
     load: async () => ({ loaded: true }),
+    step: async () => {
+      await sleep(20);
+      return { ok: true };
+    },
+    train: async (_input: any, ctx: any) => {
+      await ctx.progress(35);
+      await Promise.race([training.released, new Promise((r) => ctx.signal.addEventListener('abort', r, { once: true }))]);
+      return { accuracy: 0.93 };
+    },
   };
   const queues = ['billing', 'emails', 'imports', 'reports', 'thumbnails'];
   const emails = await jl.enqueueMany(Array.from({ length: 300 }, (_, i) => ({ queue: 'emails', name: 'send-email', input: { i, to: `user${i}@example.com` } })));
@@ -83,12 +101,32 @@ export async function seed(db: TestDb): Promise<Seeded> {
       { key: 'report', queue: 'etl', name: 'load', dependsOn: ['load-eu', 'load-us'] },
     ],
   });
+  const daily = await jl.submitDag({
+    name: 'daily-report',
+    nodes: [
+      { key: 'collect', queue: 'etl', name: 'step' },
+      { key: 'aggregate', queue: 'etl', name: 'step', dependsOn: ['collect'] },
+      { key: 'render', queue: 'etl', name: 'step', dependsOn: ['aggregate'] },
+    ],
+  });
+  const training_ = await jl.submitDag({
+    name: 'model-training',
+    nodes: [
+      { key: 'fetch-data', queue: 'ml', name: 'step' },
+      { key: 'features-text', queue: 'ml', name: 'step', dependsOn: ['fetch-data'] },
+      { key: 'features-image', queue: 'ml', name: 'step', dependsOn: ['fetch-data'] },
+      { key: 'train', queue: 'ml', name: 'train', dependsOn: ['features-text', 'features-image'] },
+      { key: 'evaluate', queue: 'ml', name: 'step', dependsOn: ['train'] },
+      { key: 'publish', queue: 'ml', name: 'step', dependsOn: ['evaluate'] },
+      { key: 'notify', queue: 'ml', name: 'step', dependsOn: ['evaluate'] },
+    ],
+  });
   await jl.schedules.add({ name: 'nightly-export', cron: '30 2 * * *', timezone: 'Europe/Berlin', job: { queue: 'exports', name: 'export', input: { full: true } } });
   await jl.schedules.add({ name: 'hourly-digest', cron: '0 * * * *', timezone: 'UTC', job: { queue: 'emails', name: 'digest' } });
   await jl.updateQueue('thumbnails', { concurrencyLimit: 4 });
 
   const worker = jl.worker({
-    queues: ['billing', 'emails', 'imports', 'reports', 'etl'],
+    queues: ['billing', 'emails', 'imports', 'reports', 'etl', 'ml'],
     concurrency: 8,
     handlers: handlers as any,
     backoff: { baseMs: 20, maxMs: 40 },
@@ -99,9 +137,9 @@ export async function seed(db: TestDb): Promise<Seeded> {
   const ids = [...emails, ...reports, ...charges, failed].map((j) => j.id);
   await waitFor(async () => {
     const [r] = await db.sql(`select count(*)::int as n from "${db.schema}".jobs where id = any($1) and state in ('completed', 'failed')`, [ids]);
-    const run = await jl.getDag(dag.id);
-    return r.n === ids.length && run.state !== 'running';
-  }, 30_000, 'seeded jobs and the DAG run to finish');
+    const [run, d2, ml] = await Promise.all([jl.getDag(dag.id), jl.getDag(daily.id), jl.getDag(training_.id)]);
+    return r.n === ids.length && run.state !== 'running' && d2.state !== 'running' && ml.nodes.find((n) => n.key === 'train')!.state === 'running';
+  }, 30_000, 'seeded jobs and two DAG runs to finish, and the third to be training');
   // An hour of history in a few seconds: the finished single jobs (not the failed job the tests
   // follow) are moved back in time by up to 55 minutes, every timestamp of a job by the same
   // offset, so the charts show a working hour while waits and run times stay as measured.
@@ -116,7 +154,7 @@ export async function seed(db: TestDb): Promise<Seeded> {
   );
   // What autovacuum would have done by now: the overview's table-size estimate reads pg_class.
   await db.sql(`analyze "${db.schema}".jobs`);
-  return { failedJobId: failed.id, dagRunId: dag.id, queues, worker };
+  return { failedJobId: failed.id, dagRunId: dag.id, runningDagId: training_.id, queues, worker };
 }
 
 export async function startDashboard(db: TestDb): Promise<{ producer: Producer; url: string }> {
