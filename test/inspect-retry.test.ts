@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, NonRetryableError, NotFoundError } from '@jobline/core';
+import { ConflictError, DEPTH_COUNT_CAP, NonRetryableError, NotFoundError } from '@jobline/core';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 
 let db: TestDb;
@@ -80,6 +80,20 @@ describe('jl.inspect', () => {
     expect(p2.queues).toEqual([{ name: 'zz-config-only', paused: true, concurrencyLimit: 3, depth: {} }]);
     expect(p2.nextAfter).toBeUndefined();
     expect((await db.jl.inspect.queues({ only: ['zz-b'] })).queues.map((q) => q.name)).toEqual(['zz-b']);
+  });
+
+  it('counts depth exactly up to the cap and gives the planner estimate, marked, beyond it', async () => {
+    await db.jl.enqueueMany(Array.from({ length: DEPTH_COUNT_CAP + 500 }, () => ({ queue: 'zz-big', name: 'n' })));
+    await db.jl.enqueueMany(Array.from({ length: 3 }, () => ({ queue: 'zz-big', name: 'n', runAt: new Date(Date.now() + 60_000) })));
+    await db.sql(`analyze "${db.schema}".jobs`);
+    const [q] = (await db.jl.inspect.queues({ only: ['zz-big'] })).queues;
+    expect(q.depth.scheduled).toEqual({ n: 3, estimated: false });
+    expect(q.depth.available!.estimated).toBe(true);
+    // The estimate comes from the statistics ANALYZE just took: of the right order, never below the cap.
+    expect(q.depth.available!.n).toBeGreaterThan(DEPTH_COUNT_CAP);
+    expect(q.depth.available!.n).toBeLessThan(3 * (DEPTH_COUNT_CAP + 500));
+    const tables = await db.jl.inspect.tables();
+    expect(tables.jobs).toBeGreaterThan(DEPTH_COUNT_CAP);
   });
 
   it('reports the hour: per-minute series and per-queue failure rate and pickup latency', async () => {
