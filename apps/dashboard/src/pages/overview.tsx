@@ -99,7 +99,7 @@ export function OverviewPage() {
           </button>
         </div>
         <p class="note">
-          Depth counts are exact up to {count(d.depthCap)} per queue and state; <abbr class="est">~</abbr> marks PostgreSQL's estimate beyond that. Rates and
+          Depth counts are exact up to {count(d.depthCap)} per queue and state; <abbr class="est">~</abbr> marks an estimate beyond that. Rates and
           pickup latency (due time → start) cover jobs finished in the last hour.
         </p>
       </Card>
@@ -130,7 +130,7 @@ function QueueTable({ queues, stats, cap }: { queues: QueueRow[]; stats: Map<str
     if (!d) return <td class="num muted">0</td>;
     return (
       <td class="num">
-        <Estimated on={d.estimated} why={`more than ${cap}: the planner's estimate`} />
+        <Estimated on={d.estimated} why={`more than ${cap}: extrapolated from the ids of the first ${cap}`} />
         {count(d.n)}
       </td>
     );

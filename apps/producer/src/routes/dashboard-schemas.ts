@@ -40,7 +40,7 @@ export const Overview = z.strictObject({
     }),
   ),
   nextAfter: z.string().optional(),
-  depthCap: z.int().meta({ description: 'Depth counts are exact up to this; beyond it they are planner estimates (estimated: true).' }),
+  depthCap: z.int().meta({ description: 'Depth counts are exact up to this; beyond it they are extrapolated from the density of matching ids (estimated: true).' }),
   throughput: z.strictObject({
     windowMs: z.int(),
     series: z.array(z.strictObject({ t: DateTime, completed: z.int(), failed: z.int() })),

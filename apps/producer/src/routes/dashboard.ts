@@ -17,6 +17,9 @@ import { JobPage } from '../api-schemas.js';
 import { DagListQuery, DagRunPage, JobSearchQuery, NextRuns, Overview, OverviewQuery, Session } from './dashboard-schemas.js';
 
 const OVERVIEW_TTL_MS = 1500;
+// The hour's statistics change slowly and cost the most (up to 50,000 finished rows read:
+// 420 ms measured with 500k in the hour): refreshed at most every 10 s per queue scope.
+const THROUGHPUT_TTL_MS = 10_000;
 
 interface OverviewData {
   page: QueuePage;
@@ -33,6 +36,18 @@ function only(ctx: RouteContext): readonly string[] | undefined {
 
 export function dashboardRoutes(st: ProducerState) {
   const cache = new Map<string, { at: number; data: Promise<OverviewData> }>();
+  const hourly = new Map<string, { at: number; data: Promise<Throughput> }>();
+
+  function lastHour(scope: readonly string[] | undefined): Promise<Throughput> {
+    const key = JSON.stringify(scope ?? '*');
+    const hit = hourly.get(key);
+    if (hit && Date.now() - hit.at < THROUGHPUT_TTL_MS) return hit.data;
+    const data = st.jl.inspect.throughput({ only: scope });
+    hourly.set(key, { at: Date.now(), data });
+    data.catch(() => hourly.delete(key));
+    if (hourly.size > 200) hourly.delete(hourly.keys().next().value!);
+    return data;
+  }
 
   function overview(key: string, q: { after?: string; prefix?: string; limit?: number }, scope: readonly string[] | undefined): Promise<OverviewData> {
     const hit = cache.get(key);
@@ -41,7 +56,7 @@ export function dashboardRoutes(st: ProducerState) {
     const data = (async (): Promise<OverviewData> => {
       const [page, throughput, workers, outbox, tables] = await Promise.all([
         inspect.queues({ ...q, only: scope }),
-        inspect.throughput({ only: scope }),
+        lastHour(scope),
         inspect.workers(200),
         // Outbox and table sizes span every queue: only for tokens that see every queue.
         scope ? undefined : inspect.outbox(),
@@ -80,9 +95,9 @@ export function dashboardRoutes(st: ProducerState) {
       tag: 'dashboard',
       summary: 'Queues (a page, by name) with depth by state, the last hour per queue and per minute, workers, outbox backlog',
       description:
-        `Depth counts are exact up to ${DEPTH_COUNT_CAP} per queue and state, then planner estimates (\`estimated: true\`); ` +
+        `Depth counts are exact up to ${DEPTH_COUNT_CAP} per queue and state, then extrapolated from the density of matching ids (\`estimated: true\`); ` +
         `the hour's statistics read at most ${STATS_SAMPLE_CAP} finished jobs (\`sampled: true\` when the cap was reached); ` +
-        'the outbox backlog is the id range of waiting events (an upper bound). Cached for 1.5 s.',
+        'the outbox backlog is the id range of waiting events (an upper bound). Cached for 1.5 s (the hour\'s statistics for 10 s).',
       scope: 'read',
       query: OverviewQuery,
       responses: { 200: { description: 'The overview', schema: Overview }, ...errors(400, 401, 403) },
