@@ -167,7 +167,7 @@ describe('dashboard (operator token)', () => {
     await page.waitForSelector('[data-node=train][data-state=cancelled]');
   });
 
-  it('schedules show next runs; trigger starts a run; pausing a queue from its page writes the queue row', async () => {
+  it('schedules show next runs, trigger starts a run, pause pauses; a queue is paused and its limit set from its page (checked in the database)', async () => {
     const { page } = b;
     await page.goto(`${url}/ui/schedules`);
     await page.waitForSelector('[data-schedule=nightly-export]');
@@ -178,12 +178,21 @@ describe('dashboard (operator token)', () => {
     await waitFor(async () => (await db.jl.schedules.runs('nightly-export')).some((r) => r.trigger === 'manual'), 10_000, 'a manual run');
     await page.waitForSelector('text=manual');
     await shot(page, 'schedules');
+    page.once('dialog', (d) => void d.accept());
+    await page.click('[data-schedule=hourly-digest] button:has-text("Pause")');
+    await waitFor(async () => (await db.jl.schedules.get('hourly-digest')).paused, 10_000, 'the schedule to be paused');
+    await page.waitForSelector('[data-schedule=hourly-digest] button:has-text("Resume")');
 
     page.once('dialog', (d) => void d.accept());
     await page.goto(`${url}/ui/queues/thumbnails`);
     await page.click('[data-testid=pause]');
-    await waitFor(async () => (await db.sql(`select paused from "${db.schema}".queues where name = 'thumbnails'`))[0]?.paused === true, 10_000, 'paused');
+    const queueRow = async () => (await db.sql(`select paused, concurrency_limit from "${db.schema}".queues where name = 'thumbnails'`))[0];
+    await waitFor(async () => (await queueRow())?.paused === true, 10_000, 'paused');
     await page.waitForSelector('[data-testid=resume]');
+    await page.fill('[data-testid=limit-input]', '6');
+    await page.click('[data-testid=set-limit]');
+    await waitFor(async () => (await queueRow()).concurrency_limit === 6, 10_000, 'the new concurrency limit');
+    await page.waitForSelector('.settings strong:has-text("6")');
     await shot(page, 'queue');
   });
 });
@@ -201,7 +210,7 @@ describe('dashboard (read-only token)', () => {
       await page.waitForSelector('.card');
       await page.waitForLoadState('networkidle');
       expect(await page.$$('button.btn.primary, button.btn.danger, [data-testid=retry], [data-testid=cancel], [data-testid=pause], [data-testid=resume], [data-testid=bulk-retry], [data-testid=cancel-dag], [data-testid=set-limit]'), path).toHaveLength(0);
-      expect(await page.$$('button:has-text("Trigger"), button:has-text("Pause"), button:has-text("Retry")'), path).toHaveLength(0);
+      expect(await page.$$('button:has-text("Trigger"), button:has-text("Pause"), button:has-text("Resume"), button:has-text("Retry"), button:has-text("Cancel")'), path).toHaveLength(0);
     }
     expect(await page.textContent('[data-testid=attempts]')).toContain('mailbox of');
     await shot(page, 'read-only-job');
