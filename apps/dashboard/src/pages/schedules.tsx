@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { get, post, qs, type Schedule, type ScheduleRun, type Violation } from '../api';
 import { ActionButton, Card, ErrorNote, Loading, StateBadge } from '../components/ui';
@@ -33,8 +34,8 @@ export function SchedulesPage() {
             </thead>
             <tbody>
               {list.data.schedules.map((s) => (
-                <>
-                  <tr key={s.id} data-schedule={s.name}>
+                <Fragment key={s.id}>
+                  <tr data-schedule={s.name}>
                     <td>
                       <button class="link" onClick={() => setOpen(open === s.id ? undefined : s.id)}>
                         {open === s.id ? '▾' : '▸'} {s.name}
@@ -58,13 +59,13 @@ export function SchedulesPage() {
                     </td>
                   </tr>
                   {open === s.id && (
-                    <tr key={`${s.id}-detail`}>
+                    <tr>
                       <td colSpan={6}>
                         <ScheduleDetail s={s} />
                       </td>
                     </tr>
                   )}
-                </>
+                </Fragment>
               ))}
             </tbody>
           </table>
