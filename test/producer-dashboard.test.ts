@@ -74,6 +74,18 @@ describe('/ui/', () => {
   });
 });
 
+describe('/ui/ with JOBLINE_AUTH=off', () => {
+  it('serves the app without sign-in, and the session says auth is off', async () => {
+    const open = await startTestProducer(db, { auth: false });
+    try {
+      expect((await fetch(`${open.url}/ui/`)).status).toBe(200);
+      expect((await open.call('GET', '/v1/dashboard/session', { token: null })).body).toMatchObject({ auth: false, allQueues: true });
+    } finally {
+      await open.close();
+    }
+  });
+});
+
 describe('/v1/dashboard and the actions', () => {
   it('overview: a queue-limited token sees only its queues, and no outbox or table sizes', async () => {
     await db.jl.enqueueMany([{ queue: 'a', name: 'x' }, { queue: 'b', name: 'x' }, { queue: 'zzz', name: 'x' }]);
