@@ -1,21 +1,13 @@
 import type { Queryable } from '../db/pool.js';
 import { dagRunQueues, listDagRuns, type DagListFilter, type DagRunPage } from '../dag/list.js';
 import { outboxBacklog, type OutboxBacklog } from '../events/outbox-read.js';
-import {
-  queueOverview,
-  tableEstimates,
-  throughput,
-  workerOverview,
-  type QueuePage,
-  type QueuePageOptions,
-  type Throughput,
-  type WorkerOverview,
-} from './overview.js';
+import { tableEstimates, throughput, workerOverview, type Throughput, type WorkerOverview } from './activity.js';
+import { queueOverview, type QueuePage, type QueuePageOptions } from './overview.js';
 import { searchJobs, type JobSearch, type JobSearchPage } from './search.js';
 
 /**
  * Bounded reads for dashboards and tools (`jl.inspect`): every list is paginated, every count
- * is capped or an estimate, so polling these is safe on large installations (overview.ts).
+ * is capped or an estimate, so polling these is safe on large installations (overview.ts, activity.ts).
  */
 export class Inspector {
   constructor(
