@@ -102,6 +102,8 @@ describe('jl.inspect', () => {
     expect(rq.pickupP99Ms).toBeGreaterThanOrEqual(rq.pickupP50Ms!);
     expect(t.series.reduce((n, b) => n + b.failed, 0)).toBeGreaterThanOrEqual(1);
     expect(t.sampled).toBe(false);
+    const bucket = t.series.find((b) => b.failed > 0)!;
+    expect(bucket.pickupP99Ms).toBeGreaterThanOrEqual(bucket.pickupP50Ms!);
   });
 
   it('searches jobs by name and time with keyset pages', async () => {

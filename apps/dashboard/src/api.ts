@@ -91,7 +91,7 @@ export interface Overview {
   depthCap: number;
   throughput: {
     windowMs: number;
-    series: { t: string; completed: number; failed: number }[];
+    series: { t: string; completed: number; failed: number; pickupP50Ms?: number; pickupP99Ms?: number }[];
     queues: QueueStats[];
     sampleSize: number;
     sampled: boolean;

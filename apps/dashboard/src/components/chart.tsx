@@ -8,9 +8,10 @@ export interface Series {
   points: { t: number; v: number }[];
 }
 
-export function LineChart({ series, height = 160, from, to, unit = '' }: { series: Series[]; height?: number; from: number; to: number; unit?: string }) {
-  const width = 640;
-  const pad = { l: 40, r: 12, t: 10, b: 22 };
+export function LineChart(props: { series: Series[]; height?: number; from: number; to: number; format?: (v: number) => string }) {
+  const { series, height = 160, from, to, format = fmt } = props;
+  const width = 460; // rendered about this wide in a third of the page, so text keeps its size
+  const pad = { l: 44, r: 8, t: 10, b: 22 };
   const max = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.v)));
   const niceMax = niceCeil(max);
   const x = (t: number) => pad.l + ((t - from) / Math.max(1, to - from)) * (width - pad.l - pad.r);
@@ -23,8 +24,7 @@ export function LineChart({ series, height = 160, from, to, unit = '' }: { serie
         <g key={v}>
           <line x1={pad.l} x2={width - pad.r} y1={y(v)} y2={y(v)} class="grid" />
           <text x={pad.l - 6} y={y(v) + 4} class="tick" text-anchor="end">
-            {fmt(v)}
-            {unit}
+            {format(v)}
           </text>
         </g>
       ))}

@@ -36,6 +36,12 @@ export function OverviewPage() {
     { name: 'completed / min', color: STATE_COLORS.completed, points: fillMinutes(tp.series.map((b) => ({ t: Date.parse(b.t), v: b.completed })), from, now) },
     { name: 'failed / min', color: STATE_COLORS.failed, points: fillMinutes(tp.series.map((b) => ({ t: Date.parse(b.t), v: b.failed })), from, now) },
   ];
+  const minutes = (pick: (b: OverviewT['throughput']['series'][number]) => number | undefined) =>
+    tp.series.flatMap((b) => (pick(b) === undefined ? [] : [{ t: Date.parse(b.t), v: pick(b)! }]));
+  const latency: Series[] = [
+    { name: 'p50', color: '#6366f1', points: minutes((b) => b.pickupP50Ms) },
+    { name: 'p99', color: '#f97316', points: minutes((b) => b.pickupP99Ms) },
+  ];
   const liveSeries: Series[] = [
     { name: 'available', color: STATE_COLORS.available, points: live.current.map((p) => ({ t: p.t, v: p.available })) },
     { name: 'running', color: STATE_COLORS.running, points: live.current.map((p) => ({ t: p.t, v: p.running })) },
@@ -68,11 +74,15 @@ export function OverviewPage() {
       <div class="grid2">
         <Card title="Throughput, last hour" extra={<Legend series={series} />}>
           <LineChart series={series} from={from} to={now} />
-          {sampledNote && <p class="note">Sampled: {sampledNote}.</p>}
+          <p class="note">{sampledNote ? `Sampled: ${sampledNote}.` : 'Jobs finished per minute, every queue.'}</p>
         </Card>
-        <Card title="Depth, live (queues on this page)" extra={<Legend series={liveSeries} />}>
+        <Card title="Pickup latency" extra={<Legend series={latency} />}>
+          <LineChart series={latency} from={from} to={now} format={(v) => (v ? duration(v) : '0')} />
+          <p class="note">p50 and p99 per minute, due time → start; minutes without finished jobs have no point.</p>
+        </Card>
+        <Card title="Depth, live" extra={<Legend series={liveSeries} />}>
           <LineChart series={liveSeries} from={live.current[0]?.t ?? now - 60_000} to={now} />
-          <p class="note">Sampled every {POLL_MS / 1000} s while this page is open.</p>
+          <p class="note">Queues on this page, sampled every {POLL_MS / 1000} s while it is open.</p>
         </Card>
       </div>
       <Card

@@ -43,7 +43,7 @@ export const Overview = z.strictObject({
   depthCap: z.int().meta({ description: 'Depth counts are exact up to this; beyond it they are extrapolated from the density of matching ids (estimated: true).' }),
   throughput: z.strictObject({
     windowMs: z.int(),
-    series: z.array(z.strictObject({ t: DateTime, completed: z.int(), failed: z.int() })),
+    series: z.array(z.strictObject({ t: DateTime, completed: z.int(), failed: z.int(), pickupP50Ms: z.number().optional(), pickupP99Ms: z.number().optional() })),
     queues: z.array(
       z.strictObject({
         queue: z.string(),

@@ -26,6 +26,9 @@ export interface ThroughputBucket {
   t: Date;
   completed: number;
   failed: number;
+  /** Pickup latency (due time → start) of the jobs finished in this minute, in ms. */
+  pickupP50Ms?: number;
+  pickupP99Ms?: number;
 }
 
 export interface Throughput {
@@ -57,7 +60,9 @@ export async function throughput(db: Queryable, s: string, o: { windowMs?: numbe
       )
       select 'series' as kind, null as queue, date_trunc('minute', completed_at) as t,
              count(*) filter (where state = 'completed')::int as completed, count(*) filter (where state = 'failed')::int as failed,
-             0 as cancelled, null::float8 as p50, null::float8 as p99, count(*)::int as n
+             0 as cancelled,
+             percentile_cont(0.5) within group (order by greatest(pickup_ms, 0)) filter (where state <> 'cancelled') as p50,
+             percentile_cont(0.99) within group (order by greatest(pickup_ms, 0)) filter (where state <> 'cancelled') as p99, count(*)::int as n
         from f group by 3
       union all
       select 'queue', queue, null, count(*) filter (where state = 'completed')::int, count(*) filter (where state = 'failed')::int,
@@ -69,7 +74,12 @@ export async function throughput(db: Queryable, s: string, o: { windowMs?: numbe
   );
   const series = rows
     .filter((r) => r.kind === 'series')
-    .map((r) => ({ t: r.t as Date, completed: r.completed, failed: r.failed }))
+    .map((r): ThroughputBucket => ({
+      t: r.t,
+      completed: r.completed,
+      failed: r.failed,
+      ...(r.p50 === null ? {} : { pickupP50Ms: Math.round(r.p50 * 10) / 10, pickupP99Ms: Math.round(r.p99 * 10) / 10 }),
+    }))
     .sort((a, b) => a.t.getTime() - b.t.getTime());
   const queues = rows
     .filter((r) => r.kind === 'queue')
