@@ -185,7 +185,9 @@ function QueueTable({ queues, stats, cap }: { queues: QueueRow[]; stats: Map<str
               <td class="num">{st ? count(st.completed + st.failed) : '–'}</td>
               <td class={`num ${st?.failureRate ? 'bad' : ''}`}>{percent(st?.failureRate)}</td>
               <td class="num">{st?.pickupP50Ms === undefined ? '–' : `${duration(st.pickupP50Ms)} / ${duration(st.pickupP99Ms)}`}</td>
-              <td class={`num ${(q.oldestAvailable?.ageMs ?? 0) > 60_000 ? 'bad' : ''}`}>{q.oldestAvailable ? duration(q.oldestAvailable.ageMs) : '–'}</td>
+              <td class={`num ${(q.oldestAvailable?.ageMs ?? 0) > 60_000 ? 'bad' : ''}`}>
+                {q.oldestAvailable ? <a href={`/ui/jobs/${q.oldestAvailable.id}`} title={`job ${q.oldestAvailable.id}`}>{duration(q.oldestAvailable.ageMs)}</a> : '–'}
+              </td>
             </tr>
           );
         })}
