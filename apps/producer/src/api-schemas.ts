@@ -217,3 +217,6 @@ export const nestedComponents: z.ZodType[] = [FieldIssue, JobError, Execution, Q
 
 // Schedule endpoints (issue 8): their schemas live next to their routes.
 export * from './routes/schedule-schemas.js';
+
+// Dashboard endpoints (issue 17): their schemas live next to their routes too.
+export * from './routes/dashboard-schemas.js';
