@@ -33,7 +33,9 @@ export {
   type FieldIssue,
 } from './db/errors.js';
 export { JobState, ExecutionState, type Job, type JobExecution, type JobError, type WorkerInfo } from './db/rows.js';
-export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR } from './db/migrate.js';
+export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, type MigrationFile, type MigrateResult } from './db/migrate.js';
+export { migrationStatus, pendingSql, type MigrationStatus } from './db/migrate-status.js';
+export { assertNotNewer, readApplied, type AppliedMigration } from './db/schema-version.js';
 export { startEmbeddedPostgres, freePort, type EmbeddedPostgres } from './db/embedded.js';
 export { createPool, withTransaction, type Queryable } from './db/pool.js';
 export { quoteSchema } from './db/identifiers.js';

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
-import { migrate, type MigrateResult } from './db/migrate.js';
+import { migrate, readMigrations, type MigrateResult } from './db/migrate.js';
+import { assertNotNewer } from './db/schema-version.js';
 import { createPool, withTransaction, type Queryable } from './db/pool.js';
 import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './db/rows.js';
@@ -187,7 +188,10 @@ export class Jobline {
     jl.natsUrl = (o.natsUrl ?? process.env.NATS_URL) || undefined;
     jl.events = resolveEventsOptions(o.events, schema);
     try {
-      if (o.migrate) await jl.migrate();
+      // Either way a schema with migrations this code does not know stops here, unless they are
+      // all additive (db/schema-version.ts, docs/migrations.md).
+      const newer = o.migrate ? (await jl.migrate()).newer : (await assertNotNewer(pool, schema, await readMigrations())).map((m) => m.name);
+      if (newer.length) logger.warn({ schema, newer }, `schema "${schema}" has additive migrations this Jobline does not ship (${newer.join(', ')}); running with them`);
     } catch (err) {
       await jl.close();
       throw err;

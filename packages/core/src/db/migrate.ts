@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { MigrationError } from './errors.js';
 import { quoteSchema } from './identifiers.js';
+import { ADDITIVE_MARKER, addAdditiveColumn, assertNotNewer } from './schema-version.js';
 
 /** `migrations/` at the repository root, next to `packages/`. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../../migrations/', import.meta.url));
@@ -13,6 +14,8 @@ export interface MigrationFile {
   name: string;
   sql: string;
   checksum: string;
+  /** The file's first line is `-- jobline:additive`: older code keeps working with it applied. */
+  additive: boolean;
 }
 
 export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFile[]> {
@@ -25,6 +28,7 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFil
         name: file.replace(/\.sql$/, ''),
         sql,
         checksum: createHash('sha256').update(sql).digest('hex'),
+        additive: ADDITIVE_MARKER.test(sql),
       };
     }),
   );
@@ -33,6 +37,8 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFil
 export interface MigrateResult {
   applied: string[];
   current: number;
+  /** Additive migrations the database has that this code does not ship (it runs with them). */
+  newer: string[];
 }
 
 /**
@@ -52,6 +58,8 @@ export async function migrate(pool: pg.Pool, schema: string, dir = MIGRATIONS_DI
       await client.query(`create table if not exists ${s}.migrations (
         version int primary key, name text not null, checksum text not null,
         applied_at timestamptz not null default now())`);
+      await addAdditiveColumn(client, schema);
+      const newer = await assertNotNewer(client, schema, files);
       const { rows } = await client.query<{ version: number; name: string; checksum: string }>(
         `select version, name, checksum from ${s}.migrations order by version`,
       );
@@ -73,10 +81,11 @@ export async function migrate(pool: pg.Pool, schema: string, dir = MIGRATIONS_DI
         try {
           await client.query(`set local search_path to ${s}`);
           await client.query(file.sql);
-          await client.query(`insert into ${s}.migrations (version, name, checksum) values ($1, $2, $3)`, [
+          await client.query(`insert into ${s}.migrations (version, name, checksum, additive) values ($1, $2, $3, $4)`, [
             file.version,
             file.name,
             file.checksum,
+            file.additive,
           ]);
           await client.query('commit');
         } catch (err) {
@@ -85,7 +94,7 @@ export async function migrate(pool: pg.Pool, schema: string, dir = MIGRATIONS_DI
         }
         newlyApplied.push(file.name);
       }
-      return { applied: newlyApplied, current: files.at(-1)?.version ?? 0 };
+      return { applied: newlyApplied, current: files.at(-1)?.version ?? 0, newer: newer.map((m) => m.name) };
     } finally {
       await client.query('select pg_advisory_unlock(hashtext($1))', [`jobline.migrate:${schema}`]);
     }
