@@ -40,6 +40,7 @@ export interface Producer {
 
 export function createProducer(o: ProducerOptions): Producer {
   const metrics = createProducerMetrics();
+  metrics.registry.register(o.jl.statementDurations);
   const st: ProducerState = { jl: o.jl, config: o.config as ProducerConfig, logger: o.logger, metrics };
   const routes: Route[] = [];
   routes.push(...jobRoutes(st), ...dagRoutes(st), ...definitionRoutes(st), ...queueRoutes(st), ...scheduleRoutes(st), ...metaRoutes(st, () => routes));

@@ -34,6 +34,7 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   const cache = new DefinitionCache(o.jl);
   const worker = o.jl.worker({ ...o.worker, handlers, resolveHandler: definitionResolver(cache, handlers, o.process ?? {}) });
   const metrics = createWorkerMetrics(worker);
+  metrics.register(o.jl.statementDurations);
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
   let server: Server | undefined;
   let url: string | undefined;

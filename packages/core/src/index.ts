@@ -36,6 +36,7 @@ export { JobState, ExecutionState, type Job, type JobExecution, type JobError, t
 export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, type MigrationFile, type MigrateResult } from './db/migrate.js';
 export { migrationStatus, pendingSql, type MigrationStatus } from './db/migrate-status.js';
 export { assertNotNewer, readApplied, type AppliedMigration } from './db/schema-version.js';
+export { statementHistogram, labelled, deriveName as deriveStatementName, type QueryLogOptions } from './db/query-log.js';
 export { describeSchema, renderSchemaMarkdown, undocumented, type SchemaDoc } from './db/schema-docs.js';
 export { startEmbeddedPostgres, freePort, type EmbeddedPostgres } from './db/embedded.js';
 export { createPool, withTransaction, type Queryable } from './db/pool.js';

@@ -5,6 +5,8 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
 import { migrate, readMigrations, type MigrateResult } from './db/migrate.js';
 import { assertNotNewer } from './db/schema-version.js';
+import { statementHistogram } from './db/query-log.js';
+import type { Histogram } from './observability/metrics.js';
 import { createPool, withTransaction, type Queryable } from './db/pool.js';
 import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './db/rows.js';
@@ -71,6 +73,11 @@ export interface ConnectOptions {
   /** Event stream, subjects and relay settings (DESIGN §5, events/README.md). */
   events?: EventsOptions;
   logger?: Logger;
+  /**
+   * Statements slower than this many ms are logged at warn at any log level (db/query-log.ts);
+   * 0 = off. At LOG_LEVEL=debug every statement is logged. @default process.env.JOBLINE_SLOW_QUERY_MS ?? 0
+   */
+  slowQueryMs?: number;
 }
 
 const ConnectSchema = z.strictObject({
@@ -86,6 +93,7 @@ const ConnectSchema = z.strictObject({
   natsUrl: z.string().optional(),
   events: z.custom<EventsOptions>((v) => typeof v === 'object' && v !== null, 'events must be an object').optional(),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
+  slowQueryMs: z.number().min(0).optional(),
 });
 
 /** A job enqueued by definition: `name` defaults to the definition's name. */
@@ -119,6 +127,8 @@ export class Jobline {
   natsUrl: string | undefined;
   /** Resolved event settings (stream, subject prefix, relay tuning). */
   events: ResolvedEventsOptions;
+  /** Durations of this instance's statements by name; register it in a MetricsRegistry to expose it. */
+  statementDurations: Histogram<'statement'> = statementHistogram();
 
   private constructor(
     readonly pool: pg.Pool,
@@ -179,12 +189,16 @@ export class Jobline {
       embedded = await startEmbeddedPostgres();
       url = embedded.url;
     }
-    const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName });
+    const slowQueryMs = o.slowQueryMs ?? parseOrThrow(z.coerce.number().min(0).default(0), process.env.JOBLINE_SLOW_QUERY_MS || undefined, 'JOBLINE_SLOW_QUERY_MS');
+    const statementDurations = statementHistogram();
+    const queryLog = { logger, slowQueryMs, schema, histogram: statementDurations };
+    const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName, queryLog });
     const jl = new Jobline(pool, url, schema, logger, o.maxInputBytes, o.notifyDebounceMs, embedded, {
       maxNodes: o.maxDagNodes,
       maxEdges: o.maxDagEdges,
     });
     jl.applicationName = o.applicationName;
+    jl.statementDurations = statementDurations;
     jl.natsUrl = (o.natsUrl ?? process.env.NATS_URL) || undefined;
     jl.events = resolveEventsOptions(o.events, schema);
     try {

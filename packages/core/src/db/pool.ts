@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { instrumentPool, type QueryLogOptions } from './query-log.js';
 
 /** Anything that can run a query: the pool, a checked-out client, or a caller's transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -11,6 +12,8 @@ export interface PoolOptions {
   /** @default 10 */
   max?: number;
   applicationName?: string;
+  /** Log and time every statement (db/query-log.ts). */
+  queryLog?: QueryLogOptions;
 }
 
 export function createPool(opts: PoolOptions): pg.Pool {
@@ -30,6 +33,7 @@ export function createPool(opts: PoolOptions): pg.Pool {
   // back, and the broken client is destroyed on release. Found by the pg_terminate_backend
   // fault scenario (a worker exited 1).
   pool.on('connect', (client) => client.on('error', () => {}));
+  if (opts.queryLog) instrumentPool(pool, opts.queryLog);
   return pool;
 }
 
