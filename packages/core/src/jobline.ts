@@ -40,6 +40,9 @@ import {
   Scheduler,
   queryStats,
   queryViolations,
+  listPasses,
+  type OrchestratorPass,
+  type PassFilter,
   type ScheduleHost,
   type SchedulerOptions,
   type SchedulerStatsRow,
@@ -328,6 +331,11 @@ export class Jobline {
   /** The scheduler leaders' statistics rows (one per period), newest first. */
   schedulerStats(limit = 50): Promise<SchedulerStatsRow[]> {
     return queryStats(this.scheduleHost, limit);
+  }
+
+  /** One row per scheduler pass (runtime, constraints checked, actions taken), newest first. */
+  orchestratorStats(filter: PassFilter = {}): Promise<OrchestratorPass[]> {
+    return listPasses(this.pool, this.s, filter);
   }
 
   /**
