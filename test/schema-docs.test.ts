@@ -4,7 +4,7 @@
  * the committed docs/schema.md is checked by .ci/steps/30-schema-docs.sh.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeSchema, renderSchemaMarkdown, undocumented, type SchemaDoc } from '@jobline/core';
+import { TABLE_PRIVILEGES, describeSchema, renderSchemaMarkdown, undocumented, type SchemaDoc } from '@jobline/core';
 import { createTestDatabase, type TestDatabase } from '@jobline/testing';
 import { databaseUrl } from './helpers/db.js';
 
@@ -20,6 +20,10 @@ describe('schema docs', () => {
   it('every table and column has a comment', () => {
     expect(doc.tables.length).toBeGreaterThan(10);
     expect(undocumented(doc)).toEqual([]);
+  });
+
+  it('every table has its role privileges (db/roles.ts)', () => {
+    expect(doc.tables.map((t) => t.name).filter((t) => !(t in TABLE_PRIVILEGES))).toEqual([]);
   });
 
   it('renders columns, defaults, constraints, indexes and foreign keys without the schema name', () => {
