@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The example application's tests against the packed packages: `npm pack` @jobline/contracts,
-# core and testing, install the tarballs into a temporary copy of examples/<app> (as an
+# embedded, core and testing, install the tarballs into a temporary copy of examples/<app> (as an
 # application outside this repository would), and run its test suite (node:test and vitest).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +15,7 @@ npm run build --silent
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/packs"
-npm pack --silent --pack-destination "$tmp/packs" -w packages/contracts -w packages/core -w packages/testing >/dev/null
+npm pack --silent --pack-destination "$tmp/packs" -w packages/contracts -w packages/embedded -w packages/core -w packages/testing >/dev/null
 ls "$tmp/packs"
 for app in examples/*/; do
   app=${app%/}
@@ -26,23 +26,23 @@ for app in examples/*/; do
   (
     cd "$tmp/$name"
     # Point the @jobline/* dependencies at the tarballs (the packages are not on a registry);
-    # @jobline/contracts becomes a direct dependency so that core's "0.1.0" resolves to it.
+    # @jobline/contracts and @jobline/embedded become direct dependencies so that the "0.1.0"
+    # ranges of core and testing resolve to them.
     node -e '
       const fs = require("fs"), path = require("path");
       const packs = process.argv[1];
       const tgz = (n) => "file:" + path.join(packs, fs.readdirSync(packs).find((f) => f.startsWith("jobline-" + n + "-")));
       const p = JSON.parse(fs.readFileSync("package.json", "utf8"));
-      p.dependencies = { ...p.dependencies, "@jobline/contracts": tgz("contracts"), "@jobline/core": tgz("core") };
+      p.dependencies = { ...p.dependencies, "@jobline/contracts": tgz("contracts"), "@jobline/embedded": tgz("embedded"), "@jobline/core": tgz("core") };
       if (p.devDependencies?.["@jobline/testing"] || p.dependencies["@jobline/testing"]) (p.devDependencies ??= {})["@jobline/testing"] = tgz("testing");
       fs.writeFileSync("package.json", JSON.stringify(p, null, 2));
     ' "$tmp/packs"
     npm install --no-audit --no-fund --prefer-offline --loglevel=error
-    # Until the packaging fix (migrations inside @jobline/core) is on main, the packed core looks
-    # for migrations/ outside its package: put them where it looks, and say so.
+    # The packed core carries its migrations (inside the package, where MIGRATIONS_DIR looks).
     dir=$(node --input-type=module -e "import { MIGRATIONS_DIR } from '@jobline/core'; console.log(MIGRATIONS_DIR)")
     if ! ls "$dir"/0001_*.sql >/dev/null 2>&1; then
-      echo "70-examples: WORKAROUND: the packed @jobline/core has no migrations (looks in $dir); copying the repository's there"
-      mkdir -p "$dir" && cp "$ROOT"/migrations/*.sql "$dir"/
+      echo "70-examples: the packed @jobline/core has no migrations in $dir" >&2
+      exit 1
     fi
     # Only the packed packages: nothing may resolve into the repository.
     node --input-type=module -e "

@@ -1,4 +1,21 @@
-export { Jobline, type ConnectOptions, type TxOption } from './jobline.js';
+export { Jobline, type ConnectOptions, type TxOption, type TypedJobline } from './jobline.js';
+export type {
+  JobTypes,
+  JobType,
+  JobsFromSchemas,
+  JobNameOf,
+  JobInput,
+  JobOutput,
+  TypedJob,
+  TypedJobSpec,
+  TypedHandler,
+  TypedHandlers,
+  TypedWorkerOptions,
+  TypedDagSpec,
+  TypedDagNodeSpec,
+  WithRefs,
+  DagRef,
+} from './typed-jobs.js';
 export { Worker, type WorkerStats, type Transition } from './worker/worker.js';
 export {
   DagRunState,
@@ -33,13 +50,13 @@ export {
   type FieldIssue,
 } from './db/errors.js';
 export { JobState, ExecutionState, type Job, type JobExecution, type JobError, type WorkerInfo } from './db/rows.js';
-export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, type MigrationFile, type MigrateResult } from './db/migrate.js';
+export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, RENUMBERED, type MigrationFile, type MigrateResult } from './db/migrate.js';
 export { migrationStatus, pendingSql, type MigrationStatus } from './db/migrate-status.js';
 export { assertNotNewer, readApplied, type AppliedMigration } from './db/schema-version.js';
 export { statementHistogram, labelled, deriveName as deriveStatementName, type QueryLogOptions } from './db/query-log.js';
 export { describeSchema, renderSchemaMarkdown, undocumented, type SchemaDoc } from './db/schema-docs.js';
-export { startEmbeddedPostgres, freePort, type EmbeddedPostgres } from './db/embedded.js';
-export { createPool, withTransaction, type Queryable } from './db/pool.js';
+export { createPool, withTransaction, pgTypes, type Queryable } from './db/pool.js';
+export { EmbeddedUnavailableError } from './db/embedded.js';
 export { quoteSchema } from './db/identifiers.js';
 export * from './schemas.js';
 export { JobEvent } from './events/outbox.js';

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
+import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
-import { migrate, readMigrations, type MigrateResult } from './db/migrate.js';
+import { RENUMBERED, migrate, readMigrations, type MigrateResult } from './db/migrate.js';
 import { assertNotNewer } from './db/schema-version.js';
 import { statementHistogram } from './db/query-log.js';
 import type { Histogram } from './observability/metrics.js';
@@ -53,7 +53,7 @@ import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } 
 import { Relay } from './events/relay.js';
 
 export interface ConnectOptions {
-  /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL is started (and stopped by close()). */
+  /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL from `@jobline/embedded` (an optional peer: install it for this) is started and stopped by close(). */
   databaseUrl?: string;
   /** Schema holding Jobline's tables. @default process.env.JOBLINE_SCHEMA ?? 'jobline' */
   schema?: string;
@@ -104,6 +104,21 @@ export type DefinitionJobSpec = Omit<JobSpec, 'name' | 'definition'> & { name?: 
 /** What enqueue accepts: a plain job, or a job by definition. */
 export type EnqueueSpec = JobSpec | DefinitionJobSpec;
 
+import type { JobTypes, JobNameOf, TypedDagSpec, TypedJob, TypedJobSpec, TypedWorkerOptions } from './typed-jobs.js';
+
+/**
+ * What `Jobline.connect<J>()` returns: the same Jobline with the job-shaped methods typed by J.
+ * Everything else (queues, definitions, schedules, close, …) is Jobline's own.
+ */
+export type TypedJobline<J extends JobTypes> = Omit<Jobline, 'enqueue' | 'enqueueMany' | 'getJob' | 'submitDag' | 'worker'> & {
+  enqueue<N extends JobNameOf<J>>(job: TypedJobSpec<J, N>, opts?: TxOption): Promise<TypedJob<J, N>>;
+  enqueueMany(jobs: TypedJobSpec<J>[], opts?: TxOption): Promise<TypedJob<J>[]>;
+  /** With a name (`getJob<'resize'>(id)`), the row is typed as that job; without, narrow on `job.name`. */
+  getJob<N extends JobNameOf<J> = JobNameOf<J>>(id: number): Promise<TypedJob<J, N>>;
+  submitDag(spec: TypedDagSpec<J>, opts?: TxOption): Promise<SubmittedDag>;
+  worker(options: TypedWorkerOptions<J>): Worker;
+};
+
 export interface TxOption {
   /** Run inside this transaction (a pg client with BEGIN issued): the job exists only if it commits. */
   tx?: Queryable;
@@ -140,7 +155,7 @@ export class Jobline {
     readonly logger: Logger,
     readonly maxInputBytes: number,
     notifyDebounceMs: number,
-    private readonly embedded: EmbeddedPostgres | undefined,
+    private readonly embedded: EmbeddedServer | undefined,
     dagLimits: { maxNodes: number; maxEdges: number } = { maxNodes: DEFAULT_DAG_MAX_NODES, maxEdges: DEFAULT_DAG_MAX_EDGES },
   ) {
     this.notifier = new DebouncedNotifier(pool, jobsChannel(schema), notifyDebounceMs);
@@ -180,16 +195,19 @@ export class Jobline {
     return quoteSchema(this.schema);
   }
 
-  static async connect(options: ConnectOptions = {}): Promise<Jobline> {
+  /** Connects (and migrates, unless `migrate: false`). `connect<Jobs>()` types the job-shaped methods by a job map (typed-jobs.ts). */
+  static connect(options?: ConnectOptions): Promise<Jobline>;
+  static connect<J extends JobTypes>(options?: ConnectOptions): Promise<TypedJobline<J>>;
+  static async connect(options: ConnectOptions = {}): Promise<unknown> {
     const o = parseOrThrow(ConnectSchema, options);
     const schema = o.schema ?? process.env.JOBLINE_SCHEMA ?? 'jobline';
     quoteSchema(schema);
     const logger = o.logger ?? defaultLogger();
     let url = o.databaseUrl ?? process.env.DATABASE_URL;
-    let embedded: EmbeddedPostgres | undefined;
+    let embedded: EmbeddedServer | undefined;
     if (!url) {
       logger.info('DATABASE_URL is not set: starting an embedded PostgreSQL');
-      embedded = await startEmbeddedPostgres();
+      embedded = await startEmbedded();
       url = embedded.url;
     }
     const slowQueryMs = o.slowQueryMs ?? parseOrThrow(z.coerce.number().min(0).default(0), process.env.JOBLINE_SLOW_QUERY_MS || undefined, 'JOBLINE_SLOW_QUERY_MS');
@@ -207,13 +225,18 @@ export class Jobline {
     try {
       // Either way a schema with migrations this code does not know stops here, unless they are
       // all additive (db/schema-version.ts, docs/migrations.md).
-      const newer = o.migrate ? (await jl.migrate()).newer : (await assertNotNewer(pool, schema, await readMigrations())).map((m) => m.name);
+      const newer = o.migrate ? (await jl.migrate()).newer : (await assertNotNewer(pool, schema, await readMigrations(), RENUMBERED)).map((m) => m.name);
       if (newer.length) logger.warn({ schema, newer }, `schema "${schema}" has additive migrations this Jobline does not ship (${newer.join(', ')}); running with them`);
     } catch (err) {
       await jl.close();
       throw err;
     }
     return jl;
+  }
+
+  /** This instance typed by a job map (the same object; see typed-jobs.ts). */
+  typed<J extends JobTypes>(): TypedJobline<J> {
+    return this as unknown as TypedJobline<J>;
   }
 
   migrate(): Promise<MigrateResult> {

@@ -4,7 +4,7 @@
  * practice once per test file; `@jobline/testing/vitest-global-setup` shares one server across
  * a whole vitest run instead). `container: true` asks ./container.js (testcontainers) for one.
  */
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/core';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/embedded';
 
 export interface ContainerOptions {
   /** PostgreSQL image to run. */

@@ -6,7 +6,7 @@
  *   // vitest.config.ts
  *   export default defineConfig({ test: { globalSetup: ['@jobline/testing/vitest-global-setup'] } });
  */
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/core';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/embedded';
 
 let server: EmbeddedPostgres | undefined;
 

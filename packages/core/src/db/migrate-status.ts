@@ -4,7 +4,7 @@
  */
 import { quoteSchema } from './identifiers.js';
 import type { Queryable } from './pool.js';
-import { MIGRATIONS_DIR, readMigrations, type MigrationFile } from './migrate.js';
+import { MIGRATIONS_DIR, RENUMBERED, readMigrations, type MigrationFile } from './migrate.js';
 import { readApplied, type AppliedMigration } from './schema-version.js';
 
 export interface MigrationStatus {
@@ -26,7 +26,8 @@ export interface MigrationStatus {
 
 export async function migrationStatus(db: Queryable, schema: string, dir = MIGRATIONS_DIR): Promise<MigrationStatus> {
   const files = await readMigrations(dir);
-  const applied = await readApplied(db, schema);
+  // Rows under a renumbered file's old number count as the new one (migrate() moves them first).
+  const applied = await readApplied(db, schema, RENUMBERED);
   const byVersion = new Map(applied.map((m) => [m.version, m]));
   const known = new Set(files.map((f) => f.version));
   const pending = files.filter((f) => !byVersion.has(f.version));

@@ -23,27 +23,42 @@ export interface AppliedMigration {
  * The ledger as the database has it; [] when it has none yet. Read through to_jsonb so that a
  * ledger from before the `additive` column (added by this release's runner) reads too.
  */
-export async function readApplied(db: Queryable, schema: string): Promise<AppliedMigration[]> {
+/** A file renumbered after it shipped: a ledger row with `from` counts as `to` (migrate() moves it). */
+export interface Renumbering {
+  from: { version: number; name: string };
+  to: { version: number; name: string };
+}
+
+export async function readApplied(db: Queryable, schema: string, renumbered: readonly Renumbering[] = []): Promise<AppliedMigration[]> {
   const s = quoteSchema(schema);
   const { rows } = await db.query(`select to_regclass($1) is not null as present`, [`${s}.migrations`]);
   if (!rows[0].present) return [];
   const res = await db.query(`select to_jsonb(m) as m from ${s}.migrations m order by version`);
-  return res.rows.map(({ m }) => ({
-    version: Number(m.version),
-    name: String(m.name),
-    checksum: String(m.checksum),
-    appliedAt: new Date(m.applied_at),
-    additive: m.additive === true,
-  }));
+  const applied: AppliedMigration[] = res.rows.map(({ m }) => {
+    const moved = renumbered.find((r) => r.from.version === Number(m.version) && r.from.name === m.name)?.to;
+    return {
+      version: moved?.version ?? Number(m.version),
+      name: moved?.name ?? String(m.name),
+      checksum: String(m.checksum),
+      appliedAt: new Date(m.applied_at),
+      additive: m.additive === true,
+    };
+  });
+  return applied.sort((a, b) => a.version - b.version);
 }
 
 /**
  * Throws when the schema has a non-additive migration this code does not know; returns the
  * unknown additive ones (the caller warns about them).
  */
-export async function assertNotNewer(db: Queryable, schema: string, files: readonly { version: number; name: string }[]): Promise<AppliedMigration[]> {
+export async function assertNotNewer(
+  db: Queryable,
+  schema: string,
+  files: readonly { version: number; name: string }[],
+  renumbered: readonly Renumbering[] = [],
+): Promise<AppliedMigration[]> {
   const known = new Set(files.map((f) => f.version));
-  const unknown = (await readApplied(db, schema)).filter((m) => !known.has(m.version));
+  const unknown = (await readApplied(db, schema, renumbered)).filter((m) => !known.has(m.version));
   const blocking = unknown.filter((m) => !m.additive);
   if (blocking.length) {
     const newest = unknown.at(-1)!;
