@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { instrumentPool, type QueryLogOptions } from './query-log.js';
+import { instrumentedClient, type QueryLogOptions } from './query-log.js';
 
 /** Anything that can run a query: the pool, a checked-out client, or a caller's transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -31,6 +31,8 @@ export function createPool(opts: PoolOptions): pg.Pool {
     connectionString: opts.connectionString,
     max: opts.max ?? 10,
     types: pgTypes,
+    // Statement timing and logging (db/query-log.ts); pg's own Client when not asked for.
+    Client: opts.queryLog ? instrumentedClient(opts.queryLog) : undefined,
     application_name: opts.applicationName ?? 'jobline',
     // Keep idle connections: reconnecting costs more than it saves for a busy worker.
     idleTimeoutMillis: 30_000,
@@ -44,7 +46,6 @@ export function createPool(opts: PoolOptions): pg.Pool {
   // back, and the broken client is destroyed on release. Found by the pg_terminate_backend
   // fault scenario (a worker exited 1).
   pool.on('connect', (client) => client.on('error', () => {}));
-  if (opts.queryLog) instrumentPool(pool, opts.queryLog);
   return pool;
 }
 

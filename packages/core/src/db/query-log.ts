@@ -14,7 +14,7 @@
  * Cost: two performance.now() calls, a Map lookup and a histogram update per statement, on a
  * path whose statements take 0.1–10 ms.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { Histogram } from '../observability/metrics.js';
 
@@ -88,14 +88,8 @@ const rowCount = (res: unknown): number => {
   return r?.rowCount ?? r?.rows?.length ?? 0;
 };
 
-const INSTRUMENTED = Symbol('jobline.queryLog');
-
-/** Wraps one client's `query`. Streams and cursors (submittables) pass through untimed. */
-export function instrumentClient(client: pg.ClientBase, o: QueryLogOptions): void {
-  const c = client as pg.ClientBase & { [INSTRUMENTED]?: true };
-  if (c[INSTRUMENTED]) return;
-  c[INSTRUMENTED] = true;
-  const original = client.query as (...args: unknown[]) => unknown;
+/** Wraps a `query` function: timed, named, logged. Streams and cursors (submittables) pass through untimed. */
+function timed(original: (...args: unknown[]) => unknown, o: QueryLogOptions): (this: unknown, ...args: unknown[]) => unknown {
   const slow = o.slowQueryMs ?? 0;
   const suffixes = o.schema ? [`_${o.schema}`, `_"${o.schema}"`] : [];
   const done = (name: string, t0: number, err: unknown, res: unknown) => {
@@ -107,7 +101,7 @@ export function instrumentClient(client: pg.ClientBase, o: QueryLogOptions): voi
     if (slowOne) o.logger.warn({ ...fields, slowQueryMs: slow }, 'slow database statement');
     else o.logger.debug(fields, err ? 'database statement failed' : 'database statement');
   };
-  (client as { query: unknown }).query = function (this: unknown, ...args: unknown[]) {
+  return function (this: unknown, ...args: unknown[]) {
     const first = args[0] as { submit?: unknown } | string | undefined;
     if (first === undefined || (typeof first === 'object' && typeof first.submit === 'function')) return original.apply(this, args);
     const name = nameOf(first, suffixes);
@@ -130,7 +124,14 @@ export function instrumentClient(client: pg.ClientBase, o: QueryLogOptions): voi
   };
 }
 
-/** Instruments every client the pool opens (pool.query runs on one of them). */
-export function instrumentPool(pool: pg.Pool, o: QueryLogOptions): void {
-  pool.on('connect', (client) => instrumentClient(client, o));
+/**
+ * A pg Client class whose `query` is timed: given to pg.Pool as its `Client`, so every client
+ * the pool opens (and pool.query, which runs on one) is instrumented through the prototype —
+ * no per-client patching.
+ */
+export function instrumentedClient(o: QueryLogOptions): typeof pg.Client {
+  const query = timed(pg.Client.prototype.query as (...args: unknown[]) => unknown, o);
+  class TimedClient extends pg.Client {}
+  Object.defineProperty(TimedClient.prototype, 'query', { value: query, writable: true, configurable: true });
+  return TimedClient;
 }
