@@ -51,6 +51,7 @@ import {
 } from './schedule/index.js';
 import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } from './events/options.js';
 import { Relay } from './events/relay.js';
+import { startPublishSpan } from './observability/tracing.js';
 
 export interface ConnectOptions {
   /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL from `@jobline/embedded` (an optional peer: install it for this) is started and stopped by close(). */
@@ -122,6 +123,12 @@ export type TypedJobline<J extends JobTypes> = Omit<Jobline, 'enqueue' | 'enqueu
 export interface TxOption {
   /** Run inside this transaction (a pg client with BEGIN issued): the job exists only if it commits. */
   tx?: Queryable;
+  /**
+   * The caller's W3C `traceparent` (the producer API passes the request's header): parent of
+   * the producer span when no span is active, or, when no tracer records, the creation context
+   * stored for jobs that bring none. Invalid values are ignored. See observability/README.md.
+   */
+  callerTraceparent?: string;
 }
 
 /** The library's entry point (DESIGN §6). One per process; it owns one pool. */
@@ -263,6 +270,19 @@ export class Jobline {
       : (jobs as JobSpec[]);
     const prepared = prepareJobs(specs, this.maxInputBytes, single);
     if (!prepared.length) return [];
+    const trace = startPublishSpan<EnqueueResult[]>(prepared, single, opts.callerTraceparent);
+    if (!trace) return this.writeJobs(prepared, opts);
+    return trace.around(
+      () => this.writeJobs(prepared, opts),
+      (span, results) => {
+        if (!single) return;
+        span.setAttribute('messaging.message.id', String(results[0].job.id));
+        span.setAttribute('jobline.job.created', results[0].created);
+      },
+    );
+  }
+
+  private async writeJobs(prepared: ReturnType<typeof prepareJobs>, opts: TxOption): Promise<EnqueueResult[]> {
     const queues = new Set(prepared.map((p) => p.spec.queue));
     if (opts.tx) {
       const results = await insertJobs(opts.tx, this.s, prepared);
@@ -333,7 +353,7 @@ export class Jobline {
    * idempotency key that exists, returns that run (`created: false`).
    */
   submitDag(spec: DagSpec, opts: TxOption = {}): Promise<SubmittedDag> {
-    return this.dags.submit(spec, opts.tx);
+    return this.dags.submit(spec, opts.tx, opts.callerTraceparent);
   }
 
   /** The run, every node's state, attempts and timings, and the edges. */
