@@ -51,6 +51,8 @@ function checkHandlers(handlers: Handlers, name: string): void {
  * queue, or `reset()` between them.
  */
 export async function runJob<O = unknown>(jl: Jobline, handlers: Handlers, job: EnqueueSpec | number, o: RunJobOptions = {}): Promise<RunJobResult<O>> {
+  // Checked before enqueueing, so that a missing handler leaves no job behind.
+  if (typeof job !== 'number' && typeof job.name === 'string') checkHandlers(handlers, job.name);
   const target = typeof job === 'number' ? await jl.getJob(job) : await jl.enqueue(job);
   checkHandlers(handlers, target.name);
   const deadline = Date.now() + (o.timeoutMs ?? 30_000);

@@ -6,6 +6,7 @@
  * pass a second); old rows go with the period flush.
  */
 import type { Queryable } from '../db/pool.js';
+import { labelled } from '../db/query-log.js';
 import type { StatCounter, StatsCollector } from './stats.js';
 
 const PASS_COUNTERS = ['constraintsChecked', 'actionsFired', 'runsMaterialised', 'violations'] as const satisfies readonly StatCounter[];
@@ -41,12 +42,14 @@ export async function recordPass(
   before: number[],
 ): Promise<void> {
   const [constraintsChecked, actionsTaken, runsMaterialised, violations] = PASS_COUNTERS.map((c, i) => stats.get(c) - before[i]);
-  await db.query({
-    text: `insert into ${s}.orchestrator_stats (holder, started_at, runtime_ms, schedules, constraints_checked, actions_taken,
-                  runs_materialised, violations, failed_steps) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    values: [p.holder, p.startedAt, p.runtimeMs, p.schedules, constraintsChecked, actionsTaken, runsMaterialised, violations, p.failedSteps],
-    label: 'record scheduler pass',
-  } as { text: string; values: unknown[] });
+  await db.query(
+    labelled(
+      'record scheduler pass',
+      `insert into ${s}.orchestrator_stats (holder, started_at, runtime_ms, schedules, constraints_checked, actions_taken,
+              runs_materialised, violations, failed_steps) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [p.holder, p.startedAt, p.runtimeMs, p.schedules, constraintsChecked, actionsTaken, runsMaterialised, violations, p.failedSteps],
+    ),
+  );
 }
 
 export async function prunePasses(db: Queryable, s: string, now: Date, retentionMs: number): Promise<void> {
