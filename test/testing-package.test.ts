@@ -115,6 +115,7 @@ describe('runJob', () => {
     const later = await db.jl.enqueue({ queue: 'later', name: 'add', input: { a: 1, b: 1 }, runAt: new Date(Date.now() + 3600_000) });
     expect((await db.runJob(handlers, later.id)).output).toEqual({ sum: 2 });
     await expect(db.runJob(handlers, { queue: 'x', name: 'nope' })).rejects.toThrow(/no handler for job name "nope" \(handlers given: add, flaky, never, fanout\)/);
+    await db.expectNotEnqueued({ queue: 'x', state: 'any' });
   });
 });
 
