@@ -52,6 +52,7 @@ import {
 import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } from './events/options.js';
 import { Relay } from './events/relay.js';
 import { startPublishSpan } from './observability/tracing.js';
+import type { JobTypes, JobNameOf, TypedDagSpec, TypedJob, TypedJobSpec, TypedWorkerOptions } from './typed-jobs.js';
 
 export interface ConnectOptions {
   /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL from `@jobline/embedded` (an optional peer: install it for this) is started and stopped by close(). */
@@ -104,8 +105,6 @@ const ConnectSchema = z.strictObject({
 export type DefinitionJobSpec = Omit<JobSpec, 'name' | 'definition'> & { name?: string; definition: string };
 /** What enqueue accepts: a plain job, or a job by definition. */
 export type EnqueueSpec = JobSpec | DefinitionJobSpec;
-
-import type { JobTypes, JobNameOf, TypedDagSpec, TypedJob, TypedJobSpec, TypedWorkerOptions } from './typed-jobs.js';
 
 /**
  * What `Jobline.connect<J>()` returns: the same Jobline with the job-shaped methods typed by J.
