@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR, VERSION } from '@jobline/core';
 
 const root = new URL('../', import.meta.url);
-const PUBLISHED = ['packages/contracts', 'packages/embedded', 'packages/core', 'apps/producer', 'apps/worker', 'apps/cli'];
+const PUBLISHED = ['packages/contracts', 'packages/embedded', 'packages/core', 'packages/testing', 'apps/producer', 'apps/worker', 'apps/cli'];
 const manifest = async (dir: string) => JSON.parse(await readFile(new URL(`${dir}/package.json`, root), 'utf8'));
 
 describe('publishable packages', () => {

@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import { Jobline, createAppLogger } from '@jobline/core';
+import { Jobline, createAppLogger, createPool, quoteSchema } from '@jobline/core';
 import { UsageError } from './errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -37,6 +37,14 @@ export async function connect(opts: { migrate?: boolean } = {}): Promise<Jobline
   }
   const logger = createAppLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: process.env.LOG_FORMAT !== 'json', name: 'cli' });
   return Jobline.connect({ migrate: opts.migrate ?? false, logger, poolSize: 4 });
+}
+
+/** A pool on DATABASE_URL and the schema, for commands that must not check the schema's version. */
+export async function rawPool(): Promise<{ pool: ReturnType<typeof createPool>; schema: string }> {
+  if (!process.env.DATABASE_URL) throw new UsageError('DATABASE_URL is not set: point it at the Jobline database (e.g. postgres://user@host:5432/db).');
+  const schema = process.env.JOBLINE_SCHEMA ?? 'jobline';
+  quoteSchema(schema);
+  return { pool: createPool({ connectionString: process.env.DATABASE_URL, max: 2, applicationName: 'jobline-cli' }), schema };
 }
 
 /** Parses a positive integer id argument. */

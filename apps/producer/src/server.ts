@@ -45,6 +45,7 @@ export interface Producer {
 
 export function createProducer(o: ProducerOptions): Producer {
   const metrics = createProducerMetrics();
+  metrics.registry.register(o.jl.statementDurations);
   mirrorMetricsToOpenTelemetry(metrics.registry); // also through the OpenTelemetry metrics API when installed
   const st: ProducerState = { jl: o.jl, config: o.config as ProducerConfig, logger: o.logger, metrics };
   const routes: Route[] = [];

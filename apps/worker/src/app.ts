@@ -37,6 +37,7 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   const processOpts = executors.process === false ? false : { ...(executors.process ?? {}), ...(o.process ?? {}) };
   const worker = o.jl.worker({ ...o.worker, handlers, executors: { ...executors, process: processOpts } });
   const metrics = createWorkerMetrics(worker);
+  metrics.register(o.jl.statementDurations);
   mirrorMetricsToOpenTelemetry(metrics); // also through the OpenTelemetry metrics API when installed
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
   let server: Server | undefined;

@@ -56,7 +56,11 @@ export {
   type FieldIssue,
 } from './db/errors.js';
 export { JobState, ExecutionState, type Job, type JobExecution, type JobError, type WorkerInfo } from './db/rows.js';
-export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, RENUMBERED } from './db/migrate.js';
+export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, RENUMBERED, type MigrationFile, type MigrateResult } from './db/migrate.js';
+export { migrationStatus, pendingSql, type MigrationStatus } from './db/migrate-status.js';
+export { assertNotNewer, readApplied, type AppliedMigration } from './db/schema-version.js';
+export { statementHistogram, labelled, deriveName as deriveStatementName, type QueryLogOptions } from './db/query-log.js';
+export { describeSchema, renderSchemaMarkdown, undocumented, type SchemaDoc } from './db/schema-docs.js';
 export { createPool, withTransaction, pgTypes, type Queryable } from './db/pool.js';
 export { PoolerMode, type ConnectionOptions } from './db/connection-options.js';
 export type { Topology } from './topology.js';

@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
-import { migrate, type MigrateResult } from './db/migrate.js';
+import { RENUMBERED, migrate, readMigrations, type MigrateResult } from './db/migrate.js';
+import { assertNotNewer } from './db/schema-version.js';
+import { statementHistogram } from './db/query-log.js';
+import type { Histogram } from './observability/metrics.js';
 import { createPool, withTransaction, type Queryable } from './db/pool.js';
 import { openTopology, type Topology, type TopologyOptions } from './topology.js';
 import { ValidationError } from './db/errors.js';
@@ -40,6 +43,9 @@ import {
   Scheduler,
   queryStats,
   queryViolations,
+  listPasses,
+  type OrchestratorPass,
+  type PassFilter,
   type ScheduleHost,
   type SchedulerOptions,
   type SchedulerStatsRow,
@@ -85,6 +91,11 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
   /** How producers wake workers: 'nats' (core NATS, needs natsUrl), 'notify' (NOTIFY), 'auto' = nats when natsUrl is set. @default 'auto' */
   wakeups?: TopologyOptions['wakeups'];
+  /**
+   * Statements slower than this many ms are logged at warn at any log level (db/query-log.ts);
+   * 0 = off. At LOG_LEVEL=debug every statement is logged. @default process.env.JOBLINE_SLOW_QUERY_MS ?? 0
+   */
+  slowQueryMs?: number;
 }
 
 const ConnectSchema = z.strictObject({
@@ -106,6 +117,7 @@ const ConnectSchema = z.strictObject({
   statementTimeoutMs: z.unknown().optional(),
   connectTimeoutMs: z.unknown().optional(),
   wakeups: z.unknown().optional(),
+  slowQueryMs: z.number().min(0).optional(),
 });
 
 /** A job enqueued by definition: `name` defaults to the definition's name. */
@@ -162,6 +174,8 @@ export class Jobline {
   natsUrl: string | undefined;
   /** Resolved event settings (stream, subject prefix, relay tuning). */
   events: ResolvedEventsOptions;
+  /** Durations of this instance's statements by name; register it in a MetricsRegistry to expose it. */
+  statementDurations: Histogram<'statement'> = statementHistogram();
 
   private constructor(
     readonly pool: pg.Pool,
@@ -235,12 +249,16 @@ export class Jobline {
       natsUrl: (o.natsUrl ?? process.env.NATS_URL) || undefined,
       schema,
     });
-    const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName, extra: topology.poolConfig });
+    const slowQueryMs = o.slowQueryMs ?? parseOrThrow(z.coerce.number().min(0).default(0), process.env.JOBLINE_SLOW_QUERY_MS || undefined, 'JOBLINE_SLOW_QUERY_MS');
+    const statementDurations = statementHistogram();
+    const queryLog = { logger, slowQueryMs, schema, histogram: statementDurations };
+    const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName, extra: topology.poolConfig, queryLog });
     const jl = new Jobline(pool, url, schema, logger, o.maxInputBytes, o.notifyDebounceMs, embedded, {
       maxNodes: o.maxDagNodes,
       maxEdges: o.maxDagEdges,
     });
     jl.applicationName = o.applicationName;
+    jl.statementDurations = statementDurations;
     jl.natsUrl = (o.natsUrl ?? process.env.NATS_URL) || undefined;
     jl.events = resolveEventsOptions(o.events, schema);
     jl.topology = topology;
@@ -252,7 +270,10 @@ export class Jobline {
       jl.notifier = new Debounced(o.notifyDebounceMs, (q) => pub.publish(q) || fallback.notify([q]));
     }
     try {
-      if (o.migrate) await jl.migrate();
+      // Either way a schema with migrations this code does not know stops here, unless they are
+      // all additive (db/schema-version.ts, docs/migrations.md).
+      const newer = o.migrate ? (await jl.migrate()).newer : (await assertNotNewer(pool, schema, await readMigrations(), RENUMBERED)).map((m) => m.name);
+      if (newer.length) logger.warn({ schema, newer }, `schema "${schema}" has additive migrations this Jobline does not ship (${newer.join(', ')}); running with them`);
     } catch (err) {
       await jl.close();
       throw err;
@@ -407,6 +428,11 @@ export class Jobline {
   /** The scheduler leaders' statistics rows (one per period), newest first. */
   schedulerStats(limit = 50): Promise<SchedulerStatsRow[]> {
     return queryStats(this.scheduleHost, limit);
+  }
+
+  /** One row per scheduler pass (runtime, constraints checked, actions taken), newest first. */
+  orchestratorStats(filter: PassFilter = {}): Promise<OrchestratorPass[]> {
+    return listPasses(this.pool, this.s, filter);
   }
 
   /**

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { MigrationError } from './errors.js';
 import { quoteSchema } from './identifiers.js';
 import { withTransaction } from './pool.js';
+import { ADDITIVE_MARKER, addAdditiveColumn, assertNotNewer } from './schema-version.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -30,6 +31,8 @@ export interface MigrationFile {
   name: string;
   sql: string;
   checksum: string;
+  /** The file's first line is `-- jobline:additive`: older code keeps working with it applied. */
+  additive: boolean;
 }
 
 export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFile[]> {
@@ -42,6 +45,7 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFil
         name: file.replace(/\.sql$/, ''),
         sql,
         checksum: createHash('sha256').update(sql).digest('hex'),
+        additive: ADDITIVE_MARKER.test(sql),
       };
     }),
   );
@@ -50,6 +54,8 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFil
 export interface MigrateResult {
   applied: string[];
   current: number;
+  /** Additive migrations the database has that this code does not ship (it runs with them). */
+  newer: string[];
   /** The @jobline/core version whose migrations these are. */
   joblineVersion: string;
 }
@@ -71,6 +77,7 @@ export async function migrate(pool: pg.Pool, schema: string, dir = MIGRATIONS_DI
   const s = quoteSchema(schema);
   const files = await readMigrations(dir);
   const newlyApplied: string[] = [];
+  let newer: string[] = [];
   for (const file of files) {
     const applied = await withTransaction(pool, async (tx) => {
       await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`jobline.migrate:${schema}`]);
@@ -78,7 +85,10 @@ export async function migrate(pool: pg.Pool, schema: string, dir = MIGRATIONS_DI
       await tx.query(`create table if not exists ${s}.migrations (
         version int primary key, name text not null, checksum text not null,
         applied_at timestamptz not null default now())`);
-      await renumber(tx, s);
+      await renumber(tx, s, files);
+      await addAdditiveColumn(tx, schema);
+      // Under the lock, per file: a newer release may have migrated between two of our files.
+      newer = (await assertNotNewer(tx, schema, files)).map((m) => m.name);
       const { rows } = await tx.query<{ version: number; checksum: string }>(`select version, checksum from ${s}.migrations`);
       const have = new Map(rows.map((r) => [r.version, r.checksum]));
       for (const f of files) {
@@ -98,17 +108,28 @@ export async function migrate(pool: pg.Pool, schema: string, dir = MIGRATIONS_DI
       } catch (err) {
         throw new MigrationError(`migration ${file.name} failed: ${(err as Error).message}`, { cause: err });
       }
-      await tx.query(`insert into ${s}.migrations (version, name, checksum) values ($1, $2, $3)`, [file.version, file.name, file.checksum]);
+      await tx.query(`insert into ${s}.migrations (version, name, checksum, additive) values ($1, $2, $3, $4)`, [
+        file.version,
+        file.name,
+        file.checksum,
+        file.additive,
+      ]);
       return true;
     });
     if (applied) newlyApplied.push(file.name);
   }
-  return { applied: newlyApplied, current: files.at(-1)?.version ?? 0, joblineVersion: VERSION };
+  return { applied: newlyApplied, current: files.at(-1)?.version ?? 0, newer, joblineVersion: VERSION };
 }
 
-/** Moves rows of renumbered files to their new version and name, inside the caller's (locked) transaction. */
-async function renumber(tx: pg.PoolClient, s: string): Promise<void> {
+/**
+ * Moves rows of renumbered files to their new version and name, inside the caller's (locked)
+ * transaction — only for renumberings whose new file is among `files`: a migration directory
+ * from before the renumbering (an older release, the legacy fixtures) keeps its own numbers.
+ */
+async function renumber(tx: pg.PoolClient, s: string, files: readonly MigrationFile[]): Promise<void> {
+  const names = new Set(files.map((f) => `${f.version}:${f.name}`));
   for (const r of RENUMBERED) {
+    if (!names.has(`${r.to.version}:${r.to.name}`)) continue;
     await tx.query(`update ${s}.migrations set version = $1, name = $2 where version = $3 and name = $4`, [
       r.to.version,
       r.to.name,

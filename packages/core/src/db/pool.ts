@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { instrumentedClient, type QueryLogOptions } from './query-log.js';
 
 /** Anything that can run a query: the pool, a checked-out client, or a caller's transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -23,6 +24,8 @@ export interface PoolOptions {
   applicationName?: string;
   /** Extra pg settings (timeouts, keepalive, a Client class): db/connection-options.ts. */
   extra?: Partial<pg.PoolConfig>;
+  /** Log and time every statement (db/query-log.ts). */
+  queryLog?: QueryLogOptions;
 }
 
 export function createPool(opts: PoolOptions): pg.Pool {
@@ -36,6 +39,8 @@ export function createPool(opts: PoolOptions): pg.Pool {
     connectionTimeoutMillis: 10_000,
     keepAlive: true,
     ...opts.extra,
+    // Statement timing and logging (db/query-log.ts) wraps the Client class `extra` brings, if any.
+    Client: opts.queryLog ? instrumentedClient(opts.queryLog, (opts.extra?.Client as typeof pg.Client | undefined) ?? pg.Client) : opts.extra?.Client,
   });
   // A backend killed under an idle client must not crash the process; the pool replaces it.
   pool.on('error', () => {});

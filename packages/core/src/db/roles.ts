@@ -33,6 +33,8 @@ export const TABLE_PRIVILEGES: Record<string, Privileges> = {
   schedule_runs: { worker: 'select, insert, update, delete', producer: 'select, insert, update, delete' },
   constraint_violations: { worker: 'select, insert, update', producer: 'select' },
   scheduler_stats: { worker: 'select, insert, delete', producer: 'select' },
+  // One row per scheduler pass (0005): the leader (in a worker) writes and prunes them.
+  orchestrator_stats: { worker: 'select, insert, delete', producer: 'select' },
 };
 
 /** The GRANT statements for `role` on `schema`'s tables (only tables that exist are granted by the caller's choice). */

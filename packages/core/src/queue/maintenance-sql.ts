@@ -1,3 +1,4 @@
+import { labelled } from '../db/query-log.js';
 import type { Queryable } from '../db/pool.js';
 import { insertJobEvents } from '../events/outbox.js';
 
@@ -48,7 +49,7 @@ export interface RescuedJob {
 }
 
 export async function rescueLostJobs(db: Queryable, s: string, staleAfterMs: number, limit = 1000): Promise<RescuedJob[]> {
-  const { rows } = await db.query(rescueSql(s), [staleAfterMs, limit]);
+  const { rows } = await db.query(labelled('rescue', rescueSql(s), [staleAfterMs, limit]));
   return rows.map((r) => ({ id: r.id, state: r.state, attempt: r.attempt, dagRunId: r.dag_run_id ?? undefined, dagNodeKey: r.dag_node_key ?? undefined }));
 }
 
@@ -67,7 +68,7 @@ const promoteSql = (s: string) => `
   select q.queue, pg_notify($2, q.queue) from (select distinct queue from u) q`;
 
 export async function promoteDueJobs(db: Queryable, s: string, channel: string, limit = 5000): Promise<string[]> {
-  const { rows } = await db.query(promoteSql(s), [limit, channel]);
+  const { rows } = await db.query(labelled('promote', promoteSql(s), [limit, channel]));
   return rows.map((r) => r.queue);
 }
 
@@ -92,7 +93,7 @@ export const JOB_RETENTION_BATCH = 5000;
 export const DAG_RETENTION_BATCH = 100;
 
 export async function deleteFinishedJobs(db: Queryable, s: string, olderThanMs: number, limit = JOB_RETENTION_BATCH): Promise<number> {
-  const { rows } = await db.query(retentionSql(s), [olderThanMs, limit]);
+  const { rows } = await db.query(labelled('retention', retentionSql(s), [olderThanMs, limit]));
   return rows[0].n;
 }
 
@@ -120,7 +121,7 @@ const dagRetentionSql = (s: string) => `
   select count(*)::int as n from gone`;
 
 export async function deleteFinishedDagRuns(db: Queryable, s: string, olderThanMs: number, limit = DAG_RETENTION_BATCH): Promise<number> {
-  const { rows } = await db.query(dagRetentionSql(s), [olderThanMs, limit]);
+  const { rows } = await db.query(labelled('dag retention', dagRetentionSql(s), [olderThanMs, limit]));
   return rows[0].n;
 }
 

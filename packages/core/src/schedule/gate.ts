@@ -67,6 +67,7 @@ async function checkRun(ctx: TickContext, tx: Queryable, runId: number): Promise
     return; // DAG runs are checked and submitted at their time
   }
   const verdict = await evaluate(tx, ctx, sc, run);
+  if (sc.constraint) ctx.stats.add('constraintsChecked');
   if (verdict === WAIT) {
     if (run.jobId !== undefined) await holdJob(tx, host.s, run.jobId);
     return;

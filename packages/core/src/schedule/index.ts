@@ -11,3 +11,4 @@ export { HELD_UNTIL } from './context.js';
 export type { ScheduleRef } from './schedules-store.js';
 export type { Schedule, ScheduleRun, Constraint, Action, Violation, SchedulerStatsRow, ScheduleActionBinding } from './rows.js';
 export * from './schema.js';
+export { listPasses, type OrchestratorPass, type PassFilter } from './pass-stats.js';

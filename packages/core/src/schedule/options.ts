@@ -25,6 +25,8 @@ export interface SchedulerOptions {
   statsPeriodMs?: number;
   /** scheduler_stats rows older than this are deleted. @default 30 days */
   statsRetentionMs?: number;
+  /** orchestrator_stats rows (one per pass) older than this are deleted; 0 = passes are not recorded. @default 1 day */
+  passStatsRetentionMs?: number;
   /** Scheduler lease time to live. @default 3000 */
   leaseTtlMs?: number;
   /** The clock (tests inject one). @default () => new Date() */
@@ -42,6 +44,7 @@ const Schema = z.strictObject({
   indexRefreshMs: z.number().int().min(100).default(30_000),
   statsPeriodMs: z.number().int().min(100).default(60_000),
   statsRetentionMs: z.number().int().min(0).default(30 * 24 * 3600_000),
+  passStatsRetentionMs: z.number().int().min(0).default(24 * 3600_000),
   leaseTtlMs: z.number().int().min(100).default(3000),
   now: z.custom<() => Date>((v) => typeof v === 'function', 'now must be a function returning a Date').default(() => () => new Date()),
 });

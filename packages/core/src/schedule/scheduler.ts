@@ -19,6 +19,7 @@ import { resolveSchedulerOptions, type ResolvedSchedulerOptions, type SchedulerO
 import type { SchedulerStatsRow } from './rows.js';
 import { ScheduleIndex } from './schedule-index.js';
 import { StatsCollector, countInbox } from './stats.js';
+import { prunePasses, recordPass, snapshot } from './pass-stats.js';
 import { enforceRunTimes, syncRuns } from './sync.js';
 
 export const SCHEDULER_LEASE = 'scheduler';
@@ -134,6 +135,8 @@ export class Scheduler extends EventEmitter {
   async tick(): Promise<void> {
     const started = performance.now();
     const now = this.options.now();
+    const before = snapshot(this.stats);
+    const failedSteps: string[] = [];
     const rebuild = this.dirty || Date.now() - this.index.builtAt >= this.options.indexRefreshMs;
     if (rebuild) await this.rebuildIndex();
     const ctx: TickContext = {
@@ -150,6 +153,7 @@ export class Scheduler extends EventEmitter {
         try {
           await step(ctx);
         } catch (err) {
+          failedSteps.push(name);
           this.host.logger.warn({ err, step: name }, 'scheduler step failed; the next pass retries it');
           this.emit('warning', err, name);
         }
@@ -157,6 +161,11 @@ export class Scheduler extends EventEmitter {
     }
     const ms = performance.now() - started;
     this.stats.tick(ms);
+    // Passes with no schedules are not recorded: every worker runs a scheduler by default.
+    if (this.options.passStatsRetentionMs > 0 && this.index.size > 0) {
+      const pass = { holder: this.id, startedAt: now, runtimeMs: ms, schedules: this.index.size, failedSteps };
+      await recordPass(this.host.pool, this.host.s, pass, this.stats, before).catch((err) => this.emit('warning', err, 'pass-stats'));
+    }
     this.emit('tick', ms);
     if (now.getTime() - this.stats.periodStart.getTime() >= this.options.statsPeriodMs) await this.flushStats(now);
   }
@@ -175,6 +184,7 @@ export class Scheduler extends EventEmitter {
   /** Writes the current period's scheduler_stats row and starts the next period. */
   async flushStats(now = this.options.now()): Promise<SchedulerStatsRow> {
     const inbox = await countInbox(this.host.pool, this.host.s, now);
+    if (this.options.passStatsRetentionMs > 0) await prunePasses(this.host.pool, this.host.s, now, this.options.passStatsRetentionMs);
     return this.stats.flush(this.host.pool, this.host.s, this.id, now, inbox, this.options.statsRetentionMs);
   }
 }

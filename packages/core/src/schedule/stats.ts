@@ -18,7 +18,9 @@ export type StatCounter =
   | 'cancelledRuns'
   | 'violations'
   | 'actionsFired'
-  | 'webhookFailures';
+  | 'webhookFailures'
+  /** Per pass only (orchestrator_stats, pass-stats.ts): not a scheduler_stats column. */
+  | 'constraintsChecked';
 
 const COUNTERS: StatCounter[] = [
   'iterations',

@@ -66,6 +66,7 @@ export async function enforceRunTimes(ctx: TickContext): Promise<void> {
     const sc = index.get(r.schedule_id);
     const c = sc?.constraint;
     if (!sc || !c) continue; // only schedules with limits were asked for
+    ctx.stats.add('constraintsChecked');
     const elapsed = now.getTime() - r.started_at.getTime();
     const expected = c.maxExpectedRunTimeMs !== undefined && r.expected_exceeded_at === null && elapsed > c.maxExpectedRunTimeMs;
     const allowed = c.maxAllowedRunTimeMs !== undefined && elapsed > c.maxAllowedRunTimeMs;
