@@ -34,23 +34,46 @@ describe('wake-ups', () => {
     try {
       await client.query('begin');
       await db.jl.enqueueMany([{ queue: 'txq', name: 'a' }, { queue: 'txq', name: 'b' }], { tx: client });
-      await new Promise((r) => setTimeout(r, 100));
-      expect(received).toEqual([]);
+      // A marker sent after the enqueue and committed on its own: notifications arrive in commit
+      // order, so once it is here anything the open transaction had sent would be here too.
+      await db.jl.pool.query(`select pg_notify($1, 'marker')`, [`${db.schema}_jobs`]);
+      await waitFor(() => received.includes('marker'), 5000, 'the marker notification');
+      expect(received).toEqual(['marker']);
       await client.query('commit');
     } finally {
       client.release();
     }
     await waitFor(() => received.includes('txq'), 5000, 'notification at commit');
-    expect(received).toEqual(['txq']);
+    expect(received).toEqual(['marker', 'txq']);
   });
 
   it('wakes an idle worker at once, without waiting for its (long) poll interval', async () => {
     let ran = false;
     const w = db.jl.worker({ queues: ['idle'], pollIntervalMs: 600_000, handlers: { x: async () => void (ran = true) } });
+    // Watch the worker's claims: the signal that it has polled (found nothing) and is now idle.
+    const claimed: number[] = [];
+    let inFlight = 0;
+    const claim = (w as any).claim;
+    (w as any).claim = async (...args: unknown[]) => {
+      inFlight++;
+      try {
+        const jobs = await claim(...args);
+        claimed.push(jobs.length);
+        return jobs;
+      } finally {
+        inFlight--;
+      }
+    };
     await w.start();
-    await new Promise((r) => setTimeout(r, 300)); // the worker has polled once and is now waiting
-    await db.jl.enqueue({ queue: 'idle', name: 'x' });
-    await waitFor(() => ran, 10_000, 'the job to run after NOTIFY (polling would take 10 minutes)');
-    await w.stop();
+    try {
+      await waitFor(() => claimed.length > 0 && inFlight === 0, 10_000, 'the first (empty) claim');
+      expect(claimed.every((n) => n === 0)).toBe(true);
+      // Idle now: with no claim in flight and a 10-minute poll, only the NOTIFY can start a claim.
+      await db.jl.enqueue({ queue: 'idle', name: 'x' });
+      await waitFor(() => ran, 10_000, 'the job to run after NOTIFY (polling would take 10 minutes)');
+      expect(claimed.at(-1)).toBe(1);
+    } finally {
+      await w.stop();
+    }
   });
 });
