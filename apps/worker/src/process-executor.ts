@@ -83,6 +83,20 @@ export function processEnv(def: Definition, job: Job, workerEnv: NodeJS.ProcessE
   return env;
 }
 
+/**
+ * Replaces the values of the definition's secret variables in text that leaves the process (the
+ * stderr tail and the stdout head of an error, which go to the database, events and logs): a
+ * program that prints its password when it fails must not publish it.
+ */
+export function redactSecrets(text: string, def: Definition, env: Record<string, string>): string {
+  let out = text;
+  for (const k of def.secretEnv) {
+    const v = env[k];
+    if (v) out = out.split(v).join(`[secret ${k}]`);
+  }
+  return out;
+}
+
 /** Parses stdout: the whole of it as JSON, else its last non-empty line (programs that log first). */
 export function parseOutput(stdout: string): { ok: true; value: unknown } | { ok: false } {
   const text = stdout.trim();
@@ -97,6 +111,12 @@ export function parseOutput(stdout: string): { ok: true; value: unknown } | { ok
       return { ok: false };
     }
   }
+}
+
+/** The last `bytes` bytes of `text` (at a character boundary). */
+function tailOf(text: string, bytes: number): string {
+  const b = Buffer.from(text, 'utf8');
+  return b.length <= bytes ? text : b.subarray(b.length - bytes).toString('utf8');
 }
 
 export async function runProcessJob(def: Definition, input: unknown, ctx: JobContext, o: ProcessExecutorOptions = {}): Promise<unknown> {
@@ -170,13 +190,14 @@ export async function runProcessJob(def: Definition, input: unknown, ctx: JobCon
 
     const done = (code: number | null, sig: NodeJS.Signals | null) =>
       finish(() => {
-        const tail = stderrTail.subarray(Math.max(0, stderrTail.length - tailBytes)).toString('utf8').trimEnd();
+        // Redacted before it is cut to size, so a secret at the cut is not half kept.
+        const tail = tailOf(redactSecrets(stderrTail.toString('utf8'), def, env), tailBytes).trimEnd();
         if (signal.aborted) return reject(signal.reason);
         if (tooMuch) return reject(new NonRetryableError(`process "${command}" wrote over ${maxOut} bytes to stdout; write large results elsewhere and print a reference`));
         if (code !== 0) return reject(new ProcessExitError(command, code, sig, tail));
         const out = parseOutput(Buffer.concat(stdout).toString('utf8'));
         if (!out.ok) {
-          const head = Buffer.concat(stdout).toString('utf8').slice(0, 200);
+          const head = redactSecrets(Buffer.concat(stdout).toString('utf8'), def, env).slice(0, 200);
           return reject(Object.assign(new NonRetryableError(`process "${command}" exited 0 but its stdout is not JSON (print the result as JSON, logs to stderr): ${JSON.stringify(head)}`), { code: 'BAD_OUTPUT' }));
         }
         resolve(out.value);
