@@ -14,7 +14,7 @@ let queueNo = 0;
 
 beforeAll(async () => {
   db = await openTestDb({ maxInputBytes: 8192, maxDagNodes: 50, maxDagEdges: 60 });
-  q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
+  q = db.q;
 });
 afterAll(async () => {
   try {

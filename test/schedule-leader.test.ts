@@ -19,7 +19,7 @@ const procs: WorkerProcess[] = [];
 
 beforeAll(async () => {
   db = await openTestDb();
-  q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
+  q = db.q;
 });
 afterAll(async () => {
   await stopAll(procs);
