@@ -22,13 +22,14 @@ import {
 import { ValidationError, freePort, tailEvents, type EventsOptions, type Worker } from '@jobline/core';
 import { auditEvents } from './helpers/events-audit.js';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { isCI } from './helpers/ci.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from './helpers/processes.js';
 // @ts-expect-error plain ESM helper without types
 import { deleteStream, natsAvailable, readStream, streamInfo } from './fixtures/events-nats.mjs';
 
 const natsUrl = inject('natsUrl');
 const natsUp = await natsAvailable(natsUrl);
-if (!natsUp && process.env.CI === 'true') throw new Error(`CI=true and NATS is not reachable at ${natsUrl}: event tests must not be skipped`);
+if (!natsUp && isCI()) throw new Error(`CI=${process.env.CI} and NATS is not reachable at ${natsUrl}: event tests must not be skipped`);
 
 type StreamMsg = { seq: number; subject: string; msgId: string; contentType: string; event: JoblineEvent };
 

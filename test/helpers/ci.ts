@@ -1,0 +1,10 @@
+/**
+ * Whether the tests run in CI, where a missing service is a failure, never a skip. `CI` counts as
+ * true for any non-empty value other than `false` or `0` (CI systems set `true`, `1`, or their
+ * name; a developer may write `CI=false` to say no).
+ */
+export function isCI(value: string | undefined = process.env.CI): boolean {
+  if (value === undefined) return false;
+  const v = value.trim().toLowerCase();
+  return v !== '' && v !== 'false' && v !== '0';
+}
