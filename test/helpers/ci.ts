@@ -3,8 +3,7 @@
  * true for any non-empty value other than `false` or `0` (CI systems set `true`, `1`, or their
  * name; a developer may write `CI=false` to say no).
  */
-export function isCI(value: string | undefined = process.env.CI): boolean {
-  if (value === undefined) return false;
-  const v = value.trim().toLowerCase();
-  return v !== '' && v !== 'false' && v !== '0';
+export function isCI(env: Record<string, string | undefined> = process.env): boolean {
+  const v = env.CI?.trim().toLowerCase();
+  return v !== undefined && v !== '' && v !== 'false' && v !== '0';
 }
