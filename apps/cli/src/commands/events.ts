@@ -66,7 +66,9 @@ Options:
         signal: ac.signal,
         // once listening, so that what a person starts after seeing this line is shown
         onReady: () => {
-          if (!json && process.stderr.isTTY) process.stderr.write(`following events from ${jl.natsUrl ? 'NATS' : 'the outbox'} (Ctrl-C stops)\n`);
+          const source = jl.natsUrl ? 'NATS' : 'the outbox';
+          if (!json && process.stderr.isTTY) process.stderr.write(`following events from ${source} (Ctrl-C stops)\n`);
+          else jl.logger.info({ source }, 'following events'); // for scripts (LOG_LEVEL=info): listening from here on
         },
       })) {
         process.stdout.write((json ? JSON.stringify(e) : eventLine(e)) + '\n');
