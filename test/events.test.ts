@@ -259,7 +259,12 @@ describe.skipIf(!natsUp)('job and DAG events through the relay', () => {
     });
 
     it('refuses to reuse a durable name with a different filter', async () => {
-      await expect(subscribe({ nc, durable: 'dedupe', stream: ev.stream, subjectPrefix: ev.subjectPrefix, filter: { queue: 'q' }, handler: () => {} })).rejects.toThrow(/filters/);
+      // A durable of its own (it used the dedup test's, so it passed only after that test, and
+      // when it ran first it created that durable with the wrong filter and failed the dedup test).
+      const durable = `refuse_${randomBytes(3).toString('hex')}`;
+      const first = await subscribe({ nc, durable, stream: ev.stream, subjectPrefix: ev.subjectPrefix, filter: { jobId: ids.nulls }, handler: () => {} });
+      await first.stop();
+      await expect(subscribe({ nc, durable, stream: ev.stream, subjectPrefix: ev.subjectPrefix, filter: { queue: 'q' }, handler: () => {} })).rejects.toThrow(/filters/);
     });
   });
 
