@@ -24,8 +24,10 @@ describe('wake-ups', () => {
     received.length = 0;
     await Promise.all(Array.from({ length: 100 }, (_, i) => db.jl.enqueue({ queue: 'burst', name: 'x', input: i })));
     await waitFor(() => received.filter((q) => q === 'burst').length >= 2, 10_000, 'trailing notification');
-    await new Promise((r) => setTimeout(r, 500));
-    expect(received.filter((q) => q === 'burst')).toEqual(['burst', 'burst']);
+    // No sleep to see that no third one comes: a marker sent now arrives after anything sent before it.
+    await db.jl.pool.query(`select pg_notify($1, 'marker')`, [`${db.schema}_jobs`]);
+    await waitFor(() => received.includes('marker'), 5000, 'the marker notification');
+    expect(received).toEqual(['burst', 'burst', 'marker']);
   });
 
   it('notifies inside a caller transaction only at commit', async () => {
