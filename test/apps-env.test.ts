@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freePort } from '@jobline/core';
+import { freePort } from '@jobline/embedded';
 import { databaseUrl, uniqueSchema, waitFor } from './helpers/db.js';
 import { JOBLINE_BIN } from './helpers/cli.js';
 import { isCI } from './helpers/ci.js';

