@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { watchClaims } from './helpers/claims.js';
 
 let db: TestDb;
 let listener: pg.Client;
@@ -53,22 +54,10 @@ describe('wake-ups', () => {
     let ran = false;
     const w = db.jl.worker({ queues: ['idle'], pollIntervalMs: 600_000, handlers: { x: async () => void (ran = true) } });
     // Watch the worker's claims: the signal that it has polled (found nothing) and is now idle.
-    const claimed: number[] = [];
-    let inFlight = 0;
-    const claim = (w as any).claim;
-    (w as any).claim = async (...args: unknown[]) => {
-      inFlight++;
-      try {
-        const jobs = await claim(...args);
-        claimed.push(jobs.length);
-        return jobs;
-      } finally {
-        inFlight--;
-      }
-    };
+    const { claimed, inFlight } = watchClaims(w);
     await w.start();
     try {
-      await waitFor(() => claimed.length > 0 && inFlight === 0, 10_000, 'the first (empty) claim');
+      await waitFor(() => claimed.length > 0 && inFlight() === 0, 10_000, 'the first (empty) claim');
       expect(claimed.every((n) => n === 0)).toBe(true);
       // Idle now: with no claim in flight and a 10-minute poll, only the NOTIFY can start a claim.
       await db.jl.enqueue({ queue: 'idle', name: 'x' });

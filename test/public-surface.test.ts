@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Jobline, NotFoundError, ValidationError, quoteSchema, withTransaction } from '@jobline/core';
 import { databaseUrl, openTestDb, quietLogger, waitFor, type TestDb } from './helpers/db.js';
+import { watchClaims } from './helpers/claims.js';
 import { startTestProducer } from './fixtures/app-producer.js';
 
 let db: TestDb;
@@ -80,25 +81,13 @@ describe('LISTEN recovery', () => {
   it('after its connection is terminated, the listener reconnects and NOTIFY wakes the idle worker again', async () => {
     let ran = false;
     const w = db.jl.worker({ queues: ['relisten'], pollIntervalMs: 600_000, handlers: { x: async () => void (ran = true) } });
-    const claimed: number[] = [];
-    let inFlight = 0;
-    const claim = (w as any).claim;
-    (w as any).claim = async (...args: unknown[]) => {
-      inFlight++;
-      try {
-        const jobs = await claim(...args);
-        claimed.push(jobs.length);
-        return jobs;
-      } finally {
-        inFlight--;
-      }
-    };
+    const { claimed, inFlight } = watchClaims(w);
     const listenerName = `jl-surface-${process.pid}-listener`;
     const listenerPid = async () => (await db.sql(`select pid from pg_stat_activity where application_name = $1`, [listenerName]))[0]?.pid;
     await w.start();
     try {
       const first = await waitFor(listenerPid, 10_000, 'the listener connection');
-      await waitFor(() => claimed.length > 0 && inFlight === 0, 10_000, 'the first (empty) claim');
+      await waitFor(() => claimed.length > 0 && inFlight() === 0, 10_000, 'the first (empty) claim');
       const beforeDrop = claimed.length;
       await db.sql('select pg_terminate_backend($1)', [first]);
       // the signal: a new listener backend (it re-LISTENs, then re-reads once)
@@ -106,7 +95,7 @@ describe('LISTEN recovery', () => {
         const p = await listenerPid();
         return p !== undefined && p !== first;
       }, 20_000, 'the listener to reconnect');
-      await waitFor(() => claimed.length > beforeDrop && inFlight === 0, 10_000, 'the re-read after reconnecting');
+      await waitFor(() => claimed.length > beforeDrop && inFlight() === 0, 10_000, 'the re-read after reconnecting');
       await waitFor(async () => (await db.sql(`select count(*)::int as n from pg_stat_activity where application_name = $1 and query ilike 'listen%'`, [listenerName]))[0].n === 1, 10_000, 'LISTEN on the new connection');
       const before = claimed.length;
       await db.jl.enqueue({ queue: 'relisten', name: 'x' });
