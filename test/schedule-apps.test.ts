@@ -106,7 +106,8 @@ describe('producer endpoints', () => {
 const jobline = (args: string[]) => runJobline(db, args);
 
 describe('jobline schedule', () => {
-  it('add (flags and file), list, pause, resume, trigger, runs', async () => {
+  // A dozen CLI processes in a row: seconds each on a loaded machine, so a timeout of its own.
+  it('add (flags and file), list, pause, resume, trigger, runs', { timeout: 300_000 }, async () => {
     const add = await jobline(['schedule', 'add', 'cli-nightly', '--cron', '30 2 * * *', '--tz', 'Europe/Berlin', '--job', 'export', '--queue', 'exports', '--input', '{"full":true}', '--max-concurrent', '1']);
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
