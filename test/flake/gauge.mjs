@@ -46,8 +46,15 @@ const busy = [];
 const stopBusy = () => {
   for (const p of busy.splice(0)) if (p.exitCode === null && p.signalCode === null) process.kill(p.pid, 'SIGKILL');
 };
+let current; // the running suite, ended with us on Ctrl-C
 process.on('exit', stopBusy);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (stopBusy(), process.exit(130)));
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    stopBusy();
+    if (current && current.exitCode === null) current.kill('SIGTERM');
+    process.exit(130);
+  });
+}
 for (let i = 0; i < busyCount; i++) busy.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
 console.log(`flake gauge: ${runs} runs, ${busyCount} busy loop(s) (pids ${busy.map((p) => p.pid).join(', ') || '-'}), ${os.cpus().length} cores, DATABASE_URL ${process.env.DATABASE_URL ? 'set' : 'unset (embedded)'}`);
 
@@ -59,7 +66,7 @@ function runSuite(i) {
   if (a.coverage && i === 1) args.push('--coverage', '--coverage.reporter=json-summary', '--coverage.reporter=text-summary', '--coverage.reporter=text');
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = (current = spawn(process.execPath, args, { cwd: ROOT, env: process.env, stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
     child.on('close', (code) => {
