@@ -4,27 +4,16 @@
  * is started by an intermediate process, which is then SIGKILLed (no cleanup of any kind).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { dead } from './helpers/processes.js';
 
 let db: TestDb;
 beforeAll(async () => {
   db = await openTestDb();
 });
 afterAll(() => db.close());
-
-/** Gone, or a zombie waiting for a reaper (it no longer runs). */
-function dead(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return true;
-  try {
-    return / Z /.test(readFileSync(stat, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 // The intermediate: starts the fixture, prints its pid once it is ready, then idles.
 const INTERMEDIATE = `

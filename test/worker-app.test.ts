@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHandlers, startWorkerApp, type WorkerApp } from '@jobline/worker';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { dead } from './helpers/processes.js';
 
 const PROGRAM = fileURLToPath(new URL('./fixtures/app-process-job.mjs', import.meta.url));
 const HANDLERS = fileURLToPath(new URL('./fixtures/app-handlers.mjs', import.meta.url));
@@ -49,17 +50,6 @@ const finished = (id: number) =>
     const j = await db.jl.getJob(id);
     return ['completed', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
   }, 20_000, `job ${id} to finish`);
-
-/** Dead, or a zombie waiting for a reaper (it no longer runs). */
-function dead(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return true;
-  try {
-    return / Z /.test(readFileSync(stat, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 describe('process jobs', () => {
   it('runs the command with input on stdin and takes stdout JSON as output, env merged and secrets passed only by name', async () => {
