@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/faults/**', '**/node_modules/**'],
+    exclude: ['test/faults/**', 'test/browser/**', '**/node_modules/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     // A hang guard, not a speed check: at a load of 20+ on two cores (measured here, machine shared)
     // tests that start a dozen CLI or worker processes in a row took over 60 s.

@@ -23,11 +23,11 @@ cleanup() {
 }
 trap cleanup EXIT
 say() { printf '\n--- %s\n' "$*"; }
-fresh_db() { # prints the URL of a new database
-  local name
-  name="jl_pack_$1_$(node -p 'require("crypto").randomBytes(4).toString("hex")')"
-  dbs+=("$name")
-  (cd "$work/app" && node db.mjs create "$name")
+new_db_name() { # a name, recorded for cleanup here in the parent shell (not in a $(…) subshell)
+  dbs+=("jl_pack_$1_$(node -p 'require("crypto").randomBytes(4).toString("hex")')")
+}
+create_db() { # prints the URL of the new database
+  (cd "$work/app" && node db.mjs create "$1")
 }
 
 say "build and pack (${WORKSPACES// /, })"
@@ -83,12 +83,15 @@ version=$(node -p "require('$repo/packages/core/package.json').version")
 for major in $majors; do
   bin=$("$here/node-line.sh" "$major")
   say "Node $("$bin/node" --version): consumer and CLI on fresh databases"
+  new_db_name "${major}_lib"
+  lib_url=$(create_db "${dbs[-1]}")
+  new_db_name "${major}_cli"
+  cli_url=$(create_db "${dbs[-1]}")
   (
     export PATH="$bin:$PATH"
     cd "$work/app"
-    DATABASE_URL=$(fresh_db "${major}_lib") node dist/consumer.js
-    export DATABASE_URL
-    DATABASE_URL=$(fresh_db "${major}_cli")
+    DATABASE_URL=$lib_url node dist/consumer.js
+    export DATABASE_URL=$cli_url
     v=$(npx jobline --version)
     echo "npx jobline --version → $v"
     [ "$v" = "$version" ] || { echo "pack test: jobline --version said $v, packages are $version" >&2; exit 1; }

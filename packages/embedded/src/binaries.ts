@@ -90,8 +90,15 @@ export async function findBinaries(user?: RunAs): Promise<Binaries> {
   const native = resolve(dirname(found.initdb), '..');
   const target = join(base, found.source.replace(/[@/]/g, '_'));
   const copied: Binaries = { ...found, initdb: join(target, 'bin', `initdb${exe}`), postgres: join(target, 'bin', `postgres${exe}`) };
+  const unreachable = () =>
+    new EmbeddedPostgresError(
+      `the embedded PostgreSQL runs as user "postgres" (root may not run it), who cannot reach ${dirname(found.initdb)} ` +
+        `nor its copy in ${target}: set TMPDIR to a directory every user can traverse (e.g. /tmp), run as a non-root user, or set DATABASE_URL`,
+    );
   await mkdir(base, { recursive: true, mode: 0o755 });
   await ensureOwnedByRoot(base);
+  // Not worth copying 60 MB where the postgres user cannot go either (TMPDIR from mktemp -d).
+  if (spawnSync('test', ['-x', base], { ...user, stdio: 'ignore' }).status !== 0) throw unreachable();
   if (!(await exists(copied.postgres))) {
     // Copy beside, then rename: parallel starters (test files) never see a half-copied tree.
     const partial = `${target}.partial-${process.pid}-${Date.now()}`;
@@ -101,12 +108,7 @@ export async function findBinaries(user?: RunAs): Promise<Binaries> {
       if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
     });
   }
-  if (!canRun(copied.initdb, user)) {
-    throw new EmbeddedPostgresError(
-      `the embedded PostgreSQL runs as user "postgres" (root may not run it), who cannot reach ${dirname(found.initdb)} ` +
-        `nor its copy in ${target}: set TMPDIR to a directory every user can traverse (e.g. /tmp), run as a non-root user, or set DATABASE_URL`,
-    );
-  }
+  if (!canRun(copied.initdb, user)) throw unreachable();
   return copied;
 }
 

@@ -1,15 +1,21 @@
 /**
- * Importing @jobline/core must not change how other pg clients in the application parse
- * values (issue 12): its BIGINT-as-number parsing is per pool, through pg's `types` option.
+ * Importing @jobline/core has no global side effects (issue 12): it does not change how other
+ * pg clients in the application parse values — its BIGINT-as-number parsing is per pool,
+ * through pg's `types` option — and registers nothing on `process`.
  */
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 
-describe('pg type parsing', () => {
-  it('importing @jobline/core leaves the global INT8 parser unchanged; its own pool parses ids as numbers', async () => {
+const EVENTS = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'uncaughtException', 'unhandledRejection'] as const;
+const listeners = () => Object.fromEntries(EVENTS.map((e) => [e, process.listenerCount(e)]));
+
+describe('importing @jobline/core', () => {
+  it('leaves the global INT8 parser and process listeners unchanged; its own pool parses ids as numbers', async () => {
     const before = pg.types.getTypeParser(20);
+    const onProcess = listeners();
     const core = await import('@jobline/core');
     expect(pg.types.getTypeParser(20)).toBe(before);
+    expect(listeners()).toEqual(onProcess);
 
     const url = inject('databaseUrl');
     const other = new pg.Client({ connectionString: url });
