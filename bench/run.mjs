@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { now } from './lib/clock.mjs';
+import { exitCodeFor, failedResults } from './lib/outcome.mjs';
 import { createDatabase, dropDatabase, machineInfo, resolveServer } from './lib/server.mjs';
 import { writeChart } from './report/chart.mjs';
 import { markdownReport } from './report/markdown.mjs';
@@ -150,3 +151,6 @@ save();
 writeFileSync(`${base}.md`, markdownReport(run));
 const renderer = writeChart(run, base);
 log(`done in ${run.durationSeconds} s: ${base}.{json,md,svg,png} (PNG by ${renderer})`);
+// A scenario that threw is a failed run, not a row in a report: CI's smoke step must go red.
+for (const f of failedResults(run)) log(`FAILED ${f.system} ${f.scenario}: ${f.error}`);
+process.exitCode = exitCodeFor(run, { interrupted });

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { JOBLINE_BIN, runJobline, type CliResult } from './helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../apps/cli/dist/main.js', import.meta.url));
 const HANDLERS = fileURLToPath(new URL('./fixtures/app-handlers.mjs', import.meta.url));
 
 let db: TestDb;
@@ -20,28 +20,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built `jobline` binary. `env: null` for a variable removes it. */
-function jobline(args: string[], env: Record<string, string | null> = {}): Promise<Result> {
-  const full: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'warn' };
-  for (const [k, v] of Object.entries(env)) {
-    if (v === null) delete full[k];
-    else full[k] = v;
-  }
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const jobline = (args: string[], env: Record<string, string | null> = {}): Promise<CliResult> => runJobline(db, args, env);
 
 const COMMANDS = ['migrate', 'demo', 'producer', 'worker', 'enqueue', 'dag', 'status', 'events', 'bench'];
 
@@ -246,7 +226,7 @@ describe('events tail', () => {
 
 describe('apps through the CLI', () => {
   it('jobline worker runs jobs with the handler module and stops on SIGTERM (exit 0)', async () => {
-    const child = spawn(process.execPath, [BIN, 'worker', '--queues', 'cli-w', '--handlers', HANDLERS, '--concurrency', '2', '--port', 'off'], {
+    const child = spawn(process.execPath, [JOBLINE_BIN, 'worker', '--queues', 'cli-w', '--handlers', HANDLERS, '--concurrency', '2', '--port', 'off'], {
       env: { PATH: process.env.PATH, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -270,7 +250,7 @@ describe('apps through the CLI', () => {
   });
 
   it('jobline producer serves the API and stops on SIGTERM (exit 0)', async () => {
-    const child = spawn(process.execPath, [BIN, 'producer', '--port', '0', '--host', '127.0.0.1'], {
+    const child = spawn(process.execPath, [JOBLINE_BIN, 'producer', '--port', '0', '--host', '127.0.0.1'], {
       env: { PATH: process.env.PATH, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'warn', JOBLINE_AUTH: 'off' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DagNodeSpec } from '@jobline/core';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { seededRandom } from './helpers/random.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from './helpers/processes.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/dag-worker.mjs', import.meta.url));
@@ -30,7 +31,7 @@ const workerEnv = () => ({
 
 beforeAll(async () => {
   db = await openTestDb();
-  q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
+  q = db.q;
   await q(`create table $S.dag_test_invocations (job_id bigint not null, node_key text, attempt int, what text not null,
              pid int not null, at timestamptz not null default clock_timestamp())`);
   // Keep every process that did start, so afterAll stops them even when another failed to.
@@ -45,17 +46,6 @@ afterAll(async () => {
   await db.close();
 });
 
-/** mulberry32: a small seeded PRNG, so a failing random DAG can be reproduced from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const runFinished = (id: number, timeoutMs = 45_000) =>
   waitFor(async () => {
@@ -168,7 +158,7 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
 
   it('finishes a seeded random 1,000-node DAG with every node run once, after all its parents', async () => {
     const seed = 20240611;
-    const rnd = prng(seed);
+    const rnd = seededRandom(seed);
     const nodes: DagNodeSpec[] = [];
     let edges = 0;
     for (let i = 0; i < 1000; i++) {
@@ -193,7 +183,7 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
 
   /** A seeded random DAG where some nodes fail; `expected` is what the continue policy must produce. */
   function failingDag(seed: number, size: number) {
-    const rnd = prng(seed);
+    const rnd = seededRandom(seed);
     const nodes: DagNodeSpec[] = [];
     const expected: Record<string, string> = {};
     for (let i = 0; i < size; i++) {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { watchClaims } from './helpers/claims.js';
 
 let db: TestDb;
 let listener: pg.Client;
@@ -25,8 +26,10 @@ describe('wake-ups', () => {
     received.length = 0;
     await Promise.all(Array.from({ length: 100 }, (_, i) => db.jl.enqueue({ queue: 'burst', name: 'x', input: i })));
     await waitFor(() => received.filter((q) => q === 'burst').length >= 2, 10_000, 'trailing notification');
-    await new Promise((r) => setTimeout(r, 500));
-    expect(received.filter((q) => q === 'burst')).toEqual(['burst', 'burst']);
+    // No sleep to see that no third one comes: a marker sent now arrives after anything sent before it.
+    await db.jl.pool.query(`select pg_notify($1, 'marker')`, [`${db.schema}_jobs`]);
+    await waitFor(() => received.includes('marker'), 5000, 'the marker notification');
+    expect(received).toEqual(['burst', 'burst', 'marker']);
   });
 
   it('notifies inside a caller transaction only at commit', async () => {
@@ -35,23 +38,34 @@ describe('wake-ups', () => {
     try {
       await client.query('begin');
       await db.jl.enqueueMany([{ queue: 'txq', name: 'a' }, { queue: 'txq', name: 'b' }], { tx: client });
-      await new Promise((r) => setTimeout(r, 100));
-      expect(received).toEqual([]);
+      // A marker sent after the enqueue and committed on its own: notifications arrive in commit
+      // order, so once it is here anything the open transaction had sent would be here too.
+      await db.jl.pool.query(`select pg_notify($1, 'marker')`, [`${db.schema}_jobs`]);
+      await waitFor(() => received.includes('marker'), 5000, 'the marker notification');
+      expect(received).toEqual(['marker']);
       await client.query('commit');
     } finally {
       client.release();
     }
     await waitFor(() => received.includes('txq'), 5000, 'notification at commit');
-    expect(received).toEqual(['txq']);
+    expect(received).toEqual(['marker', 'txq']);
   });
 
   it('wakes an idle worker at once, without waiting for its (long) poll interval', async () => {
     let ran = false;
     const w = db.jl.worker({ queues: ['idle'], pollIntervalMs: 600_000, handlers: { x: async () => void (ran = true) } });
+    // Watch the worker's claims: the signal that it has polled (found nothing) and is now idle.
+    const { claimed, inFlight } = watchClaims(w);
     await w.start();
-    await new Promise((r) => setTimeout(r, 300)); // the worker has polled once and is now waiting
-    await db.jl.enqueue({ queue: 'idle', name: 'x' });
-    await waitFor(() => ran, 10_000, 'the job to run after NOTIFY (polling would take 10 minutes)');
-    await w.stop();
+    try {
+      await waitFor(() => claimed.length > 0 && inFlight() === 0, 10_000, 'the first (empty) claim');
+      expect(claimed.every((n) => n === 0)).toBe(true);
+      // Idle now: with no claim in flight and a 10-minute poll, only the NOTIFY can start a claim.
+      await db.jl.enqueue({ queue: 'idle', name: 'x' });
+      await waitFor(() => ran, 10_000, 'the job to run after NOTIFY (polling would take 10 minutes)');
+      expect(claimed.at(-1)).toBe(1);
+    } finally {
+      await w.stop();
+    }
   });
 });

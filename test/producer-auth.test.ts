@@ -45,6 +45,24 @@ describe('authentication', () => {
       { name: 'one', token: 'first-token-0123456789', queues: ['*'], scopes: ['read'] },
       { name: 'two', token: 'second-token-0123456789', queues: ['q'], scopes: ['write'] },
     ]);
+    // Count the configured hashes each call compares against: every one, whichever matches (or none).
+    const compared: string[] = [];
+    const watched = tokens.map((t) => {
+      const { hash, ...rest } = t;
+      return Object.defineProperty({ ...rest }, 'hash', {
+        enumerable: true,
+        get: () => (compared.push(t.name), hash),
+      }) as typeof t;
+    });
+    for (const [header, name] of [
+      ['Bearer first-token-0123456789', 'one'],
+      ['Bearer second-token-0123456789', 'two'],
+      ['Bearer unknown-token-0123456789', undefined],
+    ] as const) {
+      compared.length = 0;
+      expect(authenticate(watched, header)?.name).toBe(name);
+      expect(compared, header).toEqual(['one', 'two']);
+    }
     expect(authenticate(tokens, 'Bearer second-token-0123456789')?.name).toBe('two');
     expect(authenticate(tokens, 'bearer first-token-0123456789')?.name).toBe('one');
     expect(authenticate(tokens, 'Bearer first-token-012345678')).toBeUndefined();

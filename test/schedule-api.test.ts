@@ -7,21 +7,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, DuplicateError, Jobline, NotFoundError, ValidationError, roleGrants } from '@jobline/core';
 import { openTestDb, quietLogger, waitFor, type TestDb } from './helpers/db.js';
+import { HOUR, clearScheduling } from './helpers/schedule.js';
 
 let db: TestDb;
 let q: (text: string, values?: unknown[]) => Promise<any[]>;
-const HOUR = 3600_000;
 
 beforeAll(async () => {
   db = await openTestDb();
-  q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
+  q = db.q;
 });
 afterAll(() => db.close());
-afterEach(async () => {
-  await q(`delete from $S.schedules`);
-  await q(`delete from $S.actions`);
-  await q(`delete from $S.constraints`);
-});
+afterEach(() => clearScheduling(db));
 
 async function issues(p: Promise<unknown>): Promise<string[]> {
   const err = await p.then(

@@ -3,17 +3,14 @@
  * /v1/actions, /v1/constraints, /v1/violations, /v1/scheduler/stats — every response checked
  * against its declared schema) and the CLI (`jobline schedule add|list|pause|resume|runs|trigger`).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiSchemas as S } from '@jobline/producer';
 import { openTestDb, type TestDb } from './helpers/db.js';
+import { runJobline } from './helpers/cli.js';
 import { TOKENS, startTestProducer, type TestProducer } from './fixtures/app-producer.js';
-
-const BIN = fileURLToPath(new URL('../apps/cli/dist/main.js', import.meta.url));
 
 let db: TestDb;
 let p: TestProducer;
@@ -106,26 +103,11 @@ describe('producer endpoints', () => {
   });
 });
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function jobline(args: string[]): Promise<Result> {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'warn' };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const jobline = (args: string[]) => runJobline(db, args);
 
 describe('jobline schedule', () => {
-  it('add (flags and file), list, pause, resume, trigger, runs', async () => {
+  // A dozen CLI processes in a row: seconds each on a loaded machine, so a timeout of its own.
+  it('add (flags and file), list, pause, resume, trigger, runs', { timeout: 300_000 }, async () => {
     const add = await jobline(['schedule', 'add', 'cli-nightly', '--cron', '30 2 * * *', '--tz', 'Europe/Berlin', '--job', 'export', '--queue', 'exports', '--input', '{"full":true}', '--max-concurrent', '1']);
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);

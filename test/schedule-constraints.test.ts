@@ -8,20 +8,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature, type Handler, type Worker } from '@jobline/core';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
-import { TestClock, startHookServer, type HookServer } from './helpers/schedule.js';
+import { HOUR, TestClock, addScheduleAt, clearScheduling, halfPast, namer, startHookServer, type HookServer } from './helpers/schedule.js';
 
 let db: TestDb;
 let hooks: HookServer;
 let q: (text: string, values?: unknown[]) => Promise<any[]>;
-let n = 0;
-const fresh = (p: string) => `${p}-${n++}`;
-const HOUR = 3600_000;
+const fresh = namer();
 const workers: Worker[] = [];
 
 beforeAll(async () => {
   db = await openTestDb();
   hooks = await startHookServer();
-  q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
+  q = db.q;
 });
 afterAll(async () => {
   await hooks.close();
@@ -29,25 +27,13 @@ afterAll(async () => {
 });
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.stop()));
-  await q(`delete from $S.schedules`);
-  await q(`delete from $S.actions`);
-  await q(`delete from $S.constraints`);
+  await clearScheduling(db);
   hooks.received.length = 0;
   hooks.respond = () => 200;
 });
 
-/** Half past the current hour: hourly occurrences are never within seconds of it. */
-const halfPast = () => {
-  const d = new Date();
-  d.setUTCMinutes(30, 0, 0);
-  return d;
-};
-
-async function hourly(name: string, cursor: Date, extra: Record<string, unknown> = {}, job: Record<string, unknown> = {}): Promise<number> {
-  const sc = await db.jl.schedules.add({ name, cron: '0 * * * *', job: { queue: name, name: 'work', ...job }, ...extra });
-  await q(`update $S.schedules set materialised_until = $2 where id = $1`, [sc.id, cursor]);
-  return sc.id;
-}
+const hourly = (name: string, cursor: Date, extra: Record<string, unknown> = {}, job: Record<string, unknown> = {}): Promise<number> =>
+  addScheduleAt(db, { name, cron: '0 * * * *', job: { queue: name, name: 'work', ...job }, ...extra } as any, cursor);
 
 const runs = (id: number) =>
   q(

@@ -19,7 +19,7 @@ const procs: WorkerProcess[] = [];
 
 beforeAll(async () => {
   db = await openTestDb();
-  q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
+  q = db.q;
 });
 afterAll(async () => {
   await stopAll(procs);
@@ -33,7 +33,8 @@ function start(id: string): Promise<WorkerProcess> {
       JOBLINE_SCHEMA: db.schema,
       WORKER_ID: id,
       LEASE_TTL_MS: '600',
-      SCHEDULER: JSON.stringify({ tickIntervalMs: 50, aheadMs: 5000 }),
+      // 30 s ahead: a takeover slower than that (not 5 s, as seen at load 26 on two cores) would miss runs
+      SCHEDULER: JSON.stringify({ tickIntervalMs: 50, aheadMs: 30_000 }),
       WORKER_OPTIONS: JSON.stringify({ heartbeatIntervalMs: 200, staleAfterMs: 1000, rescueIntervalMs: 200 }),
     },
     FIXTURE,
@@ -52,6 +53,9 @@ describe('scheduler leader changes', () => {
     const b = await start('b');
     const first = await waitFor(holder, 20_000, 'a scheduler leader');
     await waitFor(async () => (await runCount()) >= SCHEDULES * 3, 20_000, 'runs materialised');
+    // The first leader's first pass has happened by now (an observed signal, not a guess at how long
+    // the processes take to start): its first runs are no later than the next second or two.
+    const firstPassBy = Date.now();
     const leader = first === 'a' ? a : b;
     const follower = first === 'a' ? b : a;
     // Kill the leader while one of its transactions is open: mid-pass.
@@ -77,7 +81,7 @@ describe('scheduler leader changes', () => {
     await waitFor(async () => (await holder()) === 'c', 20_000, 'c to lead');
     const atThird = await runCount();
     await waitFor(async () => (await runCount()) >= atThird + SCHEDULES * 2, 20_000, 'c to materialise');
-    // Runs are materialised 5 s ahead, so the counts above can be reached in under 4 s of wall
+    // Runs are materialised ahead, so the counts above can be reached in under 4 s of wall
     // time; span at least 6 s so several occurrences per schedule really come due under three leaders.
     const minEnd = started.getTime() + 6000;
     if (Date.now() < minEnd) await new Promise((r) => setTimeout(r, minEnd - Date.now()));
@@ -86,12 +90,16 @@ describe('scheduler leader changes', () => {
     await c.exited;
 
     // Exactly one run per occurrence, and no gap: every second from the first run to the last.
+    // From the first pass on: occurrences that came due while the processes were still starting
+    // (seconds, on a loaded machine) are recorded as missed by design (no catch-up), which says
+    // nothing about leader changes.
     const perSchedule = await q(
       `select schedule_id, count(*)::int as runs, count(distinct scheduled_at)::int as distinct_at,
               extract(epoch from max(scheduled_at) - min(scheduled_at))::int + 1 as span,
               count(*) filter (where status = 'missed')::int as missed, count(job_id)::int as with_job,
               min(scheduled_at) as first_at
-         from $S.schedule_runs group by schedule_id`,
+         from $S.schedule_runs where scheduled_at >= $1 group by schedule_id`,
+      [new Date(firstPassBy)],
     );
     expect(perSchedule).toHaveLength(SCHEDULES);
     for (const s of perSchedule) {
@@ -99,7 +107,7 @@ describe('scheduler leader changes', () => {
       expect(s.span).toBe(s.runs);
       expect(s.missed).toBe(0);
       expect(s.with_job).toBe(s.runs);
-      expect(s.first_at.getTime()).toBeLessThanOrEqual(started.getTime() + 3000);
+      expect(s.first_at.getTime()).toBeLessThanOrEqual(firstPassBy + 1000);
     }
     // One job per run, none without a run, none completed twice.
     const [jobs] = await q(
@@ -107,7 +115,7 @@ describe('scheduler leader changes', () => {
               count(*) filter (where id not in (select job_id from $S.schedule_runs))::int as orphans
          from $S.jobs where queue = 'sched'`,
     );
-    expect(jobs.n).toBe(await runCount());
+    expect(jobs.n).toBe((await q(`select count(job_id)::int as n from $S.schedule_runs`))[0].n);
     expect(jobs.keys).toBe(jobs.n);
     expect(jobs.orphans).toBe(0);
     // Every run that came due runs, the killed worker's included (rescued and run again): a

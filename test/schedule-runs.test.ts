@@ -6,36 +6,22 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Jobline, type Worker } from '@jobline/core';
 import { openTestDb, quietLogger, waitFor, type TestDb } from './helpers/db.js';
-import { TestClock } from './helpers/schedule.js';
+import { HOUR, TestClock, addScheduleAt, clearScheduling, halfPast, namer } from './helpers/schedule.js';
 
 let db: TestDb;
 let q: (text: string, values?: unknown[]) => Promise<any[]>;
-let n = 0;
-const fresh = (p: string) => `${p}-${n++}`;
+const fresh = namer();
 
 beforeAll(async () => {
   db = await openTestDb();
-  q = (text, values) => db.sql(text.replaceAll('$S', `"${db.schema}"`), values);
+  q = db.q;
 });
 afterAll(() => db.close());
 // Each test's schedules are its own: a scheduler pass serves every schedule in the schema.
-afterEach(async () => {
-  await q(`delete from $S.schedules`);
-});
+afterEach(() => clearScheduling(db, ['schedules']));
 
-const HOUR = 3600_000;
-/** Half past the current hour: hourly occurrences are never within seconds of it. */
-const halfPast = () => {
-  const d = new Date();
-  d.setUTCMinutes(30, 0, 0);
-  return d;
-};
-
-async function addSchedule(name: string, cron: string, cursor: Date, extra: Record<string, unknown> = {}): Promise<number> {
-  const sc = await db.jl.schedules.add({ name, cron, job: { queue: name, name: 'tick', input: { from: name } }, ...extra });
-  await q(`update $S.schedules set materialised_until = $2 where id = $1`, [sc.id, cursor]);
-  return sc.id;
-}
+const addSchedule = (name: string, cron: string, cursor: Date, extra: Record<string, unknown> = {}): Promise<number> =>
+  addScheduleAt(db, { name, cron, job: { queue: name, name: 'tick', input: { from: name } }, ...extra } as any, cursor);
 
 async function runs(scheduleId: number) {
   return q(

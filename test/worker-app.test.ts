@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHandlers, startWorkerApp, type WorkerApp } from '@jobline/worker';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { dead } from './helpers/processes.js';
 
 const PROGRAM = fileURLToPath(new URL('./fixtures/app-process-job.mjs', import.meta.url));
 const HANDLERS = fileURLToPath(new URL('./fixtures/app-handlers.mjs', import.meta.url));
@@ -49,17 +50,6 @@ const finished = (id: number) =>
     const j = await db.jl.getJob(id);
     return ['completed', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
   }, 20_000, `job ${id} to finish`);
-
-/** Dead, or a zombie waiting for a reaper (it no longer runs). */
-function dead(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return true;
-  try {
-    return / Z /.test(readFileSync(stat, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 describe('process jobs', () => {
   it('runs the command with input on stdin and takes stdout JSON as output, env merged and secrets passed only by name', async () => {
@@ -160,20 +150,50 @@ describe('handler jobs', () => {
 });
 
 describe('health and metrics', () => {
+  /** The worker app's counters for queue "proc" (0 when a series has not appeared yet). */
+  async function counters() {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const value = (name: string, labels = '') => Number(new RegExp(`^jobline_worker_${name}\\{queue="proc"${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    return {
+      text,
+      claimed: value('jobs_claimed_total'),
+      completed: value('jobs_completed_total'),
+      failed: value('jobs_failed_total'),
+      retried: value('jobs_retried_total'),
+      timedOut: value('jobs_timed_out_total'),
+      cancelled: value('jobs_interrupted_total', ',reason="cancelled"'),
+    };
+  }
+
   it('serves /healthz, /readyz and Prometheus metrics for what ran', async () => {
     const h = await fetch(`${app.url}/healthz`);
     expect(h.status).toBe(200);
     expect(await h.json()).toEqual({ status: 'ok', workerId: app.worker.id });
     const r = await fetch(`${app.url}/readyz`);
     expect(await r.json()).toEqual({ status: 'ready', checks: { database: true, migrationsCurrent: true, workerRunning: true } });
-    const text = await (await fetch(`${app.url}/metrics`)).text();
-    const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
-    expect(value(/^jobline_worker_jobs_claimed_total\{queue="proc"\} (\d+)$/m)).toBeGreaterThanOrEqual(10);
-    expect(value(/^jobline_worker_jobs_completed_total\{queue="proc"\} (\d+)$/m)).toBeGreaterThanOrEqual(5);
-    expect(value(/^jobline_worker_jobs_failed_total\{queue="proc"\} (\d+)$/m)).toBeGreaterThanOrEqual(4);
-    expect(value(/^jobline_worker_jobs_retried_total\{queue="proc"\} (\d+)$/m)).toBeGreaterThanOrEqual(2);
-    expect(value(/^jobline_worker_jobs_timed_out_total\{queue="proc"\} (\d+)$/m)).toBe(1);
-    expect(value(/^jobline_worker_jobs_interrupted_total\{queue="proc",reason="cancelled"\} (\d+)$/m)).toBe(1);
+    // Its own jobs, counted as differences, so the test passes alone and after any other test.
+    await waitFor(() => app.worker.inFlight === 0, 20_000, 'earlier jobs to settle');
+    const before = await counters();
+    const pidFile = join(dir, 'metrics-cancel.json');
+    const ok = await db.jl.enqueue({ queue: 'proc', name: 'greet' });
+    const retried = await db.jl.enqueue({ queue: 'proc', name: 'fail-twice', maxAttempts: 3 });
+    const failed = await db.jl.enqueue({ definition: 'exit3' });
+    const timedOut = await db.jl.enqueue({ definition: 'hang', input: { pidFile: join(dir, 'metrics-timeout.json') } });
+    const cancelled = await db.jl.enqueue({ definition: 'hang-long', input: { pidFile } });
+    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').length > 0, 20_000, 'the program to start');
+    await db.jl.cancel(cancelled.id);
+    for (const j of [ok, retried, failed, timedOut]) await finished(j.id);
+    await waitFor(async () => (await counters()).claimed - before.claimed >= 7 && app.worker.inFlight === 0, 20_000, 'the counters');
+    const after = await counters();
+    expect({
+      claimed: after.claimed - before.claimed,
+      completed: after.completed - before.completed,
+      retried: after.retried - before.retried,
+      timedOut: after.timedOut - before.timedOut,
+      cancelled: after.cancelled - before.cancelled,
+    }).toEqual({ claimed: 7, completed: 2, retried: 2, timedOut: 1, cancelled: 1 });
+    expect(after.failed - before.failed).toBeGreaterThanOrEqual(1); // exit3 (a timeout may count here too)
+    const text = after.text;
     expect(text).toMatch(/^jobline_worker_handler_duration_seconds_bucket\{queue="proc",outcome="completed",le="\+Inf"\} \d+$/m);
     expect(text).toMatch(/^jobline_worker_queue_wait_seconds_count\{queue="proc"\} \d+$/m);
     expect(text).toMatch(/^jobline_worker_claim_batch_size_count \d+$/m);

@@ -15,7 +15,9 @@ afterAll(() => db.close());
 
 /** A queue of its own per test, so tests in this file never see each other's jobs. */
 const q = () => `w${queueSeq++}`;
-const fast: Partial<WorkerOptions> = { pollIntervalMs: 50, promoteIntervalMs: 20, rescueIntervalMs: 50, heartbeatIntervalMs: 100, staleAfterMs: 400, leaseTtlMs: 300 };
+// Rescue is impossible by construction (staleAfterMs far beyond any test): these tests assert one
+// attempt per job, and a heartbeat delayed past a short staleAfterMs would legitimately add one.
+const fast: Partial<WorkerOptions> = { pollIntervalMs: 50, promoteIntervalMs: 20, rescueIntervalMs: 50, heartbeatIntervalMs: 100, staleAfterMs: 600_000, leaseTtlMs: 300 };
 function startWorker(o: WorkerOptions) {
   const w = db.jl.worker({ ...fast, ...o });
   workers.push(w);
@@ -33,21 +35,28 @@ describe('worker', () => {
       { name: 'p1-new', priority: 1, runAt: new Date(now - 1000) },
       { name: 'p1-old', priority: 1, runAt: new Date(now - 2000) },
       { name: 'p-10', priority: -10 },
-      { name: 'future', priority: -100, runAt: new Date(now + 1500) },
+      // an hour ahead, then backdated once the others ran (a 1.5 s runAt came due early on a loaded machine)
+      { name: 'future', priority: -100, runAt: new Date(now + 3600_000) },
     ];
     const jobs = await db.jl.enqueueMany(specs.map((s) => ({ queue, ...s })));
     const order: string[] = [];
     const handler = async (_: unknown, ctx: { job: Job }) => void order.push(ctx.job.name);
     await startWorker({ queues: [queue], concurrency: 1, handlers: Object.fromEntries(specs.map((s) => [s.name, handler])) });
+    await finished(jobs[3].id);
+    await waitFor(() => order.length === 4, 20_000, 'the four due jobs');
+    expect(order).toEqual(['p-10', 'p1-old', 'p1-new', 'p5-old']);
+    // the best priority of all, but not due: it waits
+    expect((await job(jobs[4].id)).state).toBe('scheduled');
+    await db.sql(`update "${db.schema}".jobs set run_at = now() - interval '1 second' where id = $1`, [jobs[4].id]);
     await finished(jobs[4].id);
     expect(order).toEqual(['p-10', 'p1-old', 'p1-new', 'p5-old', 'future']);
-    const future = await job(jobs[4].id);
-    expect(future.startedAt!.getTime()).toBeGreaterThanOrEqual(now + 1500 - 50);
   });
 
   /**
    * Runs a 400-job backlog, enqueues an urgent job under it once 50 have run, and returns where
-   * the urgent job ran (`at`) and how many jobs had run when it was enqueued (`before`).
+   * the urgent job ran (`at`) and how many jobs had started once its enqueue had committed
+   * (`before`). Each bulk job takes at least 20 ms, so the backlog after the urgent job lasts at
+   * least 35 × 20 ms = 700 ms however loaded the machine is (load only makes it longer).
    */
   async function urgentUnderBacklog(o: Partial<WorkerOptions>): Promise<{ at: number; before: number }> {
     const queue = q();
@@ -56,7 +65,7 @@ describe('worker', () => {
     const handlers = {
       bulk: async () => {
         order.push('bulk');
-        await new Promise((r) => setTimeout(r, 2));
+        await new Promise((r) => setTimeout(r, 20));
       },
       urgent: async () => void order.push('urgent'),
     };
@@ -64,8 +73,9 @@ describe('worker', () => {
     // starts past the last batch.
     await startWorker({ queues: [queue], concurrency: 10, claimBatchSize: 10, ...o, handlers });
     await waitFor(() => order.length >= 50, 20_000, 'the backlog to be under way');
-    const before = order.length;
     const [urgent] = await db.jl.enqueueMany([{ queue, name: 'urgent', priority: 0, runAt: new Date(Date.now() - 60_000) }]);
+    // Counted after the commit: every claim that starts from here on sees the urgent job.
+    const before = order.length;
     await finished(urgent.id);
     return { at: order.indexOf('urgent'), before };
   }
@@ -74,14 +84,15 @@ describe('worker', () => {
     // No head scan while the backlog lasts: the urgent job sorts before the cursor, so it runs
     // only when a short claim sends the worker back to the head — after the whole backlog.
     expect((await urgentUnderBacklog({ claimRescanMs: 60_000 })).at).toBe(400);
-    // A head scan every 150 ms finds it while the backlog still runs.
+    // A head scan every 150 ms finds it while the backlog (≥ 700 ms of it left) still runs.
     expect((await urgentUnderBacklog({ claimRescanMs: 150 })).at).toBeLessThan(400);
   });
 
   it('claimRescanMs 0 keeps strict order: an urgent job enqueued under a backlog is in the next claim', async () => {
     const { at, before } = await urgentUnderBacklog({ claimRescanMs: 0, claimsInFlight: 1 });
-    // At most the jobs already claimed (10 slots, one claim of 10 in flight) run before it.
-    expect(at - before).toBeLessThanOrEqual(20);
+    // Only jobs claimed before the enqueue committed can start before it: at most the 10 slots
+    // (running or reserved by the one claim in flight), plus the 9 others of its own batch.
+    expect(at - before).toBeLessThanOrEqual(19);
   });
 
   it('claims across several queues by priority and skips paused queues', async () => {
@@ -190,22 +201,28 @@ describe('worker', () => {
 
   it('heartbeats extend a long handler beyond timeoutMs', async () => {
     const queue = q();
-    const { id } = await db.jl.enqueue({ queue, name: 'long', timeoutMs: 300, maxAttempts: 1 });
+    // Heartbeats 20 ms apart against a 1 s timeout (a 50× margin for a loaded machine); the
+    // handler keeps going until it has run for more than twice its timeoutMs.
+    const timeoutMs = 1000;
+    const { id } = await db.jl.enqueue({ queue, name: 'long', timeoutMs, maxAttempts: 1 });
+    let ranMs = 0;
     await startWorker({
       queues: [queue],
       timeoutGraceMs: 50,
       handlers: {
         long: async (_: unknown, ctx) => {
-          for (let i = 0; i < 8; i++) {
-            await new Promise((r) => setTimeout(r, 100));
+          const t0 = performance.now();
+          for (let i = 0; (ranMs = performance.now() - t0) <= 2 * timeoutMs; i++) {
+            await new Promise((r) => setTimeout(r, 20));
             expect(await ctx.heartbeat()).toBe(true);
-            await ctx.progress(i * 10);
+            await ctx.progress(i % 100);
           }
           return 'done';
         },
       },
     });
     expect(await finished(id)).toMatchObject({ state: 'completed', output: 'done' });
+    expect(ranMs).toBeGreaterThan(2 * timeoutMs); // it did outlive its timeout
   });
 
   it('cancels waiting jobs, and aborts a running one whose late result is ignored', async () => {
@@ -245,15 +262,18 @@ describe('worker', () => {
     const stuck = await db.jl.enqueue({ queue, name: 'stuck' });
     let quickStarted = false;
     let stuckStarted = false;
+    // `quick` finishes once stop() has begun (a signal, not a sleep), well inside the grace period.
+    let stopBegan!: () => void;
+    const stopping = new Promise<void>((r) => (stopBegan = r));
     const w = db.jl.worker({
       ...fast,
       queues: [queue],
       concurrency: 2,
-      shutdownGraceMs: 300,
+      shutdownGraceMs: 2000,
       handlers: {
         quick: async () => {
           quickStarted = true;
-          await new Promise((r) => setTimeout(r, 100));
+          await stopping;
           return 'ok';
         },
         stuck: async (_: unknown, ctx) => {
@@ -265,7 +285,9 @@ describe('worker', () => {
     });
     await w.start();
     await waitFor(() => quickStarted && stuckStarted, 10_000, 'both started');
-    await w.stop();
+    const stopped = w.stop();
+    stopBegan();
+    await stopped;
     expect(w.stats.released).toBe(1);
     expect((await job(quick.id)).state).toBe('completed');
     const released = await job(stuck.id);

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
+import { seededRandom } from '../helpers/random.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 import { checkJobs, scale, summaryTable } from './checker.js';
 
@@ -17,23 +18,12 @@ afterAll(async () => {
   await db.close();
 });
 
-/** mulberry32: seeded, so a failing DAG is reproducible from its seed. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WORKER_OPTIONS = JSON.stringify({ heartbeatIntervalMs: 300, staleAfterMs: 1500, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100, backoff: { baseMs: 50, maxMs: 500 } });
 
 it('a random DAG under SIGKILL chaos: every node once, no child before its parents', async () => {
   const n = scale(300, 1000);
   const seed = 20261123;
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const nodes = Array.from({ length: n }, (_, i) => {
     const parents = new Set<string>();
     if (i > 0) for (let k = 0; k < 1 + Math.floor(random() * 3); k++) parents.add(`n${i - 1 - Math.floor(random() * Math.min(i, 8))}`); // recent parents: a deep DAG

@@ -4,12 +4,10 @@
  * (checked through `--json` and the database) or exits 2 with a message naming the field — never
  * a stack trace, never a change to other jobs.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../helpers/db.js';
+import { runJobline } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../apps/cli/dist/main.js', import.meta.url));
 let db: TestDb;
 let sentinel: { id: number; updatedAt: Date };
 beforeAll(async () => {
@@ -18,18 +16,9 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
+async function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runJobline(db, args, { LOG_LEVEL: 'silent' });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const cases: { args: string[]; accept?: (job: any) => void; field?: RegExp }[] = [

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 import { checkJobs, scale, summaryTable } from './checker.js';
+import { checkHandlerLog, handlerLogDir, handlerLogRows, readHandlerLog } from './handler-log.js';
 
 let db: TestDb;
 const procs: WorkerProcess[] = [];
@@ -30,7 +31,8 @@ it('SIGKILL chaos: every job completes exactly once', async () => {
   );
   const ids: number[] = [];
   for (let i = 0; i < specs.length; i += 10_000) ids.push(...(await db.jl.enqueueMany(specs.slice(i, i + 10_000))).map((j) => j.id));
-  const env = { DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'chaos', CONCURRENCY: '8', HANDLER_DELAY_MS: '50', WORKER_OPTIONS };
+  const log = handlerLogDir();
+  const env = { DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'chaos', CONCURRENCY: '8', HANDLER_DELAY_MS: '50', WORKER_OPTIONS, HANDLER_LOG: log.dir };
   const live: WorkerProcess[] = [];
   const spawnOne = async () => {
     const p = await startWorkerProcess(env);
@@ -57,10 +59,15 @@ it('SIGKILL chaos: every job completes exactly once', async () => {
   await stopAll(live, 'SIGTERM');
 
   const v = await checkJobs(db.jl.pool, db.schema, ids);
-  summaryTable(`kill -9 chaos: ${total} jobs, 4 workers`, v, { 'workers SIGKILLed': kills });
+  const h = await checkHandlerLog(db.jl.pool, db.schema, ids, readHandlerLog(log.dir));
+  log.remove();
+  summaryTable(`kill -9 chaos: ${total} jobs, 4 workers`, v, { 'workers SIGKILLed': kills, ...handlerLogRows(h) });
   expect(kills).toBeGreaterThan(0);
   expect(v.lost + v.missingRows).toBe(0);
   expect(v.duplicated).toBe(0);
   expect(v.completedOnce).toBe(total);
   expect(v.rescuedAttempts).toBeGreaterThan(0);
+  // and from the handlers' own log: every job's handler ran to its end, every completion is a real run
+  expect(h.missing).toEqual([]);
+  expect(h.unbacked).toEqual([]);
 });

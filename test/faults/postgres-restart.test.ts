@@ -11,6 +11,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/embedded'
 import { waitFor } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 import { checkJobs, scale, summaryTable } from './checker.js';
+import { checkHandlerLog, handlerLogDir, handlerLogRows, readHandlerLog } from './handler-log.js';
 
 let pg: EmbeddedPostgres;
 let jl: Jobline;
@@ -29,8 +30,10 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it('a PostgreSQL restart loses nothing; workers and producer recover by themselves', async () => {
+  // The handler log is a file per process: it survives the database going down.
+  const log = handlerLogDir();
   const env = {
-    DATABASE_URL: pg.url, JOBLINE_SCHEMA: schema, QUEUES: 'rs', CONCURRENCY: '8', HANDLER_DELAY_MS: '20',
+    DATABASE_URL: pg.url, JOBLINE_SCHEMA: schema, QUEUES: 'rs', CONCURRENCY: '8', HANDLER_DELAY_MS: '20', HANDLER_LOG: log.dir,
     WORKER_OPTIONS: JSON.stringify({ heartbeatIntervalMs: 300, staleAfterMs: 4000, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100, pollIntervalMs: 200, backoff: { baseMs: 50, maxMs: 500 } }),
   };
   procs.push(...(await Promise.all(Array.from({ length: 2 }, () => startWorkerProcess(env)))));
@@ -85,11 +88,14 @@ it('a PostgreSQL restart loses nothing; workers and producer recover by themselv
   const exits = await Promise.all(procs.map((p) => p.exited));
 
   const v = await checkJobs(jl.pool, schema, acknowledged);
+  const h = await checkHandlerLog(jl.pool, schema, acknowledged, readHandlerLog(log.dir));
+  log.remove();
   const { rows: keys } = await jl.pool.query(`select count(*)::int as rows, count(distinct idempotency_key)::int as keys from ${schema}.jobs`);
   summaryTable(`PostgreSQL restart (down ${downMs} ms)`, v, {
     'enqueue errors retried': enqueueErrors,
     'recovery time (server up → first completion)': `${recoveryMs} ms`,
     'downtime observed': `${upAt - haltedAt} ms`,
+    ...handlerLogRows(h),
   });
   expect(enqueueErrors).toBeGreaterThan(0); // the producer did see the outage
   expect(exits).toEqual([0, 0]);
@@ -98,4 +104,6 @@ it('a PostgreSQL restart loses nothing; workers and producer recover by themselv
   expect(v.lost + v.missingRows).toBe(0);
   expect(v.duplicated).toBe(0);
   expect(v.completedOnce).toBe(acknowledged.length);
+  expect(h.missing).toEqual([]);
+  expect(h.unbacked).toEqual([]);
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 import { checkJobs, scale, summaryTable } from './checker.js';
+import { checkHandlerLog, handlerLogDir, handlerLogRows, readHandlerLog } from './handler-log.js';
 
 let db: TestDb;
 const procs: WorkerProcess[] = [];
@@ -21,8 +22,9 @@ it('terminated backends: workers reconnect and every job completes exactly once'
   const total = scale(5_000, 30_000);
   const ids = (await db.jl.enqueueMany(Array.from({ length: total }, (_, i) => ({ queue: 'term', name: 'noop', input: { i }, maxAttempts: 25 })))).map((j) => j.id);
   const appName = `jl-term-${process.pid}`;
+  const log = handlerLogDir();
   const env = {
-    DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'term', CONCURRENCY: '8', HANDLER_DELAY_MS: '40', APP_NAME: appName,
+    DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'term', CONCURRENCY: '8', HANDLER_DELAY_MS: '40', APP_NAME: appName, HANDLER_LOG: log.dir,
     WORKER_OPTIONS: JSON.stringify({ heartbeatIntervalMs: 300, staleAfterMs: 3000, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100, backoff: { baseMs: 50, maxMs: 500 } }),
   };
   procs.push(...(await Promise.all(Array.from({ length: 3 }, () => startWorkerProcess(env)))));
@@ -47,10 +49,14 @@ it('terminated backends: workers reconnect and every job completes exactly once'
   const exits = await Promise.all(procs.map((p) => p.exited));
 
   const v = await checkJobs(db.jl.pool, db.schema, ids);
-  summaryTable(`pg_terminate_backend every 1.5–3 s: ${total} jobs, 3 workers`, v, { 'termination rounds': rounds, 'backends terminated': terminated });
+  const h = await checkHandlerLog(db.jl.pool, db.schema, ids, readHandlerLog(log.dir));
+  log.remove();
+  summaryTable(`pg_terminate_backend every 1.5–3 s: ${total} jobs, 3 workers`, v, { 'termination rounds': rounds, 'backends terminated': terminated, ...handlerLogRows(h) });
   expect(terminated).toBeGreaterThan(0);
   expect(exits).toEqual([0, 0, 0]); // the workers survived every termination
   expect(v.lost + v.missingRows).toBe(0);
   expect(v.duplicated).toBe(0);
   expect(v.completedOnce).toBe(total);
+  expect(h.missing).toEqual([]);
+  expect(h.unbacked).toEqual([]);
 });

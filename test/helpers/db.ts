@@ -14,6 +14,9 @@ export function uniqueSchema(prefix = 't'): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
 }
 
+/** Replaces `$S` in SQL text with the quoted schema name (schema names here are generated, never input). */
+export const inSchema = (text: string, schema: string): string => text.replaceAll('$S', `"${schema.replace(/"/g, '""')}"`);
+
 export const quietLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export interface TestDb {
@@ -22,6 +25,8 @@ export interface TestDb {
   url: string;
   /** Plain SQL on the test database (for checks and backdating). */
   sql: <R extends pg.QueryResultRow = any>(text: string, values?: unknown[]) => Promise<R[]>;
+  /** `sql` with `$S` standing for this database's quoted schema: q(`select … from $S.jobs`). */
+  q: <R extends pg.QueryResultRow = any>(text: string, values?: unknown[]) => Promise<R[]>;
   close(): Promise<void>;
 }
 
@@ -38,6 +43,7 @@ export async function openTestDb(opts: Partial<ConnectOptions> = {}): Promise<Te
     schema,
     url,
     sql,
+    q: (text, values) => sql(inSchema(text, schema), values),
     async close() {
       await jl.close();
       const admin = new pg.Client({ connectionString: url });

@@ -1,5 +1,6 @@
 /** Real worker processes for concurrency and fault tests; killed by pid on cleanup. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/worker-process.mjs', import.meta.url));
@@ -34,4 +35,15 @@ export async function startWorkerProcess(env: Record<string, string>, fixture = 
 export async function stopAll(procs: WorkerProcess[], signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   await Promise.all(procs.map((p) => p.exited));
+}
+
+/** Dead, or a zombie waiting for a reaper (it no longer runs). */
+export function dead(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return true;
+  try {
+    return / Z /.test(readFileSync(stat, 'utf8'));
+  } catch {
+    return true;
+  }
 }

@@ -1,6 +1,7 @@
 /** Helpers for the schedule tests: an injected clock and a local webhook receiver. */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TestDb } from './db.js';
 
 /** A clock the test moves by hand; pass `clock.now` as the scheduler's `now`. */
 export class TestClock {
@@ -59,4 +60,31 @@ export async function startHookServer(): Promise<HookServer> {
       server.close(() => r());
     });
   return hs;
+}
+
+export const HOUR = 3600_000;
+
+/** Half past the current hour (UTC): hourly occurrences are never within seconds of it. */
+export function halfPast(): Date {
+  const d = new Date();
+  d.setUTCMinutes(30, 0, 0);
+  return d;
+}
+
+/** Unique names within a file: fresh('a') → 'a-0', 'a-1', … */
+export function namer(): (prefix: string) => string {
+  let n = 0;
+  return (prefix) => `${prefix}-${n++}`;
+}
+
+/** Adds a schedule whose runs are materialised up to `cursor` (so the next pass starts there). */
+export async function addScheduleAt(db: TestDb, spec: Parameters<TestDb['jl']['schedules']['add']>[0], cursor: Date): Promise<number> {
+  const sc = await db.jl.schedules.add(spec);
+  await db.q(`update $S.schedules set materialised_until = $2 where id = $1`, [sc.id, cursor]);
+  return sc.id;
+}
+
+/** Removes every schedule, action and constraint (each test's are its own: a scheduler pass serves all). */
+export async function clearScheduling(db: TestDb, what: ('schedules' | 'actions' | 'constraints')[] = ['schedules', 'actions', 'constraints']): Promise<void> {
+  for (const t of what) await db.q(`delete from $S.${t}`);
 }

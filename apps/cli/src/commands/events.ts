@@ -56,7 +56,6 @@ Options:
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      if (!json && process.stderr.isTTY) process.stderr.write(`following events from ${jl.natsUrl ? 'NATS' : 'the outbox'} (Ctrl-C stops)\n`);
       let seen = 0;
       for await (const e of tailEvents(jl, {
         queue: v.queue as string | undefined,
@@ -65,6 +64,12 @@ Options:
         dagRunId: v.dag as string | undefined,
         from,
         signal: ac.signal,
+        // once listening, so that what a person starts after seeing this line is shown
+        onReady: () => {
+          const source = jl.natsUrl ? 'NATS' : 'the outbox';
+          if (!json && process.stderr.isTTY) process.stderr.write(`following events from ${source} (Ctrl-C stops)\n`);
+          else jl.logger.info({ source }, 'following events'); // for scripts (LOG_LEVEL=info): listening from here on
+        },
       })) {
         process.stdout.write((json ? JSON.stringify(e) : eventLine(e)) + '\n');
         if (count !== undefined && ++seen >= count) break;

@@ -34,6 +34,12 @@ export interface TailOptions extends EventFilter {
   from?: 'new' | 'all';
   /** Outbox poll interval when NATS is not configured. @default 250 */
   pollIntervalMs?: number;
+  /**
+   * Called once the tail is in place (the stream consumer exists, or the outbox cursor is read):
+   * with `from: 'new'`, every event after this moment is yielded. For callers that must not miss
+   * the first events — a test, or a script that starts work only once it is listening.
+   */
+  onReady?: () => void;
 }
 
 /**
@@ -45,7 +51,7 @@ export interface TailOptions extends EventFilter {
  * skipped.
  */
 export async function* tailEvents(src: TailSource, opts: TailOptions = {}): AsyncGenerator<JoblineEvent> {
-  const { signal, from = 'new', pollIntervalMs = 250, ...filter } = opts;
+  const { signal, from = 'new', pollIntervalMs = 250, onReady = () => {}, ...filter } = opts;
   let subject: string;
   try {
     subject = filterSubject(filter, src.natsUrl ? src.events.subjectPrefix : DEFAULT_SUBJECT_PREFIX);
@@ -53,11 +59,11 @@ export async function* tailEvents(src: TailSource, opts: TailOptions = {}): Asyn
     if (err instanceof FilterError) throw ValidationError.field(err.field, err.message);
     throw err;
   }
-  if (src.natsUrl) yield* tailNats(src.natsUrl, src.events, src.logger ?? pino({ level: 'silent' }), subject, from, signal);
-  else yield* tailOutbox(src, subjectRegex(subject), from, pollIntervalMs, signal);
+  if (src.natsUrl) yield* tailNats(src.natsUrl, src.events, src.logger ?? pino({ level: 'silent' }), subject, from, onReady, signal);
+  else yield* tailOutbox(src, subjectRegex(subject), from, pollIntervalMs, onReady, signal);
 }
 
-async function* tailNats(url: string, events: ResolvedEventsOptions, log: Logger, subject: string, from: 'new' | 'all', signal?: AbortSignal): AsyncGenerator<JoblineEvent> {
+async function* tailNats(url: string, events: ResolvedEventsOptions, log: Logger, subject: string, from: 'new' | 'all', onReady: () => void, signal?: AbortSignal): AsyncGenerator<JoblineEvent> {
   if (signal?.aborted) return;
   const nc = await connect({ servers: url, name: 'jobline-tail', noAsyncTraces: true });
   const stop = () => void nc.close();
@@ -71,6 +77,8 @@ async function* tailNats(url: string, events: ResolvedEventsOptions, log: Logger
     });
     const messages = await consumer.consume();
     signal?.addEventListener('abort', () => messages.stop(), { once: true });
+    // consumers.get() created the server-side consumer, so "new" is fixed from here on.
+    onReady();
     for await (const m of messages) {
       const r = JoblineEventSchema.safeParse(safeJson(m.data));
       if (r.success) yield r.data;
@@ -83,8 +91,9 @@ async function* tailNats(url: string, events: ResolvedEventsOptions, log: Logger
   }
 }
 
-async function* tailOutbox(src: TailSource, pattern: string, from: 'new' | 'all', pollMs: number, signal?: AbortSignal): AsyncGenerator<JoblineEvent> {
+async function* tailOutbox(src: TailSource, pattern: string, from: 'new' | 'all', pollMs: number, onReady: () => void, signal?: AbortSignal): AsyncGenerator<JoblineEvent> {
   let cursor = from === 'all' ? 0 : await maxOutboxId(src.pool, src.s);
+  onReady();
   while (!signal?.aborted) {
     const rows = await readOutboxAfter(src.pool, src.s, cursor, pattern, 500);
     for (const row of rows) {

@@ -50,6 +50,19 @@ export function parseOutput(stdout: string): { ok: true; value: unknown } | { ok
   }
 }
 
+/**
+ * Replaces the values of the definition's secret variables in text that leaves the job (the
+ * stderr tail and stdout head of an error record): `[secret NAME]` instead of the value.
+ */
+export function redactSecrets(text: string, def: Pick<Definition, 'secretEnv'>, env: Record<string, string>): string {
+  let out = text;
+  for (const k of def.secretEnv) {
+    const v = env[k];
+    if (v) out = out.split(v).join(`[secret ${k}]`);
+  }
+  return out;
+}
+
 /** Keeps the last `bytes` of a stream (stderr's end for the error record). */
 export class TailBuffer {
   private buf = Buffer.alloc(0);

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import type { Definition } from '../definitions/schema.js';
 import type { Job } from '../db/rows.js';
 import { NonRetryableError } from '../queue/retry.js';
-import { BASE_ENV, jobEnv, parseOutput, TailBuffer } from './job-env.js';
+import { BASE_ENV, jobEnv, parseOutput, redactSecrets, TailBuffer } from './job-env.js';
 import type { ExecutionContext, Executor, ExecutorCapabilities } from './types.js';
 
 export interface ProcessExecutorOptions {
@@ -139,13 +139,14 @@ export async function runProcessJob(def: Definition, input: unknown, ctx: Execut
 
     const done = (code: number | null, sig: NodeJS.Signals | null) =>
       finish(() => {
-        const tail = stderrTail.text();
+        // A program that prints a secret when it fails must not publish it (database, events, logs).
+        const tail = redactSecrets(stderrTail.text(), def, env);
         if (signal.aborted) return reject(signal.reason);
         if (tooMuch) return reject(new NonRetryableError(`process "${command}" wrote over ${maxOut} bytes to stdout; write large results elsewhere and print a reference`));
         if (code !== 0) return reject(new ProcessExitError(command, code, sig, tail));
         const out = parseOutput(Buffer.concat(stdout).toString('utf8'));
         if (!out.ok) {
-          const head = Buffer.concat(stdout).toString('utf8').slice(0, 200);
+          const head = redactSecrets(Buffer.concat(stdout).toString('utf8'), def, env).slice(0, 200);
           return reject(Object.assign(new NonRetryableError(`process "${command}" exited 0 but its stdout is not JSON (print the result as JSON, logs to stderr): ${JSON.stringify(head)}`), { code: 'BAD_OUTPUT' }));
         }
         resolve(out.value);
