@@ -27,9 +27,10 @@ RUN mkdir /manifests \
 # Compile with every dependency (TypeScript is a root devDependency), then keep what runs: each
 # workspace without its sources, tests and build metadata.
 FROM ${NODE_IMAGE} AS build
+ENV npm_config_update_notifier=false npm_config_audit=false npm_config_fund=false
 WORKDIR /app
 COPY --from=manifests /manifests ./
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund --no-update-notifier --ignore-scripts
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts
 COPY . .
 RUN npm run build \
  && mkdir /out \
@@ -41,10 +42,11 @@ RUN npm run build \
 # Production dependencies of the app workspaces only (npm ci -w … --omit=dev).
 FROM ${NODE_IMAGE} AS prod-deps
 ARG APP_WORKSPACES
+ENV npm_config_update_notifier=false npm_config_audit=false npm_config_fund=false
 WORKDIR /app
 COPY --from=manifests /manifests ./
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --no-audit --no-fund --no-update-notifier --ignore-scripts --omit=dev $(for w in $APP_WORKSPACES; do printf -- '-w %s ' "$w"; done)
+    npm ci --ignore-scripts --omit=dev $(for w in $APP_WORKSPACES; do printf -- '-w %s ' "$w"; done)
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production

@@ -28,12 +28,12 @@ cleanup() {
   if [ "$rc" != 0 ]; then
     for n in "${NAMES[@]}"; do podman logs --tail 40 "$n" 2>/dev/null | sed "s/^/[$n] /" >&2 || true; done
   fi
-  podman rm -f -t 5 "${NAMES[@]}" >/dev/null 2>&1 || true
+  podman rm -f -i -t 5 "${NAMES[@]}" >/dev/null 2>&1 || true
   psql -q "$PG_URL" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
   exit "$rc"
 }
 trap cleanup EXIT
-podman rm -f "${NAMES[@]}" >/dev/null 2>&1 || true
+podman rm -f -i "${NAMES[@]}" >/dev/null 2>&1 || true
 PGOPTIONS=--client-min-messages=warning psql -q "$PG_URL" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null
 
 t0=$SECONDS
@@ -43,8 +43,10 @@ echo "base image ready in $((SECONDS - t0)) s ($(podman run --rm "$NODE_IMAGE" n
 t0=$SECONDS
 for target in worker producer; do
   podman build --quiet --format docker --network host --build-arg "NODE_IMAGE=$NODE_IMAGE" \
-    --target "$target" -t "localhost/jobline-$target:ci" . >/dev/null
+    --label dev.jobline.image=app --target "$target" -t "localhost/jobline-$target:ci" . >/dev/null
 done
+# Earlier builds' images, untagged by these: only ours (by label), never the machine's others.
+podman image prune -f --filter label=dev.jobline.image=app >/dev/null
 echo "app images built in $((SECONDS - t0)) s: $(podman image inspect --format '{{.Size}}' "$PRODUCER_IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
 
 # What the image holds: a non-root user, production dependencies only, the health check.
@@ -110,4 +112,7 @@ for n in jobline-ci-images-worker jobline-ci-images-producer; do
   code=$(podman inspect --format '{{.State.ExitCode}}' "$n")
   [ "$code" = 0 ] || { echo "$n exited $code on SIGTERM" >&2; exit 1; }
 done
+# Clean up by name, and check that it worked (a leftover would break the next run's `run --name`).
+podman rm -i "${NAMES[@]}" >/dev/null
+for n in "${NAMES[@]}"; do ! podman container exists "$n" || { echo "container $n left behind" >&2; exit 1; }; done
 echo "images OK"
