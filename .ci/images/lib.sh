@@ -6,12 +6,14 @@
 #   source .ci/podman.sh && source .ci/images/lib.sh
 #   ensure_node_image      → localhost/jobline-node:24        (Node 24 LTS + npm, user `node`, like node:24-bookworm-slim)
 #   ensure_postgres_image  → localhost/jobline-postgres:15    (Debian's PostgreSQL 15, official-image-style env)
+#   ensure_nats_image      → localhost/jobline-nats:2.9       (Debian's nats-server, for docker-compose.yml)
 # With a registry, none of this is needed: the Dockerfile defaults to the public node image.
 set -euo pipefail
 IMAGES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BOOKWORM_IMAGE=${JOBLINE_BOOKWORM_IMAGE:-localhost/jobline-bookworm:minbase}
 NODE_IMAGE=${JOBLINE_NODE_IMAGE:-localhost/jobline-node:24}
 POSTGRES_IMAGE=${JOBLINE_POSTGRES_IMAGE:-localhost/jobline-postgres:15}
+NATS_IMAGE=${JOBLINE_NATS_IMAGE:-localhost/jobline-nats:2.9}
 NODE_MAJOR=${JOBLINE_NODE_MAJOR:-24}
 NPM_MAJOR=${JOBLINE_NPM_MAJOR:-11}
 
@@ -70,4 +72,16 @@ ensure_postgres_image() {
   podman build --quiet --network host --format docker --build-arg "BASE=$BOOKWORM_IMAGE" \
     -f "$IMAGES_DIR/postgres.Containerfile" -t "$POSTGRES_IMAGE" "$IMAGES_DIR" >/dev/null
   log "built $POSTGRES_IMAGE in $((SECONDS - t0)) s"
+}
+
+# Debian's nats-server, entrypoint `nats-server` like the official image's (used to run
+# docker-compose.yml here with local images).
+ensure_nats_image() {
+  podman image exists "$NATS_IMAGE" && return 0
+  ensure_bookworm_image
+  local t0=$SECONDS
+  log "apt-get install nats-server → $NATS_IMAGE"
+  podman build --quiet --network host --format docker --build-arg "BASE=$BOOKWORM_IMAGE" \
+    -f "$IMAGES_DIR/nats.Containerfile" -t "$NATS_IMAGE" "$IMAGES_DIR" >/dev/null
+  log "built $NATS_IMAGE in $((SECONDS - t0)) s"
 }
