@@ -19,7 +19,8 @@ import {
   subscribe,
   type JoblineEvent,
 } from '@jobline/contracts';
-import { ValidationError, freePort, tailEvents, type EventsOptions, type Worker } from '@jobline/core';
+import { ValidationError, tailEvents, type EventsOptions, type Worker } from '@jobline/core';
+import { freePort } from '@jobline/embedded';
 import { auditEvents } from './helpers/events-audit.js';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from './helpers/processes.js';

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '@jobline/core';
+import { startEmbeddedPostgres } from '@jobline/embedded';
 
 const LOCAL_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 

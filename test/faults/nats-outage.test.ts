@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { isJobEvent, type JoblineEvent } from '@jobline/contracts';
-import { freePort } from '@jobline/core';
+import { freePort } from '@jobline/embedded';
 import { auditEvents } from '../helpers/events-audit.js';
 import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';

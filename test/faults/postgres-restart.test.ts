@@ -6,7 +6,8 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Jobline, startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/embedded';
 import { waitFor } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 import { checkJobs, scale, summaryTable } from './checker.js';

@@ -4,7 +4,7 @@
  * check it is reachable and, under CI=true, fail rather than skip when it is not.
  */
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/core';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/embedded';
 
 let embedded: EmbeddedPostgres | undefined;
 

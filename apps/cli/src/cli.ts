@@ -76,8 +76,9 @@ function report(err: unknown, command: Command, json: boolean): number {
     process.stderr.write(`jobline ${command.name}: ${err.message}\n`);
   } else {
     const e = err as Error & { code?: string };
-    // Connection problems are common and their stack says nothing useful.
-    const conn = e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === '28P01' || e.code === '3D000';
+    // Connection problems are common and their stack says nothing useful; nor does the embedded
+    // server's one-line error (it names the directory and the fix).
+    const conn = e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === '28P01' || e.code === '3D000' || e.code === 'EMBEDDED_POSTGRES';
     process.stderr.write(`jobline ${command.name}: ${conn ? `cannot use the database: ${e.message}` : (e.stack ?? String(err))}\n`);
   }
   return code;

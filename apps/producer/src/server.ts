@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Jobline } from '@jobline/core';
+import { mirrorMetricsToOpenTelemetry, type Jobline } from '@jobline/core';
 import type { Logger } from 'pino';
 import { ANONYMOUS_ADMIN, authenticate, type Principal } from './auth.js';
 import type { ProducerConfig } from './config.js';
@@ -40,6 +40,7 @@ export interface Producer {
 
 export function createProducer(o: ProducerOptions): Producer {
   const metrics = createProducerMetrics();
+  mirrorMetricsToOpenTelemetry(metrics.registry); // also through the OpenTelemetry metrics API when installed
   const st: ProducerState = { jl: o.jl, config: o.config as ProducerConfig, logger: o.logger, metrics };
   const routes: Route[] = [];
   routes.push(...jobRoutes(st), ...dagRoutes(st), ...definitionRoutes(st), ...queueRoutes(st), ...scheduleRoutes(st), ...metaRoutes(st, () => routes));

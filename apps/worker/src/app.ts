@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Handlers, Jobline, MetricsRegistry, Worker, WorkerOptions } from '@jobline/core';
+import { mirrorMetricsToOpenTelemetry, type Handlers, type Jobline, type MetricsRegistry, type Worker, type WorkerOptions } from '@jobline/core';
 import { DefinitionCache, definitionResolver } from './definitions.js';
 import { startHealthServer } from './health-server.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -34,6 +34,7 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   const cache = new DefinitionCache(o.jl);
   const worker = o.jl.worker({ ...o.worker, handlers, resolveHandler: definitionResolver(cache, handlers, o.process ?? {}) });
   const metrics = createWorkerMetrics(worker);
+  mirrorMetricsToOpenTelemetry(metrics); // also through the OpenTelemetry metrics API when installed
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
   let server: Server | undefined;
   let url: string | undefined;

@@ -1,4 +1,21 @@
-export { Jobline, type ConnectOptions, type TxOption } from './jobline.js';
+export { Jobline, type ConnectOptions, type TxOption, type TypedJobline } from './jobline.js';
+export type {
+  JobTypes,
+  JobType,
+  JobsFromSchemas,
+  JobNameOf,
+  JobInput,
+  JobOutput,
+  TypedJob,
+  TypedJobSpec,
+  TypedHandler,
+  TypedHandlers,
+  TypedWorkerOptions,
+  TypedDagSpec,
+  TypedDagNodeSpec,
+  WithRefs,
+  DagRef,
+} from './typed-jobs.js';
 export { Worker, type WorkerStats, type Transition } from './worker/worker.js';
 export {
   DagRunState,
@@ -33,9 +50,9 @@ export {
   type FieldIssue,
 } from './db/errors.js';
 export { JobState, ExecutionState, type Job, type JobExecution, type JobError, type WorkerInfo } from './db/rows.js';
-export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR } from './db/migrate.js';
-export { startEmbeddedPostgres, freePort, type EmbeddedPostgres } from './db/embedded.js';
-export { createPool, withTransaction, type Queryable } from './db/pool.js';
+export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, RENUMBERED } from './db/migrate.js';
+export { createPool, withTransaction, pgTypes, type Queryable } from './db/pool.js';
+export { EmbeddedUnavailableError } from './db/embedded.js';
 export { quoteSchema } from './db/identifiers.js';
 export * from './schemas.js';
 export { JobEvent } from './events/outbox.js';
@@ -49,8 +66,11 @@ export { defaultLogger } from './logger.js';
 export { VERSION } from './version.js';
 export * from './definitions/index.js';
 export type { DefinitionJobSpec, EnqueueSpec } from './jobline.js';
-export { MetricsRegistry, Counter, Gauge, Histogram, registerProcessMetrics } from './observability/metrics.js';
+export { MetricsRegistry, Counter, Gauge, Histogram, registerProcessMetrics, type MetricSeries } from './observability/metrics.js';
+export { mirrorMetricsToOpenTelemetry } from './observability/otel-metrics.js';
 export { createAppLogger, prettyLine, type AppLoggerOptions } from './observability/log.js';
 export { roleGrants, TABLE_PRIVILEGES, type RoleKind } from './db/roles.js';
 export { QueueConfigSchema, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 export * from './schedule/index.js';
+export { currentTraceparent, tracingState, type TracingState } from './observability/trace-status.js';
+export { isValidTraceparent } from './observability/traceparent.js';

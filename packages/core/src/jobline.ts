@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
+import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
 import { migrate, type MigrateResult } from './db/migrate.js';
 import { createPool, withTransaction, type Queryable } from './db/pool.js';
@@ -45,9 +45,11 @@ import {
 } from './schedule/index.js';
 import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } from './events/options.js';
 import { Relay } from './events/relay.js';
+import { startPublishSpan } from './observability/tracing.js';
+import type { JobTypes, JobNameOf, TypedDagSpec, TypedJob, TypedJobSpec, TypedWorkerOptions } from './typed-jobs.js';
 
 export interface ConnectOptions {
-  /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL is started (and stopped by close()). */
+  /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL from `@jobline/embedded` (an optional peer: install it for this) is started and stopped by close(). */
   databaseUrl?: string;
   /** Schema holding Jobline's tables. @default process.env.JOBLINE_SCHEMA ?? 'jobline' */
   schema?: string;
@@ -92,9 +94,28 @@ export type DefinitionJobSpec = Omit<JobSpec, 'name' | 'definition'> & { name?: 
 /** What enqueue accepts: a plain job, or a job by definition. */
 export type EnqueueSpec = JobSpec | DefinitionJobSpec;
 
+/**
+ * What `Jobline.connect<J>()` returns: the same Jobline with the job-shaped methods typed by J.
+ * Everything else (queues, definitions, schedules, close, …) is Jobline's own.
+ */
+export type TypedJobline<J extends JobTypes> = Omit<Jobline, 'enqueue' | 'enqueueMany' | 'getJob' | 'submitDag' | 'worker'> & {
+  enqueue<N extends JobNameOf<J>>(job: TypedJobSpec<J, N>, opts?: TxOption): Promise<TypedJob<J, N>>;
+  enqueueMany(jobs: TypedJobSpec<J>[], opts?: TxOption): Promise<TypedJob<J>[]>;
+  /** With a name (`getJob<'resize'>(id)`), the row is typed as that job; without, narrow on `job.name`. */
+  getJob<N extends JobNameOf<J> = JobNameOf<J>>(id: number): Promise<TypedJob<J, N>>;
+  submitDag(spec: TypedDagSpec<J>, opts?: TxOption): Promise<SubmittedDag>;
+  worker(options: TypedWorkerOptions<J>): Worker;
+};
+
 export interface TxOption {
   /** Run inside this transaction (a pg client with BEGIN issued): the job exists only if it commits. */
   tx?: Queryable;
+  /**
+   * The caller's W3C `traceparent` (the producer API passes the request's header): parent of
+   * the producer span when no span is active, or, when no tracer records, the creation context
+   * stored for jobs that bring none. Invalid values are ignored. See observability/README.md.
+   */
+  callerTraceparent?: string;
 }
 
 /** The library's entry point (DESIGN §6). One per process; it owns one pool. */
@@ -126,7 +147,7 @@ export class Jobline {
     readonly logger: Logger,
     readonly maxInputBytes: number,
     notifyDebounceMs: number,
-    private readonly embedded: EmbeddedPostgres | undefined,
+    private readonly embedded: EmbeddedServer | undefined,
     dagLimits: { maxNodes: number; maxEdges: number } = { maxNodes: DEFAULT_DAG_MAX_NODES, maxEdges: DEFAULT_DAG_MAX_EDGES },
   ) {
     this.notifier = new DebouncedNotifier(pool, jobsChannel(schema), notifyDebounceMs);
@@ -166,16 +187,19 @@ export class Jobline {
     return quoteSchema(this.schema);
   }
 
-  static async connect(options: ConnectOptions = {}): Promise<Jobline> {
+  /** Connects (and migrates, unless `migrate: false`). `connect<Jobs>()` types the job-shaped methods by a job map (typed-jobs.ts). */
+  static connect(options?: ConnectOptions): Promise<Jobline>;
+  static connect<J extends JobTypes>(options?: ConnectOptions): Promise<TypedJobline<J>>;
+  static async connect(options: ConnectOptions = {}): Promise<unknown> {
     const o = parseOrThrow(ConnectSchema, options);
     const schema = o.schema ?? process.env.JOBLINE_SCHEMA ?? 'jobline';
     quoteSchema(schema);
     const logger = o.logger ?? defaultLogger();
     let url = o.databaseUrl ?? process.env.DATABASE_URL;
-    let embedded: EmbeddedPostgres | undefined;
+    let embedded: EmbeddedServer | undefined;
     if (!url) {
       logger.info('DATABASE_URL is not set: starting an embedded PostgreSQL');
-      embedded = await startEmbeddedPostgres();
+      embedded = await startEmbedded();
       url = embedded.url;
     }
     const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName });
@@ -193,6 +217,11 @@ export class Jobline {
       throw err;
     }
     return jl;
+  }
+
+  /** This instance typed by a job map (the same object; see typed-jobs.ts). */
+  typed<J extends JobTypes>(): TypedJobline<J> {
+    return this as unknown as TypedJobline<J>;
   }
 
   migrate(): Promise<MigrateResult> {
@@ -219,6 +248,19 @@ export class Jobline {
       : (jobs as JobSpec[]);
     const prepared = prepareJobs(specs, this.maxInputBytes, single);
     if (!prepared.length) return [];
+    const trace = startPublishSpan<EnqueueResult[]>(prepared, single, opts.callerTraceparent);
+    if (!trace) return this.writeJobs(prepared, opts);
+    return trace.around(
+      () => this.writeJobs(prepared, opts),
+      (span, results) => {
+        if (!single) return;
+        span.setAttribute('messaging.message.id', String(results[0].job.id));
+        span.setAttribute('jobline.job.created', results[0].created);
+      },
+    );
+  }
+
+  private async writeJobs(prepared: ReturnType<typeof prepareJobs>, opts: TxOption): Promise<EnqueueResult[]> {
     const queues = new Set(prepared.map((p) => p.spec.queue));
     if (opts.tx) {
       const results = await insertJobs(opts.tx, this.s, prepared);
@@ -289,7 +331,7 @@ export class Jobline {
    * idempotency key that exists, returns that run (`created: false`).
    */
   submitDag(spec: DagSpec, opts: TxOption = {}): Promise<SubmittedDag> {
-    return this.dags.submit(spec, opts.tx);
+    return this.dags.submit(spec, opts.tx, opts.callerTraceparent);
   }
 
   /** The run, every node's state, attempts and timings, and the edges. */

@@ -1,2 +1,7 @@
-/** Recorded in `workers.version` so mixed deployments can be told apart. */
-export const VERSION = '0.1.0';
+import { createRequire } from 'node:module';
+
+/**
+ * This package's version, read from its package.json (dist/ → ../package.json), so the
+ * published number is the one `jobline --version`, migrate results and `workers.version` report.
+ */
+export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;

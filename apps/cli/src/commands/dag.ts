@@ -86,7 +86,7 @@ a node's input may use {"$ref": "<parentKey>.output.<path>"} to take a parent's 
         else process.stdout.write(`cancelled dag:${run.id} (${run.name})\n`);
         return 0;
       }
-      let run: DagRunDetail & { created?: boolean } = await jl.submitDag(spec as never);
+      let run: DagRunDetail & { created?: boolean } = await jl.submitDag(spec as never, { callerTraceparent: process.env.TRACEPARENT });
       const created = run.created;
       if (values.wait) run = await waitForRun(jl, run.id);
       if (json) writeJson({ ...run, created });

@@ -72,7 +72,8 @@ Examples:
     const jl = await connect();
     try {
       if (count === 1) {
-        const [r] = await jl.insertJobs([spec], {}, true);
+        // TRACEPARENT (set for process jobs, or by a traced script) is the caller's trace: the job continues it.
+        const [r] = await jl.insertJobs([spec], { callerTraceparent: process.env.TRACEPARENT }, true);
         let job: Job = r.job;
         if (v.wait) job = await waitForJob(jl, job.id);
         if (json) writeJson({ ...job, created: r.created });
@@ -95,7 +96,7 @@ async function enqueueMany(jl: Awaited<ReturnType<typeof connect>>, spec: Enqueu
   let last = 0;
   while (done < count) {
     const n = Math.min(1000, count - done);
-    const jobs = await jl.enqueueMany(Array.from({ length: n }, () => spec));
+    const jobs = await jl.enqueueMany(Array.from({ length: n }, () => spec), { callerTraceparent: process.env.TRACEPARENT });
     first ||= jobs[0].id;
     last = jobs[jobs.length - 1].id;
     done += n;

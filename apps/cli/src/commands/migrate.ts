@@ -16,9 +16,9 @@ Environment: DATABASE_URL (required), JOBLINE_SCHEMA (default "jobline").`,
     try {
       const r = await jl.migrate();
       const files = await readMigrations();
-      if (json) writeJson({ schema: jl.schema, applied: r.applied, current: r.current });
-      else if (r.applied.length) process.stdout.write(`applied ${r.applied.length} migration(s) to schema "${jl.schema}":\n${r.applied.map((a) => `  ${a}\n`).join('')}now at version ${r.current}\n`);
-      else process.stdout.write(`schema "${jl.schema}" is up to date (version ${r.current}, ${files.length} migration(s))\n`);
+      if (json) writeJson({ schema: jl.schema, applied: r.applied, current: r.current, joblineVersion: r.joblineVersion });
+      else if (r.applied.length) process.stdout.write(`applied ${r.applied.length} migration(s) to schema "${jl.schema}":\n${r.applied.map((a) => `  ${a}\n`).join('')}now at version ${r.current} (@jobline/core ${r.joblineVersion})\n`);
+      else process.stdout.write(`schema "${jl.schema}" is up to date (version ${r.current}, ${files.length} migration(s) of @jobline/core ${r.joblineVersion})\n`);
       return 0;
     } finally {
       await jl.close();

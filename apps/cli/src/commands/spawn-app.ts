@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { appEntry } from '../app-paths.js';
 
 /**
  * Runs another app's entry point as a child process (apps never import each other, DESIGN §9)
@@ -8,10 +8,9 @@ import { fileURLToPath } from 'node:url';
  * reaches it once — forwarded by us — and a second Ctrl-C can still force it (the worker's
  * two-signal shutdown).
  */
-export function runApp(relative: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const entry = fileURLToPath(new URL(relative, import.meta.url));
+export function runApp(entry: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (!existsSync(entry)) {
-    process.stderr.write(`jobline: ${entry} is missing; build first (npm run build)\n`);
+    process.stderr.write(`jobline: ${entry} is missing; in a checkout, build first (npm run build)\n`);
     return Promise.resolve(1);
   }
   return new Promise((resolve) => {
@@ -39,7 +38,6 @@ export function runApp(relative: string, args: string[], env: NodeJS.ProcessEnv 
   });
 }
 
-/** Paths of the apps' entry points and the benchmark, relative to this file in dist/commands/. */
-export const PRODUCER_MAIN = '../../../producer/dist/main.js';
-export const WORKER_MAIN = '../../../worker/dist/main.js';
-export const BENCH_RUN = '../../../../bench/run.mjs';
+export { BENCH_RUN } from '../app-paths.js';
+export const PRODUCER_MAIN = appEntry('@jobline/producer');
+export const WORKER_MAIN = appEntry('@jobline/worker');

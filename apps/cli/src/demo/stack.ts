@@ -10,11 +10,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Jobline, freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/embedded';
 import pino from 'pino';
+import { appEntry } from '../app-paths.js';
 
-const PRODUCER_MAIN = fileURLToPath(new URL('../../../producer/dist/main.js', import.meta.url));
-const WORKER_MAIN = fileURLToPath(new URL('../../../worker/dist/main.js', import.meta.url));
+const PRODUCER_MAIN = appEntry('@jobline/producer');
+const WORKER_MAIN = appEntry('@jobline/worker');
 export const DEMO_HANDLERS = fileURLToPath(new URL('./handlers.js', import.meta.url));
 
 export interface Proc {

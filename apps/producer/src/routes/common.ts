@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { ErrorBody } from '../api-schemas.js';
 import type { ResponseSpec } from '../http/router.js';
 
@@ -15,4 +16,13 @@ const DESCRIPTIONS: Record<number, string> = {
 /** Error responses, all with the same body shape. */
 export function errors(...statuses: number[]): Record<number, ResponseSpec> {
   return Object.fromEntries(statuses.map((s) => [s, { description: DESCRIPTIONS[s] ?? 'Error', schema: ErrorBody }]));
+}
+
+/**
+ * The request's W3C `traceparent` header, handed to enqueue and submitDag so that the job's
+ * producer span continues the caller's trace (core ignores an invalid value, as W3C asks).
+ */
+export function callerTrace(req: IncomingMessage): { callerTraceparent?: string } {
+  const h = req.headers.traceparent;
+  return typeof h === 'string' ? { callerTraceparent: h } : {};
 }

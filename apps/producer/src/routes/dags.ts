@@ -2,7 +2,7 @@ import type { DagRunDetail, DagSpec } from '@jobline/core';
 import { DagCreate, DagRun, IdParams } from '../api-schemas.js';
 import { defineRoute, type RouteContext } from '../http/router.js';
 import type { ProducerState } from '../state.js';
-import { errors } from './common.js';
+import { callerTrace, errors } from './common.js';
 
 /** A run is visible to a token only when every node's queue is. */
 function requireRunQueues(ctx: RouteContext, run: DagRunDetail): void {
@@ -37,7 +37,7 @@ export function dagRoutes(st: ProducerState) {
             ctx.requireQueue(q);
           }
         }
-        const run = await st.jl.submitDag(spec as DagSpec);
+        const run = await st.jl.submitDag(spec as DagSpec, callerTrace(ctx.req));
         if (run.created) st.metrics.dagsSubmitted.inc();
         return { status: run.created ? 201 : 200, body: body(run), headers: { location: `/v1/dags/${run.id}` } };
       },

@@ -3,7 +3,7 @@ import { BatchResult, ExecutionList, IdParams, Job, JobBatchCreate, JobCreate, J
 import { HttpError } from '../http/errors.js';
 import { defineRoute, type RouteContext } from '../http/router.js';
 import type { ProducerState } from '../state.js';
-import { errors } from './common.js';
+import { callerTrace, errors } from './common.js';
 
 /**
  * The queue a job will land in, for authorisation before anything is written: its own, else
@@ -51,7 +51,7 @@ export function jobRoutes(st: ProducerState) {
       async handle(ctx, { body }) {
         const queue = await effectiveQueue(st, body, new Map());
         if (queue !== undefined) ctx.requireQueue(queue);
-        const [r] = await st.jl.insertJobs([body as EnqueueSpec], {}, true);
+        const [r] = await st.jl.insertJobs([body as EnqueueSpec], callerTrace(ctx.req), true);
         (r.created ? st.metrics.enqueued : st.metrics.duplicates).inc({ queue: r.job.queue });
         return { status: r.created ? 201 : 200, body: r.job, headers: { location: `/v1/jobs/${r.job.id}` } };
       },
@@ -70,7 +70,7 @@ export function jobRoutes(st: ProducerState) {
         const cache = new Map<string, Promise<string | undefined>>();
         const queues = new Set(await Promise.all(body.jobs.map((j) => effectiveQueue(st, j, cache))));
         for (const q of queues) if (q !== undefined) ctx.requireQueue(q);
-        const results = await st.jl.insertJobs(body.jobs as EnqueueSpec[]);
+        const results = await st.jl.insertJobs(body.jobs as EnqueueSpec[], callerTrace(ctx.req));
         for (const r of results) (r.created ? st.metrics.enqueued : st.metrics.duplicates).inc({ queue: r.job.queue });
         return { status: results.some((r) => r.created) ? 201 : 200, body: { jobs: results } };
       },

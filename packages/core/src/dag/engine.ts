@@ -6,6 +6,8 @@ import { getDag, type DagRunDetail } from './read.js';
 import type { DagLimits } from './spec.js';
 import { applyNodeDefinitions, insertDag } from './submit.js';
 import { prepareDag } from './validate.js';
+import { startSubmitSpan } from '../observability/tracing.js';
+import { traceReleases } from './trace-release.js';
 
 export interface DagEngineOptions {
   pool: pg.Pool;
@@ -26,13 +28,26 @@ export interface SubmittedDag extends DagRunDetail {
 export class DagEngine {
   constructor(private readonly o: DagEngineOptions) {}
 
-  /** Validates everything first, then writes the run in one transaction (the caller's, when given). */
-  async submit(spec: unknown, tx?: Queryable): Promise<SubmittedDag> {
+  /**
+   * Validates everything first, then writes the run in one transaction (the caller's, when
+   * given). `callerTraceparent`: the caller's trace context, parent of the submit span when no
+   * span is active (observability/README.md).
+   */
+  async submit(spec: unknown, tx?: Queryable, callerTraceparent?: string): Promise<SubmittedDag> {
     const dag = prepareDag(spec, this.o.limits);
-    return inTransaction(this.o.pool, tx, async (db) => {
-      await applyNodeDefinitions(db, this.o.s, dag);
-      const { id, created } = await insertDag(db, this.o.s, this.o.jobsChannel, dag);
-      return { ...(await getDag(db, this.o.s, id)), created };
+    const trace = startSubmitSpan<SubmittedDag>(dag, callerTraceparent);
+    const write = () =>
+      inTransaction(this.o.pool, tx, async (db) => {
+        await applyNodeDefinitions(db, this.o.s, dag);
+        const { id, created } = await insertDag(db, this.o.s, this.o.jobsChannel, dag, trace.traceparent);
+        return { ...(await getDag(db, this.o.s, id)), created };
+      });
+    if (!trace.span) return write();
+    return trace.span.around(write, (span, run) => {
+      span.setAttribute('jobline.dag.run_id', run.id);
+      span.setAttribute('jobline.dag.created', run.created);
+      const queues = new Set(run.nodes.map((n) => n.queue));
+      if (queues.size === 1) span.setAttribute('messaging.destination.name', run.nodes[0].queue);
     });
   }
 
@@ -46,7 +61,8 @@ export class DagEngine {
   }
 
   /** Jobline.afterTransitions: runs in the transaction that finished the given node jobs. */
-  advance(tx: Queryable, rows: readonly NodeTransition[]): Promise<void> {
-    return advance(tx, { s: this.o.s, jobsChannel: this.o.jobsChannel, maxInputBytes: this.o.limits.maxInputBytes }, rows);
+  async advance(tx: Queryable, rows: readonly NodeTransition[]): Promise<void> {
+    await advance(tx, { s: this.o.s, jobsChannel: this.o.jobsChannel, maxInputBytes: this.o.limits.maxInputBytes }, rows);
+    await traceReleases(tx, this.o.s, rows);
   }
 }

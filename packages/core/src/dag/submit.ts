@@ -27,10 +27,10 @@ const insertNodesSql = (s: string) => `
                            depends_on, children, ord)
   ), ins as (
     insert into ${s}.jobs (queue, name, state, priority, max_attempts, timeout_ms, input, definition,
-                           dag_run_id, dag_node_key)
+                           dag_run_id, dag_node_key, traceparent)
     select t.queue, t.name, case when t.depends_on = '' then 'available' else 'waiting' end,
            t.priority, coalesce(t.max_attempts, q.max_attempts, ${DEFAULT_MAX_ATTEMPTS}),
-           coalesce(t.timeout_ms, q.timeout_ms, ${DEFAULT_TIMEOUT_MS}), t.input, t.definition, $1, t.key
+           coalesce(t.timeout_ms, q.timeout_ms, ${DEFAULT_TIMEOUT_MS}), t.input, t.definition, $1, t.key, $13::text
       from t left join ${s}.queues q on q.name = t.queue
      order by t.ord
     returning *
@@ -87,8 +87,11 @@ export async function applyNodeDefinitions(db: Queryable, s: string, dag: Prepar
   if (issues.length) throw new ValidationError(issues);
 }
 
-/** Writes a validated DAG; returns the new run id, or the existing one for a known idempotency key. */
-export async function insertDag(db: Queryable, s: string, jobsChannel: string, dag: PreparedDag): Promise<{ id: number; created: boolean }> {
+/**
+ * Writes a validated DAG; returns the new run id, or the existing one for a known idempotency
+ * key. `traceparent` is every node job's creation context (the submit span's, or the caller's).
+ */
+export async function insertDag(db: Queryable, s: string, jobsChannel: string, dag: PreparedDag, traceparent?: string): Promise<{ id: number; created: boolean }> {
   const { rows } = await db.query(insertRunSql(s), [dag.name, dag.failurePolicy, dag.idempotencyKey ?? null, dag.nodes.length]);
   if (!rows.length) {
     const existing = await db.query(`select id from ${s}.dag_runs where idempotency_key = $1`, [dag.idempotencyKey]);
@@ -110,6 +113,7 @@ export async function insertDag(db: Queryable, s: string, jobsChannel: string, d
       col((n) => n.dependsOn.join(',')),
       col((n) => n.children.join(',')),
       jobsChannel,
+      traceparent ?? null,
     ]);
   } catch (err) {
     throw fromPgError(err, 'DAG node');

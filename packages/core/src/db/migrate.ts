@@ -4,9 +4,25 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { MigrationError } from './errors.js';
 import { quoteSchema } from './identifiers.js';
+import { VERSION } from '../version.js';
 
-/** `migrations/` at the repository root, next to `packages/`. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../../migrations/', import.meta.url));
+/**
+ * `migrations/` inside this package (dist/db/ → ../../migrations/): the build copies the
+ * repository's root `migrations/` there (scripts/copy-migrations.mjs), so the packed tarball
+ * carries them and an installed @jobline/core migrates without the repository.
+ */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/**
+ * Files renumbered after they shipped (0.1.0 closed the gap 0001, 0005, 0006). Their contents,
+ * and so their checksums, are unchanged; a database that recorded the old number and name is
+ * moved to the new ones before anything else, matched on both so that a later migration that
+ * reuses the old number is never confused with the renamed one.
+ */
+export const RENUMBERED: readonly { from: { version: number; name: string }; to: { version: number; name: string } }[] = [
+  { from: { version: 5, name: '0005_schedules' }, to: { version: 2, name: '0002_schedules' } },
+  { from: { version: 6, name: '0006_dag_retention' }, to: { version: 3, name: '0003_dag_retention' } },
+];
 
 export interface MigrationFile {
   version: number;
@@ -33,6 +49,8 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFil
 export interface MigrateResult {
   applied: string[];
   current: number;
+  /** The @jobline/core version whose migrations these are. */
+  joblineVersion: string;
 }
 
 /**
@@ -52,6 +70,7 @@ export async function migrate(pool: pg.Pool, schema: string, dir = MIGRATIONS_DI
       await client.query(`create table if not exists ${s}.migrations (
         version int primary key, name text not null, checksum text not null,
         applied_at timestamptz not null default now())`);
+      await renumber(client, s);
       const { rows } = await client.query<{ version: number; name: string; checksum: string }>(
         `select version, name, checksum from ${s}.migrations order by version`,
       );
@@ -85,12 +104,36 @@ export async function migrate(pool: pg.Pool, schema: string, dir = MIGRATIONS_DI
         }
         newlyApplied.push(file.name);
       }
-      return { applied: newlyApplied, current: files.at(-1)?.version ?? 0 };
+      return { applied: newlyApplied, current: files.at(-1)?.version ?? 0, joblineVersion: VERSION };
     } finally {
       await client.query('select pg_advisory_unlock(hashtext($1))', [`jobline.migrate:${schema}`]);
     }
   } finally {
     client.release();
+  }
+}
+
+/** Moves rows of renumbered files to their new version and name, all in one transaction. */
+async function renumber(client: pg.PoolClient, s: string): Promise<void> {
+  const { rows } = await client.query<{ version: number; name: string }>(
+    `select version, name from ${s}.migrations where (version, name) in (select * from unnest($1::int[], $2::text[]))`,
+    [RENUMBERED.map((r) => r.from.version), RENUMBERED.map((r) => r.from.name)],
+  );
+  if (!rows.length) return;
+  await client.query('begin');
+  try {
+    for (const r of RENUMBERED) {
+      await client.query(`update ${s}.migrations set version = $1, name = $2 where version = $3 and name = $4`, [
+        r.to.version,
+        r.to.name,
+        r.from.version,
+        r.from.name,
+      ]);
+    }
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback');
+    throw new MigrationError(`renumbering applied migrations failed: ${(err as Error).message}`, { cause: err });
   }
 }
 

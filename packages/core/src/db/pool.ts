@@ -3,8 +3,18 @@ import pg from 'pg';
 /** Anything that can run a query: the pool, a checked-out client, or a caller's transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
-// BIGINT ids come back as strings by default; ours stay far below 2^53, so parse them as numbers.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+const parseInt8 = (v: string): number => Number(v);
+
+/**
+ * Type parsing of Jobline's own connections. BIGINT ids come back as strings by default; ours
+ * stay far below 2^53, so they are parsed as numbers — per pool/client through pg's `types`
+ * option, never with the global pg.types.setTypeParser, which would change every other pg
+ * client in the application (test/pg-types.test.ts checks importing core leaves it alone).
+ */
+export const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 export interface PoolOptions {
   connectionString: string;
@@ -17,6 +27,7 @@ export function createPool(opts: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.max ?? 10,
+    types: pgTypes,
     application_name: opts.applicationName ?? 'jobline',
     // Keep idle connections: reconnecting costs more than it saves for a busy worker.
     idleTimeoutMillis: 30_000,

@@ -29,10 +29,20 @@ abstract class Base<L extends string> implements Metric {
   protected header(): string {
     return `# HELP ${this.name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${this.name} ${this.type}\n`;
   }
+  /** Label sets by series key, for readers other than the text format (otel-metrics.ts). */
+  protected readonly labelSets = new Map<string, Labels>();
   protected key(labels: Partial<Record<L, string | number>>): string {
-    return labelKey(this.labelNames, labels as Labels);
+    const k = labelKey(this.labelNames, labels as Labels);
+    if (!this.labelSets.has(k)) this.labelSets.set(k, labels as Labels);
+    return k;
   }
   abstract render(): string;
+}
+
+/** One series of a counter or gauge: its labels and current value. */
+export interface MetricSeries {
+  labels: Record<string, string | number>;
+  value: number;
 }
 
 export class Counter<L extends string = never> extends Base<L> {
@@ -46,6 +56,9 @@ export class Counter<L extends string = never> extends Base<L> {
   }
   get(labels: Record<L, string | number> = {} as Record<L, string>): number {
     return this.values.get(this.key(labels)) ?? 0;
+  }
+  series(): MetricSeries[] {
+    return [...this.values].map(([k, value]) => ({ labels: this.labelSets.get(k) ?? {}, value }));
   }
   render(): string {
     let out = this.header();
@@ -68,11 +81,17 @@ export class Gauge<L extends string = never> extends Base<L> {
   set(labels: Record<L, string | number>, v: number): void {
     this.values.set(this.key(labels), v);
   }
+  series(): MetricSeries[] {
+    this.refresh();
+    return [...this.values].map(([k, value]) => ({ labels: this.labelSets.get(k) ?? {}, value }));
+  }
+  private refresh(): void {
+    if (!this.collect) return;
+    this.values.clear();
+    this.collect((labels, v) => this.set(labels, v));
+  }
   render(): string {
-    if (this.collect) {
-      this.values.clear();
-      this.collect((labels, v) => this.set(labels, v));
-    }
+    this.refresh();
     let out = this.header();
     for (const [k, v] of this.values) out += `${this.name}${k ? `{${k}}` : ''} ${fmt(v)}\n`;
     return out;
@@ -97,7 +116,10 @@ export class Histogram<L extends string = never> extends Base<L> {
   }
   /** 1 ms to 5 min: queue waits and handler durations both live in this range. */
   static readonly SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+  /** Called with every observation (otel-metrics.ts mirrors them into an OpenTelemetry histogram). */
+  readonly observers: ((labels: Record<string, string | number>, v: number) => void)[] = [];
   observe(labels: Record<L, string | number>, v: number): void {
+    for (const o of this.observers) o(labels, v);
     const k = this.key(labels);
     let s = this.series.get(k);
     if (!s) this.series.set(k, (s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
@@ -144,6 +166,10 @@ export class MetricsRegistry {
   }
   render(): string {
     return [...this.metrics.values()].map((m) => m.render()).join('');
+  }
+  /** Every registered metric, in registration order. */
+  all(): (Counter<any> | Gauge<any> | Histogram<any>)[] {
+    return [...this.metrics.values()] as (Counter<any> | Gauge<any> | Histogram<any>)[];
   }
 }
 

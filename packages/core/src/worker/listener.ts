@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { pgTypes } from '../db/pool.js';
 
 /**
  * A dedicated connection for LISTEN (a pooled one would lose its subscriptions when reused).
@@ -28,7 +29,7 @@ export class Listener {
 
   private async connect(first: boolean): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.connectionString, application_name: this.applicationName, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: this.applicationName, keepAlive: true, types: pgTypes });
     client.on('notification', (m) => this.onNotify(m.channel, m.payload ?? ''));
     client.on('error', () => this.scheduleReconnect(client));
     client.on('end', () => this.scheduleReconnect(client));

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Job, JobError } from '../db/rows.js';
+import type { AttemptSpan } from '../observability/tracing-consumer.js';
 
 /** What a handler receives besides its input (DESIGN §6). */
 export interface JobContext<I = unknown> {
@@ -75,6 +76,8 @@ export class Attempt {
   settled = false;
   /** The handler's `ctx` (its logger is reused for the attempt's end). */
   context: JobContext | undefined;
+  /** The attempt's `process` span, when a tracer records (observability/README.md). */
+  trace: AttemptSpan | undefined;
   private controller: AbortController | undefined;
   private reason: unknown;
   private isAborted = false;

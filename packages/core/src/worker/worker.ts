@@ -20,6 +20,8 @@ import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } 
 import { Attempt, type AttemptResult, type Handler } from './run-attempt.js';
 import { AttemptContext, cancelled, type ContextHost } from './context.js';
 import { registerWorker, markWorkerStopped } from './registry.js';
+import { startAttemptSpan, type AttemptOutcome } from '../observability/tracing-consumer.js';
+import { NodeTraceContexts } from './trace-contexts.js';
 
 /** A job row that changed state, handed to DAG advancement inside the same transaction. */
 export interface Transition {
@@ -118,6 +120,8 @@ export class Worker extends EventEmitter {
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineAt = Infinity;
   private readonly contextHost: ContextHost;
+  /** Completing attempts' span contexts of traced DAG nodes, until their batch is written. */
+  private readonly nodeTraces = new NodeTraceContexts();
 
   constructor(private readonly deps: WorkerDeps, opts: WorkerOptions) {
     super();
@@ -273,6 +277,7 @@ export class Worker extends EventEmitter {
       const a = this.running.get(Number(payload));
       if (a) {
         a.settled = true; // cancel() already closed the attempt in the database
+        a.trace?.end('cancelled');
         a.abort(cancelled());
       }
     }
@@ -296,7 +301,12 @@ export class Worker extends EventEmitter {
     this.running.set(job.id, attempt);
     this.armDeadline(attempt.nextDeadline);
     if (this.log.isLevelEnabled('debug')) ctx.logger.debug('job started');
-    attempt.run(handler, ctx);
+    const trace = (attempt.trace = startAttemptSpan(job, this.id));
+    if (!trace) return attempt.run(handler, ctx);
+    // The handler (and a process or container job's TRACEPARENT) sees the attempt's own context;
+    // the column keeps the creation context (observability/README.md).
+    job.traceparent = trace.traceparent;
+    trace.run(() => attempt.run(handler, ctx));
   }
 
   /** Sets the deadline timer for `at` unless it is already set for earlier. */
@@ -329,17 +339,22 @@ export class Worker extends EventEmitter {
     if (this.running.get(job.id) === attempt) this.running.delete(job.id);
     this.wake(false);
     this.emit('outcome', job, r);
-    if (attempt.settled) return; // cancelled or released: the database already has this attempt's end
+    if (attempt.settled) return attempt.trace?.end('cancelled'); // cancelled or released: the database already has this attempt's end
     const backoff = r.ok ? this.options.backoff : backoffFor(this.queueSettings.get(job.queue), this.options.backoff);
     const outcome = toOutcome(job, r, backoff, this.deps.maxOutputBytes);
     if (outcome.nextState === 'completed') this.stats.completed++;
     else if (outcome.nextState === 'retryable') this.stats.retried++;
     else this.stats.failed++;
     if (outcome.executionState === 'timed_out') this.stats.timedOut++;
+    if (attempt.trace) {
+      attempt.trace.end(outcome.executionState === 'timed_out' ? 'timed_out' : (outcome.nextState as AttemptOutcome), r.ok ? undefined : r.error);
+      if (job.dagRunId !== undefined && outcome.nextState === 'completed') this.nodeTraces.remember(job.id, job.attempt, attempt.trace.traceparent);
+    }
     if (outcome.nextState !== 'completed') {
       (attempt.context?.logger ?? this.log).warn({ err: outcome.errorJson && JSON.parse(outcome.errorJson), next: outcome.nextState }, 'job attempt failed');
     }
-    this.completer.push(outcome);
+    if (attempt.trace) attempt.trace.detached(() => this.completer.push(outcome));
+    else this.completer.push(outcome);
   };
 
   private async writeOutcomes(batch: Outcome[]): Promise<void> {
@@ -347,11 +362,13 @@ export class Worker extends EventEmitter {
     let applied: AppliedOutcome[];
     if (dag && batch.some((o) => o.inDag)) {
       applied = await withTransaction(this.deps.pool, async (tx) => {
+        if (this.nodeTraces.size) await this.nodeTraces.write(tx, this.deps.s, batch);
         const a = await this.complete(tx, batch);
         const moved = a.filter((x) => x.dagRunId !== undefined && x.state !== 'retryable');
         if (moved.length) await dag(tx, moved);
         return a;
       });
+      if (this.nodeTraces.size) this.nodeTraces.forget(batch);
     } else {
       applied = await this.complete(this.deps.pool, batch);
     }
@@ -442,6 +459,7 @@ export class Worker extends EventEmitter {
     if (left.length) {
       for (const a of left) {
         a.settled = true;
+        a.trace?.end('released');
         a.abort(new ShutdownError());
         this.running.delete(a.job.id);
       }
