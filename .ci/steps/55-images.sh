@@ -5,7 +5,8 @@
 # container's HTTP API, completed by the worker container.
 # Podman missing → installed by .ci/podman.sh; if that fails the step fails (never a skip).
 # Then docker-compose.yml runs for real (.ci/images/compose-smoke.sh: local PostgreSQL and NATS images).
-# Cold (no images): ~3-4 min here; warm (images and layers cached): ~1.5 min. See .ci/images/README.md.
+# Cold (no images): ~4-5 min here; warm (images and layers cached): ~1-1.5 min; with one source
+# change (recompile) ~3.5 min. See .ci/images/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source .ci/podman.sh
