@@ -1,15 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that need a container engine (`source .ci/podman.sh` first): `npx vitest run --config
- * vitest.containers.config.ts`. Kept out of `npm test`, which runs without an engine.
+ * Container executor tests on a real Docker Engine API (podman's service here): `npm run
+ * test:containers` (it sources .ci/podman.sh, which starts the service and builds the test image).
+ * Kept out of `npm test` so that suite needs no engine; CI runs this one in .ci/steps/50-containers.sh.
  */
 export default defineConfig({
   test: {
-    include: ['test/testcontainers/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    include: ['test/containers/**/*.containers.ts'],
+    globalSetup: ['test/helpers/global-setup.ts', 'test/containers/engine-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     pool: 'forks',
-    fileParallelism: false,
+    maxWorkers: 1,
   },
 });

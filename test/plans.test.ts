@@ -56,4 +56,16 @@ it('completion and claim use the primary key and the claim index after ANALYZE o
   const multiPlan = await plan((q) => makeClaimer(db.schema)(q as never, ['plan', 'other'], 500, 'w'));
   expect(multiPlan).toMatch(/jobs_claim_idx/);
   expect(multiPlan).not.toMatch(/Seq Scan on jobs\s+\(cost/);
+  // A worker that cannot run every executor kind (while such definitions exist) filters its
+  // claims by the job's definition: still the claim index in order, definitions by primary key.
+  await db.jl.createDefinition({ name: 'plan-c', executor: 'container', image: 'localhost/x:1' });
+  const filter = { kinds: ['handler', 'process'], cpu: 2 };
+  for (const p of [
+    await plan((q) => makeClaimer(db.schema)(q as never, ['plan'], 500, 'w', [], undefined, filter)),
+    await plan((q) => makeClaimer(db.schema)(q as never, ['plan'], 500, 'w', [], after, filter)),
+    await plan((q) => makeClaimer(db.schema)(q as never, ['plan', 'other'], 500, 'w', [], undefined, filter)),
+  ]) {
+    expect(p).toMatch(/jobs_claim_idx/);
+    expect(p).not.toMatch(/Seq Scan on jobs\s+\(cost/);
+  }
 });

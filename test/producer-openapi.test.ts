@@ -95,7 +95,7 @@ describe('GET /openapi.json', () => {
     expect(s.JobCreate.additionalProperties).toBe(false);
     expect(s.Job.properties.state.enum).toEqual(expect.arrayContaining(['available', 'running', 'completed', 'failed', 'cancelled']));
     expect(s.Job.required).toEqual(expect.arrayContaining(['id', 'queue', 'name', 'state', 'createdAt']));
-    expect(s.DefinitionCreate.properties.executor.enum).toEqual(['handler', 'process']);
+    expect(s.DefinitionCreate.properties.executor.enum).toEqual(['handler', 'process', 'container']);
     expect(s.DagCreate.properties.failurePolicy.enum).toEqual(['fail_fast', 'continue']);
     expect(s.DagRun.properties.nodes.items.$ref).toBe('#/components/schemas/DagNode');
     expect(s.JobBatchCreate.properties.jobs).toMatchObject({ maxItems: 10_000, items: { $ref: '#/components/schemas/JobCreate' } });

@@ -25,6 +25,6 @@ ensure_postgres_image
 echo "postgres image ready in $((SECONDS - t0)) s: $(podman run --rm --entrypoint postgres "$POSTGRES_IMAGE" --version)"
 
 export TESTCONTAINERS_RYUK_DISABLED=true JOBLINE_TEST_POSTGRES_IMAGE=$POSTGRES_IMAGE
-npx vitest run --config vitest.containers.config.ts
+npx vitest run --config vitest.testcontainers.config.ts
 left=$(podman ps -aq --filter label=dev.jobline.testing | wc -l)
 [ "$left" = 0 ] || { echo "$left labelled container(s) left behind after the tests" >&2; exit 1; }

@@ -145,12 +145,21 @@ export const QueueList = z.strictObject({ queues: z.array(QueueSummary) });
 export const Definition = z.strictObject({
   name: z.string(),
   version: z.int(),
-  executor: z.enum(['handler', 'process']),
+  executor: z.enum(['handler', 'process', 'container']),
+  image: z.string().optional(),
   command: z.string().optional(),
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()),
   secretEnv: z.array(z.string()),
   resources: z.record(z.string(), z.union([z.number(), z.string()])),
+  container: z
+    .strictObject({
+      input: z.enum(['stdin', 'file']),
+      inputPath: z.string().optional(),
+      outputPath: z.string().optional(),
+      pullPolicy: z.enum(['never', 'if-missing']),
+    })
+    .optional(),
   inputSchema: z.record(z.string(), z.unknown()).optional(),
   defaults: z.strictObject({
     queue: z.string().optional(),
@@ -208,3 +217,6 @@ export const nestedComponents: z.ZodType[] = [FieldIssue, JobError, Execution, Q
 
 // Schedule endpoints (issue 8): their schemas live next to their routes.
 export * from './routes/schedule-schemas.js';
+
+// Dashboard endpoints (issue 17): their schemas live next to their routes too.
+export * from './routes/dashboard-schemas.js';

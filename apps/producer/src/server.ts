@@ -16,6 +16,9 @@ import { metaRoutes } from './routes/meta.js';
 import { queueRoutes } from './routes/queues.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import type { ProducerState } from './state.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { operateRoutes } from './routes/operate.js';
+import { UI_CSRF_HEADER, cookieToken, createUiHandler, dashboardDir } from './ui.js';
 
 export interface ProducerOptions {
   jl: Jobline;
@@ -27,6 +30,8 @@ export interface ProducerOptions {
    * @default false
    */
   validateResponses?: boolean;
+  /** The built dashboard served under /ui/. @default JOBLINE_DASHBOARD_DIR, else @jobline/dashboard's dist/ */
+  dashboardDir?: string;
 }
 
 export interface Producer {
@@ -43,7 +48,7 @@ export function createProducer(o: ProducerOptions): Producer {
   mirrorMetricsToOpenTelemetry(metrics.registry); // also through the OpenTelemetry metrics API when installed
   const st: ProducerState = { jl: o.jl, config: o.config as ProducerConfig, logger: o.logger, metrics };
   const routes: Route[] = [];
-  routes.push(...jobRoutes(st), ...dagRoutes(st), ...definitionRoutes(st), ...queueRoutes(st), ...scheduleRoutes(st), ...metaRoutes(st, () => routes));
+  routes.push(...jobRoutes(st), ...dagRoutes(st), ...definitionRoutes(st), ...queueRoutes(st), ...scheduleRoutes(st), ...dashboardRoutes(st), ...operateRoutes(st), ...metaRoutes(st, () => routes));
   const router = new Router(routes);
   if (!o.config.tokens) {
     o.logger.warn(
@@ -51,7 +56,12 @@ export function createProducer(o: ProducerOptions): Producer {
     );
   }
 
-  const server = createServer((req, res) => void handle(req, res));
+  const handleUi = createUiHandler({ tokens: o.config.tokens, dir: o.dashboardDir ?? dashboardDir() });
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/ui' || path.startsWith('/ui/')) void serveUi(req, res, path);
+    else void handle(req, res);
+  });
   server.requestTimeout = 30_000;
   server.headersTimeout = 15_000;
 
@@ -108,9 +118,28 @@ export function createProducer(o: ProducerOptions): Producer {
     o.logger.debug({ method, route: routeLabel, status: result.status, ms: Math.round(seconds * 1000), token: principal?.name }, 'request');
   }
 
+  async function serveUi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const started = performance.now();
+    try {
+      await handleUi(req, res, path);
+    } catch (err) {
+      o.logger.error({ err, url: req.url }, 'dashboard request failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error; the server log has the details');
+    }
+    metrics.requests.inc({ method: req.method ?? 'GET', route: '/ui', status: res.statusCode });
+    metrics.duration.observe({ method: req.method ?? 'GET', route: '/ui' }, (performance.now() - started) / 1000);
+  }
+
   function authorise(route: Route, req: IncomingMessage): Principal {
     if (route.scope === 'public' || !o.config.tokens) return ANONYMOUS_ADMIN;
-    const p = authenticate(o.config.tokens, req.headers.authorization);
+    // The dashboard's cookie stands for the same token as a bearer header (ui.ts); changes made
+    // with it need the dashboard's header too, which no cross-site form can send.
+    const cookie = req.headers.authorization ? undefined : cookieToken(req);
+    if (cookie !== undefined && req.method !== 'GET' && req.method !== 'HEAD' && req.headers[UI_CSRF_HEADER] !== '1') {
+      throw new HttpError(403, 'FORBIDDEN', `requests authenticated by the dashboard cookie must send "${UI_CSRF_HEADER}: 1"`);
+    }
+    const p = authenticate(o.config.tokens, cookie !== undefined ? `Bearer ${cookie}` : req.headers.authorization);
     if (!p) {
       throw new HttpError(401, 'UNAUTHORIZED', 'send a valid token as "Authorization: Bearer <token>"', undefined, {
         'www-authenticate': 'Bearer realm="jobline"',

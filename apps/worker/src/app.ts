@@ -1,16 +1,15 @@
 import type { Server } from 'node:http';
-import { mirrorMetricsToOpenTelemetry, type Handlers, type Jobline, type MetricsRegistry, type Worker, type WorkerOptions } from '@jobline/core';
-import { DefinitionCache, definitionResolver } from './definitions.js';
+import { mirrorMetricsToOpenTelemetry, type Handlers, type Jobline, type MetricsRegistry, type ProcessExecutorOptions, type Worker, type WorkerOptions } from '@jobline/core';
 import { startHealthServer } from './health-server.js';
 import { createWorkerMetrics } from './metrics.js';
-import type { ProcessExecutorOptions } from './process-executor.js';
 
 export interface WorkerAppOptions {
   jl: Jobline;
   /** Handler module exports; process jobs need none. */
   handlers?: Handlers;
-  /** Core worker options (queues, concurrency, backoff, handleSignals, …); handlers/resolveHandler are set here. */
-  worker?: Omit<WorkerOptions, 'handlers' | 'resolveHandler'>;
+  /** Core worker options (queues, concurrency, backoff, handleSignals, executors, …); handlers are set here. */
+  worker?: Omit<WorkerOptions, 'handlers'>;
+  /** Process executor options (shorthand for `worker.executors.process`). */
   process?: ProcessExecutorOptions;
   /** Port for /healthz, /readyz and /metrics; undefined = no HTTP server. */
   port?: number;
@@ -28,11 +27,15 @@ export interface WorkerApp {
   stop(): Promise<void>;
 }
 
-/** The worker app: a core Worker that also runs process jobs by definition, with probes and metrics. */
+/**
+ * The worker app: a core Worker (which runs handler, process and container jobs by definition
+ * through the core's executors) with probes and metrics.
+ */
 export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
   const handlers = o.handlers ?? {};
-  const cache = new DefinitionCache(o.jl);
-  const worker = o.jl.worker({ ...o.worker, handlers, resolveHandler: definitionResolver(cache, handlers, o.process ?? {}) });
+  const executors = o.worker?.executors ?? {};
+  const processOpts = executors.process === false ? false : { ...(executors.process ?? {}), ...(o.process ?? {}) };
+  const worker = o.jl.worker({ ...o.worker, handlers, executors: { ...executors, process: processOpts } });
   const metrics = createWorkerMetrics(worker);
   mirrorMetricsToOpenTelemetry(metrics); // also through the OpenTelemetry metrics API when installed
   let phase: 'starting' | 'running' | 'stopping' = 'starting';

@@ -33,6 +33,17 @@ const EnvSchema = z.object({
   JOBLINE_POOL_SIZE: int(1, 1000).optional(),
   JOBLINE_MIGRATE: onOff.default('on'),
   JOBLINE_MAINTENANCE: onOff.default('on'),
+  /** Executor kinds this worker runs; "container" needs the Docker Engine API at JOBLINE_DOCKER_SOCKET / DOCKER_HOST. */
+  JOBLINE_EXECUTORS: z
+    .string()
+    .default('handler,process')
+    .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['handler', 'process', 'container'], { error: 'each executor must be handler, process or container' })).min(1, 'give at least one executor kind')),
+  /** The most CPUs / MB of memory one job may ask of this worker (unset: no limit). */
+  JOBLINE_WORKER_CPU: z.coerce.number().positive('must be a positive number of CPUs').optional(),
+  JOBLINE_WORKER_MEMORY_MB: int(1, 16 * 1024 * 1024).optional(),
+  /** Network mode of container jobs whose definition names none (unset: the engine's default). */
+  JOBLINE_CONTAINER_NETWORK: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be a network mode such as none, bridge or host').optional(),
 });
 
 export type WorkerConfig = z.output<typeof EnvSchema>;
@@ -49,6 +60,7 @@ export const FLAGS = {
   'kill-grace-ms': 'JOBLINE_KILL_GRACE_MS',
   'backoff-base-ms': 'JOBLINE_BACKOFF_BASE_MS',
   'backoff-max-ms': 'JOBLINE_BACKOFF_MAX_MS',
+  executors: 'JOBLINE_EXECUTORS',
 } as const;
 
 export class ConfigError extends Error {

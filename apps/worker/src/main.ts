@@ -11,7 +11,8 @@ import { ConfigError, FLAGS, loadWorkerConfig } from './config.js';
 import { HandlerModuleError, loadHandlers } from './handlers.js';
 
 const USAGE = `usage: jobline worker [--queues a,b] [--concurrency N] [--handlers ./handlers.js] [--port P]
-                      [--id ID] [--shutdown-grace-ms MS] [--kill-grace-ms MS] [--backoff-base-ms MS] [--backoff-max-ms MS] [--pretty]`;
+                      [--id ID] [--shutdown-grace-ms MS] [--kill-grace-ms MS] [--backoff-base-ms MS] [--backoff-max-ms MS]
+                      [--executors handler,process,container] [--pretty]`;
 
 async function main(): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
@@ -68,6 +69,12 @@ async function main(): Promise<number> {
       handleSignals: true,
       ...(backoff ? { backoff } : {}),
       ...(config.JOBLINE_WORKER_ID ? { id: config.JOBLINE_WORKER_ID } : {}),
+      executors: {
+        handler: config.JOBLINE_EXECUTORS.includes('handler'),
+        process: config.JOBLINE_EXECUTORS.includes('process') ? {} : false,
+        container: config.JOBLINE_EXECUTORS.includes('container') ? { defaultNetwork: config.JOBLINE_CONTAINER_NETWORK } : false,
+        resources: { cpu: config.JOBLINE_WORKER_CPU, memoryMb: config.JOBLINE_WORKER_MEMORY_MB },
+      },
     },
   });
   logger.info({ workerId: app.worker.id, handlers: Object.keys(handlers), health: app.url }, 'worker app ready');

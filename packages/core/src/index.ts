@@ -38,6 +38,12 @@ export type { Handler, Handlers, JobContext } from './worker/run-attempt.js';
 export { TimeoutError } from './worker/run-attempt.js';
 export { NonRetryableError, backoffDelayMs, resolveBackoff, type BackoffOptions } from './queue/retry.js';
 export type { JobFilter, JobPage } from './queue/read.js';
+export { Inspector } from './queue/inspector.js';
+export { DEPTH_COUNT_CAP, type QueueOverview, type QueuePage, type QueuePageOptions, type DepthCount } from './queue/overview.js';
+export { STATS_SAMPLE_CAP, type Throughput, type ThroughputBucket, type QueueStats, type WorkerOverview } from './queue/activity.js';
+export { JobSearchSchema, type JobSearch, type JobSearchPage } from './queue/search.js';
+export { RetryFilterSchema, type RetryFilter, type BulkRetryResult } from './queue/retry-now.js';
+export { DagListSchema, type DagListFilter, type DagRunPage } from './dag/list.js';
 export type { EnqueueResult } from './queue/enqueue.js';
 export {
   JoblineError,
@@ -72,5 +78,7 @@ export { createAppLogger, prettyLine, type AppLoggerOptions } from './observabil
 export { roleGrants, TABLE_PRIVILEGES, type RoleKind } from './db/roles.js';
 export { QueueConfigSchema, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 export * from './schedule/index.js';
+export * from './executors/index.js';
+export { DefinitionCache } from './definitions/cache.js';
 export { currentTraceparent, tracingState, type TracingState } from './observability/trace-status.js';
 export { isValidTraceparent } from './observability/traceparent.js';

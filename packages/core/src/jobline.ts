@@ -12,6 +12,8 @@ import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js'
 import { DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
 import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
+import { Inspector } from './queue/inspector.js';
+import { retryJob, retryMatching, type BulkRetryResult, type RetryFilter } from './queue/retry-now.js';
 import { defaultLogger } from './logger.js';
 import { parseOrThrow, type JobSpec } from './schemas.js';
 import { VERSION } from './version.js';
@@ -134,6 +136,8 @@ export class Jobline {
   /** Actions schedules bind to triggers (retry, kick_off_job, webhook, kill_*, skip_next_instance). */
   readonly actions: ActionApi;
   private readonly scheduleHost: ScheduleHost;
+  /** Bounded reads for dashboards: queues with depth, throughput, workers, outbox, job search, DAG runs. */
+  readonly inspect: Inspector;
   private readonly relays = new Set<Relay>();
   /** NATS for status events; undefined = no relay, `tailEvents` reads the outbox. */
   natsUrl: string | undefined;
@@ -178,6 +182,7 @@ export class Jobline {
     this.schedules = new ScheduleApi(this.scheduleHost);
     this.constraints = new ConstraintApi(this.scheduleHost);
     this.actions = new ActionApi(this.scheduleHost);
+    this.inspect = new Inspector(pool, quoteSchema(schema));
     // Installed before any worker exists: WorkerDeps captures it when jl.worker() is called.
     this.afterTransitions = (tx, rows) => this.dags.advance(tx, rows);
   }
@@ -323,6 +328,20 @@ export class Jobline {
       return c;
     });
     return done.job;
+  }
+
+  /**
+   * Retries a failed or cancelled job now (or runs a `retryable` one without waiting for its
+   * backoff): it becomes available with one more attempt allowed; history is kept, a `retrying`
+   * event is written. ConflictError for other states and for jobs of settled DAG runs.
+   */
+  retry(id: number): Promise<Job> {
+    return withTransaction(this.pool, (tx) => retryJob(tx, this.s, id, jobsChannel(this.schema)));
+  }
+
+  /** Retries failed (or cancelled) jobs matching a filter, at most `limit` per call; see RetryFilter. */
+  retryMany(filter: RetryFilter): Promise<BulkRetryResult> {
+    return withTransaction(this.pool, (tx) => retryMatching(tx, this.s, filter, jobsChannel(this.schema)));
   }
 
   /**

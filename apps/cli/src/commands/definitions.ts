@@ -7,8 +7,9 @@ export const definitions: Command = {
   name: 'definitions',
   summary: 'register or list job definitions (the registry of what can run)',
   usage: 'definitions list [--name N] [--json] | definitions create <file.json> [--json]',
-  help: `A definition names an executor — "handler" (a function in the worker's handler module) or
-"process" (a command the worker spawns, input on stdin, JSON output on stdout) — with default
+  help: `A definition names an executor — "handler" (a function in the worker's handler module),
+"process" (a command the worker spawns, input on stdin, JSON output on stdout) or "container"
+(an image run through the Docker Engine API, the same input/output contract) — with default
 env, resource hints, an input JSON schema and default queue/retries/timeout. See apps/README.md.
 
   jobline definitions create thumbnail.json   # creates the next version, or reports it unchanged

@@ -2,6 +2,7 @@ import type { Command } from '../context.js';
 import { bench, producer, worker } from './apps.js';
 import { cancel } from './cancel.js';
 import { dag } from './dag.js';
+import { dashboard } from './dashboard.js';
 import { definitions } from './definitions.js';
 import { demo } from '../demo/command.js';
 import { enqueue } from './enqueue.js';
@@ -11,4 +12,4 @@ import { status } from './status.js';
 import { schedule } from './schedule.js';
 
 /** Every command, in the order `jobline --help` lists them. */
-export const apps: Command[] = [demo, migrate, producer, worker, enqueue, status, cancel, dag, schedule, definitions, events, bench];
+export const apps: Command[] = [demo, migrate, producer, worker, enqueue, status, cancel, dag, schedule, definitions, events, dashboard, bench];

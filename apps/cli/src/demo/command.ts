@@ -160,6 +160,7 @@ function whereNext(stack: Stack, live: boolean): string {
   const api = stack.producerUrl;
   const lines = live
     ? [
+        `dashboard   ${api}/ui/#token=${stack.token}`,
         `API         ${api}   token: ${stack.token}`,
         `            curl -H 'authorization: Bearer ${stack.token}' ${api}/v1/queues`,
         `            ${api}/openapi.json · ${api}/metrics`,
@@ -168,7 +169,7 @@ function whereNext(stack: Stack, live: boolean): string {
         `events      DATABASE_URL=${stack.url} JOBLINE_SCHEMA=${stack.schema} jobline events tail --from all`,
       ]
     : [
-        'jobline demo --keep                      keep all of this running and explore the API, metrics and `jobline status`',
+        'jobline demo --keep                      keep all of this running and explore the dashboard, the API, metrics and `jobline status`',
         'jobline --help                           every command; `jobline <command> --help` for its options',
         'apps/README.md                           the producer API, auth tokens, worker options, process jobs, env vars',
         'DATABASE_URL=… jobline migrate           then `jobline producer` and `jobline worker --handlers ./h.js` on your database',

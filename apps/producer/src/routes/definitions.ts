@@ -10,7 +10,7 @@ export function definitionRoutes(st: ProducerState) {
       path: '/v1/definitions',
       operationId: 'createDefinition',
       tag: 'definitions',
-      summary: 'Register a job definition (handler or process executor)',
+      summary: 'Register a job definition (handler, process or container executor)',
       description:
         'Without `version`, creates the next version — or returns the latest unchanged (200) when it is identical, so deploy scripts can register on every start. ' +
         'An explicit version that exists is a 409: versions are immutable.',

@@ -47,7 +47,7 @@ async function visible(st: ProducerState, ctx: RouteContext, sc: ScheduleT): Pro
   return (await queuesOf(st.jl, sc as Spec)).every((q) => ctx.principal.canQueue(q));
 }
 
-async function requireVisible(st: ProducerState, ctx: RouteContext, sc: ScheduleT): Promise<void> {
+export async function requireVisible(st: ProducerState, ctx: RouteContext, sc: ScheduleT): Promise<void> {
   for (const q of await queuesOf(st.jl, sc as Spec)) ctx.requireQueue(q);
 }
 

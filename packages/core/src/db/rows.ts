@@ -87,6 +87,10 @@ export interface WorkerInfo {
   heartbeatAt: Date;
   stoppedAt?: Date;
   version: string;
+  /** Executor kinds it runs (handler, process, container). */
+  executors: string[];
+  /** Most resources one job may ask of it; {} = no limit. */
+  resources: Record<string, number>;
 }
 
 type Row = Record<string, any>;
@@ -151,5 +155,7 @@ export function mapWorker(r: Row): WorkerInfo {
     heartbeatAt: r.heartbeat_at,
     stoppedAt: opt(r.stopped_at),
     version: r.version,
+    executors: r.executors ?? ['handler'],
+    resources: r.resources ?? {},
   };
 }

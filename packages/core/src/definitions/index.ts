@@ -3,6 +3,8 @@ export {
   DefinitionName,
   DefinitionSpecSchema,
   DefinitionDefaultsSchema,
+  ContainerSettingsSchema,
+  type ContainerSettings,
   parseDefinitionRef,
   formatDefinitionRef,
   type Definition,

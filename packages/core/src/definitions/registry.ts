@@ -4,7 +4,7 @@ import type { Queryable } from '../db/pool.js';
 import { parseOrThrow } from '../schemas.js';
 import { DefinitionSpecSchema, type Definition, type DefinitionRef, type DefinitionSpec, type ParsedDefinitionSpec } from './schema.js';
 
-const COLUMNS = `name, version, executor, command, args, env, secret_env, resources, input_schema, defaults, created_at`;
+const COLUMNS = `name, version, executor, image, command, args, env, secret_env, resources, container, input_schema, defaults, created_at`;
 
 type Row = Record<string, any>;
 function mapDefinition(r: Row): Definition {
@@ -12,11 +12,13 @@ function mapDefinition(r: Row): Definition {
     name: r.name,
     version: r.version,
     executor: r.executor,
+    ...(r.image === null ? {} : { image: r.image }),
     ...(r.command === null ? {} : { command: r.command }),
     args: r.args,
     env: r.env,
     secretEnv: r.secret_env,
     resources: r.resources,
+    ...(r.container === null ? {} : { container: r.container }),
     ...(r.input_schema === null ? {} : { inputSchema: r.input_schema }),
     defaults: r.defaults,
     createdAt: r.created_at,
@@ -32,19 +34,21 @@ export interface CreatedDefinition {
 /** The fields that make two versions "the same definition". */
 const content = (d: ParsedDefinitionSpec | Definition) => ({
   executor: d.executor,
+  image: d.image,
   command: d.command,
   args: d.args,
   env: d.env,
   secretEnv: d.secretEnv,
   resources: d.resources,
+  container: d.container,
   inputSchema: d.inputSchema,
   defaults: d.defaults,
 });
 
 const insertSql = (s: string) => `
-  insert into ${s}.job_definitions (name, version, executor, command, args, env, secret_env, resources, input_schema, defaults)
+  insert into ${s}.job_definitions (name, version, executor, command, args, env, secret_env, resources, input_schema, defaults, image, container)
   values ($1, coalesce($2::int, (select coalesce(max(version), 0) + 1 from ${s}.job_definitions where name = $1)),
-          $3, $4, $5, $6, $7, $8, $9, $10)
+          $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
   returning ${COLUMNS}`;
 
 /**
@@ -72,6 +76,8 @@ export async function createDefinition(db: Queryable, s: string, raw: Definition
         JSON.stringify(spec.resources),
         spec.inputSchema === undefined ? null : JSON.stringify(spec.inputSchema),
         JSON.stringify(spec.defaults),
+        spec.image ?? null,
+        spec.container === undefined ? null : JSON.stringify(spec.container),
       ]);
       return { definition: mapDefinition(rows[0]), created: true };
     } catch (err) {

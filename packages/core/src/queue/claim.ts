@@ -25,6 +25,41 @@ import { insertJobEvents } from '../events/outbox.js';
  */
 type Variant = 'single' | 'after' | 'multi' | 'limited';
 
+/**
+ * What a worker can run (its executor kinds and the most resources one job may ask of it). With
+ * a filter, a claim skips jobs whose definition needs another kind or more resources. Workers
+ * use it only while such definitions exist (`needsClaimFilter`), so a deployment without them
+ * claims with the unchanged statements.
+ */
+export interface ClaimFilter {
+  kinds: readonly string[];
+  cpu?: number;
+  memoryMb?: number;
+}
+
+/** A definition's numeric resource, 0 when absent or not a number. */
+const resourceSql = (key: string) =>
+  `coalesce(case when jsonb_typeof(d.resources->'${key}') = 'number' then (d.resources->>'${key}')::float8 end, 0)`;
+
+/** True for definitions the filter's worker cannot run ($p = kinds, $p+1 = cpu, $p+2 = memoryMb; null = no limit). */
+export const cannotRunSql = (p: number) =>
+  `(d.executor <> all($${p}::text[]) or ${resourceSql('cpu')} > coalesce($${p + 1}::float8, 'infinity')
+      or ${resourceSql('memoryMb')} > coalesce($${p + 2}::float8, 'infinity'))`;
+
+/**
+ * Jobs without a definition always fit; a job pinned to `name@version` is checked against that
+ * version, a bare name against the latest. A definition that does not exist does not exclude the
+ * job (the worker fails it with the lookup's error, as without a filter).
+ */
+// `jobs.definition`: the candidate scans leave the jobs table unaliased, so plans read as before.
+const fitSql = (s: string, p: number) => `
+          and (jobs.definition is null or not exists (
+                select 1 from ${s}.job_definitions d
+                 where d.name = split_part(jobs.definition, '@', 1)
+                   and d.version = coalesce(nullif(split_part(jobs.definition, '@', 2), '')::int,
+                                            (select max(m.version) from ${s}.job_definitions m where m.name = d.name))
+                   and ${cannotRunSql(p)}))`;
+
 /** Where a worker's last claim ended, in claim order; the next claim may start after it. */
 export interface ClaimCursor {
   priority: number;
@@ -32,13 +67,14 @@ export interface ClaimCursor {
   id: number;
 }
 
-const candidatesSql = (s: string, variant: Variant) => {
+const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
   if (variant === 'single' || variant === 'after') {
     // 'after' seeks the claim index to just past the cursor: the dead entries of jobs claimed
     // before it (which an old snapshot keeps from being cleaned) are never walked.
     const after = variant === 'after' ? `and (priority, run_at, id) > ($4::int, $5::timestamptz, $6::bigint)` : '';
+    const fit = filtered ? fitSql(s, variant === 'after' ? 7 : 4) : '';
     return `select id from ${s}.jobs
-        where state = 'available' and queue = ($1::text[])[1] and run_at <= now() ${after}
+        where state = 'available' and queue = ($1::text[])[1] and run_at <= now() ${after} ${fit}
           and not exists (select 1 from ${s}.queues q where q.name = ($1::text[])[1] and q.paused)
         order by priority, run_at, id limit $2
         for update skip locked`;
@@ -54,14 +90,14 @@ const candidatesSql = (s: string, variant: Variant) => {
   return `select c.id from unnest($1::text[]) as wanted(queue)
          left join ${s}.queues q on q.name = wanted.queue,
          lateral (select id, priority, run_at from ${s}.jobs
-                   where state = 'available' and queue = wanted.queue and run_at <= now()
+                   where state = 'available' and queue = wanted.queue and run_at <= now() ${filtered ? fitSql(s, 4) : ''}
                    order by priority, run_at, id limit ${perQueueLimit} for update skip locked) c
         where not coalesce(q.paused, false)
         order by c.priority, c.run_at, c.id limit $2`;
 };
 
-const claimSql = (s: string, variant: Variant) => `
-  with next as (${candidatesSql(s, variant)}
+const claimSql = (s: string, variant: Variant, filtered: boolean) => `
+  with next as (${candidatesSql(s, variant, filtered)}
   ), claimed as (
     update ${s}.jobs j
        set state = 'running', attempt = j.attempt + 1, worker_id = $3,
@@ -82,23 +118,29 @@ export type Claimer = (
   limitedQueues?: readonly string[],
   /** Claim only jobs after this position (one queue, no concurrency limit); see `claimRescanMs`. */
   after?: ClaimCursor,
+  /** Claim only jobs this worker can run. */
+  filter?: ClaimFilter,
 ) => Promise<Job[]>;
 
 export function makeClaimer(schema: string): Claimer {
   const s = quoteSchema(schema);
   // Named statements are parsed and planned once per connection.
-  const stmt = (variant: Variant) => ({ name: `jobline_claim_${variant}_${schema}`, text: claimSql(s, variant) });
-  const single = stmt('single');
-  const afterCursor = stmt('after');
-  const multi = stmt('multi');
-  const limited = stmt('limited');
-  const run = async (db: Queryable, st: { name: string; text: string }, values: unknown[]) => (await db.query({ ...st, values })).rows.map(mapJob);
+  const stmts = new Map<string, { name: string; text: string }>();
+  const stmt = (variant: Variant, filtered: boolean) => {
+    const key = `${variant}${filtered ? '_fit' : ''}`;
+    let st = stmts.get(key);
+    if (!st) stmts.set(key, (st = { name: `jobline_claim_${key}_${schema}`, text: claimSql(s, variant, filtered) }));
+    return st;
+  };
+  const run = async (db: Queryable, st: { name: string; text: string }, values: unknown[], filter?: ClaimFilter) =>
+    (await db.query({ ...st, values: filter ? [...values, filter.kinds, filter.cpu ?? null, filter.memoryMb ?? null] : values })).rows.map(mapJob);
 
-  return async (pool, queues, limit, workerId, limitedQueues = [], after) => {
+  return async (pool, queues, limit, workerId, limitedQueues = [], after, filter) => {
     if (limit <= 0) return [];
+    const f = filter !== undefined;
     if (!limitedQueues.length) {
-      if (queues.length === 1 && after) return run(pool, afterCursor, [queues, limit, workerId, after.priority, after.runAt, after.id]);
-      return run(pool, queues.length === 1 ? single : multi, [queues, limit, workerId]);
+      if (queues.length === 1 && after) return run(pool, stmt('after', f), [queues, limit, workerId, after.priority, after.runAt, after.id], filter);
+      return run(pool, stmt(queues.length === 1 ? 'single' : 'multi', f), [queues, limit, workerId], filter);
     }
     return withTransaction(pool, async (tx) => {
       // Sorted, so two workers never wait on each other's locks in opposite orders.
@@ -106,7 +148,17 @@ export function makeClaimer(schema: string): Claimer {
         `jobline.queue:${schema}:`,
         [...limitedQueues].sort(),
       ]);
-      return run(tx, limited, [queues, limit, workerId]);
+      return run(tx, stmt('limited', f), [queues, limit, workerId], filter);
     });
   };
+}
+
+/** Whether any definition exists that a worker with this filter cannot run (then its claims filter). */
+export async function anyDefinitionBeyond(db: Queryable, s: string, f: ClaimFilter): Promise<boolean> {
+  const { rows } = await db.query(`select exists (select 1 from ${s}.job_definitions d where ${cannotRunSql(1)}) as beyond`, [
+    f.kinds,
+    f.cpu ?? null,
+    f.memoryMb ?? null,
+  ]);
+  return rows[0].beyond === true;
 }

@@ -3,7 +3,7 @@ import { insertJobEvents } from '../events/outbox.js';
 import { FENCE_RUNNING } from './complete.js';
 
 /**
- * Gives running attempts back at shutdown so another worker takes them at once. Fenced like a
+ * Gives running attempts back at shutdown (or a job this worker cannot run) so another worker takes them at once. Fenced like a
  * completion. The release does not use up an attempt (max_attempts grows by one), the history
  * row says `released`, and the event is `retrying` because the job will run again.
  */
@@ -14,8 +14,7 @@ const releaseSql = (s: string) => `
     update ${s}.jobs j
        set state = 'available', worker_id = null, max_attempts = j.max_attempts + 1,
            run_at = now(), updated_at = now(),
-           error = jsonb_build_object('name', 'Released', 'code', 'RELEASED',
-                                      'message', 'the worker shut down before this attempt finished')
+           error = jsonb_build_object('name', 'Released', 'code', $5::text, 'message', $6::text)
       from r where j.id = r.id and j.attempt = r.attempt and ${FENCE_RUNNING}
     returning j.*
   ), h as (
@@ -34,9 +33,11 @@ export async function releaseAttempts(
   attempts: { id: number; attempt: number }[],
   workerId: string,
   jobsChannel: string,
+  /** Why, in the job's error and the history row. @default the worker shut down */
+  reason: { code: string; message: string } = { code: 'RELEASED', message: 'the worker shut down before this attempt finished' },
 ): Promise<number> {
   if (!attempts.length) return 0;
-  const { rows } = await db.query(releaseSql(s), [attempts.map((a) => a.id), attempts.map((a) => a.attempt), workerId, jobsChannel]);
+  const { rows } = await db.query(releaseSql(s), [attempts.map((a) => a.id), attempts.map((a) => a.attempt), workerId, jobsChannel, reason.code, reason.message]);
   return rows.length;
 }
 

@@ -31,6 +31,8 @@ export class Maintenance {
     holder: string,
     private readonly o: ResolvedWorkerOptions,
     private readonly onError: (err: unknown, what: string) => void,
+    /** After each rescue pass (the container executor reaps containers of dead workers here). */
+    private readonly afterRescue?: () => Promise<void>,
   ) {
     this.lease = new LeaseKeeper(deps.pool, deps.s, 'maintenance', holder, o.leaseTtlMs, (leader) =>
       leader ? this.lead() : this.follow(),
@@ -96,6 +98,7 @@ export class Maintenance {
       if (n < 1000) break;
     }
     if (total) this.deps.logger.warn({ rescued: total }, 'rescued jobs of workers that stopped heartbeating');
+    if (this.afterRescue) await this.afterRescue().catch((err) => this.onError(err, 'cleaning up after the rescue pass failed'));
     return total;
   }
 

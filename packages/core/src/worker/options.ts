@@ -5,6 +5,7 @@ import { resolveBackoff, type BackoffOptions, type ResolvedBackoff } from '../qu
 import type { Handler, Handlers } from './run-attempt.js';
 import type { Job } from '../db/rows.js';
 import type { SchedulerOptions } from '../schedule/options.js';
+import type { ExecutorsOptions } from '../executors/executor-set.js';
 
 export interface WorkerOptions {
   /** Queues to claim from. @default ['default'] */
@@ -15,6 +16,12 @@ export interface WorkerOptions {
   handlers?: Handlers;
   /** Resolves a handler for jobs no entry in `handlers` matches (the worker app runs process jobs this way). */
   resolveHandler?: (job: Job) => Handler | undefined;
+  /**
+   * How jobs that name a definition run: handler, process and container executors, and the
+   * resources this worker offers one job. The worker records its kinds and resources on its
+   * `workers` row and claims only jobs it can run. @default handler and process on, container off
+   */
+  executors?: ExecutorsOptions;
   /** Fallback poll when no NOTIFY arrives. @default 1000 */
   pollIntervalMs?: number;
   /** How often this worker's `workers` row is touched. @default 2000 */
@@ -74,6 +81,8 @@ const Schema = z.strictObject({
   concurrency: z.number().int().min(1).max(10_000).default(10),
   handlers: z.record(z.string(), z.custom<Handler>((v) => typeof v === 'function', 'each handler must be a function')).default({}),
   resolveHandler: z.custom<(job: Job) => Handler | undefined>((v) => typeof v === 'function').optional(),
+  // Checked field by field by ExecutorSet.
+  executors: z.custom<ExecutorsOptions>((v) => typeof v === 'object' && v !== null, 'executors must be an object').optional(),
   pollIntervalMs: z.number().int().min(10).default(1000),
   heartbeatIntervalMs: z.number().int().min(10).default(2000),
   staleAfterMs: z.number().int().min(30).default(6000),

@@ -9,14 +9,23 @@ import type { Queryable } from '../db/pool.js';
 export async function registerWorker(
   db: Queryable,
   s: string,
-  w: { id: string; queues: string[]; concurrency: number; version: string },
+  w: { id: string; queues: string[]; concurrency: number; version: string; executors: string[]; resources: object },
 ): Promise<void> {
   await db.query(
-    `insert into ${s}.workers (id, hostname, pid, queues, concurrency, version)
-     values ($1, $2, $3, $4, $5, $6)
+    `insert into ${s}.workers (id, hostname, pid, queues, concurrency, version, executors, resources)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)
      on conflict (id) do update set heartbeat_at = now(), stopped_at = null`,
-    [w.id, hostname(), process.pid, w.queues, w.concurrency, w.version],
+    [w.id, hostname(), process.pid, w.queues, w.concurrency, w.version, w.executors, JSON.stringify(w.resources)],
   );
+}
+
+/** Workers alive now: not stopped, heartbeat fresher than `staleAfterMs` (the rescuer's test, inverted). */
+export async function liveWorkerIds(db: Queryable, s: string, staleAfterMs: number): Promise<Set<string>> {
+  const { rows } = await db.query(
+    `select id from ${s}.workers where stopped_at is null and heartbeat_at >= now() - $1 * interval '1 millisecond'`,
+    [staleAfterMs],
+  );
+  return new Set(rows.map((r) => r.id as string));
 }
 
 export async function markWorkerStopped(db: Queryable, s: string, id: string): Promise<void> {

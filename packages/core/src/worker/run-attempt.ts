@@ -37,12 +37,15 @@ export type AttemptResult =
 /** Serialisable error record: message, name, stack (bounded) and any `code`. */
 export function errorRecord(err: unknown): JobError {
   if (err instanceof Error) {
-    const e = err as Error & { code?: unknown; retryable?: unknown };
+    const e = err as Error & { code?: unknown; retryable?: unknown; exitCode?: unknown; stderrTail?: unknown };
     return {
       message: e.message || String(e.name),
       name: e.name,
       stack: e.stack?.slice(0, 8000),
       ...(typeof e.code === 'string' ? { code: e.code } : {}),
+      // Process and container executors: how the program ended, kept as fields for queries and UIs.
+      ...(typeof e.exitCode === 'number' ? { exitCode: e.exitCode } : {}),
+      ...(typeof e.stderrTail === 'string' && e.stderrTail ? { stderrTail: e.stderrTail } : {}),
       ...(e.retryable === false ? { retryable: false } : {}),
     };
   }

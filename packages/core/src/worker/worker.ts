@@ -5,7 +5,10 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import type { Job } from '../db/rows.js';
-import { makeClaimer, type ClaimCursor } from '../queue/claim.js';
+import { anyDefinitionBeyond, makeClaimer, type ClaimCursor, type ClaimFilter } from '../queue/claim.js';
+import { DefinitionCache } from '../definitions/cache.js';
+import { ExecutorSet } from '../executors/executor-set.js';
+import type { ExecutorHooks } from '../executors/types.js';
 import { backoffFor, getQueueSettings, type QueueSettings } from '../queue/queue-config.js';
 import { makeCompleter, type AppliedOutcome, type Outcome } from '../queue/complete.js';
 import { releaseAttempts } from '../queue/release.js';
@@ -19,7 +22,7 @@ import { toOutcome } from './outcome.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
 import { Attempt, type AttemptResult, type Handler } from './run-attempt.js';
 import { AttemptContext, cancelled, type ContextHost } from './context.js';
-import { registerWorker, markWorkerStopped } from './registry.js';
+import { registerWorker, markWorkerStopped, liveWorkerIds } from './registry.js';
 import { startAttemptSpan, type AttemptOutcome } from '../observability/tracing-consumer.js';
 import { NodeTraceContexts } from './trace-contexts.js';
 
@@ -65,6 +68,9 @@ export interface WorkerStats {
   released: number;
 }
 
+/** How often a container-capable worker that does not lead maintenance reaps containers of dead workers. */
+const FOLLOWER_REAP_MS = 30_000;
+
 /** How soon a changed `queues.concurrency_limit` reaches running workers. */
 const QUEUE_CONFIG_REFRESH_MS = 5000;
 
@@ -108,6 +114,7 @@ export class Worker extends EventEmitter {
   /** Rows of this worker's queues (backoff overrides), re-read every few seconds. */
   private queueSettings = new Map<string, QueueSettings>();
   private queueConfigTimer: NodeJS.Timeout | undefined;
+  private reapTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private started = false;
   private wakeLoop: (() => void) | undefined;
@@ -120,6 +127,12 @@ export class Worker extends EventEmitter {
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineAt = Infinity;
   private readonly contextHost: ContextHost;
+  /** Executors by kind (handler, process, container) for jobs that name a definition. */
+  readonly executors: ExecutorSet;
+  private readonly definitions: DefinitionCache;
+  /** Set while definitions exist that this worker cannot run: claims then skip their jobs. */
+  private claimFilter: ClaimFilter | undefined;
+  private executorHooks: ExecutorHooks | undefined;
   /** Completing attempts' span contexts of traced DAG nodes, until their batch is written. */
   private readonly nodeTraces = new NodeTraceContexts();
 
@@ -130,6 +143,8 @@ export class Worker extends EventEmitter {
     this.log = deps.logger.child({ workerId: this.id });
     this.contextHost = { pool: deps.pool, s: deps.s, log: this.log };
     this.claim = makeClaimer(deps.schema);
+    this.executors = new ExecutorSet(this.options.handlers, this.options.executors);
+    this.definitions = new DefinitionCache(deps.pool, deps.s);
     this.complete = makeCompleter(deps.schema);
     this.completer = new BatchingCompleter({
       maxBatch: this.options.completionBatchSize,
@@ -146,7 +161,13 @@ export class Worker extends EventEmitter {
       () => this.wake(true),
     );
     if (this.options.maintenance) {
-      this.maintenance = new Maintenance(deps, this.id, this.options, (err, what) => this.warn(err, what));
+      this.maintenance = new Maintenance(
+        deps,
+        this.id,
+        this.options,
+        (err, what) => this.warn(err, what),
+        () => (this.executorHooks ? this.executors.afterRescue(this.executorHooks) : Promise.resolve()),
+      );
     }
     if (this.options.relay && deps.natsUrl && deps.events) {
       this.relay = new Relay({ pool: deps.pool, s: deps.s, natsUrl: deps.natsUrl, events: deps.events, logger: this.log, holder: this.id });
@@ -167,15 +188,29 @@ export class Worker extends EventEmitter {
     if (this.started) return this;
     this.started = true;
     const o = this.options;
-    await registerWorker(this.deps.pool, this.deps.s, {
-      id: this.id,
-      queues: o.queues,
-      concurrency: o.concurrency,
-      version: this.deps.version,
-    });
+    // Executors start before the worker registers and claims: the container executor checks the
+    // engine answers (a worker that offers containers and cannot run them fails here, leaving no
+    // row behind, rather than per job) and reaps containers left by workers that died.
+    const { rows } = await this.deps.pool.query('select current_database() as db');
+    this.executorHooks = {
+      workerId: this.id,
+      scope: `${rows[0].db}/${this.deps.schema}`,
+      liveWorkerIds: () => liveWorkerIds(this.deps.pool, this.deps.s, o.staleAfterMs),
+    };
+    await this.executors.start(this.executorHooks);
+    await registerWorker(this.deps.pool, this.deps.s, this.registration());
     await this.listener.start();
     await this.refreshQueueConfig();
     this.queueConfigTimer = setInterval(() => void this.refreshQueueConfig(), QUEUE_CONFIG_REFRESH_MS);
+    // The leader reaps after each rescue pass; a follower that can reach the engine does it now
+    // and then too, so containers of dead workers go even when the leader has no engine access.
+    if (this.executors.get('container')) {
+      this.reapTimer = setInterval(() => {
+        if (this.maintenance?.isLeader || !this.executorHooks) return;
+        this.executors.afterRescue(this.executorHooks).catch((err) => this.warn(err, 'reaping containers of dead workers failed'));
+      }, FOLLOWER_REAP_MS);
+      this.reapTimer.unref();
+    }
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), o.heartbeatIntervalMs);
     this.maintenance?.start();
     this.relay?.start();
@@ -183,7 +218,7 @@ export class Worker extends EventEmitter {
     this.scheduler?.start();
     if (o.handleSignals) this.installSignalHandlers();
     this.loopDone = this.loop();
-    this.log.info({ queues: o.queues, concurrency: o.concurrency }, 'worker started');
+    this.log.info({ queues: o.queues, concurrency: o.concurrency, executors: this.executors.kinds, resources: this.executors.resources }, 'worker started');
     return this;
   }
 
@@ -231,7 +266,7 @@ export class Worker extends EventEmitter {
     const after = this.cursorForClaim();
     if (!after) this.lastHeadScan = performance.now();
     try {
-      jobs = await this.claim(this.deps.pool, this.options.queues, want, this.id, this.limitedQueues, after);
+      jobs = await this.claim(this.deps.pool, this.options.queues, want, this.id, this.limitedQueues, after, this.claimFilter);
       this.claimFailures = 0;
     } catch (err) {
       this.warn(err, 'claiming failed; backing off');
@@ -286,8 +321,29 @@ export class Worker extends EventEmitter {
   // ---- running one job --------------------------------------------------------------------
 
   private handlerFor(job: Job): Handler | undefined {
-    return this.options.handlers[job.name] ?? this.options.resolveHandler?.(job);
+    return this.options.handlers[job.name] ?? this.options.resolveHandler?.(job) ?? (job.definition !== undefined ? this.runDefinition : undefined);
   }
+
+  /**
+   * Jobs that name a definition run on the executor of its kind. A job this worker cannot run
+   * (claimed before the claim filter knew of its definition) is given back without using up an
+   * attempt, and claims filter from then on.
+   */
+  private readonly runDefinition: Handler = async (input, ctx) => {
+    const d = await this.definitions.get(ctx.job.definition!);
+    const why = this.executors.cannotRun(d);
+    if (why === undefined) return this.executors.run(d, input, ctx);
+    this.claimFilter = this.executors.claimFilter();
+    const a = this.running.get(ctx.job.id);
+    if (a) a.settled = true;
+    const message = `worker ${this.id} cannot run ${d.name}@${d.version}: ${why}; released for a worker that can`;
+    this.log.info({ jobId: ctx.job.id, definition: `${d.name}@${d.version}` }, message);
+    this.stats.released += await releaseAttempts(this.deps.pool, this.deps.s, [{ id: ctx.job.id, attempt: ctx.job.attempt }], this.id, this.deps.jobsChannel, {
+      code: 'NOT_RUNNABLE_HERE',
+      message,
+    });
+    throw Object.assign(new Error(message), { code: 'NOT_RUNNABLE_HERE' });
+  };
 
   private startJob(job: Job): void {
     const handler: Handler =
@@ -391,6 +447,10 @@ export class Worker extends EventEmitter {
       const rows = await getQueueSettings(this.deps.pool, this.deps.s, this.options.queues);
       this.queueSettings = new Map(rows.map((q) => [q.name, q]));
       this.limitedQueues = rows.filter((q) => q.concurrencyLimit !== undefined).map((q) => q.name);
+      if (this.executors.restricted) {
+        const f = this.executors.claimFilter();
+        this.claimFilter = (await anyDefinitionBeyond(this.deps.pool, this.deps.s, f)) ? f : undefined;
+      }
     } catch (err) {
       this.warn(err, 'reading queue limits failed; keeping the last known ones');
     }
@@ -398,15 +458,15 @@ export class Worker extends EventEmitter {
 
   private async heartbeat(): Promise<void> {
     try {
-      await registerWorker(this.deps.pool, this.deps.s, {
-        id: this.id,
-        queues: this.options.queues,
-        concurrency: this.options.concurrency,
-        version: this.deps.version,
-      });
+      await registerWorker(this.deps.pool, this.deps.s, this.registration());
     } catch (err) {
       this.warn(err, 'heartbeat failed');
     }
+  }
+
+  private registration() {
+    const o = this.options;
+    return { id: this.id, queues: o.queues, concurrency: o.concurrency, version: this.deps.version, executors: this.executors.kinds, resources: this.executors.resources };
   }
 
   private warn(err: unknown, msg: string): void {
@@ -482,10 +542,12 @@ export class Worker extends EventEmitter {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.deadlineTimer);
     clearInterval(this.queueConfigTimer);
+    clearInterval(this.reapTimer);
     await this.maintenance?.stop();
     await this.relay?.stop();
     await this.scheduler?.stop();
     await this.listener.stop();
+    await this.executors.stop(); // e.g. containers of attempts aborted above are removed
     await markWorkerStopped(this.deps.pool, this.deps.s, this.id).catch((err) => this.warn(err, 'marking the worker stopped failed'));
     if (this.signalHandler) {
       process.off('SIGTERM', this.signalHandler);

@@ -11,8 +11,11 @@
  * (job id, queue, name, attempt, definition, traceparent), which win.
  */
 import { spawn } from 'node:child_process';
-import type { Definition, Job, JobContext } from '@jobline/core';
-import { NonRetryableError } from '@jobline/core';
+import type { Definition } from '../definitions/schema.js';
+import type { Job } from '../db/rows.js';
+import { NonRetryableError } from '../queue/retry.js';
+import { BASE_ENV, jobEnv, parseOutput, TailBuffer } from './job-env.js';
+import type { ExecutionContext, Executor, ExecutorCapabilities } from './types.js';
 
 export interface ProcessExecutorOptions {
   /** Between SIGTERM and SIGKILL of the process group. @default 2000 */
@@ -24,8 +27,6 @@ export interface ProcessExecutorOptions {
   /** Worker environment the base is taken from. @default process.env */
   env?: NodeJS.ProcessEnv;
 }
-
-const BASE_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL'];
 
 export class ProcessExitError extends Error {
   readonly code = 'PROCESS_EXIT';
@@ -63,43 +64,12 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function processEnv(def: Definition, job: Job, workerEnv: NodeJS.ProcessEnv): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const k of BASE_ENV) if (workerEnv[k] !== undefined) env[k] = workerEnv[k]!;
-  const missing = def.secretEnv.filter((k) => workerEnv[k] === undefined);
-  if (missing.length) {
-    throw new Error(`definition ${def.name}@${def.version} needs ${missing.join(', ')} from the worker's environment, which this worker does not have`);
-  }
-  for (const k of def.secretEnv) env[k] = workerEnv[k]!;
-  Object.assign(env, def.env, {
-    JOBLINE_JOB_ID: String(job.id),
-    JOBLINE_QUEUE: job.queue,
-    JOBLINE_JOB_NAME: job.name,
-    JOBLINE_ATTEMPT: String(job.attempt),
-    JOBLINE_MAX_ATTEMPTS: String(job.maxAttempts),
-    JOBLINE_DEFINITION: `${def.name}@${def.version}`,
-    ...(job.traceparent ? { TRACEPARENT: job.traceparent } : {}),
-  });
-  return env;
-}
+/** The environment of a process job: the worker's minimal base, its `secretEnv`, the definition's `env`, JOBLINE_* and TRACEPARENT. */
+export const processEnv = (def: Definition, job: Job, workerEnv: NodeJS.ProcessEnv): Record<string, string> => jobEnv(def, job, workerEnv, BASE_ENV);
 
-/** Parses stdout: the whole of it as JSON, else its last non-empty line (programs that log first). */
-export function parseOutput(stdout: string): { ok: true; value: unknown } | { ok: false } {
-  const text = stdout.trim();
-  if (text === '') return { ok: true, value: null };
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    const last = text.split('\n').pop()!.trim();
-    try {
-      return { ok: true, value: JSON.parse(last) };
-    } catch {
-      return { ok: false };
-    }
-  }
-}
+export { parseOutput };
 
-export async function runProcessJob(def: Definition, input: unknown, ctx: JobContext, o: ProcessExecutorOptions = {}): Promise<unknown> {
+export async function runProcessJob(def: Definition, input: unknown, ctx: ExecutionContext, o: ProcessExecutorOptions = {}): Promise<unknown> {
   const killGraceMs = o.killGraceMs ?? 2000;
   const maxOut = o.maxOutputBytes ?? 1024 * 1024;
   const tailBytes = o.stderrTailBytes ?? 4096;
@@ -114,7 +84,7 @@ export async function runProcessJob(def: Definition, input: unknown, ctx: JobCon
     let settled = false;
     let stdout: Buffer[] = [];
     let stdoutBytes = 0;
-    let stderrTail = Buffer.alloc(0);
+    const stderrTail = new TailBuffer(tailBytes);
     let tooMuch = false;
     let killTimer: NodeJS.Timeout | undefined;
 
@@ -164,13 +134,12 @@ export async function runProcessJob(def: Definition, input: unknown, ctx: JobCon
       stdout.push(d);
     });
     child.stderr.on('data', (d: Buffer) => {
-      stderrTail = Buffer.concat([stderrTail, d]);
-      if (stderrTail.length > tailBytes * 2) stderrTail = stderrTail.subarray(stderrTail.length - tailBytes);
+      stderrTail.push(d);
     });
 
     const done = (code: number | null, sig: NodeJS.Signals | null) =>
       finish(() => {
-        const tail = stderrTail.subarray(Math.max(0, stderrTail.length - tailBytes)).toString('utf8').trimEnd();
+        const tail = stderrTail.text();
         if (signal.aborted) return reject(signal.reason);
         if (tooMuch) return reject(new NonRetryableError(`process "${command}" wrote over ${maxOut} bytes to stdout; write large results elsewhere and print a reference`));
         if (code !== 0) return reject(new ProcessExitError(command, code, sig, tail));
@@ -197,4 +166,16 @@ export async function runProcessJob(def: Definition, input: unknown, ctx: JobCon
       t.unref?.();
     });
   });
+}
+
+/** The `process` executor: runs the definition's command on this worker's host. */
+export class ProcessExecutor implements Executor {
+  readonly kind = 'process' as const;
+  constructor(private readonly o: ProcessExecutorOptions = {}) {}
+  run(def: Definition, input: unknown, ctx: ExecutionContext): Promise<unknown> {
+    return runProcessJob(def, input, ctx, this.o);
+  }
+  capabilities(): ExecutorCapabilities {
+    return { kind: this.kind };
+  }
 }

@@ -2,7 +2,7 @@
  * `startPostgresContainer` (behind `createTestDatabase({ container: true })`) on a real engine:
  * podman's Docker-API service here (`source .ci/podman.sh`), the local Debian PostgreSQL image
  * (`ensure_postgres_image` in .ci/images/lib.sh), Ryuk disabled (its image cannot be pulled here).
- * Run by .ci/steps/56-testcontainers.sh: `npx vitest run --config vitest.containers.config.ts`.
+ * Run by .ci/steps/56-testcontainers.sh: `npx vitest run --config vitest.testcontainers.config.ts`.
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
