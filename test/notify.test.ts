@@ -9,7 +9,8 @@ beforeAll(async () => {
   // A window far longer than the burst takes even on a loaded machine (with 200 ms a slow burst
   // spanned two windows and sent a third notification).
   db = await openTestDb({ notifyDebounceMs: 3000 });
-  listener = new pg.Client({ connectionString: db.url });
+  // LISTEN needs a direct connection (behind the CI pooler run, DATABASE_URL is PgBouncer).
+  listener = new pg.Client({ connectionString: process.env.JOBLINE_DIRECT_URL || db.url });
   await listener.connect();
   listener.on('notification', (m) => received.push(m.payload ?? ''));
   await listener.query(`listen "${db.schema}_jobs"`);

@@ -4,6 +4,7 @@ import { drain } from './drain.mjs';
 import { latency } from './latency.mjs';
 import { steady } from './steady.mjs';
 import { dag } from './dag.mjs';
+import { WAKEUP_SCENARIOS } from './wakeups.mjs';
 
 export const SCENARIOS = [
   { id: 'enqueue-single', title: 'enqueue, one at a time (10 producers)', run: (ctx) => enqueueSingle(ctx) },
@@ -16,6 +17,8 @@ export const SCENARIOS = [
   { id: 'long-tx', title: 'steady state with a long REPEATABLE READ transaction', run: (ctx) => steady(ctx, { longTx: true }) },
   { id: 'big-table', title: 'drain with 1M finished + 1M future jobs present', run: (ctx) => drain(ctx, { processes: 1, bigTable: ctx.params.bigTable }) },
   { id: 'dag', title: '1,000-node DAG', only: ['jobline'], run: (ctx) => dag(ctx) },
+  // NOTIFY vs NATS wake-ups (scenarios/wakeups.mjs): in full runs; --quick runs them only when named.
+  ...WAKEUP_SCENARIOS,
 ];
 
 export const PARAMS = {
@@ -28,6 +31,7 @@ export const PARAMS = {
     steady: { seconds: 60, producers: 4, batch: 100, backlogCap: 2000 },
     bigTable: 1_000_000,
     dag: { nodes: 1000, width: 50, processes: 4, timeoutMs: 10 * 60_000 },
+    wakeCommits: { total: 50_000, producers: 64 },
   },
   quick: {
     concurrency: 200,
@@ -38,5 +42,6 @@ export const PARAMS = {
     steady: { seconds: 3, producers: 4, batch: 100, backlogCap: 2000 },
     bigTable: 20_000,
     dag: { nodes: 100, width: 10, processes: 2, timeoutMs: 60_000 },
+    wakeCommits: { total: 2000, producers: 64 },
   },
 };

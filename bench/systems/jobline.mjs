@@ -12,7 +12,10 @@ export const QUEUE = 'bench';
 export const WORKER_SETTINGS = { claimBatchSize: 500, completionBatchSize: 500, completionFlushMs: 2, pollIntervalMs: 1000 };
 const POOL = 10;
 
-const connect = (url, extra = {}) => Jobline.connect({ databaseUrl: url, poolSize: POOL, migrate: false, ...extra });
+// The wake-up scenarios (scenarios/wakeups.mjs) choose the transport; the relay stays off there so
+// NOTIFY and NATS rows differ only in the wake-up.
+const WAKEUPS = process.env.BENCH_WAKEUPS ? { wakeups: process.env.BENCH_WAKEUPS, natsUrl: process.env.BENCH_NATS_URL ?? '' } : {};
+const connect = (url, extra = {}) => Jobline.connect({ databaseUrl: url, poolSize: POOL, migrate: false, ...WAKEUPS, ...extra });
 
 export default {
   name: 'jobline',
@@ -54,6 +57,7 @@ export default {
       queues: [QUEUE],
       concurrency,
       ...WORKER_SETTINGS,
+      ...(process.env.BENCH_WAKEUPS ? { relay: false } : {}),
       handlers: {
         noop: (input) => {
           onJob(input);

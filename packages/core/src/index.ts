@@ -58,6 +58,9 @@ export {
 export { JobState, ExecutionState, type Job, type JobExecution, type JobError, type WorkerInfo } from './db/rows.js';
 export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, RENUMBERED } from './db/migrate.js';
 export { createPool, withTransaction, pgTypes, type Queryable } from './db/pool.js';
+export { PoolerMode, type ConnectionOptions } from './db/connection-options.js';
+export type { Topology } from './topology.js';
+export { wakeSubject } from './events/wakeups.js';
 export { EmbeddedUnavailableError } from './db/embedded.js';
 export { quoteSchema } from './db/identifiers.js';
 export * from './schemas.js';

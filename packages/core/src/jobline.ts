@@ -5,11 +5,12 @@ import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
 import { migrate, type MigrateResult } from './db/migrate.js';
 import { createPool, withTransaction, type Queryable } from './db/pool.js';
+import { openTopology, type Topology, type TopologyOptions } from './topology.js';
 import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './db/rows.js';
 import { cancelJob } from './queue/cancel.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
-import { DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
+import { Debounced, DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
 import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
 import { Inspector } from './queue/inspector.js';
@@ -74,6 +75,16 @@ export interface ConnectOptions {
   /** Event stream, subjects and relay settings (DESIGN §5, events/README.md). */
   events?: EventsOptions;
   logger?: Logger;
+  /** Pooler mode, direct URL, timeouts, wake-up transport: topology.ts (README "Production topologies"). */
+  pooler?: TopologyOptions['pooler'];
+  /** A direct, unpooled URL for LISTEN and migrations when `databaseUrl` is a transaction pooler. @default process.env.JOBLINE_DIRECT_URL */
+  directUrl?: string;
+  /** Longest statement (server `statement_timeout` where allowed; client `query_timeout` 5 s later). 0 = none. @default 60000 */
+  statementTimeoutMs?: number;
+  /** Longest wait for a new connection. @default 10000 */
+  connectTimeoutMs?: number;
+  /** How producers wake workers: 'nats' (core NATS, needs natsUrl), 'notify' (NOTIFY), 'auto' = nats when natsUrl is set. @default 'auto' */
+  wakeups?: TopologyOptions['wakeups'];
 }
 
 const ConnectSchema = z.strictObject({
@@ -89,6 +100,12 @@ const ConnectSchema = z.strictObject({
   natsUrl: z.string().optional(),
   events: z.custom<EventsOptions>((v) => typeof v === 'object' && v !== null, 'events must be an object').optional(),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
+  // Validated by resolveConnectionOptions / openTopology (db/connection-options.ts, topology.ts).
+  pooler: z.unknown().optional(),
+  directUrl: z.unknown().optional(),
+  statementTimeoutMs: z.unknown().optional(),
+  connectTimeoutMs: z.unknown().optional(),
+  wakeups: z.unknown().optional(),
 });
 
 /** A job enqueued by definition: `name` defaults to the definition's name. */
@@ -122,7 +139,9 @@ export interface TxOption {
 
 /** The library's entry point (DESIGN §6). One per process; it owns one pool. */
 export class Jobline {
-  private readonly notifier: DebouncedNotifier;
+  private notifier: Debounced;
+  /** Pooler mode, direct URL, named statements, wake-up transport (topology.ts). */
+  topology: Topology | undefined;
   private readonly workers = new Set<Worker>();
   /** `application_name` of this instance's connections. */
   applicationName = 'jobline';
@@ -207,7 +226,16 @@ export class Jobline {
       embedded = await startEmbedded();
       url = embedded.url;
     }
-    const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName });
+    const topology = await openTopology(url, !!embedded, o.applicationName, logger, {
+      pooler: o.pooler as TopologyOptions['pooler'],
+      directUrl: o.directUrl as string | undefined,
+      statementTimeoutMs: o.statementTimeoutMs as number | undefined,
+      connectTimeoutMs: o.connectTimeoutMs as number | undefined,
+      wakeups: o.wakeups as TopologyOptions['wakeups'],
+      natsUrl: (o.natsUrl ?? process.env.NATS_URL) || undefined,
+      schema,
+    });
+    const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName, extra: topology.poolConfig });
     const jl = new Jobline(pool, url, schema, logger, o.maxInputBytes, o.notifyDebounceMs, embedded, {
       maxNodes: o.maxDagNodes,
       maxEdges: o.maxDagEdges,
@@ -215,6 +243,14 @@ export class Jobline {
     jl.applicationName = o.applicationName;
     jl.natsUrl = (o.natsUrl ?? process.env.NATS_URL) || undefined;
     jl.events = resolveEventsOptions(o.events, schema);
+    jl.topology = topology;
+    jl.scheduleHost.listenUrl = topology.listenUrl;
+    jl.scheduleHost.listenConfig = topology.listenConfig;
+    if (topology.publisher) {
+      const pub = topology.publisher;
+      const fallback = jl.notifier;
+      jl.notifier = new Debounced(o.notifyDebounceMs, (q) => pub.publish(q) || fallback.notify([q]));
+    }
     try {
       if (o.migrate) await jl.migrate();
     } catch (err) {
@@ -230,7 +266,7 @@ export class Jobline {
   }
 
   migrate(): Promise<MigrateResult> {
-    return migrate(this.pool, this.schema);
+    return this.topology ? this.topology.migrate(this.pool, this.schema) : migrate(this.pool, this.schema);
   }
 
   /** Enqueues one job. With an idempotency key that already exists in the queue, returns that job. */
@@ -404,6 +440,9 @@ export class Jobline {
       schedules: this.scheduleHost,
       natsUrl: this.natsUrl,
       events: this.events,
+      listenUrl: this.topology?.listenUrl,
+      listenConfig: this.topology?.listenConfig,
+      natsWakeups: this.topology?.wakeups === 'nats',
     };
   }
 
@@ -423,6 +462,7 @@ export class Jobline {
     await Promise.all([...this.workers].map((w) => w.stop()));
     await Promise.all([...this.relays].map((r) => r.stop()));
     this.notifier.close();
+    await this.topology?.close();
     await this.pool.end().catch(() => {});
     await this.embedded?.stop();
   }

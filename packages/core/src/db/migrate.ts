@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { MigrationError } from './errors.js';
 import { quoteSchema } from './identifiers.js';
+import { withTransaction } from './pool.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -54,86 +55,66 @@ export interface MigrateResult {
 }
 
 /**
- * Applies pending migrations. A session-level advisory lock keyed by the schema serialises
- * concurrent callers (10 processes starting at once wait in line, then find nothing to do);
- * each file runs in its own transaction with its checksum recorded. A changed checksum of an
- * applied file stops everything: migrations are append-only.
+ * Applies pending migrations. Each file runs in a transaction of its own that first takes
+ * `pg_advisory_xact_lock` keyed by the schema, then renumbers rows of renamed files (once),
+ * re-reads what is applied and verifies every applied file's checksum: concurrent callers (10
+ * processes starting at once) serialise per file and the later ones find it done. A changed
+ * checksum of an applied file stops everything: migrations are append-only.
+ *
+ * Transaction-scoped rather than a session `pg_advisory_lock`: through a transaction-mode
+ * pooler a session lock lands on whatever server connection the pooler picked, its unlock on
+ * another, and the lock stays held until that server connection closes (found by running the
+ * suite through PgBouncer: the next migrate() of the schema waited forever). The transaction
+ * lock ends with the transaction on every path, direct or pooled.
  */
 export async function migrate(pool: pg.Pool, schema: string, dir = MIGRATIONS_DIR): Promise<MigrateResult> {
   const s = quoteSchema(schema);
   const files = await readMigrations(dir);
-  const client = await pool.connect();
-  try {
-    await client.query('select pg_advisory_lock(hashtext($1))', [`jobline.migrate:${schema}`]);
-    try {
-      await client.query(`create schema if not exists ${s}`);
-      await client.query(`create table if not exists ${s}.migrations (
+  const newlyApplied: string[] = [];
+  for (const file of files) {
+    const applied = await withTransaction(pool, async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`jobline.migrate:${schema}`]);
+      await tx.query(`create schema if not exists ${s}`);
+      await tx.query(`create table if not exists ${s}.migrations (
         version int primary key, name text not null, checksum text not null,
         applied_at timestamptz not null default now())`);
-      await renumber(client, s);
-      const { rows } = await client.query<{ version: number; name: string; checksum: string }>(
-        `select version, name, checksum from ${s}.migrations order by version`,
-      );
-      const applied = new Map(rows.map((r) => [r.version, r]));
-      for (const file of files) {
-        const done = applied.get(file.version);
-        if (done && done.checksum !== file.checksum) {
+      await renumber(tx, s);
+      const { rows } = await tx.query<{ version: number; checksum: string }>(`select version, checksum from ${s}.migrations`);
+      const have = new Map(rows.map((r) => [r.version, r.checksum]));
+      for (const f of files) {
+        const sum = have.get(f.version);
+        if (sum !== undefined && sum !== f.checksum) {
           throw new MigrationError(
-            `migration ${file.name} was changed after it was applied to schema "${schema}" ` +
-              `(checksum ${done.checksum.slice(0, 12)} in the database, ${file.checksum.slice(0, 12)} on disk). ` +
+            `migration ${f.name} was changed after it was applied to schema "${schema}" ` +
+              `(checksum ${sum.slice(0, 12)} in the database, ${f.checksum.slice(0, 12)} on disk). ` +
               'Applied migrations must never be edited: restore the file and add a new numbered migration instead.',
           );
         }
       }
-      const newlyApplied: string[] = [];
-      for (const file of files) {
-        if (applied.has(file.version)) continue;
-        await client.query('begin');
-        try {
-          await client.query(`set local search_path to ${s}`);
-          await client.query(file.sql);
-          await client.query(`insert into ${s}.migrations (version, name, checksum) values ($1, $2, $3)`, [
-            file.version,
-            file.name,
-            file.checksum,
-          ]);
-          await client.query('commit');
-        } catch (err) {
-          await client.query('rollback');
-          throw new MigrationError(`migration ${file.name} failed: ${(err as Error).message}`, { cause: err });
-        }
-        newlyApplied.push(file.name);
+      if (have.has(file.version)) return false;
+      try {
+        await tx.query(`set local search_path to ${s}`);
+        await tx.query(file.sql);
+      } catch (err) {
+        throw new MigrationError(`migration ${file.name} failed: ${(err as Error).message}`, { cause: err });
       }
-      return { applied: newlyApplied, current: files.at(-1)?.version ?? 0, joblineVersion: VERSION };
-    } finally {
-      await client.query('select pg_advisory_unlock(hashtext($1))', [`jobline.migrate:${schema}`]);
-    }
-  } finally {
-    client.release();
+      await tx.query(`insert into ${s}.migrations (version, name, checksum) values ($1, $2, $3)`, [file.version, file.name, file.checksum]);
+      return true;
+    });
+    if (applied) newlyApplied.push(file.name);
   }
+  return { applied: newlyApplied, current: files.at(-1)?.version ?? 0, joblineVersion: VERSION };
 }
 
-/** Moves rows of renumbered files to their new version and name, all in one transaction. */
-async function renumber(client: pg.PoolClient, s: string): Promise<void> {
-  const { rows } = await client.query<{ version: number; name: string }>(
-    `select version, name from ${s}.migrations where (version, name) in (select * from unnest($1::int[], $2::text[]))`,
-    [RENUMBERED.map((r) => r.from.version), RENUMBERED.map((r) => r.from.name)],
-  );
-  if (!rows.length) return;
-  await client.query('begin');
-  try {
-    for (const r of RENUMBERED) {
-      await client.query(`update ${s}.migrations set version = $1, name = $2 where version = $3 and name = $4`, [
-        r.to.version,
-        r.to.name,
-        r.from.version,
-        r.from.name,
-      ]);
-    }
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback');
-    throw new MigrationError(`renumbering applied migrations failed: ${(err as Error).message}`, { cause: err });
+/** Moves rows of renumbered files to their new version and name, inside the caller's (locked) transaction. */
+async function renumber(tx: pg.PoolClient, s: string): Promise<void> {
+  for (const r of RENUMBERED) {
+    await tx.query(`update ${s}.migrations set version = $1, name = $2 where version = $3 and name = $4`, [
+      r.to.version,
+      r.to.name,
+      r.from.version,
+      r.from.name,
+    ]);
   }
 }
 

@@ -21,6 +21,8 @@ export interface PoolOptions {
   /** @default 10 */
   max?: number;
   applicationName?: string;
+  /** Extra pg settings (timeouts, keepalive, a Client class): db/connection-options.ts. */
+  extra?: Partial<pg.PoolConfig>;
 }
 
 export function createPool(opts: PoolOptions): pg.Pool {
@@ -33,6 +35,7 @@ export function createPool(opts: PoolOptions): pg.Pool {
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
     keepAlive: true,
+    ...opts.extra,
   });
   // A backend killed under an idle client must not crash the process; the pool replaces it.
   pool.on('error', () => {});

@@ -6,7 +6,7 @@ export const jobsChannel = (schema: string) => `${schema}_jobs`;
 export const cancelChannel = (schema: string) => `${schema}_cancel`;
 
 /**
- * Wakes idle workers after auto-committed enqueues, debounced per queue.
+ * Wakes idle workers after auto-committed enqueues, debounced per queue (`Debounced`).
  *
  * NOTIFY takes a global lock at commit, so one per job would serialise a busy producer's
  * commits. Leading edge: the first enqueue to a queue notifies at once (an idle worker starts
@@ -18,14 +18,13 @@ export const cancelChannel = (schema: string) => `${schema}_cancel`;
  * statement: tried and measured worse (bench latency at 200/s, p99 12–15 ms → 19–91 ms), as a
  * NOTIFY in a transaction that writes holds the global notify lock through its WAL flush.
  */
-export class DebouncedNotifier {
+export class Debounced {
   private readonly lastSent = new Map<string, number>();
   private readonly trailing = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    private readonly db: Queryable,
-    private readonly channel: string,
     private readonly windowMs: number,
+    private readonly send: (queue: string) => void,
   ) {}
 
   notify(queues: Iterable<string>): void {
@@ -47,14 +46,17 @@ export class DebouncedNotifier {
     }
   }
 
-  private send(queue: string): void {
-    // Fire and forget: a lost notification only delays a job until the next poll.
-    this.db.query('select pg_notify($1, $2)', [this.channel, queue]).catch(() => {});
-  }
-
   close(): void {
     for (const t of this.trailing.values()) clearTimeout(t);
     this.trailing.clear();
+  }
+}
+
+/** The debounced wake-up as a NOTIFY (events/wakeups.ts sends it over NATS instead). */
+export class DebouncedNotifier extends Debounced {
+  constructor(db: Queryable, channel: string, windowMs: number) {
+    // Fire and forget: a lost notification only delays a job until the next poll.
+    super(windowMs, (queue) => void db.query('select pg_notify($1, $2)', [channel, queue]).catch(() => {}));
   }
 }
 

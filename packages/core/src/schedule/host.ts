@@ -15,6 +15,10 @@ export interface ScheduleHost {
   /** Quoted schema, for SQL. */
   s: string;
   connectionString: string;
+  /** URL for LISTEN: undefined = connectionString, null = none possible (topology.ts). */
+  listenUrl?: string | null;
+  /** pg settings of LISTEN connections (timeouts, keepalive). */
+  listenConfig?: pg.ClientConfig;
   readonly applicationName: string;
   logger: Logger;
   /** Largest job input, as JSON bytes (templates are checked against it when written). */

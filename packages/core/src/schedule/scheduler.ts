@@ -80,11 +80,12 @@ export class Scheduler extends EventEmitter {
     this.host.logger.info({ scheduler: this.id }, 'became scheduler leader');
     this.emit('leader', true);
     this.listener = new Listener(
-      this.host.connectionString,
+      this.host.listenUrl === null ? undefined : (this.host.listenUrl ?? this.host.connectionString),
       `${this.host.applicationName}-scheduler`,
       [schedulesChannel(this.host.schema)],
       () => this.onChange(),
       () => this.onChange(),
+      this.host.listenConfig,
     );
     // Not awaited: the first pass runs at once, and the listener's onListening (onChange above)
     // rebuilds again once LISTEN is in place, covering changes made in between.

@@ -52,7 +52,10 @@ export class Maintenance {
     this.every(this.o.promoteIntervalMs, 'promote', () => this.promote());
     this.every(this.o.rescueIntervalMs, 'rescue', () => this.rescue());
     this.every(RETENTION_EVERY_MS, 'retention', () => this.retention());
-    void this.rescue();
+    // Caught like the interval passes: a first rescue that fails (a connection timing out just
+    // as this worker takes the lease) crashed the process with an unhandled rejection, found by
+    // the network-fault scenario (test/faults/network.test.ts, half-open).
+    this.rescue().catch((err) => this.onError(err, 'maintenance pass rescue failed'));
   }
 
   private follow(): void {

@@ -14,6 +14,7 @@ import { makeCompleter, type AppliedOutcome, type Outcome } from '../queue/compl
 import { releaseAttempts } from '../queue/release.js';
 import { BatchingCompleter } from './completer.js';
 import { Listener } from './listener.js';
+import { WakeupSubscriber } from '../events/wakeups.js';
 import { Maintenance } from './maintenance.js';
 import { Relay } from '../events/relay.js';
 import { Scheduler, type ScheduleHost } from '../schedule/index.js';
@@ -52,6 +53,11 @@ export interface WorkerDeps {
   /** NATS for the event relay; unset = no relay in this process. */
   natsUrl?: string;
   events?: ResolvedEventsOptions;
+  /** URL for LISTEN: undefined = connectionString, null = none possible (a transaction pooler without direct URL). */
+  listenUrl?: string | null;
+  listenConfig?: pg.ClientConfig;
+  /** Subscribe to core NATS wake-ups (events/wakeups.ts); needs natsUrl. */
+  natsWakeups?: boolean;
   /** What the cron scheduler needs; unset = no scheduler in this worker. */
   schedules?: ScheduleHost;
 }
@@ -92,10 +98,16 @@ export class Worker extends EventEmitter {
   readonly options: ResolvedWorkerOptions;
   readonly stats: WorkerStats = { claimed: 0, claimBatches: 0, completed: 0, failed: 0, retried: 0, timedOut: 0, rejected: 0, released: 0 };
   private readonly running = new Map<number, Attempt>();
+  /** Attempts this worker started whose outcome is not written yet (job id → attempt). */
+  private readonly owned = new Map<number, number>();
+  /** A claim failed: its rows may have committed with the reply lost (see releaseOrphans). */
+  private orphanCheckDue = false;
   private readonly claim: ReturnType<typeof makeClaimer>;
   private readonly complete: ReturnType<typeof makeCompleter>;
   private readonly completer: BatchingCompleter;
   private readonly listener: Listener;
+  /** Core NATS wake-ups beside (or instead of) LISTEN, when NATS_URL is set. */
+  readonly wakeups: WakeupSubscriber | undefined;
   private readonly maintenance: Maintenance | undefined;
   /** The outbox relay, when NATS is configured (it publishes only while holding the `relay` lease). */
   readonly relay: Relay | undefined;
@@ -154,12 +166,16 @@ export class Worker extends EventEmitter {
       onRetry: (err, attempt) => this.warn(err, `writing ${attempt > 1 ? 'again ' : ''}a batch of outcomes failed; retrying`),
     });
     this.listener = new Listener(
-      deps.connectionString,
+      deps.listenUrl === null ? undefined : (deps.listenUrl ?? deps.connectionString),
       `${deps.applicationName}-listener`,
       [deps.jobsChannel, deps.cancelChannel],
       (channel, payload) => this.onNotify(channel, payload),
       () => this.wake(true),
+      deps.listenConfig,
     );
+    if (deps.natsWakeups && deps.natsUrl) {
+      this.wakeups = new WakeupSubscriber(deps.natsUrl, deps.schema, this.options.queues, `${deps.applicationName}-wakeups`, () => this.wake(true), this.log);
+    }
     if (this.options.maintenance) {
       this.maintenance = new Maintenance(
         deps,
@@ -200,6 +216,10 @@ export class Worker extends EventEmitter {
     await this.executors.start(this.executorHooks);
     await registerWorker(this.deps.pool, this.deps.s, this.registration());
     await this.listener.start();
+    await this.wakeups?.start();
+    if (this.deps.listenUrl === null && !this.wakeups) {
+      this.log.warn({ pollIntervalMs: o.pollIntervalMs }, 'behind a transaction pooler without JOBLINE_DIRECT_URL or NATS_URL: this worker is woken by its poll only');
+    }
     await this.refreshQueueConfig();
     this.queueConfigTimer = setInterval(() => void this.refreshQueueConfig(), QUEUE_CONFIG_REFRESH_MS);
     // The leader reaps after each rescue pass; a follower that can reach the engine does it now
@@ -235,6 +255,13 @@ export class Worker extends EventEmitter {
     while (!this.stopping) {
       const free = o.concurrency - this.running.size - this.reservedSlots;
       const backingOff = this.claimBackoffUntil > Date.now();
+      if (this.orphanCheckDue && inFlight.size === 0 && !backingOff) {
+        // No claim is in flight while this runs, so every running row of ours that is not an
+        // attempt we started came from a claim whose reply was lost.
+        this.orphanCheckDue = false;
+        await this.releaseOrphans();
+        continue;
+      }
       if (free > 0 && this.hasWork && !backingOff && inFlight.size < o.claimsInFlight) {
         const want = Math.min(free, o.claimBatchSize);
         this.reservedSlots += want;
@@ -270,6 +297,7 @@ export class Worker extends EventEmitter {
       this.claimFailures = 0;
     } catch (err) {
       this.warn(err, 'claiming failed; backing off');
+      this.orphanCheckDue = true;
       this.claimBackoffUntil = Date.now() + Math.min(5000, 100 * 2 ** Math.min(this.claimFailures++, 6));
       return;
     }
@@ -355,6 +383,7 @@ export class Worker extends EventEmitter {
     const attempt = new Attempt(job, this.options.timeoutGraceMs, this.onAttemptResult);
     const ctx = (attempt.context = new AttemptContext(this.contextHost, attempt));
     this.running.set(job.id, attempt);
+    this.owned.set(job.id, job.attempt);
     this.armDeadline(attempt.nextDeadline);
     if (this.log.isLevelEnabled('debug')) ctx.logger.debug('job started');
     const trace = (attempt.trace = startAttemptSpan(job, this.id));
@@ -395,6 +424,7 @@ export class Worker extends EventEmitter {
     if (this.running.get(job.id) === attempt) this.running.delete(job.id);
     this.wake(false);
     this.emit('outcome', job, r);
+    if (attempt.settled && this.owned.get(job.id) === job.attempt) this.owned.delete(job.id);
     if (attempt.settled) return attempt.trace?.end('cancelled'); // cancelled or released: the database already has this attempt's end
     const backoff = r.ok ? this.options.backoff : backoffFor(this.queueSettings.get(job.queue), this.options.backoff);
     const outcome = toOutcome(job, r, backoff, this.deps.maxOutputBytes);
@@ -413,6 +443,31 @@ export class Worker extends EventEmitter {
     else this.completer.push(outcome);
   };
 
+  /**
+   * A claim that committed but whose reply was lost (the connection died after the commit: a
+   * failover, a terminated backend, a partition) leaves jobs running under this worker's id
+   * that it never started; its heartbeat is alive, so the rescuer would never return them. Found
+   * by the failover scenario (a job stuck in 'running' for good). After a failed claim, with no
+   * claim in flight, such rows are released (fenced by attempt) to be claimed again at once.
+   */
+  private async releaseOrphans(): Promise<void> {
+    try {
+      const { rows } = await this.deps.pool.query<{ id: number; attempt: number }>(
+        `select id, attempt from ${this.deps.s}.jobs where state = 'running' and worker_id = $1`,
+        [this.id],
+      );
+      const orphans = rows.filter((r) => this.owned.get(r.id) !== r.attempt);
+      if (!orphans.length) return;
+      const n = await releaseAttempts(this.deps.pool, this.deps.s, orphans, this.id, this.deps.jobsChannel);
+      this.stats.released += n;
+      this.log.warn({ jobs: orphans.map((o) => o.id), released: n }, 'released jobs claimed by a claim whose reply was lost');
+    } catch (err) {
+      this.orphanCheckDue = true;
+      this.claimBackoffUntil = Date.now() + 500;
+      this.warn(err, 'looking for jobs of a lost claim reply failed; trying again shortly');
+    }
+  }
+
   private async writeOutcomes(batch: Outcome[]): Promise<void> {
     const dag = this.deps.afterTransitions;
     let applied: AppliedOutcome[];
@@ -428,6 +483,7 @@ export class Worker extends EventEmitter {
     } else {
       applied = await this.complete(this.deps.pool, batch);
     }
+    for (const o of batch) if (this.owned.get(o.jobId) === o.attempt) this.owned.delete(o.jobId);
     if (applied.length !== batch.length) {
       const ok = new Set(applied.map((a) => `${a.id}:${a.attempt}`));
       const rejected = batch.filter((o) => !ok.has(`${o.jobId}:${o.attempt}`));
@@ -461,6 +517,32 @@ export class Worker extends EventEmitter {
       await registerWorker(this.deps.pool, this.deps.s, this.registration());
     } catch (err) {
       this.warn(err, 'heartbeat failed');
+    }
+    if (this.deps.listenUrl === null) await this.abortEnded();
+  }
+
+  /**
+   * Without LISTEN (a transaction pooler and no direct URL) no cancel NOTIFY arrives: once per
+   * heartbeat, attempts whose job is no longer running at that attempt (cancelled, or rescued and
+   * re-claimed) have their signal aborted, as the NOTIFY would have done. One indexed read.
+   */
+  private async abortEnded(): Promise<void> {
+    const mine = [...this.running.values()];
+    if (!mine.length) return;
+    try {
+      const { rows } = await this.deps.pool.query<{ id: number }>(
+        `select t.id from unnest($1::bigint[], $2::int[]) as t(id, attempt)
+          where not exists (select 1 from ${this.deps.s}.jobs j where j.id = t.id and j.attempt = t.attempt and j.state = 'running')`,
+        [mine.map((a) => a.job.id), mine.map((a) => a.job.attempt)],
+      );
+      for (const { id } of rows) {
+        const a = this.running.get(id);
+        if (!a) continue;
+        a.settled = true; // the database already has this attempt's end
+        a.abort(cancelled());
+      }
+    } catch (err) {
+      this.warn(err, 'checking running jobs for cancellation failed');
     }
   }
 
@@ -522,6 +604,7 @@ export class Worker extends EventEmitter {
         a.trace?.end('released');
         a.abort(new ShutdownError());
         this.running.delete(a.job.id);
+        this.owned.delete(a.job.id);
       }
       try {
         this.stats.released += await releaseAttempts(
@@ -548,6 +631,7 @@ export class Worker extends EventEmitter {
     await this.scheduler?.stop();
     await this.listener.stop();
     await this.executors.stop(); // e.g. containers of attempts aborted above are removed
+    await this.wakeups?.stop();
     await markWorkerStopped(this.deps.pool, this.deps.s, this.id).catch((err) => this.warn(err, 'marking the worker stopped failed'));
     if (this.signalHandler) {
       process.off('SIGTERM', this.signalHandler);
