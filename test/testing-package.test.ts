@@ -43,8 +43,18 @@ describe('createTestDatabase', () => {
     expect(left).toEqual([]);
   });
 
-  it('says what to do when container support is absent', async () => {
-    await expect(createTestDatabase({ container: true })).rejects.toThrow(/no container support .*Use DATABASE_URL or the embedded server/);
+  it('says what to check when no container engine answers', async () => {
+    // The real container path is proven on podman by .ci/steps/56-testcontainers.sh; here the
+    // engine socket points at nothing, so the start must fail with a message naming the setting.
+    const saved = { host: process.env.DOCKER_HOST, sock: process.env.JOBLINE_DOCKER_SOCKET };
+    process.env.DOCKER_HOST = 'unix:///nonexistent/jobline-no-engine.sock';
+    delete process.env.JOBLINE_DOCKER_SOCKET;
+    try {
+      await expect(createTestDatabase({ container: { image: 'localhost/none:0', startupTimeoutMs: 5_000 } })).rejects.toThrow(/container runtime|DOCKER_HOST/i);
+    } finally {
+      if (saved.host === undefined) delete process.env.DOCKER_HOST; else process.env.DOCKER_HOST = saved.host;
+      if (saved.sock !== undefined) process.env.JOBLINE_DOCKER_SOCKET = saved.sock;
+    }
   });
 
   it('reset() empties every table and restarts ids', async () => {

@@ -44,24 +44,10 @@ async function sharedEmbedded(): Promise<Server> {
   };
 }
 
-interface ContainerModule {
-  startPostgresContainer(opts: ContainerOptions): Promise<{ url: string; stop(): Promise<void> }>;
-}
-
 async function container(opts: ContainerOptions): Promise<Server> {
-  let mod: ContainerModule;
-  try {
-    // A variable specifier: the container support is optional and its module may be absent.
-    const path = './container.js';
-    mod = (await import(path)) as ContainerModule;
-  } catch (err) {
-    throw new Error(
-      'createTestDatabase({ container: true }): this build of @jobline/testing has no container support ' +
-        `(./container.js could not be loaded: ${(err as Error).message}). Use DATABASE_URL or the embedded server (omit \`container\`).`,
-      { cause: err },
-    );
-  }
-  const c = await mod.startPostgresContainer(opts);
+  // Imported only when asked for: ./container.js loads testcontainers (an optional peer) lazily too.
+  const { startPostgresContainer } = await import('./container.js');
+  const c = await startPostgresContainer(opts);
   return { url: c.url, release: () => c.stop() };
 }
 
