@@ -2,6 +2,26 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
 /**
+ * Jobline's NATS connection settings, for the relay and for wake-ups alike: reconnect forever,
+ * detect a dead server in ~10 s (2 missed pings at 5 s).
+ */
+export function connectNats(url: string, name: string): Promise<NatsConnection> {
+  return connect({
+    servers: url,
+    name,
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    reconnectJitter: 250,
+    timeout: 2000,
+    pingInterval: 5000,
+    maxPingOut: 2,
+    // An Error (with its stack) per request costs more than the publish itself at this rate.
+    noAsyncTraces: true,
+  });
+}
+
+/**
  * One NATS connection that knows whether it is usable right now. The client reconnects by itself
  * (forever, with jitter); `connected` turns false at once on a disconnect so the relay stops
  * publishing into a dead socket instead of waiting for ack timeouts. A publish issued while
@@ -24,19 +44,7 @@ export class NatsLink {
   /** Connects once; throws when the server is unreachable (the caller backs off). */
   async open(): Promise<NatsConnection> {
     if (this.nc) return this.nc;
-    const nc = await connect({
-      servers: this.url,
-      name: this.name,
-      reconnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      reconnectJitter: 250,
-      timeout: 2000,
-      pingInterval: 5000,
-      maxPingOut: 2,
-      // An Error (with its stack) per request costs more than the publish itself at this rate.
-      noAsyncTraces: true,
-    });
+    const nc = await connectNats(this.url, this.name);
     this.nc = nc;
     this.connected = true;
     this.generation++;

@@ -12,7 +12,8 @@
  * The subject is outside the event stream's `<prefix>.>` so JetStream never stores wake-ups.
  * Tokens that are not plain (`[A-Za-z0-9_-]+`) are sent as `%` + hex of their UTF-8 bytes.
  */
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { connectNats } from './nats-link.js';
 import type { Logger } from 'pino';
 
 const PLAIN = /^[A-Za-z0-9_-]+$/;
@@ -20,22 +21,6 @@ const token = (s: string) => (PLAIN.test(s) ? s : `%${Buffer.from(s, 'utf8').toS
 
 /** The core NATS subject of one queue's wake-ups. */
 export const wakeSubject = (schema: string, queue: string) => `jobline_wake.${token(schema)}.${token(queue)}`;
-
-/** NATS connection settings for wake-ups: reconnect forever, detect a dead server in ~10 s (2 missed pings at 5 s). */
-export async function connectWakeups(url: string, name: string): Promise<NatsConnection> {
-  return connect({
-    servers: url,
-    name,
-    reconnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-    reconnectJitter: 250,
-    timeout: 2000,
-    pingInterval: 5000,
-    maxPingOut: 2,
-    noAsyncTraces: true,
-  });
-}
 
 /** Producer side: one connection, opened in the background; `publish` says whether it was sent. */
 export class WakeupPublisher {
@@ -58,7 +43,7 @@ export class WakeupPublisher {
   private async open(url: string, name: string): Promise<void> {
     for (let delay = 250; !this.closed; delay = Math.min(delay * 2, 5000)) {
       try {
-        const nc = await connectWakeups(url, name);
+        const nc = await connectNats(url, name);
         if (this.closed) return void (await nc.close().catch(() => {}));
         this.nc = nc;
         this.connected = true;
@@ -125,7 +110,7 @@ export class WakeupSubscriber {
   /** Never throws: while NATS is unreachable, LISTEN (if any) and polling carry the wake-ups. */
   async start(): Promise<void> {
     try {
-      const nc = await connectWakeups(this.url, this.name);
+      const nc = await connectNats(this.url, this.name);
       if (this.closed) return void (await nc.close().catch(() => {}));
       this.nc = nc;
       for (const q of this.queues) {
