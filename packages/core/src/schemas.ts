@@ -46,6 +46,8 @@ export const JobSpecSchema = z.strictObject({
   runAt: DateInput.optional(),
   ...RetryTimeoutFields,
   idempotencyKey: StorableText.pipe(z.string().min(1).max(255)).optional(),
+  /** The job's group (e.g. a tenant id): per-group limits, fair claiming and quotas apply to it. */
+  group: StorableText.pipe(z.string().min(1, 'group must be a non-empty string').max(255)).optional(),
   /** Name of a job definition (`job_definitions.name`) whose defaults and input schema apply. */
   definition: StorableText.pipe(z.string().min(1).max(200)).optional(),
   traceparent: z.string().regex(TRACEPARENT, 'traceparent must be a W3C trace context header').optional(),

@@ -35,6 +35,8 @@ export const TABLE_PRIVILEGES: Record<string, Privileges> = {
   scheduler_stats: { worker: 'select, insert, delete', producer: 'select' },
   // One row per scheduler pass (0005): the leader (in a worker) writes and prunes them.
   orchestrator_stats: { worker: 'select, insert, delete', producer: 'select' },
+  // Groups (0006): producers set tiers and weights; workers hold and release groups (quotas).
+  job_groups: { worker: 'select, insert, update', producer: 'select, insert, update' },
 };
 
 /** The GRANT statements for `role` on `schema`'s tables (only tables that exist are granted by the caller's choice). */

@@ -57,6 +57,8 @@ export interface Job<I = unknown, O = unknown> {
   dagNodeKey?: string;
   workerId?: string;
   traceparent?: string;
+  /** The job's group (e.g. a tenant), when it has one. */
+  group?: string;
   createdAt: Date;
   claimedAt?: Date;
   startedAt?: Date;
@@ -98,7 +100,7 @@ const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
 export const JOB_COLUMNS = `id, queue, name, state, priority, run_at, attempt, max_attempts, timeout_ms, input,
   output, error, progress, idempotency_key, definition, dag_run_id, dag_node_key, worker_id, traceparent,
-  created_at, claimed_at, started_at, heartbeat_at, completed_at, updated_at`;
+  group_key, created_at, claimed_at, started_at, heartbeat_at, completed_at, updated_at`;
 
 export function mapJob(r: Row): Job {
   return {
@@ -121,6 +123,7 @@ export function mapJob(r: Row): Job {
     dagNodeKey: opt(r.dag_node_key),
     workerId: opt(r.worker_id),
     traceparent: opt(r.traceparent),
+    group: opt(r.group_key),
     createdAt: r.created_at,
     claimedAt: opt(r.claimed_at),
     startedAt: opt(r.started_at),

@@ -46,18 +46,18 @@ export function prepareJobs(specs: readonly JobSpec[], maxInputBytes: number, si
 const insertSql = (s: string) => `
   with t as (
     select * from unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::int[],
-                         $7::jsonb[], $8::text[], $9::text[], $10::text[])
+                         $7::jsonb[], $8::text[], $9::text[], $10::text[], $11::text[])
       with ordinality as t(queue, name, priority, run_at, max_attempts, timeout_ms, input,
-                           idempotency_key, definition, traceparent, ord)
+                           idempotency_key, definition, traceparent, group_key, ord)
   ), ins as (
     insert into ${s}.jobs (queue, name, state, priority, run_at, max_attempts, timeout_ms, input,
-                           idempotency_key, definition, traceparent)
+                           idempotency_key, definition, traceparent, group_key)
     select t.queue, t.name,
            case when t.run_at > now() then 'scheduled' else 'available' end,
            t.priority, coalesce(t.run_at, now()),
            coalesce(t.max_attempts, q.max_attempts, ${DEFAULT_MAX_ATTEMPTS}),
            coalesce(t.timeout_ms, q.timeout_ms, ${DEFAULT_TIMEOUT_MS}),
-           t.input, t.idempotency_key, t.definition, t.traceparent
+           t.input, t.idempotency_key, t.definition, t.traceparent, t.group_key
       from t left join ${s}.queues q on q.name = t.queue
      order by t.ord
     on conflict (queue, idempotency_key) where idempotency_key is not null do nothing
@@ -105,6 +105,7 @@ async function insertChunk(db: Queryable, s: string, chunk: PreparedJob[]): Prom
         col((p) => p.spec.idempotencyKey ?? null),
         col((p) => p.spec.definition ?? null),
         col((p) => p.spec.traceparent ?? null),
+        col((p) => p.spec.group ?? null),
       ],
     }));
   } catch (err) {
