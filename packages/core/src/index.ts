@@ -55,7 +55,8 @@ export {
   MigrationError,
   type FieldIssue,
 } from './db/errors.js';
-export { JobState, ExecutionState, type Job, type JobExecution, type JobError, type WorkerInfo } from './db/rows.js';
+export { JobState, ExecutionState } from './model/states.js';
+export type { Job, JobExecution, JobError, WorkerInfo } from './model/job.js';
 export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, RENUMBERED, type MigrationFile, type MigrateResult } from './db/migrate.js';
 export { migrationStatus, pendingSql, type MigrationStatus } from './db/migrate-status.js';
 export { assertNotNewer, readApplied, type AppliedMigration } from './db/schema-version.js';

@@ -10,7 +10,7 @@ import type { Histogram } from './observability/metrics.js';
 import { createPool, withTransaction, type Queryable } from './db/pool.js';
 import { openTopology, type Topology, type TopologyOptions } from './topology.js';
 import { ValidationError } from './db/errors.js';
-import type { Job, JobExecution } from './db/rows.js';
+import type { Job, JobExecution } from './model/job.js';
 import { cancelJob } from './queue/cancel.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
 import { Debounced, DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';

@@ -17,7 +17,7 @@
  * Types only: the object at run time is the same Jobline (nothing is validated beyond what
  * Jobline always checks). Without a type argument `Jobline.connect()` is untyped, as before.
  */
-import type { Job } from './db/rows.js';
+import type { Job } from './model/job.js';
 import type { DagNodeSpec, DagSpec } from './dag/index.js';
 import type { JobSpec } from './schemas.js';
 import type { JobContext } from './worker/run-attempt.js';

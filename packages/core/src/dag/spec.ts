@@ -5,56 +5,10 @@
 import { z } from 'zod';
 import { JobName, QueueName, RetryTimeoutFields } from '../schemas.js';
 
-export const DagRunState = {
-  running: 'running',
-  succeeded: 'succeeded',
-  failed: 'failed',
-  cancelled: 'cancelled',
-} as const;
-export type DagRunState = (typeof DagRunState)[keyof typeof DagRunState];
+import { DagFailurePolicy } from '../model/states.js';
 
-/**
- * Node states. `waiting` → `available` (all parents succeeded; its job is claimable) → one of
- * the terminal states. `running` is reported by getDag from the job row (the claim path does
- * not touch dag_nodes, which keeps claiming as cheap for DAG jobs as for single jobs).
- */
-export const DagNodeState = {
-  waiting: 'waiting',
-  available: 'available',
-  running: 'running',
-  succeeded: 'succeeded',
-  failed: 'failed',
-  cancelled: 'cancelled',
-  skipped: 'skipped',
-} as const;
-export type DagNodeState = (typeof DagNodeState)[keyof typeof DagNodeState];
-
-export const TERMINAL_NODE_STATES: readonly DagNodeState[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
-
-export const DagFailurePolicy = {
-  /** A node that fails for good cancels every node that has not started; running nodes finish. */
-  failFast: 'fail_fast',
-  /** A node that fails for good skips only its descendants; independent branches run on. */
-  continue: 'continue',
-} as const;
-export type DagFailurePolicy = (typeof DagFailurePolicy)[keyof typeof DagFailurePolicy];
-
-/**
- * DAG event names: CloudEvents type `dev.jobline.dag.<event>`, subject
- * `jobline.dag.<event>.<dagRunId>`. Underscored so a subject keeps its token positions.
- */
-export const DagEvent = {
-  runCreated: 'run_created',
-  runSucceeded: 'run_succeeded',
-  runFailed: 'run_failed',
-  runCancelled: 'run_cancelled',
-  nodeReady: 'node_ready',
-  nodeSucceeded: 'node_succeeded',
-  nodeFailed: 'node_failed',
-  nodeSkipped: 'node_skipped',
-  nodeCancelled: 'node_cancelled',
-} as const;
-export type DagEvent = (typeof DagEvent)[keyof typeof DagEvent];
+export { DagRunState, DagNodeState, DagNodeTerminal, DagFailurePolicy } from '../model/states.js';
+export { DagEvent } from '../model/events.js';
 
 /**
  * Node keys appear in `$ref` paths (`key.output.field`) and in comma-joined SQL parameters, so
@@ -92,7 +46,7 @@ export const DagSpecSchema = z.strictObject({
   /** A label for humans and events; not unique. */
   name: z.string().min(1, 'name must not be empty').max(200, 'name is at most 200 characters'),
   /** What a node that fails for good does to the rest of the run. @default 'fail_fast' */
-  failurePolicy: z.enum(['fail_fast', 'continue'], { error: 'failurePolicy must be "fail_fast" or "continue"' }).default('fail_fast'),
+  failurePolicy: z.enum([DagFailurePolicy.failFast, DagFailurePolicy.continue], { error: 'failurePolicy must be "fail_fast" or "continue"' }).default(DagFailurePolicy.failFast),
   /** A repeated submission with this key returns the existing run instead of creating one. */
   idempotencyKey: z.string().min(1).max(255).optional(),
   nodes: z.array(DagNodeSpecSchema).min(1, 'a DAG needs at least one node'),

@@ -10,13 +10,11 @@
 import { z } from 'zod';
 import { QueueName, RetryTimeoutFields } from '../schemas.js';
 import { compileInputSchema } from './compile.js';
+import { ExecutorKind } from '../model/states.js';
 
-export const DefinitionExecutor = {
-  handler: 'handler',
-  process: 'process',
-  container: 'container',
-} as const;
-export type DefinitionExecutor = (typeof DefinitionExecutor)[keyof typeof DefinitionExecutor];
+/** The executor kinds a definition may name (`job_definitions.executor`, one list in model/). */
+export const DefinitionExecutor = ExecutorKind;
+export type DefinitionExecutor = ExecutorKind;
 
 /** Definition names appear in refs (`name@version`), so `@` is excluded. */
 export const DefinitionName = z

@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ContainerSettingsSchema, type ContainerSettings, type Definition } from '../definitions/schema.js';
-import type { Job } from '../db/rows.js';
+import type { Job } from '../model/job.js';
 import { DockerApiError, DockerClient, readAll, resolveDockerSocket } from './docker-client.js';
 import { firstFileOfTar, LogDemuxer, tarFileAt } from './docker-stream.js';
 import { BadContainerOutputError, ContainerExitError, ImageMissingError, ImagePullError } from './container-errors.js';

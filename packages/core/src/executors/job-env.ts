@@ -1,5 +1,5 @@
 import type { Definition } from '../definitions/schema.js';
-import type { Job } from '../db/rows.js';
+import type { Job } from '../model/job.js';
 
 /** Worker variables a process job inherits (never the whole environment: it holds DATABASE_URL and tokens). */
 export const BASE_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL'];

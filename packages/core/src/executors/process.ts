@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Definition } from '../definitions/schema.js';
-import type { Job } from '../db/rows.js';
+import type { Job } from '../model/job.js';
 import { NonRetryableError } from '../queue/retry.js';
 import { BASE_ENV, jobEnv, parseOutput, redactSecrets, TailBuffer } from './job-env.js';
 import type { ExecutionContext, Executor, ExecutorCapabilities } from './types.js';

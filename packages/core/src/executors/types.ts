@@ -6,7 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { Definition } from '../definitions/schema.js';
-import type { Job } from '../db/rows.js';
+import type { Job } from '../model/job.js';
+import { ExecutorKind } from '../model/states.js';
 
 /**
  * What an executor gets of the attempt: the worker's `JobContext` satisfies it. Declared here so
@@ -19,12 +20,7 @@ export interface ExecutionContext {
   logger: Logger;
 }
 
-export const ExecutorKind = {
-  handler: 'handler',
-  process: 'process',
-  container: 'container',
-} as const;
-export type ExecutorKind = (typeof ExecutorKind)[keyof typeof ExecutorKind];
+export { ExecutorKind };
 export const EXECUTOR_KINDS: readonly ExecutorKind[] = Object.values(ExecutorKind);
 
 /** The most one job may ask of this worker (a definition's `resources.cpu` / `resources.memoryMb`). */

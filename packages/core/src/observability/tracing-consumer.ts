@@ -4,7 +4,7 @@
  * completing attempt). See README.md beside this file for the trace shape and why the process
  * span is both a child of and linked to the job's creation context.
  */
-import type { Job, JobError } from '../db/rows.js';
+import type { Job, JobError } from '../model/job.js';
 import { activeTracer, otelApi, type Attributes, type Context, type Link, type Span } from './otel.js';
 import { formatTraceparent, parseTraceparent, remoteContext } from './trace-context.js';
 import { MAX_LINKS, MESSAGING_SYSTEM } from './tracing.js';

@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { JOB_COLUMNS, mapJob, type Job } from '../db/rows.js';
+import { JOB_COLUMNS, mapJob, type Job } from '../model/job.js';
 import { insertJobEvents } from '../events/outbox.js';
 
 /**

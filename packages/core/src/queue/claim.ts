@@ -1,7 +1,7 @@
 import { quoteSchema } from '../db/identifiers.js';
 import type pg from 'pg';
 import { withTransaction, type Queryable } from '../db/pool.js';
-import { JOB_COLUMNS, mapJob, type Job } from '../db/rows.js';
+import { JOB_COLUMNS, mapJob, type Job } from '../model/job.js';
 import { insertJobEvents } from '../events/outbox.js';
 
 /**

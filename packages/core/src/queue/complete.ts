@@ -1,6 +1,6 @@
 import { quoteSchema } from '../db/identifiers.js';
 import type { Queryable } from '../db/pool.js';
-import type { ExecutionState } from '../db/rows.js';
+import type { ExecutionState } from '../model/states.js';
 import { insertJobEvents } from '../events/outbox.js';
 
 /** What a worker reports for one attempt. JSON values are already serialised. */

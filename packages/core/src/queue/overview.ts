@@ -8,7 +8,7 @@
  * PostgreSQL's own estimates (pg_class.reltuples). Results say which numbers are estimates.
  */
 import type { Queryable } from '../db/pool.js';
-import { JobState } from '../db/rows.js';
+import { JobState } from '../model/states.js';
 
 /** Depth counts are exact up to this many jobs per (queue, state). */
 export const DEPTH_COUNT_CAP = 10_000;

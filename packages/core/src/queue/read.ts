@@ -1,6 +1,7 @@
 import { NotFoundError, ValidationError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { JOB_COLUMNS, mapExecution, mapJob, type Job, type JobExecution, type JobState } from '../db/rows.js';
+import { JOB_COLUMNS, mapExecution, mapJob, type Job, type JobExecution } from '../model/job.js';
+import type { JobState } from '../model/states.js';
 
 export async function getJob(db: Queryable, s: string, id: number): Promise<Job> {
   const { rows } = await db.query(`select ${JOB_COLUMNS} from ${s}.jobs where id = $1`, [id]);

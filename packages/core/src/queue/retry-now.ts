@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { JOB_COLUMNS, mapJob, type Job } from '../db/rows.js';
+import { JOB_COLUMNS, mapJob, type Job } from '../model/job.js';
 import { insertJobEvents } from '../events/outbox.js';
 import { DateInput, JobName, QueueName, parseOrThrow } from '../schemas.js';
 

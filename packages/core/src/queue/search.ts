@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ValidationError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { JOB_COLUMNS, JobState, mapJob, type Job } from '../db/rows.js';
+import { JOB_COLUMNS, mapJob, type Job } from '../model/job.js';
+import { JobState } from '../model/states.js';
 import { DateInput, JobName, QueueName, parseOrThrow } from '../schemas.js';
 
 /**

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { JobName, JobSpecSchema, QueueName } from '../schemas.js';
 import { DagSpecSchema } from '../dag/spec.js';
 import { validateCron } from './cron.js';
+import { RunStatus } from '../model/states.js';
 
 export const ActionType = {
   retry: 'retry',
@@ -27,21 +28,7 @@ export const ActionTrigger = {
 } as const;
 export type ActionTrigger = (typeof ActionTrigger)[keyof typeof ActionTrigger];
 
-export const RunStatus = {
-  scheduled: 'scheduled',
-  delayed: 'delayed',
-  running: 'running',
-  succeeded: 'succeeded',
-  failed: 'failed',
-  cancelled: 'cancelled',
-  timedOut: 'timed_out',
-  skipped: 'skipped',
-  missed: 'missed',
-} as const;
-export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
-
-export const RunTrigger = { cron: 'cron', catchUp: 'catch_up', manual: 'manual' } as const;
-export type RunTrigger = (typeof RunTrigger)[keyof typeof RunTrigger];
+export { RunStatus, RunTrigger } from '../model/states.js';
 
 export const ViolationType = {
   maxConcurrentRuns: 'max_concurrent_runs',

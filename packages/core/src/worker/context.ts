@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Queryable } from '../db/pool.js';
-import type { Job } from '../db/rows.js';
+import type { Job } from '../model/job.js';
 import { touchAttempt } from '../queue/release.js';
 import type { Attempt, JobContext } from './run-attempt.js';
 

@@ -3,7 +3,7 @@ import { ValidationError } from '../db/errors.js';
 import { parseOrThrow, QueueName } from '../schemas.js';
 import { resolveBackoff, type BackoffOptions, type ResolvedBackoff } from '../queue/retry.js';
 import type { Handler, Handlers } from './run-attempt.js';
-import type { Job } from '../db/rows.js';
+import type { Job } from '../model/job.js';
 import type { SchedulerOptions } from '../schedule/options.js';
 import type { ExecutorsOptions } from '../executors/executor-set.js';
 

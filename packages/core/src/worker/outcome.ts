@@ -1,5 +1,5 @@
 import { ValidationError } from '../db/errors.js';
-import type { Job } from '../db/rows.js';
+import type { Job } from '../model/job.js';
 import type { Outcome } from '../queue/complete.js';
 import { backoffDelayMs, type ResolvedBackoff } from '../queue/retry.js';
 import { serialiseJson } from '../schemas.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Job, JobError } from '../db/rows.js';
+import type { Job, JobError } from '../model/job.js';
 import type { AttemptSpan } from '../observability/tracing-consumer.js';
 
 /** What a handler receives besides its input (DESIGN §6). */

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { withTransaction, type Queryable } from '../db/pool.js';
-import type { Job } from '../db/rows.js';
+import type { Job } from '../model/job.js';
 import { anyDefinitionBeyond, makeClaimer, type ClaimCursor, type ClaimFilter } from '../queue/claim.js';
 import { DefinitionCache } from '../definitions/cache.js';
 import { ExecutorSet } from '../executors/executor-set.js';

@@ -1,31 +1,10 @@
 /**
- * Row mapping, one place per table: snake_case columns → camelCase objects, jsonb parsed by pg,
- * timestamps as Date, nullable columns as optional fields (absent rather than null).
+ * Job, execution and worker rows: the snake_case row types that queries return
+ * (`db.query<JobRow>(…)`), the camelCase objects callers see, and the one mapping per table
+ * between them — jsonb parsed by pg, timestamps as Date, nullable columns as optional fields
+ * (absent rather than null), bigint ids as numbers (db/pool.ts parses int8).
  */
-
-export const JobState = {
-  scheduled: 'scheduled',
-  available: 'available',
-  running: 'running',
-  retryable: 'retryable',
-  completed: 'completed',
-  failed: 'failed',
-  cancelled: 'cancelled',
-  waiting: 'waiting',
-} as const;
-export type JobState = (typeof JobState)[keyof typeof JobState];
-
-export const FINISHED_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
-
-export const ExecutionState = {
-  completed: 'completed',
-  failed: 'failed',
-  timedOut: 'timed_out',
-  lost: 'lost',
-  released: 'released',
-  cancelled: 'cancelled',
-} as const;
-export type ExecutionState = (typeof ExecutionState)[keyof typeof ExecutionState];
+import type { ExecutionState, JobState } from './states.js';
 
 /** The error recorded for a failed attempt. */
 export interface JobError {
@@ -37,6 +16,7 @@ export interface JobError {
   [key: string]: unknown;
 }
 
+/** A job as the library returns it. The HTTP API sends the same shape as JSON (dates as ISO text). */
 export interface Job<I = unknown, O = unknown> {
   id: number;
   queue: string;
@@ -67,6 +47,36 @@ export interface Job<I = unknown, O = unknown> {
   updatedAt: Date;
 }
 
+/** A `jobs` row as selected with `JOB_COLUMNS`. */
+export interface JobRow {
+  id: number;
+  queue: string;
+  name: string;
+  state: JobState;
+  priority: number;
+  run_at: Date;
+  attempt: number;
+  max_attempts: number;
+  timeout_ms: number;
+  input: unknown;
+  output: unknown | null;
+  error: JobError | null;
+  progress: number | null;
+  idempotency_key: string | null;
+  definition: string | null;
+  dag_run_id: number | null;
+  dag_node_key: string | null;
+  worker_id: string | null;
+  traceparent: string | null;
+  group_key: string | null;
+  created_at: Date;
+  claimed_at: Date | null;
+  started_at: Date | null;
+  heartbeat_at: Date | null;
+  completed_at: Date | null;
+  updated_at: Date;
+}
+
 export interface JobExecution {
   jobId: number;
   attempt: number;
@@ -77,6 +87,19 @@ export interface JobExecution {
   durationMs?: number;
   output?: unknown;
   error?: JobError;
+}
+
+/** A `job_executions` row. */
+export interface JobExecutionRow {
+  job_id: number;
+  attempt: number;
+  worker_id: string | null;
+  state: ExecutionState;
+  started_at: Date | null;
+  finished_at: Date;
+  duration_ms: number | null;
+  output: unknown | null;
+  error: JobError | null;
 }
 
 export interface WorkerInfo {
@@ -95,14 +118,28 @@ export interface WorkerInfo {
   resources: Record<string, number>;
 }
 
-type Row = Record<string, any>;
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+/** A `workers` row (`executors` and `resources` came with migration 0004; older selects omit them). */
+export interface WorkerRow {
+  id: string;
+  hostname: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  started_at: Date;
+  heartbeat_at: Date;
+  stopped_at: Date | null;
+  version: string;
+  executors?: string[] | null;
+  resources?: Record<string, number> | null;
+}
+
+export const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
 export const JOB_COLUMNS = `id, queue, name, state, priority, run_at, attempt, max_attempts, timeout_ms, input,
   output, error, progress, idempotency_key, definition, dag_run_id, dag_node_key, worker_id, traceparent,
   group_key, created_at, claimed_at, started_at, heartbeat_at, completed_at, updated_at`;
 
-export function mapJob(r: Row): Job {
+export function mapJob(r: JobRow): Job {
   return {
     id: r.id,
     queue: r.queue,
@@ -133,7 +170,7 @@ export function mapJob(r: Row): Job {
   };
 }
 
-export function mapExecution(r: Row): JobExecution {
+export function mapExecution(r: JobExecutionRow): JobExecution {
   return {
     jobId: r.job_id,
     attempt: r.attempt,
@@ -147,7 +184,7 @@ export function mapExecution(r: Row): JobExecution {
   };
 }
 
-export function mapWorker(r: Row): WorkerInfo {
+export function mapWorker(r: WorkerRow): WorkerInfo {
   return {
     id: r.id,
     hostname: r.hostname,
