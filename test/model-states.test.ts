@@ -113,12 +113,23 @@ describe('derived sets', () => {
     for (const s of Object.values(model.JobState)) expect(model.isJobFinished(s)).toBe((model.JobFinished as readonly string[]).includes(s));
   });
 
+  it('a completion names its event after the job state (else u.state in complete.ts), except retryable → retrying', () => {
+    for (const st of model.JobOutcomeState) {
+      if (st === model.JobState.retryable) expect(Object.values(model.JobEvent)).toContain(model.JobEvent.retrying);
+      else expect(Object.values(model.JobEvent)).toContain(st);
+    }
+  });
+
   it('the state-to-state and state-to-event maps use only known values', () => {
     const node = new Set(Object.values(model.DagNodeState));
     const job = new Set(Object.values(model.JobState));
     for (const [k, v] of Object.entries(model.NODE_STATE_BY_JOB_STATE)) expect(job.has(k as never) && node.has(v)).toBe(true);
     const dagEvents = new Set(Object.values(model.DagEvent));
     for (const [k, v] of Object.entries(model.NODE_EVENT_BY_STATE)) expect(node.has(k as never) && dagEvents.has(v)).toBe(true);
+    const run = new Set(Object.values(model.DagRunState));
+    expect(Object.keys(model.RUN_EVENT_BY_STATE).sort()).toEqual([...model.DagRunFinished].sort());
+    for (const v of Object.values(model.RUN_EVENT_BY_STATE)) expect(dagEvents.has(v)).toBe(true);
+    expect(run.size).toBeGreaterThan(0);
   });
 });
 

@@ -6,6 +6,9 @@
  * whole batch, whatever mix of runs and nodes it holds.
  */
 import type { Queryable } from '../db/pool.js';
+import { DagEvent, NODE_STATE_BY_JOB_STATE } from '../model/events.js';
+import { sqlCase, sqlList, sqlLit } from '../model/sql.js';
+import { DagNodeOpen, DagNodeState, JobState } from '../model/states.js';
 import { insertDagEvents, nodeEventFor } from './events.js';
 import { addCount, finishRuns, lockRuns } from './finish.js';
 import { cancelNotStarted, skipDescendants, type FailedNode } from './policy.js';
@@ -33,44 +36,44 @@ const advanceSql = statement((s: string) => `
     select * from unnest($1::bigint[], $2::text[], $3::text[]) as t(dag_run_id, key, job_state)
   ), parents as (
     update ${s}.dag_nodes n
-       set state = case t.job_state when 'completed' then 'succeeded' when 'failed' then 'failed' else 'cancelled' end
+       set state = ${sqlCase('t.job_state', NODE_STATE_BY_JOB_STATE, DagNodeState.cancelled)}
       from t
-     where n.dag_run_id = t.dag_run_id and n.key = t.key and n.state in ('waiting', 'available', 'running')
+     where n.dag_run_id = t.dag_run_id and n.key = t.key and n.state in (${sqlList(DagNodeOpen)})
     returning n.dag_run_id, n.key, n.job_id, n.state, n.children
   ), dec as (
     select p.dag_run_id, c.key, count(*)::int as n
       from parents p cross join unnest(p.children) as c(key)
-     where p.state = 'succeeded'
+     where p.state = ${sqlLit(DagNodeState.succeeded)}
      group by p.dag_run_id, c.key
   ), locked as (
     select n.dag_run_id, n.key, dec.n as done
       from ${s}.dag_nodes n join dec on dec.dag_run_id = n.dag_run_id and dec.key = n.key
-     where n.state = 'waiting'
+     where n.state = ${sqlLit(DagNodeState.waiting)}
      order by n.dag_run_id, n.key
        for update of n
   ), kids as (
     update ${s}.dag_nodes n
        set remaining_deps = n.remaining_deps - l.done,
-           state = case when n.remaining_deps - l.done <= 0 then 'available' else n.state end
+           state = case when n.remaining_deps - l.done <= 0 then ${sqlLit(DagNodeState.available)} else n.state end
       from locked l
      where n.dag_run_id = l.dag_run_id and n.key = l.key
     returning n.dag_run_id, n.key, n.job_id, n.state, n.depends_on
   ), rel as (
-    update ${s}.jobs j set state = 'available', run_at = now(), updated_at = now()
+    update ${s}.jobs j set state = ${sqlLit(JobState.available)}, run_at = now(), updated_at = now()
       from kids k
-     where k.state = 'available' and j.id = k.job_id and j.state = 'waiting'
+     where k.state = ${sqlLit(DagNodeState.available)} and j.id = k.job_id and j.state = ${sqlLit(JobState.waiting)}
     returning j.id, j.queue, j.dag_run_id, j.dag_node_key, j.input, j.definition, k.depends_on
   ), ev as (
     ${insertDagEvents(s, `(select ${nodeEventFor('p.state')} as event, p.dag_run_id, p.state, p.key as node_key, p.job_id, 0 as ord
                              from parents p
                            union all
-                           select 'node_ready', r.dag_run_id, 'available', r.dag_node_key, r.id, 1 from rel r)`)}
+                           select ${sqlLit(DagEvent.nodeReady)}, r.dag_run_id, ${sqlLit(DagNodeState.available)}, r.dag_node_key, r.id, 1 from rel r)`)}
   )
   select 'done' as kind, p.dag_run_id, p.key, p.state, null::bigint as job_id, null::jsonb as input,
          null::text as definition, null::jsonb as outputs
     from parents p
   union all
-  select 'ready', r.dag_run_id, r.dag_node_key, 'available', r.id, r.input, r.definition,
+  select 'ready', r.dag_run_id, r.dag_node_key, ${sqlLit(DagNodeState.available)}, r.id, r.input, r.definition,
          (select jsonb_object_agg(pn.key, pj.output)
             from ${s}.dag_nodes pn join ${s}.jobs pj on pj.id = pn.job_id
            where pn.dag_run_id = r.dag_run_id and pn.key = any(r.depends_on))
@@ -100,7 +103,7 @@ export async function advance(db: Queryable, ctx: AdvanceContext, rows: readonly
   for (const r of out) {
     if (r.kind === 'done') {
       addCount(done, r.dag_run_id);
-      if (r.state !== 'succeeded') failed.push({ dagRunId: r.dag_run_id, key: r.key });
+      if (r.state !== DagNodeState.succeeded) failed.push({ dagRunId: r.dag_run_id, key: r.key });
     } else if (r.kind === 'ready') {
       withRefs.push({ jobId: r.job_id, dagRunId: r.dag_run_id, key: r.key, input: r.input, definition: r.definition ?? undefined, outputs: r.outputs ?? {} });
     }

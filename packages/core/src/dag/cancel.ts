@@ -13,6 +13,9 @@ import type pg from 'pg';
 import { ConflictError, NotFoundError } from '../db/errors.js';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import { cancelJobs } from '../queue/cancel.js';
+import { DagEvent } from '../model/events.js';
+import { sqlList, sqlLit } from '../model/sql.js';
+import { DagNodeOpen, DagNodeState, DagRunState, JobFinished } from '../model/states.js';
 import { insertDagEvents } from './events.js';
 import { finishRuns, lockRuns } from './finish.js';
 
@@ -20,11 +23,11 @@ const MAX_PASSES = 100;
 
 const cancelNodesSql = (s: string) => `
   with n as (
-    update ${s}.dag_nodes n set state = 'cancelled'
-     where n.dag_run_id = $1 and n.job_id = any($2::bigint[]) and n.state in ('waiting', 'available', 'running')
+    update ${s}.dag_nodes n set state = ${sqlLit(DagNodeState.cancelled)}
+     where n.dag_run_id = $1 and n.job_id = any($2::bigint[]) and n.state in (${sqlList(DagNodeOpen)})
     returning n.dag_run_id, n.key, n.job_id, n.state
   ), ev as (
-    ${insertDagEvents(s, `(select 'node_cancelled' as event, n.dag_run_id, n.state, n.key as node_key, n.job_id, 0 as ord from n)`)}
+    ${insertDagEvents(s, `(select ${sqlLit(DagEvent.nodeCancelled)} as event, n.dag_run_id, n.state, n.key as node_key, n.job_id, 0 as ord from n)`)}
   )
   select count(*)::int as n from n`;
 
@@ -32,23 +35,23 @@ const cancelNodesSql = (s: string) => `
 async function cancelPass(db: Queryable, s: string, cancelChannel: string, id: number, first: boolean): Promise<number> {
   const run = (await lockRuns(db, s, [id])).get(id);
   if (!run) throw new NotFoundError('DAG run', id);
-  if (run.state !== 'running') {
+  if (run.state !== DagRunState.running) {
     if (first) throw new ConflictError(`DAG run ${id} is already ${run.state}; only running runs can be cancelled`, { dagRunId: id, state: run.state });
     return 0;
   }
-  const { rows } = await db.query(
-    `select id from ${s}.jobs where dag_run_id = $1 and state not in ('completed', 'failed', 'cancelled')
+  const { rows } = await db.query<{ id: number }>(
+    `select id from ${s}.jobs where dag_run_id = $1 and state not in (${sqlList(JobFinished)})
       order by id for update skip locked`,
     [id],
   );
-  const ids = rows.map((r) => r.id as number);
+  const ids = rows.map((r) => r.id);
   if (ids.length) {
     const cancelled = await cancelJobs(db, s, ids, cancelChannel);
-    const { rows: n } = await db.query(cancelNodesSql(s), [id, cancelled.map((c) => c.job.id)]);
+    const { rows: n } = await db.query<{ n: number }>(cancelNodesSql(s), [id, cancelled.map((c) => c.job.id)]);
     await finishRuns(db, s, new Map([[id, n[0].n]]));
   }
-  const { rows: left } = await db.query(
-    `select count(*)::int as n from ${s}.jobs where dag_run_id = $1 and state not in ('completed', 'failed', 'cancelled')`,
+  const { rows: left } = await db.query<{ n: number }>(
+    `select count(*)::int as n from ${s}.jobs where dag_run_id = $1 and state not in (${sqlList(JobFinished)})`,
     [id],
   );
   return left[0].n;

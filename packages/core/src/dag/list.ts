@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { ValidationError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import { parseOrThrow } from '../schemas.js';
-import type { DagRun } from './read.js';
-import { DagRunState } from './spec.js';
+import { DAG_RUN_COLUMNS, mapDagRun, type DagRun, type DagRunRow } from '../model/dag.js';
+import { DagRunState } from '../model/states.js';
 
 /** DAG runs, newest first, keyset-paginated on id (the primary key); optionally one state or name. */
 export const DagListSchema = z.strictObject({
@@ -26,32 +26,22 @@ export async function listDagRuns(db: Queryable, s: string, filter: DagListFilte
   if (before !== null && !Number.isSafeInteger(before)) {
     throw ValidationError.field('cursor', 'is not a cursor from a previous page; pass nextCursor unchanged or omit it');
   }
-  const { rows } = await db.query(
-    `select id, name, state, failure_policy, idempotency_key, node_count, nodes_done, created_at, finished_at
+  const { rows } = await db.query<DagRunRow>(
+    `select ${DAG_RUN_COLUMNS}
        from ${s}.dag_runs
       where ($1::text is null or state = $1) and ($2::text is null or name = $2) and ($3::bigint is null or id < $3)
       order by id desc limit $4`,
     [f.state ?? null, f.name ?? null, before, f.limit + 1],
   );
-  const runs: DagRun[] = rows.slice(0, f.limit).map((r) => ({
-    id: r.id,
-    name: r.name,
-    state: r.state,
-    failurePolicy: r.failure_policy,
-    ...(r.idempotency_key === null ? {} : { idempotencyKey: r.idempotency_key }),
-    nodeCount: r.node_count,
-    nodesDone: r.nodes_done,
-    createdAt: r.created_at,
-    ...(r.finished_at === null ? {} : { finishedAt: r.finished_at }),
-  }));
+  const runs = rows.slice(0, f.limit).map(mapDagRun);
   return { runs, ...(rows.length > f.limit ? { nextCursor: Buffer.from(String(runs.at(-1)!.id)).toString('base64url') } : {}) };
 }
 
 /** The distinct queues of a run's nodes (for authorising queue-limited tokens). */
 export async function dagRunQueues(db: Queryable, s: string, ids: number[]): Promise<Map<number, string[]>> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ dag_run_id: number; queues: string[] }>(
     `select dag_run_id, array_agg(distinct queue) as queues from ${s}.jobs where dag_run_id = any($1::bigint[]) group by 1`,
     [ids],
   );
-  return new Map(rows.map((r) => [r.dag_run_id as number, r.queues as string[]]));
+  return new Map(rows.map((r) => [r.dag_run_id, r.queues]));
 }

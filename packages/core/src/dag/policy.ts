@@ -6,10 +6,13 @@
  */
 import type { Queryable } from '../db/pool.js';
 import { insertJobEvents } from '../events/outbox.js';
+import { JobEvent } from '../model/events.js';
+import { sqlList, sqlLit } from '../model/sql.js';
+import { DagNodeNotStarted, DagNodeState, JobNotStarted, JobState } from '../model/states.js';
 import { insertDagEvents, nodeEventFor } from './events.js';
 
 const jobCancelledEvents = (s: string, source: string) =>
-  insertJobEvents(s, `(select ${source}.*, 'cancelled' as event, now() as finished_at, null::float8 as duration_ms from ${source})`);
+  insertJobEvents(s, `(select ${source}.*, ${sqlLit(JobEvent.cancelled)} as event, now() as finished_at, null::float8 as duration_ms from ${source})`);
 
 const nodeEvents = (s: string) =>
   insertDagEvents(s, `(select ${nodeEventFor('n.state')} as event, n.dag_run_id, n.state, n.key as node_key, n.job_id, 0 as ord from n)`);
@@ -19,16 +22,16 @@ const failFastSql = (s: string) => `
     select * from unnest($1::bigint[], $2::text[]) as f(dag_run_id, key)
   ), j as (
     update ${s}.jobs j
-       set state = 'cancelled', completed_at = now(), updated_at = now(),
+       set state = ${sqlLit(JobState.cancelled)}, completed_at = now(), updated_at = now(),
            error = jsonb_build_object('name', 'Cancelled', 'code', 'DAG_FAIL_FAST',
              'message', 'node "' || f.key || '" of this DAG run failed and the run''s failure policy is fail_fast: nodes that had not started were cancelled')
       from f
-     where j.dag_run_id = f.dag_run_id and j.state in ('waiting', 'available', 'scheduled', 'retryable')
+     where j.dag_run_id = f.dag_run_id and j.state in (${sqlList(JobNotStarted)})
     returning j.*
   ), n as (
-    update ${s}.dag_nodes n set state = 'cancelled'
+    update ${s}.dag_nodes n set state = ${sqlLit(DagNodeState.cancelled)}
       from j
-     where n.dag_run_id = j.dag_run_id and n.key = j.dag_node_key and n.state in ('waiting', 'available')
+     where n.dag_run_id = j.dag_run_id and n.key = j.dag_node_key and n.state in (${sqlList(DagNodeNotStarted)})
     returning n.dag_run_id, n.key, n.job_id, n.state
   ), jev as (${jobCancelledEvents(s, 'j')}
   ), dev as (${nodeEvents(s)})
@@ -47,17 +50,17 @@ const skipDescendantsSql = (s: string) => `
       from d join ${s}.dag_nodes n on n.dag_run_id = d.dag_run_id and n.key = d.key
       cross join unnest(n.children) as c(key)
   ), n as (
-    update ${s}.dag_nodes n set state = 'skipped'
+    update ${s}.dag_nodes n set state = ${sqlLit(DagNodeState.skipped)}
       from d
-     where n.dag_run_id = d.dag_run_id and n.key = d.key and n.state = 'waiting'
+     where n.dag_run_id = d.dag_run_id and n.key = d.key and n.state = ${sqlLit(DagNodeState.waiting)}
     returning n.dag_run_id, n.key, n.job_id, n.state
   ), j as (
     update ${s}.jobs j
-       set state = 'cancelled', completed_at = now(), updated_at = now(),
+       set state = ${sqlLit(JobState.cancelled)}, completed_at = now(), updated_at = now(),
            error = jsonb_build_object('name', 'Skipped', 'code', 'DAG_SKIPPED',
              'message', 'an upstream node of this DAG run failed or was cancelled, so this node was skipped (failure policy continue)')
       from n
-     where j.id = n.job_id and j.state = 'waiting'
+     where j.id = n.job_id and j.state = ${sqlLit(JobState.waiting)}
     returning j.*
   ), jev as (${jobCancelledEvents(s, 'j')}
   ), dev as (${nodeEvents(s)})
@@ -70,7 +73,7 @@ export interface FailedNode {
 
 async function run(db: Queryable, text: string, failed: FailedNode[]): Promise<Map<number, number>> {
   if (!failed.length) return new Map();
-  const { rows } = await db.query(text, [failed.map((f) => f.dagRunId), failed.map((f) => f.key)]);
+  const { rows } = await db.query<{ dag_run_id: number; n: number }>(text, [failed.map((f) => f.dagRunId), failed.map((f) => f.key)]);
   return new Map(rows.map((r) => [r.dag_run_id, r.n]));
 }
 

@@ -9,6 +9,9 @@ import { findDefinitions, refKey } from '../definitions/registry.js';
 import { parseDefinitionRef } from '../definitions/schema.js';
 import { insertJobEvents } from '../events/outbox.js';
 import { serialiseJson } from '../schemas.js';
+import { DagEvent, JobEvent } from '../model/events.js';
+import { sqlLit } from '../model/sql.js';
+import { DagNodeState, JobState } from '../model/states.js';
 import { insertDagEvents } from './events.js';
 import type { FailedNode } from './policy.js';
 import { RefError, resolveRefs } from './refs.js';
@@ -31,17 +34,17 @@ const failUnresolvedSql = (s: string) => `
   with f as (
     select * from unnest($1::bigint[], $2::jsonb[]) as f(id, error)
   ), j as (
-    update ${s}.jobs j set state = 'failed', error = f.error, completed_at = now(), updated_at = now()
-      from f where j.id = f.id and j.state = 'available'
+    update ${s}.jobs j set state = ${sqlLit(JobState.failed)}, error = f.error, completed_at = now(), updated_at = now()
+      from f where j.id = f.id and j.state = ${sqlLit(JobState.available)}
     returning j.*
   ), n as (
-    update ${s}.dag_nodes n set state = 'failed'
-      from j where n.dag_run_id = j.dag_run_id and n.key = j.dag_node_key and n.state = 'available'
+    update ${s}.dag_nodes n set state = ${sqlLit(DagNodeState.failed)}
+      from j where n.dag_run_id = j.dag_run_id and n.key = j.dag_node_key and n.state = ${sqlLit(DagNodeState.available)}
     returning n.dag_run_id, n.key, n.job_id, n.state
   ), jev as (
-    ${insertJobEvents(s, `(select j.*, 'failed' as event, now() as finished_at, null::float8 as duration_ms from j)`)}
+    ${insertJobEvents(s, `(select j.*, ${sqlLit(JobEvent.failed)} as event, now() as finished_at, null::float8 as duration_ms from j)`)}
   ), dev as (
-    ${insertDagEvents(s, `(select 'node_failed' as event, n.dag_run_id, n.state, n.key as node_key, n.job_id, 0 as ord from n)`)}
+    ${insertDagEvents(s, `(select ${sqlLit(DagEvent.nodeFailed)} as event, n.dag_run_id, n.state, n.key as node_key, n.job_id, 0 as ord from n)`)}
   )
   select dag_run_id, key from n`;
 

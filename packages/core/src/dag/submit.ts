@@ -10,6 +10,9 @@ import { formatDefinitionRef, parseDefinitionRef, type DefinitionRef } from '../
 import { validateDefinitionInput } from '../definitions/apply.js';
 import { insertJobEvents } from '../events/outbox.js';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS } from '../queue/enqueue.js';
+import { DagEvent, JobEvent } from '../model/events.js';
+import { sqlLit } from '../model/sql.js';
+import { DagNodeState, DagRunState, JobState } from '../model/states.js';
 import { insertDagEvents } from './events.js';
 import type { PreparedDag, PreparedNode } from './validate.js';
 
@@ -28,7 +31,7 @@ const insertNodesSql = (s: string) => `
   ), ins as (
     insert into ${s}.jobs (queue, name, state, priority, max_attempts, timeout_ms, input, definition,
                            dag_run_id, dag_node_key, traceparent)
-    select t.queue, t.name, case when t.depends_on = '' then 'available' else 'waiting' end,
+    select t.queue, t.name, case when t.depends_on = '' then ${sqlLit(JobState.available)} else ${sqlLit(JobState.waiting)} end,
            t.priority, coalesce(t.max_attempts, q.max_attempts, ${DEFAULT_MAX_ATTEMPTS}),
            coalesce(t.timeout_ms, q.timeout_ms, ${DEFAULT_TIMEOUT_MS}), t.input, t.definition, $1, t.key, $13::text
       from t left join ${s}.queues q on q.name = t.queue
@@ -40,16 +43,16 @@ const insertNodesSql = (s: string) => `
            coalesce(cardinality(string_to_array(t.depends_on, ',')), 0)
       from t join ins on ins.dag_node_key = t.key
   ), jev as (
-    ${insertJobEvents(s, `(select ins.*, 'enqueued' as event, null::timestamptz as finished_at,
+    ${insertJobEvents(s, `(select ins.*, ${sqlLit(JobEvent.enqueued)} as event, null::timestamptz as finished_at,
                                  null::float8 as duration_ms from ins)`)}
   ), dev as (
-    ${insertDagEvents(s, `(select 'run_created' as event, $1::bigint as dag_run_id, 'running' as state,
+    ${insertDagEvents(s, `(select ${sqlLit(DagEvent.runCreated)} as event, $1::bigint as dag_run_id, ${sqlLit(DagRunState.running)} as state,
                                   null::text as node_key, null::bigint as job_id, 0 as ord
                            union all
-                           select 'node_ready', $1, 'available', ins.dag_node_key, ins.id, 1
-                             from ins where ins.state = 'available')`)}
+                           select ${sqlLit(DagEvent.nodeReady)}, $1, ${sqlLit(DagNodeState.available)}, ins.dag_node_key, ins.id, 1
+                             from ins where ins.state = ${sqlLit(JobState.available)})`)}
   )
-  select pg_notify($12, q.queue) from (select distinct queue from ins where state = 'available') q`;
+  select pg_notify($12, q.queue) from (select distinct queue from ins where state = ${sqlLit(JobState.available)}) q`;
 
 /**
  * Resolves `definition` on nodes like enqueue does (definitions/apply.ts): the node is pinned to

@@ -7,6 +7,8 @@
 import type { Queryable } from '../db/pool.js';
 import { activeTracer } from '../observability/otel.js';
 import { releaseSpans, type ReleasedNode } from '../observability/tracing-consumer.js';
+import { sqlLit } from '../model/sql.js';
+import { DagNodeState, JobState } from '../model/states.js';
 import type { NodeTransition } from './advance.js';
 
 // Children of the parents that just succeeded whose job is `available` now were released by this
@@ -18,7 +20,7 @@ const releasedSql = (s: string) => `
   ), kids as (
     select distinct c.dag_run_id, c.key, c.job_id, c.depends_on
       from p
-      join ${s}.dag_nodes pn on pn.dag_run_id = p.dag_run_id and pn.key = p.key and pn.state = 'succeeded'
+      join ${s}.dag_nodes pn on pn.dag_run_id = p.dag_run_id and pn.key = p.key and pn.state = ${sqlLit(DagNodeState.succeeded)}
       cross join unnest(pn.children) as k(key)
       join ${s}.dag_nodes c on c.dag_run_id = pn.dag_run_id and c.key = k.key
   )
@@ -27,10 +29,10 @@ const releasedSql = (s: string) => `
                                    order by pn.key), '[]'::json)
             from ${s}.dag_nodes pn join ${s}.jobs pj on pj.id = pn.job_id
            where pn.dag_run_id = kids.dag_run_id and pn.key = any(kids.depends_on)) as parents
-    from kids join ${s}.jobs j on j.id = kids.job_id and j.state = 'available'`;
+    from kids join ${s}.jobs j on j.id = kids.job_id and j.state = ${sqlLit(JobState.available)}`;
 
 export async function traceReleases(db: Queryable, s: string, rows: readonly NodeTransition[]): Promise<void> {
-  const done = rows.filter((r) => r.state === 'completed' && r.dagRunId !== undefined && r.dagNodeKey !== undefined);
+  const done = rows.filter((r) => r.state === JobState.completed && r.dagRunId !== undefined && r.dagNodeKey !== undefined);
   if (!done.length || !activeTracer()) return;
   const { rows: found } = await db.query(releasedSql(s), [done.map((r) => r.dagRunId), done.map((r) => r.dagNodeKey)]);
   const nodes: ReleasedNode[] = found.map((r) => ({

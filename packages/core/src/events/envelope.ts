@@ -13,24 +13,25 @@ export interface OutboxRow {
 }
 
 /**
- * The CloudEvents 1.0 envelope of an outbox row (validated by `@jobline/contracts`). The job's
- * `traceparent` moves from `data` to the envelope, where the distributed-tracing extension puts it.
+ * The CloudEvents 1.0 envelope of an outbox row as an object (`jobline events tail` without NATS),
+ * validated by `@jobline/contracts`. It is `envelopeJson` parsed back — one builder, so the relay's
+ * messages and the tail's objects cannot differ (they once did: this side fell back to ids in
+ * `data` when a row's column was null; the outbox SQL always sets `job_id` for job events and
+ * `dag_run_id` for DAG events, which test/events-vocabulary.test.ts checks for every event kind).
  */
 export function toEnvelope(row: OutboxRow, source: string): JoblineEvent {
   const { traceparent, ...data } = row.data;
-  const dag = row.type.startsWith(DAG_TYPE_PREFIX);
-  const subject = dag ? (row.dagRunId ?? data.dagRunId) : (row.jobId ?? data.jobId);
-  return {
-    specversion: '1.0',
-    id: String(row.id),
-    source,
+  const relayRow: RelayRow = {
+    id: row.id,
     type: row.type,
-    subject: String(subject),
+    subject: row.subject,
+    jobId: row.jobId,
+    dagRunId: row.dagRunId,
+    dataJson: JSON.stringify(data),
+    traceparent: typeof traceparent === 'string' ? traceparent : null,
     time: row.createdAt.toISOString(),
-    datacontenttype: 'application/json',
-    ...(typeof traceparent === 'string' ? { traceparent } : {}),
-    data,
-  } as JoblineEvent;
+  };
+  return JSON.parse(envelopeJson(relayRow, JSON.stringify(source))) as JoblineEvent;
 }
 
 /** The NATS subject of a row under `prefix` (rows are stored under the default prefix). */
@@ -53,9 +54,10 @@ export interface RelayRow {
 }
 
 /**
- * The same envelope as `toEnvelope`, written as JSON text around the data PostgreSQL already
- * serialised: parsing jsonb into objects only to stringify them again was a third of the relay's
- * CPU. `sourceJson` is the JSON-quoted source.
+ * The one envelope builder: CloudEvents 1.0 JSON text around the data PostgreSQL already
+ * serialised (parsing jsonb into objects only to stringify them again was a third of the relay's
+ * CPU). The `subject` attribute is the job id for job events and the DAG run id for DAG events
+ * (types from `@jobline/contracts`' prefixes). `sourceJson` is the JSON-quoted source.
  */
 export function envelopeJson(row: RelayRow, sourceJson: string): string {
   const dag = row.type.startsWith(DAG_TYPE_PREFIX);

@@ -5,14 +5,18 @@
  * The source relation must have the columns of `JobEventSource`; statements select them from the
  * rows they changed (RETURNING) and add a text column `event`.
  */
-import { JobEventName } from '@jobline/contracts';
+import { jobEventType, jobSubject } from '@jobline/contracts';
+import { sqlConcat } from '../model/sql.js';
 
-/** Job event names (from @jobline/contracts); the CloudEvents type is `dev.jobline.job.<event>`. */
-export const JobEvent = JobEventName;
-export type JobEvent = JobEventName;
+export { JobEvent } from '../model/events.js';
 
 /** Outputs larger than this are summarised in events (the full value stays in the job row). */
 export const EVENT_OUTPUT_MAX_BYTES = 4096;
+
+// Type and subject as SQL concatenations of the contracts' own builders (`jobEventType`,
+// `jobSubject` under the stored default prefix): one definition of both, for SQL and subscribers.
+const JOB_EVENT_TYPE_SQL = sqlConcat(jobEventType, 'e.event');
+const JOB_SUBJECT_SQL = sqlConcat(jobSubject, 'e.queue', 'e.event', 'e.id');
 
 /**
  * `insert into events … select … from <source>` for job transitions. Rows of queues whose
@@ -23,8 +27,8 @@ export function insertJobEvents(s: string, source: string): string {
   // to_jsonb of a lateral record rather than jsonb_build_object(17 variadic "any" arguments):
   // measured 8.6 vs 9.8 µs of PostgreSQL CPU per event row, and every job writes at least two.
   return `insert into ${s}.events (type, subject, job_id, dag_run_id, data)
-    select 'dev.jobline.job.' || e.event,
-           'jobline.job.' || e.queue || '.' || e.event || '.' || e.id,
+    select ${JOB_EVENT_TYPE_SQL},
+           ${JOB_SUBJECT_SQL},
            e.id, e.dag_run_id,
            -- strip_nulls is recursive, so it is applied before output joins: a job's output keeps its nulls.
            jsonb_strip_nulls(to_jsonb(d))

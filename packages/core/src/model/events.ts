@@ -4,7 +4,7 @@
  * camelCase keys and maps states to the events they emit, so SQL renders both from one place.
  */
 import { DagEventName, JobEventName } from '@jobline/contracts';
-import { DagNodeState, JobState } from './states.js';
+import { DagNodeState, DagRunState, JobState } from './states.js';
 
 /** Job event names (from @jobline/contracts); the CloudEvents type is `dev.jobline.job.<event>`. */
 export const JobEvent = JobEventName;
@@ -41,7 +41,9 @@ export const NODE_STATE_BY_JOB_STATE = {
   [JobState.failed]: DagNodeState.failed,
 } as const;
 
-/** The job event a completion writes for the job's next state: a retry is `retrying`, the rest share the state's name. */
-export const JOB_EVENT_BY_OUTCOME = {
-  [JobState.retryable]: JobEvent.retrying,
+/** The run event for a run that ended in a state. */
+export const RUN_EVENT_BY_STATE = {
+  [DagRunState.succeeded]: DagEvent.runSucceeded,
+  [DagRunState.failed]: DagEvent.runFailed,
+  [DagRunState.cancelled]: DagEvent.runCancelled,
 } as const;

@@ -5,6 +5,8 @@
  * PostgreSQL's own row estimates.
  */
 import type { Queryable } from '../db/pool.js';
+import { sqlList, sqlLit } from '../model/sql.js';
+import { JobFinished, JobState } from '../model/states.js';
 
 /** The hour's statistics read at most this many finished jobs (newest first). */
 export const STATS_SAMPLE_CAP = 50_000;
@@ -54,19 +56,19 @@ export async function throughput(db: Queryable, s: string, o: { windowMs?: numbe
     `with f as (
         select queue, state, completed_at, extract(epoch from started_at - run_at) * 1000 as pickup_ms
           from ${s}.jobs
-         where state in ('completed', 'failed', 'cancelled') and completed_at > now() - $1 * interval '1 millisecond'
+         where state in (${sqlList(JobFinished)}) and completed_at > now() - $1 * interval '1 millisecond'
            and ($2::text[] is null or queue = any($2::text[]))
          order by completed_at desc limit $3
       )
       select 'series' as kind, null as queue, date_trunc('minute', completed_at) as t,
-             count(*) filter (where state = 'completed')::int as completed, count(*) filter (where state = 'failed')::int as failed,
+             count(*) filter (where state = ${sqlLit(JobState.completed)})::int as completed, count(*) filter (where state = ${sqlLit(JobState.failed)})::int as failed,
              0 as cancelled,
-             percentile_cont(0.5) within group (order by greatest(pickup_ms, 0)) filter (where state <> 'cancelled') as p50,
-             percentile_cont(0.99) within group (order by greatest(pickup_ms, 0)) filter (where state <> 'cancelled') as p99, count(*)::int as n
+             percentile_cont(0.5) within group (order by greatest(pickup_ms, 0)) filter (where state <> ${sqlLit(JobState.cancelled)}) as p50,
+             percentile_cont(0.99) within group (order by greatest(pickup_ms, 0)) filter (where state <> ${sqlLit(JobState.cancelled)}) as p99, count(*)::int as n
         from f group by 3
       union all
-      select 'queue', queue, null, count(*) filter (where state = 'completed')::int, count(*) filter (where state = 'failed')::int,
-             count(*) filter (where state = 'cancelled')::int,
+      select 'queue', queue, null, count(*) filter (where state = ${sqlLit(JobState.completed)})::int, count(*) filter (where state = ${sqlLit(JobState.failed)})::int,
+             count(*) filter (where state = ${sqlLit(JobState.cancelled)})::int,
              percentile_cont(0.5) within group (order by greatest(pickup_ms, 0)),
              percentile_cont(0.99) within group (order by greatest(pickup_ms, 0)), count(*)::int
         from f group by queue`,
@@ -122,7 +124,7 @@ export async function workerOverview(db: Queryable, s: string, limit = 100): Pro
   const { rows } = await db.query(
     `select w.id, w.hostname, w.pid, w.queues, w.concurrency, w.version, w.started_at, w.heartbeat_at,
             extract(epoch from now() - w.heartbeat_at) * 1000 as age_ms,
-            (select count(*) from ${s}.jobs j where j.worker_id = w.id and j.state = 'running')::int as in_flight
+            (select count(*) from ${s}.jobs j where j.worker_id = w.id and j.state = ${sqlLit(JobState.running)})::int as in_flight
        from ${s}.workers w where w.stopped_at is null
       order by w.heartbeat_at desc limit $1`,
     [Math.min(Math.max(limit, 1), 1000)],

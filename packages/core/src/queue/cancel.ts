@@ -1,6 +1,9 @@
 import { ConflictError, NotFoundError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { JOB_COLUMNS, mapJob, type Job } from '../model/job.js';
+import { JobEvent } from '../model/events.js';
+import { JOB_COLUMNS, mapJob, type Job, type JobRow } from '../model/job.js';
+import { sqlList, sqlLit } from '../model/sql.js';
+import { ExecutionState, JobFinished, JobState } from '../model/states.js';
 import { insertJobEvents } from '../events/outbox.js';
 
 /**
@@ -12,19 +15,19 @@ const cancelSql = (s: string) => `
   with old as (
     select id, state as old_state from ${s}.jobs where id = any($1::bigint[]) for update
   ), u as (
-    update ${s}.jobs j set state = 'cancelled', completed_at = now(), updated_at = now()
+    update ${s}.jobs j set state = ${sqlLit(JobState.cancelled)}, completed_at = now(), updated_at = now()
       from old
-     where j.id = old.id and old.old_state not in ('completed', 'failed', 'cancelled')
+     where j.id = old.id and old.old_state not in (${sqlList(JobFinished)})
     returning j.*, old.old_state
   ), h as (
     insert into ${s}.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, error)
-    select id, attempt, worker_id, 'cancelled', started_at, now(), extract(epoch from now() - started_at) * 1000,
+    select id, attempt, worker_id, ${sqlLit(ExecutionState.cancelled)}, started_at, now(), extract(epoch from now() - started_at) * 1000,
            jsonb_build_object('name', 'Cancelled', 'code', 'CANCELLED', 'message', 'cancelled while running')
-      from u where old_state = 'running'
+      from u where old_state = ${sqlLit(JobState.running)}
   ), ev as (
-    ${insertJobEvents(s, `(select u.*, 'cancelled' as event, now() as finished_at, null::float8 as duration_ms from u)`)}
+    ${insertJobEvents(s, `(select u.*, ${sqlLit(JobEvent.cancelled)} as event, now() as finished_at, null::float8 as duration_ms from u)`)}
   ), n as (
-    select pg_notify($2, id::text) from u where old_state = 'running'
+    select pg_notify($2, id::text) from u where old_state = ${sqlLit(JobState.running)}
   )
   select ${JOB_COLUMNS}, old_state, (select count(*) from n) as notified from u`;
 
@@ -35,15 +38,15 @@ export interface CancelledJob {
 
 /** Cancels the given jobs; returns the ones that changed (finished or unknown ids are left out). */
 export async function cancelJobs(db: Queryable, s: string, ids: number[], cancelChannel: string): Promise<CancelledJob[]> {
-  const { rows } = await db.query(cancelSql(s), [ids, cancelChannel]);
-  return rows.map((r) => ({ job: mapJob(r), wasRunning: r.old_state === 'running' }));
+  const { rows } = await db.query<JobRow & { old_state: JobState }>(cancelSql(s), [ids, cancelChannel]);
+  return rows.map((r) => ({ job: mapJob(r), wasRunning: r.old_state === JobState.running }));
 }
 
 /** Single-job form with typed errors: unknown id → NotFoundError, already finished → ConflictError. */
 export async function cancelJob(db: Queryable, s: string, id: number, cancelChannel: string): Promise<CancelledJob> {
   const [done] = await cancelJobs(db, s, [id], cancelChannel);
   if (done) return done;
-  const { rows } = await db.query(`select state from ${s}.jobs where id = $1`, [id]);
+  const { rows } = await db.query<Pick<JobRow, 'state'>>(`select state from ${s}.jobs where id = $1`, [id]);
   if (!rows.length) throw new NotFoundError('job', id);
   throw new ConflictError(`job ${id} is already ${rows[0].state}; only unfinished jobs can be cancelled`, {
     jobId: id,

@@ -3,6 +3,9 @@ import type pg from 'pg';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import { JOB_COLUMNS, mapJob, type Job } from '../model/job.js';
 import { insertJobEvents } from '../events/outbox.js';
+import { JobEvent } from '../model/events.js';
+import { sqlLit } from '../model/sql.js';
+import { JobState } from '../model/states.js';
 
 /**
  * Claims up to `limit` available jobs from `queues` in one statement: priority ascending (lower
@@ -74,7 +77,7 @@ const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
     const after = variant === 'after' ? `and (priority, run_at, id) > ($4::int, $5::timestamptz, $6::bigint)` : '';
     const fit = filtered ? fitSql(s, variant === 'after' ? 7 : 4) : '';
     return `select id from ${s}.jobs
-        where state = 'available' and queue = ($1::text[])[1] and run_at <= now() ${after} ${fit}
+        where state = ${sqlLit(JobState.available)} and queue = ($1::text[])[1] and run_at <= now() ${after} ${fit}
           and not exists (select 1 from ${s}.queues q where q.name = ($1::text[])[1] and q.paused)
         order by priority, run_at, id limit $2
         for update skip locked`;
@@ -85,12 +88,12 @@ const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
     variant === 'limited'
       ? `case when q.concurrency_limit is null then $2
               else greatest(0, least($2, q.concurrency_limit -
-                     (select count(*) from ${s}.jobs r where r.state = 'running' and r.queue = wanted.queue))) end`
+                     (select count(*) from ${s}.jobs r where r.state = ${sqlLit(JobState.running)} and r.queue = wanted.queue))) end`
       : '$2';
   return `select c.id from unnest($1::text[]) as wanted(queue)
          left join ${s}.queues q on q.name = wanted.queue,
          lateral (select id, priority, run_at from ${s}.jobs
-                   where state = 'available' and queue = wanted.queue and run_at <= now() ${filtered ? fitSql(s, 4) : ''}
+                   where state = ${sqlLit(JobState.available)} and queue = wanted.queue and run_at <= now() ${filtered ? fitSql(s, 4) : ''}
                    order by priority, run_at, id limit ${perQueueLimit} for update skip locked) c
         where not coalesce(q.paused, false)
         order by c.priority, c.run_at, c.id limit $2`;
@@ -100,12 +103,12 @@ const claimSql = (s: string, variant: Variant, filtered: boolean) => `
   with next as (${candidatesSql(s, variant, filtered)}
   ), claimed as (
     update ${s}.jobs j
-       set state = 'running', attempt = j.attempt + 1, worker_id = $3,
+       set state = ${sqlLit(JobState.running)}, attempt = j.attempt + 1, worker_id = $3,
            claimed_at = now(), started_at = now(), heartbeat_at = null, updated_at = now()
      where j.id = any(array(select id from next))
     returning j.*
   ), ev as (
-    ${insertJobEvents(s, `(select c.*, 'started' as event, null::timestamptz as finished_at,
+    ${insertJobEvents(s, `(select c.*, ${sqlLit(JobEvent.started)} as event, null::timestamptz as finished_at,
                                  null::float8 as duration_ms from claimed c)`)}
   )
   select ${JOB_COLUMNS} from claimed order by priority, run_at, id`;

@@ -1,14 +1,16 @@
 import { quoteSchema } from '../db/identifiers.js';
 import type { Queryable } from '../db/pool.js';
-import type { ExecutionState } from '../model/states.js';
 import { insertJobEvents } from '../events/outbox.js';
+import { JobEvent } from '../model/events.js';
+import { sqlLit } from '../model/sql.js';
+import { JobState, type ExecutionState, type JobOutcomeState } from '../model/states.js';
 
 /** What a worker reports for one attempt. JSON values are already serialised. */
 export interface Outcome {
   jobId: number;
   attempt: number;
   /** Job state after this outcome. */
-  nextState: 'completed' | 'failed' | 'retryable';
+  nextState: JobOutcomeState;
   /** How the attempt ended, for the history row. */
   executionState: ExecutionState;
   outputJson: string | null;
@@ -24,7 +26,7 @@ export interface Outcome {
 export interface AppliedOutcome {
   id: number;
   attempt: number;
-  state: 'completed' | 'failed' | 'retryable';
+  state: JobOutcomeState;
   dagRunId?: number;
   dagNodeKey?: string;
 }
@@ -36,7 +38,7 @@ export interface AppliedOutcome {
  * through every dead entry left by recent claims — and a batch took 1,089 ms instead of 10 ms.
  * Without a usable predicate match it joins through the primary key.
  */
-export const FENCE_RUNNING = `(j.state || '') = 'running'`;
+export const FENCE_RUNNING = `(j.state || '') = ${sqlLit(JobState.running)}`;
 
 /**
  * Writes a batch of outcomes in one statement: the job rows, one history row per attempt and the
@@ -54,9 +56,9 @@ const completeSql = (s: string) => `
        set state = i.next_state,
            output = i.output,
            error = i.error,
-           run_at = case when i.next_state = 'retryable'
+           run_at = case when i.next_state = ${sqlLit(JobState.retryable)}
                          then now() + i.retry_delay_ms * interval '1 millisecond' else j.run_at end,
-           completed_at = case when i.next_state = 'retryable' then null else now() end,
+           completed_at = case when i.next_state = ${sqlLit(JobState.retryable)} then null else now() end,
            updated_at = now()
       from i
      where j.id = i.id and j.attempt = i.attempt and ${FENCE_RUNNING}
@@ -65,7 +67,7 @@ const completeSql = (s: string) => `
     insert into ${s}.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, output, error)
     select id, attempt, worker_id, execution_state, started_at, now(), duration_ms, output, error from u
   ), ev as (
-    ${insertJobEvents(s, `(select u.*, case u.state when 'retryable' then 'retrying' else u.state end as event,
+    ${insertJobEvents(s, `(select u.*, case u.state when ${sqlLit(JobState.retryable)} then ${sqlLit(JobEvent.retrying)} else u.state end as event,
                                  now() as finished_at from u)`)}
   )
   select id, attempt, state, dag_run_id, dag_node_key from u`;

@@ -1,6 +1,8 @@
 import { ValidationError, fromPgError, type FieldIssue } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import { JOB_COLUMNS, mapJob, type Job, type JobRow } from '../model/job.js';
+import { sqlLit } from '../model/sql.js';
+import { JobState } from '../model/states.js';
 import { insertJobEvents } from '../events/outbox.js';
 import { JobSpecSchema, serialiseJson, toValidationError, type JobSpec, type ParsedJobSpec } from '../schemas.js';
 
@@ -53,7 +55,7 @@ const insertSql = (s: string) => `
     insert into ${s}.jobs (queue, name, state, priority, run_at, max_attempts, timeout_ms, input,
                            idempotency_key, definition, traceparent, group_key)
     select t.queue, t.name,
-           case when t.run_at > now() then 'scheduled' else 'available' end,
+           case when t.run_at > now() then ${sqlLit(JobState.scheduled)} else ${sqlLit(JobState.available)} end,
            t.priority, coalesce(t.run_at, now()),
            coalesce(t.max_attempts, q.max_attempts, ${DEFAULT_MAX_ATTEMPTS}),
            coalesce(t.timeout_ms, q.timeout_ms, ${DEFAULT_TIMEOUT_MS}),

@@ -1,6 +1,10 @@
 import { labelled } from '../db/query-log.js';
 import type { Queryable } from '../db/pool.js';
 import { insertJobEvents } from '../events/outbox.js';
+import { JobEvent } from '../model/events.js';
+import type { JobRow } from '../model/job.js';
+import { sqlList, sqlLit } from '../model/sql.js';
+import { DagRunState, ExecutionState, JobFinished, JobPromotable, JobState } from '../model/states.js';
 
 /**
  * The leader's maintenance statements: rescue, promotion and retention. Each works in bounded
@@ -16,13 +20,13 @@ const rescueSql = (s: string) => `
   with lost as (
     select j.id from ${s}.jobs j
       left join ${s}.workers w on w.id = j.worker_id
-     where j.state = 'running'
+     where j.state = ${sqlLit(JobState.running)}
        and (w.id is null or w.heartbeat_at < now() - $1 * interval '1 millisecond')
      order by j.id limit $2
      for update of j skip locked
   ), u as (
     update ${s}.jobs j
-       set state = case when j.attempt >= j.max_attempts then 'failed' else 'retryable' end,
+       set state = case when j.attempt >= j.max_attempts then ${sqlLit(JobState.failed)} else ${sqlLit(JobState.retryable)} end,
            run_at = now(),
            error = jsonb_build_object('name', 'WorkerLost', 'code', 'WORKER_LOST',
                      'message', 'worker ' || coalesce(j.worker_id, '(unknown)') ||
@@ -33,35 +37,35 @@ const rescueSql = (s: string) => `
     returning j.*
   ), h as (
     insert into ${s}.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, error)
-    select id, attempt, worker_id, 'lost', started_at, now(),
+    select id, attempt, worker_id, ${sqlLit(ExecutionState.lost)}, started_at, now(),
            extract(epoch from now() - started_at) * 1000, error from u
   ), ev as (
-    ${insertJobEvents(s, `(select u.*, 'rescued' as event, now() as finished_at, null::float8 as duration_ms from u)`)}
+    ${insertJobEvents(s, `(select u.*, ${sqlLit(JobEvent.rescued)} as event, now() as finished_at, null::float8 as duration_ms from u)`)}
   )
   select id, state, dag_run_id, dag_node_key, attempt from u`;
 
 export interface RescuedJob {
   id: number;
-  state: 'retryable' | 'failed';
+  state: typeof JobState.retryable | typeof JobState.failed;
   attempt: number;
   dagRunId?: number;
   dagNodeKey?: string;
 }
 
 export async function rescueLostJobs(db: Queryable, s: string, staleAfterMs: number, limit = 1000): Promise<RescuedJob[]> {
-  const { rows } = await db.query(labelled('rescue', rescueSql(s), [staleAfterMs, limit]));
-  return rows.map((r) => ({ id: r.id, state: r.state, attempt: r.attempt, dagRunId: r.dag_run_id ?? undefined, dagNodeKey: r.dag_node_key ?? undefined }));
+  const { rows } = await db.query<Pick<JobRow, 'id' | 'state' | 'dag_run_id' | 'dag_node_key' | 'attempt'>>(labelled('rescue', rescueSql(s), [staleAfterMs, limit]));
+  return rows.map((r) => ({ id: r.id, state: r.state as RescuedJob['state'], attempt: r.attempt, dagRunId: r.dag_run_id ?? undefined, dagNodeKey: r.dag_node_key ?? undefined }));
 }
 
 /** Due scheduled/retryable jobs become available; the queues that got work are notified. */
 const promoteSql = (s: string) => `
   with due as (
     select id from ${s}.jobs
-     where state in ('scheduled', 'retryable') and run_at <= now()
+     where state in (${sqlList(JobPromotable)}) and run_at <= now()
      order by run_at limit $1
      for update skip locked
   ), u as (
-    update ${s}.jobs j set state = 'available', updated_at = now()
+    update ${s}.jobs j set state = ${sqlLit(JobState.available)}, updated_at = now()
       from due where j.id = due.id
     returning j.queue
   )
@@ -76,7 +80,7 @@ export async function promoteDueJobs(db: Queryable, s: string, channel: string, 
 const retentionSql = (s: string) => `
   with old as (
     select id from ${s}.jobs
-     where state in ('completed', 'failed', 'cancelled') and dag_run_id is null
+     where state in (${sqlList(JobFinished)}) and dag_run_id is null
        and completed_at < now() - $1 * interval '1 millisecond'
      order by completed_at limit $2
      for update skip locked
@@ -107,9 +111,9 @@ const dagRetentionSql = (s: string) => `
   with old as (
     select r.id from ${s}.dag_runs r
      where r.finished_at < now() - $1 * interval '1 millisecond'
-       and r.state <> 'running'
+       and r.state <> ${sqlLit(DagRunState.running)}
        and not exists (select 1 from ${s}.jobs j
-                        where j.dag_run_id = r.id and j.state not in ('completed', 'failed', 'cancelled'))
+                        where j.dag_run_id = r.id and j.state not in (${sqlList(JobFinished)}))
      order by r.finished_at limit $2
      for update skip locked
   ), hist as (
@@ -129,7 +133,7 @@ export async function deleteFinishedDagRuns(db: Queryable, s: string, olderThanM
 export async function deleteGoneWorkers(db: Queryable, s: string, olderThanMs: number): Promise<number> {
   const { rowCount } = await db.query(
     `delete from ${s}.workers where heartbeat_at < now() - $1 * interval '1 millisecond'
-       and not exists (select 1 from ${s}.jobs j where j.worker_id = workers.id and j.state = 'running')`,
+       and not exists (select 1 from ${s}.jobs j where j.worker_id = workers.id and j.state = ${sqlLit(JobState.running)})`,
     [olderThanMs],
   );
   return rowCount ?? 0;

@@ -8,6 +8,7 @@
  * PostgreSQL's own estimates (pg_class.reltuples). Results say which numbers are estimates.
  */
 import type { Queryable } from '../db/pool.js';
+import { sqlLit } from '../model/sql.js';
 import { JobState } from '../model/states.js';
 
 /** Depth counts are exact up to this many jobs per (queue, state). */
@@ -92,7 +93,7 @@ export async function queueOverview(db: Queryable, s: string, options: QueuePage
     db.query(
       `select q.name, o.id, o.run_at, extract(epoch from now() - o.run_at) * 1000 as age_ms
          from unnest($1::text[]) q(name)
-         cross join lateral (select id, run_at from ${s}.jobs j where j.queue = q.name and j.state = 'available'
+         cross join lateral (select id, run_at from ${s}.jobs j where j.queue = q.name and j.state = ${sqlLit(JobState.available)}
                               order by id limit 1) o`,
       [page],
     ),

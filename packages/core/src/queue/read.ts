@@ -1,10 +1,10 @@
 import { NotFoundError, ValidationError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { JOB_COLUMNS, mapExecution, mapJob, type Job, type JobExecution } from '../model/job.js';
+import { JOB_COLUMNS, mapExecution, mapJob, type Job, type JobExecution, type JobExecutionRow, type JobRow } from '../model/job.js';
 import type { JobState } from '../model/states.js';
 
 export async function getJob(db: Queryable, s: string, id: number): Promise<Job> {
-  const { rows } = await db.query(`select ${JOB_COLUMNS} from ${s}.jobs where id = $1`, [id]);
+  const { rows } = await db.query<JobRow>(`select ${JOB_COLUMNS} from ${s}.jobs where id = $1`, [id]);
   if (!rows.length) throw new NotFoundError('job', id);
   return mapJob(rows[0]);
 }
@@ -31,7 +31,7 @@ export async function listJobs(db: Queryable, s: string, f: JobFilter): Promise<
   if (before !== null && !Number.isSafeInteger(before)) {
     throw ValidationError.field('cursor', 'is not a cursor from a previous page; pass nextCursor unchanged or omit it');
   }
-  const { rows } = await db.query(
+  const { rows } = await db.query<JobRow>(
     `select ${JOB_COLUMNS} from ${s}.jobs
       where ($1::text is null or queue = $1) and ($2::text is null or state = $2)
         and ($3::bigint is null or id < $3)
@@ -45,7 +45,7 @@ export async function listJobs(db: Queryable, s: string, f: JobFilter): Promise<
 
 /** The execution history of a job, one row per attempt, oldest first. */
 export async function listExecutions(db: Queryable, s: string, jobId: number): Promise<JobExecution[]> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<JobExecutionRow>(
     `select job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, output, error
        from ${s}.job_executions where job_id = $1 order by attempt`,
     [jobId],

@@ -1,5 +1,8 @@
 import type { Queryable } from '../db/pool.js';
 import { insertJobEvents } from '../events/outbox.js';
+import { JobEvent } from '../model/events.js';
+import { sqlLit } from '../model/sql.js';
+import { ExecutionState, JobState } from '../model/states.js';
 import { FENCE_RUNNING } from './complete.js';
 
 /**
@@ -12,16 +15,16 @@ const releaseSql = (s: string) => `
     select * from unnest($1::bigint[], $2::int[]) as r(id, attempt)
   ), u as (
     update ${s}.jobs j
-       set state = 'available', worker_id = null, max_attempts = j.max_attempts + 1,
+       set state = ${sqlLit(JobState.available)}, worker_id = null, max_attempts = j.max_attempts + 1,
            run_at = now(), updated_at = now(),
            error = jsonb_build_object('name', 'Released', 'code', $5::text, 'message', $6::text)
       from r where j.id = r.id and j.attempt = r.attempt and ${FENCE_RUNNING}
     returning j.*
   ), h as (
     insert into ${s}.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, error)
-    select id, attempt, $3, 'released', started_at, now(), extract(epoch from now() - started_at) * 1000, error from u
+    select id, attempt, $3, ${sqlLit(ExecutionState.released)}, started_at, now(), extract(epoch from now() - started_at) * 1000, error from u
   ), ev as (
-    ${insertJobEvents(s, `(select u.*, 'retrying' as event, now() as finished_at, null::float8 as duration_ms from u)`)}
+    ${insertJobEvents(s, `(select u.*, ${sqlLit(JobEvent.retrying)} as event, now() as finished_at, null::float8 as duration_ms from u)`)}
   ), n as (
     select pg_notify($4, q.queue) from (select distinct queue from u) q
   )
@@ -45,7 +48,7 @@ export async function releaseAttempts(
 export async function touchAttempt(db: Queryable, s: string, id: number, attempt: number, progress: number | null): Promise<boolean> {
   const { rowCount } = await db.query(
     `update ${s}.jobs set heartbeat_at = now(), progress = coalesce($3, progress)
-      where id = $1 and attempt = $2 and state = 'running'`,
+      where id = $1 and attempt = $2 and state = ${sqlLit(JobState.running)}`,
     [id, attempt, progress],
   );
   return rowCount === 1;

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { JOB_COLUMNS, mapJob, type Job } from '../model/job.js';
 import { insertJobEvents } from '../events/outbox.js';
+import { JobEvent } from '../model/events.js';
+import { JOB_COLUMNS, mapJob, type Job, type JobRow } from '../model/job.js';
+import { sqlList, sqlLit } from '../model/sql.js';
+import { JobRetryableByHand, JobState } from '../model/states.js';
 import { DateInput, JobName, QueueName, parseOrThrow } from '../schemas.js';
 
 /**
@@ -23,14 +26,14 @@ const retrySql = (s: string) => `
     select id, state as old_state from ${s}.jobs where id = any($1::bigint[]) order by id for update
   ), u as (
     update ${s}.jobs j
-       set state = 'available', run_at = now(), worker_id = null, completed_at = null, updated_at = now(),
+       set state = ${sqlLit(JobState.available)}, run_at = now(), worker_id = null, completed_at = null, updated_at = now(),
            max_attempts = greatest(j.max_attempts, j.attempt + 1)
       from old
      where j.id = old.id
-       and (old.old_state = 'retryable' or (old.old_state in ('failed', 'cancelled') and j.dag_run_id is null))
+       and (old.old_state = ${sqlLit(JobState.retryable)} or (old.old_state in (${sqlList(JobRetryableByHand)}) and j.dag_run_id is null))
     returning j.*
   ), ev as (
-    ${insertJobEvents(s, `(select u.*, 'retrying' as event, null::timestamptz as finished_at, null::float8 as duration_ms from u)`)}
+    ${insertJobEvents(s, `(select u.*, ${sqlLit(JobEvent.retrying)} as event, null::timestamptz as finished_at, null::float8 as duration_ms from u)`)}
   ), n as (
     select pg_notify($2, q.queue) from (select distinct queue from u) q
   )
@@ -39,7 +42,7 @@ const retrySql = (s: string) => `
 /** Retries the given jobs now; returns the ones that changed (others are left out). */
 export async function retryJobs(db: Queryable, s: string, ids: number[], jobsChannel: string): Promise<Job[]> {
   if (!ids.length) return [];
-  const { rows } = await db.query(retrySql(s), [ids, jobsChannel]);
+  const { rows } = await db.query<JobRow>(retrySql(s), [ids, jobsChannel]);
   return rows.map(mapJob);
 }
 
@@ -47,10 +50,10 @@ export async function retryJobs(db: Queryable, s: string, ids: number[], jobsCha
 export async function retryJob(db: Queryable, s: string, id: number, jobsChannel: string): Promise<Job> {
   const [job] = await retryJobs(db, s, [id], jobsChannel);
   if (job) return job;
-  const { rows } = await db.query(`select state, dag_run_id from ${s}.jobs where id = $1`, [id]);
+  const { rows } = await db.query<Pick<JobRow, 'state' | 'dag_run_id'>>(`select state, dag_run_id from ${s}.jobs where id = $1`, [id]);
   if (!rows.length) throw new NotFoundError('job', id);
   const why =
-    rows[0].dag_run_id !== null && ['failed', 'cancelled'].includes(rows[0].state)
+    rows[0].dag_run_id !== null && (JobRetryableByHand as readonly string[]).includes(rows[0].state)
       ? `it belongs to DAG run ${rows[0].dag_run_id}, which has settled; submit the DAG again`
       : 'only failed, cancelled and retryable jobs can be retried';
   throw new ConflictError(`job ${id} is ${rows[0].state}: ${why}`, { jobId: id, state: rows[0].state });
@@ -60,7 +63,7 @@ export async function retryJob(db: Queryable, s: string, id: number, jobsChannel
 export const RetryFilterSchema = z.strictObject({
   queue: QueueName.optional(),
   name: JobName.optional(),
-  state: z.enum(['failed', 'cancelled']).default('failed'),
+  state: z.enum(JobRetryableByHand).default(JobState.failed),
   /** Jobs created at or after this time. */
   createdAfter: DateInput.optional(),
   /** Jobs created before this time. */
@@ -85,7 +88,7 @@ export interface BulkRetryResult {
  */
 export async function retryMatching(tx: Queryable, s: string, filter: RetryFilter, jobsChannel: string): Promise<BulkRetryResult> {
   const f = parseOrThrow(RetryFilterSchema, filter);
-  const { rows } = await tx.query(
+  const { rows } = await tx.query<Pick<JobRow, 'id'>>(
     `select id from ${s}.jobs
       where state = $1 and dag_run_id is null
         and ($2::text is null or queue = $2) and ($3::text is null or name = $3)
@@ -93,6 +96,6 @@ export async function retryMatching(tx: Queryable, s: string, filter: RetryFilte
       order by id desc limit $6 for update skip locked`,
     [f.state, f.queue ?? null, f.name ?? null, f.createdAfter ?? null, f.createdBefore ?? null, f.limit],
   );
-  const jobs = await retryJobs(tx, s, rows.map((r) => r.id as number), jobsChannel);
+  const jobs = await retryJobs(tx, s, rows.map((r) => r.id), jobsChannel);
   return { retried: jobs.length, ids: jobs.map((j) => j.id).reverse(), more: rows.length === f.limit };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { JOB_COLUMNS, mapJob, type Job } from '../model/job.js';
+import { JOB_COLUMNS, mapJob, type Job, type JobRow } from '../model/job.js';
 import { JobState } from '../model/states.js';
 import { DateInput, JobName, QueueName, parseOrThrow } from '../schemas.js';
 
@@ -39,7 +39,7 @@ export async function searchJobs(db: Queryable, s: string, search: JobSearch): P
   if (before !== null && !Number.isSafeInteger(before)) {
     throw ValidationError.field('cursor', 'is not a cursor from a previous page; pass nextCursor unchanged or omit it');
   }
-  const { rows } = await db.query(
+  const { rows } = await db.query<JobRow>(
     `select ${JOB_COLUMNS} from ${s}.jobs
       where ($1::text is null or queue = $1) and ($2::text is null or state = $2) and ($3::text is null or name = $3)
         and ($4::timestamptz is null or created_at >= $4) and ($5::timestamptz is null or created_at < $5)
