@@ -11,6 +11,7 @@ import { createPool, withTransaction, type Queryable } from './db/pool.js';
 import { openTopology, type Topology, type TopologyOptions } from './topology.js';
 import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './model/job.js';
+import { JobState } from './model/states.js';
 import { cancelJob } from './queue/cancel.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
 import { Debounced, DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
@@ -380,7 +381,7 @@ export class Jobline {
     const done = await withTransaction(this.pool, async (tx) => {
       const c = await cancelJob(tx, this.s, id, cancelChannel(this.schema));
       if (c.job.dagRunId !== undefined && this.afterTransitions) {
-        await this.afterTransitions(tx, [{ id: c.job.id, state: 'cancelled', dagRunId: c.job.dagRunId, dagNodeKey: c.job.dagNodeKey }]);
+        await this.afterTransitions(tx, [{ id: c.job.id, state: JobState.cancelled, dagRunId: c.job.dagRunId, dagNodeKey: c.job.dagNodeKey }]);
       }
       return c;
     });

@@ -29,8 +29,8 @@ export const JobClaimable = [JobState.available] as const;
 export const JobPromotable = [JobState.scheduled, JobState.retryable] as const;
 /** Not started: what a DAG's fail_fast policy cancels (running jobs finish). */
 export const JobNotStarted = [JobState.waiting, JobState.available, JobState.scheduled, JobState.retryable] as const;
-/** An attempt ended and the job may run again without a new job (retry-now of a DAG node only from these). */
-export const JobRetryableByHand = [JobState.failed, JobState.cancelled] as const;
+/** Finished without success. Retry-now takes these (single jobs) and `retryable` ones. */
+export const JobUnsuccessful = [JobState.failed, JobState.cancelled] as const;
 /** Queued or running outside a DAG's wait: what a schedule counts as an instance in flight. */
 export const JobInFlight = [JobState.available, JobState.running, JobState.retryable] as const;
 /** The three outcomes a completion writes. */
@@ -62,6 +62,8 @@ export const DagRunState = {
 } as const;
 export type DagRunState = (typeof DagRunState)[keyof typeof DagRunState];
 export const DagRunFinished = [DagRunState.succeeded, DagRunState.failed, DagRunState.cancelled] as const;
+/** Finished without success. */
+export const DagRunUnsuccessful = [DagRunState.failed, DagRunState.cancelled] as const;
 
 /**
  * `dag_nodes.state`. `waiting` → `available` (all parents succeeded; its job is claimable) → one of

@@ -1,6 +1,7 @@
 import { ValidationError, fromPgError, type FieldIssue } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import { JOB_COLUMNS, mapJob, type Job, type JobRow } from '../model/job.js';
+import { JobEvent } from '../model/events.js';
 import { sqlLit } from '../model/sql.js';
 import { JobState } from '../model/states.js';
 import { insertJobEvents } from '../events/outbox.js';
@@ -65,7 +66,7 @@ const insertSql = (s: string) => `
     on conflict (queue, idempotency_key) where idempotency_key is not null do nothing
     returning *
   ), ev as (
-    ${insertJobEvents(s, `(select ins.*, 'enqueued' as event, null::timestamptz as finished_at,
+    ${insertJobEvents(s, `(select ins.*, ${sqlLit(JobEvent.enqueued)} as event, null::timestamptz as finished_at,
                                  null::float8 as duration_ms from ins) `)}
   )
   select ${JOB_COLUMNS} from ins`;

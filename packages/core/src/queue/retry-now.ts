@@ -5,7 +5,7 @@ import { insertJobEvents } from '../events/outbox.js';
 import { JobEvent } from '../model/events.js';
 import { JOB_COLUMNS, mapJob, type Job, type JobRow } from '../model/job.js';
 import { sqlList, sqlLit } from '../model/sql.js';
-import { JobRetryableByHand, JobState } from '../model/states.js';
+import { JobUnsuccessful, JobState } from '../model/states.js';
 import { DateInput, JobName, QueueName, parseOrThrow } from '../schemas.js';
 
 /**
@@ -30,7 +30,7 @@ const retrySql = (s: string) => `
            max_attempts = greatest(j.max_attempts, j.attempt + 1)
       from old
      where j.id = old.id
-       and (old.old_state = ${sqlLit(JobState.retryable)} or (old.old_state in (${sqlList(JobRetryableByHand)}) and j.dag_run_id is null))
+       and (old.old_state = ${sqlLit(JobState.retryable)} or (old.old_state in (${sqlList(JobUnsuccessful)}) and j.dag_run_id is null))
     returning j.*
   ), ev as (
     ${insertJobEvents(s, `(select u.*, ${sqlLit(JobEvent.retrying)} as event, null::timestamptz as finished_at, null::float8 as duration_ms from u)`)}
@@ -53,7 +53,7 @@ export async function retryJob(db: Queryable, s: string, id: number, jobsChannel
   const { rows } = await db.query<Pick<JobRow, 'state' | 'dag_run_id'>>(`select state, dag_run_id from ${s}.jobs where id = $1`, [id]);
   if (!rows.length) throw new NotFoundError('job', id);
   const why =
-    rows[0].dag_run_id !== null && (JobRetryableByHand as readonly string[]).includes(rows[0].state)
+    rows[0].dag_run_id !== null && (JobUnsuccessful as readonly string[]).includes(rows[0].state)
       ? `it belongs to DAG run ${rows[0].dag_run_id}, which has settled; submit the DAG again`
       : 'only failed, cancelled and retryable jobs can be retried';
   throw new ConflictError(`job ${id} is ${rows[0].state}: ${why}`, { jobId: id, state: rows[0].state });
@@ -63,7 +63,7 @@ export async function retryJob(db: Queryable, s: string, id: number, jobsChannel
 export const RetryFilterSchema = z.strictObject({
   queue: QueueName.optional(),
   name: JobName.optional(),
-  state: z.enum(JobRetryableByHand).default(JobState.failed),
+  state: z.enum(JobUnsuccessful).default(JobState.failed),
   /** Jobs created at or after this time. */
   createdAfter: DateInput.optional(),
   /** Jobs created before this time. */

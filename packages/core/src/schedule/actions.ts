@@ -14,6 +14,8 @@ import { cancelRunWork, setRun } from './run-ops.js';
 import type { IndexedSchedule } from './schedule-index.js';
 import { ActionConfigSchemas, type ActionTrigger, type ResolvedWebhookConfig } from './schema.js';
 import { sendWebhook } from './webhook.js';
+import { sqlList, sqlLit } from '../model/sql.js';
+import { DagRunState, JobInFlight, JobState, RunOpen, RunPending, RunRetryable, RunStatus } from '../model/states.js';
 
 export interface ActionOutcome {
   action: string;
@@ -106,7 +108,7 @@ type Result = Omit<ActionOutcome, 'action' | 'type'>;
 async function retry(inv: ActionInvocation, cfg: { maxRetries: number; delayMs: number }): Promise<Result> {
   const { tx, ctx, run, sc } = inv;
   const s = ctx.host.s;
-  if (!['failed', 'timed_out', 'cancelled'].includes(run.status)) return { ok: false, error: `run is ${run.status}; only finished runs are retried` };
+  if (!(RunRetryable as readonly string[]).includes(run.status)) return { ok: false, error: `run is ${run.status}; only finished runs are retried` };
   if (run.attempt - 1 >= cfg.maxRetries) return { ok: false, error: `retry limit reached (${cfg.maxRetries})` };
   const attempt = run.attempt + 1;
   let jobId: number | undefined;
@@ -125,7 +127,7 @@ async function retry(inv: ActionInvocation, cfg: { maxRetries: number; delayMs: 
     jobId = r.job.id;
   }
   await tx.query(
-    `update ${s}.schedule_runs set attempt = $2, job_id = $3, dag_run_id = $4, status = 'scheduled', gate_passed_at = coalesce(gate_passed_at, $5),
+    `update ${s}.schedule_runs set attempt = $2, job_id = $3, dag_run_id = $4, status = ${sqlLit(RunStatus.scheduled)}, gate_passed_at = coalesce(gate_passed_at, $5),
             started_at = null, completed_at = null, expected_exceeded_at = null, handled_at = null
       where id = $1`,
     [run.id, attempt, jobId ?? null, dagRunId ?? null, ctx.now],
@@ -159,8 +161,8 @@ async function kill(inv: ActionInvocation, name: string, scheduleName: string | 
   const { rows } = await tx.query(
     `select ${RUN_COLUMNS} from ${ctx.host.s}.schedule_runs r
        left join ${ctx.host.s}.jobs j on j.id = r.job_id left join ${ctx.host.s}.dag_runs d on d.id = r.dag_run_id
-      where r.schedule_id = $1 and r.status in ('scheduled', 'delayed', 'running')
-        and (j.state in ('available', 'running', 'retryable') or d.state = 'running')
+      where r.schedule_id = $1 and r.status in (${sqlList(RunOpen)})
+        and (j.state in (${sqlList(JobInFlight)}) or d.state = ${sqlLit(DagRunState.running)})
       order by r.scheduled_at desc ${latestOnly ? 'limit 1' : ''}
       for update of r`,
     [sc.id],
@@ -168,7 +170,7 @@ async function kill(inv: ActionInvocation, name: string, scheduleName: string | 
   const killed: number[] = [];
   for (const run of rows.map(mapRun)) {
     if (!(await cancelRunWork(tx, ctx.host, run))) continue;
-    await setRun(tx, ctx.host.s, run.id, { status: 'cancelled', completed: ctx.now, handled: ctx.now, details: { killedBy: name } });
+    await setRun(tx, ctx.host.s, run.id, { status: RunStatus.cancelled, completed: ctx.now, handled: ctx.now, details: { killedBy: name } });
     killed.push(run.id);
   }
   ctx.stats.add('cancelledRuns', killed.length);
@@ -183,8 +185,8 @@ async function skipNext(inv: ActionInvocation, name: string, scheduleName: strin
   if (!sc) return { ok: false, error: `no schedule named "${scheduleName}"` };
   const { rows } = await tx.query(
     `select ${RUN_COLUMNS} from ${s}.schedule_runs r left join ${s}.jobs j on j.id = r.job_id
-      where r.schedule_id = $1 and r.status in ('scheduled', 'delayed') and r.started_at is null
-        and ((r.job_id is not null and j.state = 'scheduled') or (r.job_id is null and r.dag_run_id is null))
+      where r.schedule_id = $1 and r.status in (${sqlList(RunPending)}) and r.started_at is null
+        and ((r.job_id is not null and j.state = ${sqlLit(JobState.scheduled)}) or (r.job_id is null and r.dag_run_id is null))
         and r.id <> $2
       order by r.scheduled_at limit 1
       for update of r skip locked`,
@@ -196,7 +198,7 @@ async function skipNext(inv: ActionInvocation, name: string, scheduleName: strin
   }
   const next = mapRun(rows[0]);
   await cancelRunWork(tx, ctx.host, next);
-  await setRun(tx, s, next.id, { status: 'skipped', completed: ctx.now, handled: ctx.now, details: { skipped: { reason: 'skip_next_instance', action: name } } });
+  await setRun(tx, s, next.id, { status: RunStatus.skipped, completed: ctx.now, handled: ctx.now, details: { skipped: { reason: 'skip_next_instance', action: name } } });
   ctx.stats.add('skippedRuns');
   return { ok: true, runIds: [next.id] };
 }

@@ -22,6 +22,9 @@ import type { Constraint, ScheduleRun } from './rows.js';
 import { holdJob, lockJobState, lockRun, releaseJob, setRun, skipRun } from './run-ops.js';
 import type { IndexedSchedule } from './schedule-index.js';
 import type { ViolationType } from './schema.js';
+import type { JobRow } from '../model/job.js';
+import { sqlList, sqlLit } from '../model/sql.js';
+import { DagRunState, DagRunUnsuccessful, JobFinished, JobInFlight, JobState, JobUnsuccessful, RunEnded, RunNotRun, RunOpen, RunPending, RunStatus } from '../model/states.js';
 import { insertViolation } from './violations.js';
 import { sendWebhook } from './webhook.js';
 
@@ -32,7 +35,7 @@ interface Verdict {
 /** Not decidable yet (the previous run has not finished): hold and check again next pass. */
 const WAIT = 'wait' as const;
 
-const PENDING = `gate_passed_at is null and status in ('scheduled', 'delayed')`;
+const PENDING = `gate_passed_at is null and status in (${sqlList(RunPending)})`;
 
 export async function gate(ctx: TickContext): Promise<void> {
   const { host, now, o } = ctx;
@@ -59,7 +62,7 @@ async function checkRun(ctx: TickContext, tx: Queryable, runId: number): Promise
   const due = run.scheduledAt.getTime() <= now.getTime();
   if (run.jobId !== undefined) {
     const state = await lockJobState(tx, host.s, run.jobId);
-    if (state !== 'scheduled') {
+    if (state !== JobState.scheduled) {
       await setRun(tx, host.s, run.id, { gatePassed: now, details: { ungated: `the job was already ${state ?? 'gone'} when the scheduler checked it` } });
       return;
     }
@@ -81,8 +84,8 @@ async function checkRun(ctx: TickContext, tx: Queryable, runId: number): Promise
     const delay = verdict.type === 'max_concurrent_runs' && c.concurrencyPolicy === 'delay';
     if (delay) {
       if (run.jobId !== undefined) await holdJob(tx, host.s, run.jobId);
-      if (run.status !== 'delayed') {
-        await setRun(tx, host.s, run.id, { status: 'delayed', details: { delayed: verdict.details } });
+      if (run.status !== RunStatus.delayed) {
+        await setRun(tx, host.s, run.id, { status: RunStatus.delayed, details: { delayed: verdict.details } });
         ctx.stats.add('delayedRuns');
       }
     } else {
@@ -113,7 +116,7 @@ async function pass(ctx: TickContext, tx: Queryable, sc: IndexedSchedule, run: S
   const { host, now } = ctx;
   if (run.jobId !== undefined) {
     await releaseJob(tx, host.s, run.jobId, run.scheduledAt);
-    await setRun(tx, host.s, run.id, { status: 'scheduled', gatePassed: now, details });
+    await setRun(tx, host.s, run.id, { status: RunStatus.scheduled, gatePassed: now, details });
     return;
   }
   // A DAG run: submitted now, in this transaction. A DAG that cannot be submitted (its
@@ -123,11 +126,11 @@ async function pass(ctx: TickContext, tx: Queryable, sc: IndexedSchedule, run: S
     const dag = await host.submitDag({ ...(sc.dag as object), idempotencyKey: runJobKey(run.id, run.attempt) }, tx);
     await tx.query('release savepoint submit_dag');
     await tx.query(`update ${host.s}.schedule_runs set dag_run_id = $2 where id = $1`, [run.id, dag.id]);
-    await setRun(tx, host.s, run.id, { status: 'scheduled', gatePassed: now, details });
+    await setRun(tx, host.s, run.id, { status: RunStatus.scheduled, gatePassed: now, details });
   } catch (err) {
     await tx.query('rollback to savepoint submit_dag');
     if (!(err instanceof JoblineError)) throw err;
-    await setRun(tx, host.s, run.id, { status: 'failed', gatePassed: now, completed: now, details: { ...details, error: err.message } });
+    await setRun(tx, host.s, run.id, { status: RunStatus.failed, gatePassed: now, completed: now, details: { ...details, error: err.message } });
   }
 }
 
@@ -140,7 +143,7 @@ async function callPreRunHook(ctx: TickContext, sc: IndexedSchedule, run: Schedu
   await withTransaction(host.pool, async (tx) => {
     const again = await lockRun(tx, host.s, run.id, `${PENDING} and attempt = ${Number(run.attempt)}`);
     if (!again) return;
-    if (again.jobId !== undefined && (await lockJobState(tx, host.s, again.jobId)) !== 'scheduled') return;
+    if (again.jobId !== undefined && (await lockJobState(tx, host.s, again.jobId)) !== JobState.scheduled) return;
     const outcome = { ok: res.ok, status: res.status, attempts: res.attempts, error: res.error };
     if (res.ok || !hook.required) {
       await pass(ctx, tx, sc, again, { preRunHook: outcome });
@@ -190,24 +193,24 @@ async function evaluate(tx: Queryable, ctx: TickContext, sc: IndexedSchedule, ru
  * a slot that frees up ahead of an earlier one).
  */
 async function countInFlight(tx: Queryable, s: string, scheduleId: number, run: ScheduleRun): Promise<number> {
-  const { rows } = await tx.query(
+  const { rows } = await tx.query<{ n: number }>(
     `select count(*)::int as n from ${s}.schedule_runs r
        left join ${s}.jobs j on j.id = r.job_id
        left join ${s}.dag_runs d on d.id = r.dag_run_id
-      where r.schedule_id = $1 and r.id <> $2 and r.status in ('scheduled', 'delayed', 'running')
-        and (j.state in ('available', 'running', 'retryable')
-             or (j.state = 'scheduled' and r.gate_passed_at is not null and r.scheduled_at <= $3)
-             or (r.status = 'delayed' and r.scheduled_at < $3)
-             or d.state = 'running')`,
+      where r.schedule_id = $1 and r.id <> $2 and r.status in (${sqlList(RunOpen)})
+        and (j.state in (${sqlList(JobInFlight)})
+             or (j.state = ${sqlLit(JobState.scheduled)} and r.gate_passed_at is not null and r.scheduled_at <= $3)
+             or (r.status = ${sqlLit(RunStatus.delayed)} and r.scheduled_at < $3)
+             or d.state = ${sqlLit(DagRunState.running)})`,
     [scheduleId, run.id, run.scheduledAt],
   );
   return rows[0].n;
 }
 
-const OUTCOME = `case when r.status in ('succeeded', 'failed', 'cancelled', 'timed_out') then r.status
-                      when j.state = 'completed' or d.state = 'succeeded' then 'succeeded'
-                      when j.state in ('failed', 'cancelled') then j.state
-                      when d.state in ('failed', 'cancelled') then d.state
+const OUTCOME = `case when r.status in (${sqlList(RunEnded)}) then r.status
+                      when j.state = ${sqlLit(JobState.completed)} or d.state = ${sqlLit(DagRunState.succeeded)} then ${sqlLit(RunStatus.succeeded)}
+                      when j.state in (${sqlList(JobUnsuccessful)}) then j.state
+                      when d.state in (${sqlList(DagRunUnsuccessful)}) then d.state
                       else 'unfinished' end`;
 
 /**
@@ -219,12 +222,12 @@ async function previousSuccess(tx: Queryable, ctx: TickContext, sc: IndexedSched
   const s = ctx.host.s;
   const rule = c.requirePreviousSuccess!;
   if (typeof rule === 'object' && 'job' in rule) {
-    const { rows } = await tx.query(
-      `select id, state from ${s}.jobs where queue = $1 and name = $2 and state in ('completed', 'failed', 'cancelled')
+    const { rows } = await tx.query<Pick<JobRow, 'id' | 'state'>>(
+      `select id, state from ${s}.jobs where queue = $1 and name = $2 and state in (${sqlList(JobFinished)})
         order by completed_at desc nulls last, id desc limit 1`,
       [rule.queue, rule.job],
     );
-    if (!rows.length || rows[0].state === 'completed') return;
+    if (!rows.length || rows[0].state === JobState.completed) return;
     return { type: 'require_previous_success', details: { job: rule.job, queue: rule.queue, previousJobId: rows[0].id, previous: rows[0].state } };
   }
   const target = rule === true ? sc : ctx.index.byScheduleName(rule.schedule);
@@ -233,14 +236,14 @@ async function previousSuccess(tx: Queryable, ctx: TickContext, sc: IndexedSched
     return WAIT;
   }
   if (!target) return { type: 'require_previous_success', details: { schedule: (rule as { schedule: string }).schedule, previous: 'unknown schedule' } };
-  const { rows } = await tx.query(
+  const { rows } = await tx.query<{ id: number; outcome: string }>(
     `select r.id, ${OUTCOME} as outcome from ${s}.schedule_runs r
        left join ${s}.jobs j on j.id = r.job_id left join ${s}.dag_runs d on d.id = r.dag_run_id
-      where r.schedule_id = $1 and r.scheduled_at < $2 and r.status not in ('skipped', 'missed')
+      where r.schedule_id = $1 and r.scheduled_at < $2 and r.status not in (${sqlList(RunNotRun)})
       order by r.scheduled_at desc limit 1`,
     [target.id, run.scheduledAt],
   );
-  if (!rows.length || rows[0].outcome === 'succeeded') return;
+  if (!rows.length || rows[0].outcome === RunStatus.succeeded) return;
   if (rows[0].outcome === 'unfinished') return WAIT;
   return { type: 'require_previous_success', details: { schedule: target.name, previousRunId: rows[0].id, previous: rows[0].outcome } };
 }

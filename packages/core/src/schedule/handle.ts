@@ -11,7 +11,9 @@ import type { TickContext } from './context.js';
 import { runPayload } from './payload.js';
 import { VIOLATION_COLUMNS, mapViolation } from './rows.js';
 import { getRun, lockRun } from './run-ops.js';
-import type { ActionTrigger } from './schema.js';
+import { ActionTrigger } from './schema.js';
+import { sqlList } from '../model/sql.js';
+import { RunEnded, RunStatus } from '../model/states.js';
 import { sendWebhook } from './webhook.js';
 
 const BATCH = 100;
@@ -20,12 +22,12 @@ export async function handleFinishedRuns(ctx: TickContext): Promise<void> {
   const { host } = ctx;
   const { rows } = await host.pool.query(
     `select id from ${host.s}.schedule_runs
-      where handled_at is null and status in ('succeeded', 'failed', 'cancelled', 'timed_out') order by id limit $1`,
+      where handled_at is null and status in (${sqlList(RunEnded)}) order by id limit $1`,
     [BATCH],
   );
   for (const { id } of rows) {
     await withTransaction(host.pool, async (tx) => {
-      const run = await lockRun(tx, host.s, id, `handled_at is null and status in ('succeeded', 'failed', 'cancelled', 'timed_out')`);
+      const run = await lockRun(tx, host.s, id, `handled_at is null and status in (${sqlList(RunEnded)})`);
       if (!run) return;
       const sc = ctx.index.get(run.scheduleId);
       if (!sc) return ctx.stale(); // created after the index was built: handled next pass
@@ -39,7 +41,7 @@ export async function handleFinishedRuns(ctx: TickContext): Promise<void> {
         details.postRunHook = { ok: r.ok, status: r.status, attempts: r.attempts, error: r.error };
       }
       // timed_out runs fire on_timeout through their violation; cancelled ones were stopped on purpose.
-      const trigger: ActionTrigger | undefined = run.status === 'succeeded' ? 'on_success' : run.status === 'failed' ? 'on_failure' : undefined;
+      const trigger: ActionTrigger | undefined = run.status === RunStatus.succeeded ? ActionTrigger.onSuccess : run.status === RunStatus.failed ? ActionTrigger.onFailure : undefined;
       if (trigger) {
         const outcomes = await runActions({ tx, ctx, sc, run, trigger }, bindingsFor(sc, trigger));
         if (outcomes.length) details.actions = { [`attempt${run.attempt}`]: outcomes };

@@ -17,12 +17,13 @@ import { HELD_UNTIL, runJobKey, type TickContext } from './context.js';
 import { occurrencesBetween } from './cron.js';
 import type { ScheduleHost } from './host.js';
 import type { IndexedSchedule } from './schedule-index.js';
-import type { RunStatus, RunTrigger } from './schema.js';
+import { sqlLit } from '../model/sql.js';
+import { RunStatus, RunTrigger } from '../model/states.js';
 
 export interface NewRun {
   scheduledAt: Date;
   trigger: RunTrigger;
-  status: Extract<RunStatus, 'scheduled' | 'missed' | 'skipped'>;
+  status: typeof RunStatus.scheduled | typeof RunStatus.missed | typeof RunStatus.skipped;
   details?: Record<string, unknown>;
 }
 
@@ -51,8 +52,8 @@ export function planRuns(sc: IndexedSchedule, cursor: Date, now: Date, o: { ahea
     startPast.add(past[past.length - 1]);
   }
   const runs: NewRun[] = [
-    ...past.map((t): NewRun => (startPast.has(t) ? { scheduledAt: t, trigger: 'catch_up', status: 'scheduled' } : { scheduledAt: t, trigger: 'cron', status: 'missed' })),
-    ...onTime.map((t): NewRun => ({ scheduledAt: t, trigger: 'cron', status: 'scheduled' })),
+    ...past.map((t): NewRun => (startPast.has(t) ? { scheduledAt: t, trigger: RunTrigger.catchUp, status: RunStatus.scheduled } : { scheduledAt: t, trigger: RunTrigger.cron, status: RunStatus.missed })),
+    ...onTime.map((t): NewRun => ({ scheduledAt: t, trigger: RunTrigger.cron, status: RunStatus.scheduled })),
   ];
   return { runs, missedUnrecorded: truncated && past.length > 0, until };
 }
@@ -66,10 +67,10 @@ interface InsertedRun {
 const insertRunsSql = (s: string) => `
   insert into ${s}.schedule_runs (schedule_id, scheduled_at, trigger, status, gate_passed_at, handled_at, details, completed_at)
   select $1, t.at, t.trig, t.status,
-         case when t.status = 'scheduled' and not $2 then $3::timestamptz end,
-         case when t.status <> 'scheduled' then $3::timestamptz end,
+         case when t.status = ${sqlLit(RunStatus.scheduled)} and not $2 then $3::timestamptz end,
+         case when t.status <> ${sqlLit(RunStatus.scheduled)} then $3::timestamptz end,
          t.details,
-         case when t.status <> 'scheduled' then $3::timestamptz end
+         case when t.status <> ${sqlLit(RunStatus.scheduled)} then $3::timestamptz end
     from unnest($4::timestamptz[], $5::text[], $6::text[], $7::jsonb[]) with ordinality as t(at, trig, status, details, ord)
    order by t.ord
   on conflict (schedule_id, scheduled_at) do nothing
@@ -97,7 +98,7 @@ export async function insertRuns(tx: Queryable, host: ScheduleHost, sc: IndexedS
     runs.map((r) => JSON.stringify(r.details ?? {})),
   ]);
   const inserted: InsertedRun[] = rows.map((r) => ({ id: r.id, scheduledAt: r.scheduled_at, status: r.status }));
-  const toStart = inserted.filter((r) => r.status === 'scheduled');
+  const toStart = inserted.filter((r) => r.status === RunStatus.scheduled);
   if (sc.job && toStart.length) {
     // A gated run already due (catch-up) is held for its start check, or it would be claimable
     // before the check ran; a future one keeps its own time (a leader gap never delays it).
@@ -157,8 +158,8 @@ export async function materialise(ctx: TickContext): Promise<number> {
       // Pending skip_next_instance actions take the first runs that would start.
       let skip = cur.skip_next;
       for (const r of plan.runs) {
-        if (skip > 0 && r.status === 'scheduled') {
-          r.status = 'skipped';
+        if (skip > 0 && r.status === RunStatus.scheduled) {
+          r.status = RunStatus.skipped;
           r.details = { reason: 'skip_next_instance' };
           skip--;
         }
@@ -168,13 +169,13 @@ export async function materialise(ctx: TickContext): Promise<number> {
         `update ${host.s}.schedules set materialised_until = greatest(materialised_until, $2), skip_next = $3 where id = $1`,
         [sc.id, plan.until, skip],
       );
-      const missed = inserted.filter((r) => r.status === 'missed').length;
+      const missed = inserted.filter((r) => r.status === RunStatus.missed).length;
       ctx.stats.add('missedRuns', missed);
-      ctx.stats.add('skippedRuns', inserted.filter((r) => r.status === 'skipped').length);
+      ctx.stats.add('skippedRuns', inserted.filter((r) => r.status === RunStatus.skipped).length);
       if (missed || plan.missedUnrecorded) {
         host.logger.warn({ schedule: sc.name, missed, more: plan.missedUnrecorded }, 'schedule missed runs while no scheduler was running');
       }
-      const n = inserted.filter((r) => r.status === 'scheduled').length;
+      const n = inserted.filter((r) => r.status === RunStatus.scheduled).length;
       ctx.stats.add('runsMaterialised', n);
       return n;
     });

@@ -7,7 +7,8 @@ import { cancelJobs } from '../queue/cancel.js';
 import { HELD_UNTIL } from './context.js';
 import type { ScheduleHost } from './host.js';
 import { RUN_COLUMNS, mapRun, type ScheduleRun } from './rows.js';
-import type { RunStatus } from './schema.js';
+import { sqlLit } from '../model/sql.js';
+import { JobState, RunStatus } from '../model/states.js';
 
 export async function getRun(db: Queryable, s: string, id: number): Promise<ScheduleRun | undefined> {
   const { rows } = await db.query(`select ${RUN_COLUMNS} from ${s}.schedule_runs r where r.id = $1`, [id]);
@@ -28,12 +29,12 @@ export async function lockJobState(db: Queryable, s: string, jobId: number): Pro
 
 /** Keeps a run's scheduled job from being promoted until released. */
 export async function holdJob(db: Queryable, s: string, jobId: number): Promise<void> {
-  await db.query(`update ${s}.jobs set run_at = $2, updated_at = now() where id = $1 and state = 'scheduled'`, [jobId, HELD_UNTIL]);
+  await db.query(`update ${s}.jobs set run_at = $2, updated_at = now() where id = $1 and state = ${sqlLit(JobState.scheduled)}`, [jobId, HELD_UNTIL]);
 }
 
 /** Lets a held job run at its occurrence time (due now when that has passed). */
 export async function releaseJob(db: Queryable, s: string, jobId: number, runAt: Date): Promise<void> {
-  await db.query(`update ${s}.jobs set run_at = $2, updated_at = now() where id = $1 and state = 'scheduled' and run_at = $3`, [jobId, runAt, HELD_UNTIL]);
+  await db.query(`update ${s}.jobs set run_at = $2, updated_at = now() where id = $1 and state = ${sqlLit(JobState.scheduled)} and run_at = $3`, [jobId, runAt, HELD_UNTIL]);
 }
 
 /** Merges `details` into the run's details (shallow). */
@@ -70,5 +71,5 @@ export async function cancelRunWork(tx: Queryable, host: ScheduleHost, run: Sche
 /** A run that will not start: its job is cancelled and it needs no finish actions. */
 export async function skipRun(tx: Queryable, host: ScheduleHost, run: ScheduleRun, now: Date, details: Record<string, unknown>): Promise<void> {
   await cancelRunWork(tx, host, run);
-  await setRun(tx, host.s, run.id, { status: 'skipped', completed: now, handled: now, details });
+  await setRun(tx, host.s, run.id, { status: RunStatus.skipped, completed: now, handled: now, details });
 }

@@ -17,6 +17,7 @@ import { compileCron, nextOccurrences, validateCron } from './cron.js';
 import { insertRuns } from './materialise.js';
 import type { Schedule, ScheduleRun } from './rows.js';
 import { getRun } from './run-ops.js';
+import { RunStatus, RunTrigger } from '../model/states.js';
 import { isGated, type IndexedSchedule } from './schedule-index.js';
 import { RunFilterSchema, SchedulePatchSchema, ScheduleSpecSchema, type RunFilter, type SchedulePatch, type ScheduleSpec } from './schema.js';
 import {
@@ -166,7 +167,7 @@ export class ScheduleApi extends ApiBase {
         gated: isGated(row.dag, constraint),
       };
       const { rows } = await tx.query('select now() as now');
-      const [run] = await insertRuns(tx, this.host, sc, [{ scheduledAt: rows[0].now, trigger: 'manual', status: 'scheduled' }], rows[0].now, true);
+      const [run] = await insertRuns(tx, this.host, sc, [{ scheduledAt: rows[0].now, trigger: RunTrigger.manual, status: RunStatus.scheduled }], rows[0].now, true);
       if (!run) throw new ConflictError(`schedule "${row.name}" already has a run at this instant; try again`, { schedule: row.name });
       if (sc.dag) {
         const dag = await this.host.submitDag({ ...sc.dag, idempotencyKey: runJobKey(run.id, 1) }, tx);

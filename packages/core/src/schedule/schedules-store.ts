@@ -4,7 +4,8 @@ import type { Queryable } from '../db/pool.js';
 import { cancelJobs } from '../queue/cancel.js';
 import type { ScheduleHost } from './host.js';
 import { RUN_COLUMNS, SCHEDULE_COLUMNS, mapRun, mapSchedule, type Schedule, type ScheduleRun } from './rows.js';
-import type { RunStatus } from './schema.js';
+import { sqlList, sqlLit } from '../model/sql.js';
+import { JobState, RunPending, type RunStatus } from '../model/states.js';
 
 export interface ScheduleValues {
   name: string;
@@ -76,10 +77,10 @@ export async function resetFutureRuns(tx: Queryable, host: ScheduleHost, schedul
   const s = host.s;
   const { rows } = await tx.query(
     `delete from ${s}.schedule_runs r
-      where r.schedule_id = any($1::bigint[]) and r.status in ('scheduled', 'delayed') and r.started_at is null
+      where r.schedule_id = any($1::bigint[]) and r.status in (${sqlList(RunPending)}) and r.started_at is null
         and r.scheduled_at > now()
         and (r.job_id is null and r.dag_run_id is null
-             or exists (select 1 from ${s}.jobs j where j.id = r.job_id and j.state = 'scheduled'))
+             or exists (select 1 from ${s}.jobs j where j.id = r.job_id and j.state = ${sqlLit(JobState.scheduled)}))
       returning r.job_id`,
     [scheduleIds],
   );
@@ -94,7 +95,7 @@ export async function deleteScheduleRow(tx: Queryable, host: ScheduleHost, id: n
   const s = host.s;
   const { rows } = await tx.query(
     `select r.job_id from ${s}.schedule_runs r join ${s}.jobs j on j.id = r.job_id
-      where r.schedule_id = $1 and j.state = 'scheduled'`,
+      where r.schedule_id = $1 and j.state = ${sqlLit(JobState.scheduled)}`,
     [id],
   );
   if (rows.length) await cancelJobs(tx, s, rows.map((r) => r.job_id), host.cancelChannel);

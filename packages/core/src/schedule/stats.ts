@@ -5,6 +5,8 @@
  */
 import type { Queryable } from '../db/pool.js';
 import { mapStats, type SchedulerStatsRow } from './rows.js';
+import { sqlList } from '../model/sql.js';
+import { RunPending } from '../model/states.js';
 
 export type StatCounter =
   | 'iterations'
@@ -97,7 +99,7 @@ export class StatsCollector {
 export async function countInbox(db: Queryable, s: string, now: Date): Promise<number> {
   const { rows } = await db.query(
     `select count(*)::int as n from ${s}.schedule_runs r
-      where r.status in ('scheduled', 'delayed') and r.scheduled_at <= $1 and r.started_at is null`,
+      where r.status in (${sqlList(RunPending)}) and r.scheduled_at <= $1 and r.started_at is null`,
     [now],
   );
   return rows[0].n;

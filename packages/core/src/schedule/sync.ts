@@ -7,6 +7,8 @@ import { withTransaction } from '../db/pool.js';
 import type { TickContext } from './context.js';
 import { cancelRunWork, lockRun, setRun } from './run-ops.js';
 import { insertViolation } from './violations.js';
+import { sqlList, sqlLit } from '../model/sql.js';
+import { DagRunState, DagRunUnsuccessful, JobState, JobUnsuccessful, RunOpen, RunStatus, RunSyncedFinished } from '../model/states.js';
 
 /**
  * Open runs that are due take their status from their work: a job that started (running,
@@ -14,6 +16,12 @@ import { insertViolation } from './violations.js';
  * succeeded; failed/cancelled likewise. A job removed by retention before the scheduler saw it
  * finish ends the run as cancelled.
  */
+// `src` is the job's state or the DAG run's: both vocabularies, and the run status takes the
+// unsuccessful value as is (the names are the same in all three: failed, cancelled).
+const SRC_SUCCEEDED = [JobState.completed, DagRunState.succeeded];
+const SRC_UNSUCCESSFUL = [...new Set([...JobUnsuccessful, ...DagRunUnsuccessful])];
+const SRC_STARTED = [JobState.running, JobState.retryable];
+
 const syncSql = (s: string) => `
   with open as (
     select r.id, r.status as old_status, r.started_at as old_started,
@@ -23,22 +31,22 @@ const syncSql = (s: string) => `
       from ${s}.schedule_runs r
       left join ${s}.jobs j on j.id = r.job_id
       left join ${s}.dag_runs d on d.id = r.dag_run_id
-     where r.status in ('scheduled', 'delayed', 'running') and r.scheduled_at <= $1
+     where r.status in (${sqlList(RunOpen)}) and r.scheduled_at <= $1
        and (r.job_id is not null or r.dag_run_id is not null)
      for update of r skip locked
   ), m as (
     select o.*, case
-             when o.vanished then 'cancelled'
-             when o.src in ('completed', 'succeeded') then 'succeeded'
-             when o.src in ('failed', 'cancelled') then o.src
-             when o.src in ('running', 'retryable') or o.src_started is not null then 'running'
+             when o.vanished then ${sqlLit(RunStatus.cancelled)}
+             when o.src in (${sqlList(SRC_SUCCEEDED)}) then ${sqlLit(RunStatus.succeeded)}
+             when o.src in (${sqlList(SRC_UNSUCCESSFUL)}) then o.src
+             when o.src in (${sqlList(SRC_STARTED)}) or o.src_started is not null then ${sqlLit(RunStatus.running)}
              else o.old_status end as new_status
       from open o
   )
   update ${s}.schedule_runs r
      set status = m.new_status,
          started_at = coalesce(r.started_at, m.src_started),
-         completed_at = case when m.new_status in ('succeeded', 'failed', 'cancelled') then coalesce(m.src_done, $1) end
+         completed_at = case when m.new_status in (${sqlList(RunSyncedFinished)}) then coalesce(m.src_done, $1) end
     from m
    where r.id = m.id and (m.new_status <> m.old_status or (m.old_started is null and m.src_started is not null))
   returning r.id, r.scheduled_at, r.started_at, m.old_started, r.status`;
@@ -59,7 +67,7 @@ export async function enforceRunTimes(ctx: TickContext): Promise<void> {
   if (!limited.length) return;
   const { rows } = await host.pool.query(
     `select id, schedule_id, started_at, expected_exceeded_at from ${host.s}.schedule_runs
-      where status = 'running' and scheduled_at <= $1 and started_at is not null and schedule_id = any($2::bigint[])`,
+      where status = ${sqlLit(RunStatus.running)} and scheduled_at <= $1 and started_at is not null and schedule_id = any($2::bigint[])`,
     [now, limited.map((sc) => sc.id)],
   );
   for (const r of rows) {
@@ -72,7 +80,7 @@ export async function enforceRunTimes(ctx: TickContext): Promise<void> {
     const allowed = c.maxAllowedRunTimeMs !== undefined && elapsed > c.maxAllowedRunTimeMs;
     if (!expected && !allowed) continue;
     await withTransaction(host.pool, async (tx) => {
-      const run = await lockRun(tx, host.s, r.id, `status = 'running'`);
+      const run = await lockRun(tx, host.s, r.id, `status = ${sqlLit(RunStatus.running)}`);
       if (!run) return;
       if (expected) {
         await tx.query(`update ${host.s}.schedule_runs set expected_exceeded_at = $2 where id = $1`, [run.id, now]);
@@ -92,7 +100,7 @@ export async function enforceRunTimes(ctx: TickContext): Promise<void> {
         // The job may have finished a moment ago: then there is nothing to cancel and the next
         // sync records its real outcome.
         if (!(await cancelRunWork(tx, host, run))) return;
-        await setRun(tx, host.s, run.id, { status: 'timed_out', completed: now, details: { timedOut: { elapsedMs: elapsed, maxAllowedRunTimeMs: c.maxAllowedRunTimeMs } } });
+        await setRun(tx, host.s, run.id, { status: RunStatus.timedOut, completed: now, details: { timedOut: { elapsedMs: elapsed, maxAllowedRunTimeMs: c.maxAllowedRunTimeMs } } });
         ctx.stats.add('cancelledRuns');
         const added = await insertViolation(tx, host.s, {
           runId: run.id,

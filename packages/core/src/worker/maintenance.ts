@@ -11,6 +11,7 @@ import {
 } from '../queue/maintenance-sql.js';
 import type { ResolvedWorkerOptions } from './options.js';
 import type { WorkerDeps } from './worker.js';
+import { JobState } from '../model/states.js';
 
 const RETENTION_EVERY_MS = 60_000;
 /** Worker rows are kept a day after their last heartbeat, for `jobline status` and forensics. */
@@ -93,7 +94,7 @@ export class Maintenance {
     for (;;) {
       const n = await withTransaction(this.deps.pool, async (tx) => {
         const rescued = await rescueLostJobs(tx, this.deps.s, this.o.staleAfterMs);
-        const finished = rescued.filter((r) => r.dagRunId !== undefined && r.state === 'failed');
+        const finished = rescued.filter((r) => r.dagRunId !== undefined && r.state === JobState.failed);
         if (finished.length && this.deps.afterTransitions) await this.deps.afterTransitions(tx, finished);
         return rescued.length;
       });

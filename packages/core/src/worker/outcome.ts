@@ -1,5 +1,6 @@
 import { ValidationError } from '../db/errors.js';
 import type { Job } from '../model/job.js';
+import { ExecutionState, JobState } from '../model/states.js';
 import type { Outcome } from '../queue/complete.js';
 import { backoffDelayMs, type ResolvedBackoff } from '../queue/retry.js';
 import { serialiseJson } from '../schemas.js';
@@ -17,17 +18,17 @@ export function toOutcome(job: Job, r: AttemptResult, backoff: ResolvedBackoff, 
       outputJson = serialiseJson(r.output, 'output', maxOutputBytes);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return outcome(job, r, 'failed', 'failed', null, JSON.stringify({ ...errorRecord(err), retryable: false }), null);
+      return outcome(job, r, JobState.failed, ExecutionState.failed, null, JSON.stringify({ ...errorRecord(err), retryable: false }), null);
     }
-    return outcome(job, r, 'completed', 'completed', outputJson, null, null);
+    return outcome(job, r, JobState.completed, ExecutionState.completed, outputJson, null, null);
   }
   const retry = r.retryable && job.attempt < job.maxAttempts;
   const error = { ...r.error, message: String(r.error.message).slice(0, 10_000) };
   return outcome(
     job,
     r,
-    retry ? 'retryable' : 'failed',
-    r.timedOut ? 'timed_out' : 'failed',
+    retry ? JobState.retryable : JobState.failed,
+    r.timedOut ? ExecutionState.timedOut : ExecutionState.failed,
     null,
     JSON.stringify(error),
     retry ? backoffDelayMs(job.attempt, backoff) : null,

@@ -6,6 +6,7 @@
  * nothing of this: nothing links to their attempts, so the hot path stays as it was.
  */
 import type { Queryable } from '../db/pool.js';
+import { JobState } from '../model/states.js';
 import { FENCE_RUNNING, type Outcome } from '../queue/complete.js';
 
 export class NodeTraceContexts {
@@ -26,7 +27,7 @@ export class NodeTraceContexts {
     const tps: string[] = [];
     for (const o of batch) {
       const c = this.byJob.get(o.jobId);
-      if (!c || c.attempt !== o.attempt || o.nextState !== 'completed') continue;
+      if (!c || c.attempt !== o.attempt || o.nextState !== JobState.completed) continue;
       ids.push(o.jobId);
       attempts.push(o.attempt);
       tps.push(c.traceparent);

@@ -5,6 +5,8 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import type { Job } from '../model/job.js';
+import { sqlLit } from '../model/sql.js';
+import { JobState } from '../model/states.js';
 import { anyDefinitionBeyond, makeClaimer, type ClaimCursor, type ClaimFilter } from '../queue/claim.js';
 import { DefinitionCache } from '../definitions/cache.js';
 import { ExecutorSet } from '../executors/executor-set.js';
@@ -453,7 +455,7 @@ export class Worker extends EventEmitter {
   private async releaseOrphans(): Promise<void> {
     try {
       const { rows } = await this.deps.pool.query<{ id: number; attempt: number }>(
-        `select id, attempt from ${this.deps.s}.jobs where state = 'running' and worker_id = $1`,
+        `select id, attempt from ${this.deps.s}.jobs where state = ${sqlLit(JobState.running)} and worker_id = $1`,
         [this.id],
       );
       const orphans = rows.filter((r) => this.owned.get(r.id) !== r.attempt);
@@ -532,7 +534,7 @@ export class Worker extends EventEmitter {
     try {
       const { rows } = await this.deps.pool.query<{ id: number }>(
         `select t.id from unnest($1::bigint[], $2::int[]) as t(id, attempt)
-          where not exists (select 1 from ${this.deps.s}.jobs j where j.id = t.id and j.attempt = t.attempt and j.state = 'running')`,
+          where not exists (select 1 from ${this.deps.s}.jobs j where j.id = t.id and j.attempt = t.attempt and j.state = ${sqlLit(JobState.running)})`,
         [mine.map((a) => a.job.id), mine.map((a) => a.job.attempt)],
       );
       for (const { id } of rows) {
