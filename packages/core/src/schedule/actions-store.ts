@@ -2,7 +2,7 @@
 import { ConflictError, NotFoundError, ValidationError, fromPgError, type FieldIssue } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import { parseOrThrow } from '../schemas.js';
-import { mapAction, type Action, type ScheduleActionBinding } from './rows.js';
+import { mapAction, type Action, type ScheduleActionBinding, type ActionRow } from './rows.js';
 import { ActionConfigSchemas, type ActionBinding, type ActionType } from './schema.js';
 
 /** Validates an action's config against its type's schema; errors are named `config.<field>`. */
@@ -12,7 +12,7 @@ export function parseActionConfig(type: ActionType, config: unknown): Record<str
 
 export async function insertAction(db: Queryable, s: string, name: string, type: ActionType, config: Record<string, unknown>): Promise<Action> {
   try {
-    const { rows } = await db.query(`insert into ${s}.actions (name, action_type, config) values ($1, $2, $3) returning *`, [
+    const { rows } = await db.query<ActionRow>(`insert into ${s}.actions (name, action_type, config) values ($1, $2, $3) returning *`, [
       name,
       type,
       JSON.stringify(config),
@@ -24,7 +24,7 @@ export async function insertAction(db: Queryable, s: string, name: string, type:
 }
 
 export async function updateActionRow(db: Queryable, s: string, name: string, type: ActionType, config: Record<string, unknown>): Promise<Action> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<ActionRow>(
     `update ${s}.actions set action_type = $2, config = $3, updated_at = now() where name = $1 returning *`,
     [name, type, JSON.stringify(config)],
   );
@@ -33,12 +33,12 @@ export async function updateActionRow(db: Queryable, s: string, name: string, ty
 }
 
 export async function findAction(db: Queryable, s: string, name: string): Promise<Action | undefined> {
-  const { rows } = await db.query(`select * from ${s}.actions where name = $1`, [name]);
+  const { rows } = await db.query<ActionRow>(`select * from ${s}.actions where name = $1`, [name]);
   return rows[0] && mapAction(rows[0]);
 }
 
 export async function listActionRows(db: Queryable, s: string): Promise<Action[]> {
-  const { rows } = await db.query(`select * from ${s}.actions order by name`);
+  const { rows } = await db.query<ActionRow>(`select * from ${s}.actions order by name`);
   return rows.map(mapAction);
 }
 

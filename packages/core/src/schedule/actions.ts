@@ -9,7 +9,7 @@ import type { Queryable } from '../db/pool.js';
 import type { JobSpec } from '../schemas.js';
 import { runJobKey, type TickContext } from './context.js';
 import { runPayload, type WebhookEvent } from './payload.js';
-import { RUN_COLUMNS, mapRun, type ScheduleActionBinding, type ScheduleRun, type Violation } from './rows.js';
+import { RUN_COLUMNS, mapRun, type ScheduleActionBinding, type ScheduleRun, type Violation, type ScheduleRunRow } from './rows.js';
 import { cancelRunWork, setRun } from './run-ops.js';
 import type { IndexedSchedule } from './schedule-index.js';
 import { ActionConfigSchemas, type ActionTrigger, type ResolvedWebhookConfig } from './schema.js';
@@ -158,7 +158,7 @@ async function kill(inv: ActionInvocation, name: string, scheduleName: string | 
   const { tx, ctx } = inv;
   const sc = target(inv, scheduleName);
   if (!sc) return { ok: false, error: `no schedule named "${scheduleName}"` };
-  const { rows } = await tx.query(
+  const { rows } = await tx.query<ScheduleRunRow>(
     `select ${RUN_COLUMNS} from ${ctx.host.s}.schedule_runs r
        left join ${ctx.host.s}.jobs j on j.id = r.job_id left join ${ctx.host.s}.dag_runs d on d.id = r.dag_run_id
       where r.schedule_id = $1 and r.status in (${sqlList(RunOpen)})
@@ -183,7 +183,7 @@ async function skipNext(inv: ActionInvocation, name: string, scheduleName: strin
   const s = ctx.host.s;
   const sc = target(inv, scheduleName);
   if (!sc) return { ok: false, error: `no schedule named "${scheduleName}"` };
-  const { rows } = await tx.query(
+  const { rows } = await tx.query<ScheduleRunRow>(
     `select ${RUN_COLUMNS} from ${s}.schedule_runs r left join ${s}.jobs j on j.id = r.job_id
       where r.schedule_id = $1 and r.status in (${sqlList(RunPending)}) and r.started_at is null
         and ((r.job_id is not null and j.state = ${sqlLit(JobState.scheduled)}) or (r.job_id is null and r.dag_run_id is null))

@@ -4,7 +4,7 @@
  */
 import { ConflictError, NotFoundError, fromPgError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { CONSTRAINT_COLUMNS, mapConstraint, type Constraint } from './rows.js';
+import { CONSTRAINT_COLUMNS, mapConstraint, type Constraint, type ConstraintRow } from './rows.js';
 import type { ConstraintFields } from './schema.js';
 import type { z } from 'zod';
 
@@ -56,7 +56,7 @@ const ms = (n: number) => `$${n} * interval '1 millisecond'`;
 
 export async function insertConstraint(db: Queryable, s: string, name: string, v: ConstraintValues): Promise<Constraint> {
   try {
-    const { rows } = await db.query(
+    const { rows } = await db.query<ConstraintRow>(
       `with c as (
          insert into ${s}.constraints (name, max_concurrent_runs, concurrency_policy, catch_up, catch_up_window,
                                        max_expected_run_time, max_allowed_run_time, pre_run_hook, post_run_hook,
@@ -73,7 +73,7 @@ export async function insertConstraint(db: Queryable, s: string, name: string, v
 }
 
 export async function updateConstraintRow(db: Queryable, s: string, id: number, v: ConstraintValues): Promise<Constraint> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<ConstraintRow>(
     `with c as (
        update ${s}.constraints set max_concurrent_runs = $2, concurrency_policy = $3, catch_up = $4,
               catch_up_window = ${ms(5)}, max_expected_run_time = ${ms(6)}, max_allowed_run_time = ${ms(7)},
@@ -88,18 +88,18 @@ export async function updateConstraintRow(db: Queryable, s: string, id: number, 
 }
 
 export async function findConstraint(db: Queryable, s: string, name: string, lock = false): Promise<Constraint | undefined> {
-  const { rows } = await db.query(`select ${CONSTRAINT_COLUMNS} from ${s}.constraints c where c.name = $1 ${lock ? 'for update' : ''}`, [name]);
+  const { rows } = await db.query<ConstraintRow>(`select ${CONSTRAINT_COLUMNS} from ${s}.constraints c where c.name = $1 ${lock ? 'for update' : ''}`, [name]);
   return rows[0] && mapConstraint(rows[0]);
 }
 
 export async function getConstraintById(db: Queryable, s: string, id: number): Promise<Constraint> {
-  const { rows } = await db.query(`select ${CONSTRAINT_COLUMNS} from ${s}.constraints c where c.id = $1`, [id]);
+  const { rows } = await db.query<ConstraintRow>(`select ${CONSTRAINT_COLUMNS} from ${s}.constraints c where c.id = $1`, [id]);
   if (!rows.length) throw new NotFoundError('constraint', id);
   return mapConstraint(rows[0]);
 }
 
 export async function listConstraintRows(db: Queryable, s: string): Promise<Constraint[]> {
-  const { rows } = await db.query(`select ${CONSTRAINT_COLUMNS} from ${s}.constraints c order by c.name`);
+  const { rows } = await db.query<ConstraintRow>(`select ${CONSTRAINT_COLUMNS} from ${s}.constraints c order by c.name`);
   return rows.map(mapConstraint);
 }
 

@@ -9,7 +9,7 @@ import { withTransaction } from '../db/pool.js';
 import { bindingsFor, runActions, type ActionOutcome } from './actions.js';
 import type { TickContext } from './context.js';
 import { runPayload } from './payload.js';
-import { VIOLATION_COLUMNS, mapViolation } from './rows.js';
+import { VIOLATION_COLUMNS, mapViolation, type ViolationRow } from './rows.js';
 import { getRun, lockRun } from './run-ops.js';
 import { ActionTrigger } from './schema.js';
 import { sqlList } from '../model/sql.js';
@@ -20,7 +20,7 @@ const BATCH = 100;
 
 export async function handleFinishedRuns(ctx: TickContext): Promise<void> {
   const { host } = ctx;
-  const { rows } = await host.pool.query(
+  const { rows } = await host.pool.query<{ id: number }>(
     `select id from ${host.s}.schedule_runs
       where handled_at is null and status in (${sqlList(RunEnded)}) order by id limit $1`,
     [BATCH],
@@ -55,10 +55,10 @@ export async function handleFinishedRuns(ctx: TickContext): Promise<void> {
 
 export async function handleViolations(ctx: TickContext): Promise<void> {
   const { host } = ctx;
-  const { rows } = await host.pool.query(`select id from ${host.s}.constraint_violations where handled_at is null order by id limit $1`, [BATCH]);
+  const { rows } = await host.pool.query<{ id: number }>(`select id from ${host.s}.constraint_violations where handled_at is null order by id limit $1`, [BATCH]);
   for (const { id } of rows) {
     await withTransaction(host.pool, async (tx) => {
-      const { rows: vs } = await tx.query(
+      const { rows: vs } = await tx.query<ViolationRow>(
         `select ${VIOLATION_COLUMNS} from ${host.s}.constraint_violations v where v.id = $1 and v.handled_at is null for update skip locked`,
         [id],
       );

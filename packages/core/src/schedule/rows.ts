@@ -2,10 +2,10 @@
  * Row mapping for the schedule tables, one function per table: snake_case → camelCase,
  * intervals read as milliseconds (the SELECT lists convert them), nullable → optional.
  */
-import type { ActionTrigger, ActionType, RunStatus, RunTrigger, ViolationType } from './schema.js';
+import type { ActionTrigger, ActionType, ViolationType } from './schema.js';
+import type { RunStatus, RunTrigger } from '../model/states.js';
 import type { ResolvedWebhookConfig } from './schema.js';
 
-type Row = Record<string, any>;
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
 export interface Constraint {
@@ -32,7 +32,24 @@ export const CONSTRAINT_COLUMNS = `c.id, c.name, c.max_concurrent_runs, c.concur
 
 const ms = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Math.round(Number(v)));
 
-export function mapConstraint(r: Row): Constraint {
+/** A `constraints` row as selected with `CONSTRAINT_COLUMNS` (intervals as ms numbers). */
+export interface ConstraintRow {
+  id: number;
+  name: string;
+  max_concurrent_runs: number | null;
+  concurrency_policy: 'skip' | 'delay';
+  catch_up: boolean;
+  catch_up_window_ms: number | string | null;
+  max_expected_run_time_ms: number | string | null;
+  max_allowed_run_time_ms: number | string | null;
+  pre_run_hook: (ResolvedWebhookConfig & { required: boolean }) | null;
+  post_run_hook: ResolvedWebhookConfig | null;
+  require_previous_success: Constraint['requirePreviousSuccess'] | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function mapConstraint(r: ConstraintRow): Constraint {
   return {
     id: r.id,
     name: r.name,
@@ -60,7 +77,17 @@ export interface Action {
   updatedAt: Date;
 }
 
-export function mapAction(r: Row): Action {
+/** An `actions` row. */
+export interface ActionRow {
+  id: number;
+  name: string;
+  action_type: ActionType;
+  config: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function mapAction(r: ActionRow): Action {
   return { id: r.id, name: r.name, type: r.action_type, config: r.config, createdAt: r.created_at, updatedAt: r.updated_at };
 }
 
@@ -96,7 +123,24 @@ export interface Schedule {
 export const SCHEDULE_COLUMNS = `s.id, s.name, s.description, s.cron_expression, s.timezone, s.job_template,
   s.dag_template, s.paused, s.constraint_id, s.materialised_until, s.skip_next, s.created_at, s.updated_at`;
 
-export function mapSchedule(r: Row): Schedule {
+/** A `schedules` row as selected with `SCHEDULE_COLUMNS`. */
+export interface ScheduleRow {
+  id: number;
+  name: string;
+  description: string | null;
+  cron_expression: string;
+  timezone: string;
+  job_template: Record<string, unknown> | null;
+  dag_template: Record<string, unknown> | null;
+  paused: boolean;
+  constraint_id: number | null;
+  materialised_until: Date;
+  skip_next: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function mapSchedule(r: ScheduleRow): Schedule {
   return {
     id: r.id,
     name: r.name,
@@ -136,7 +180,26 @@ export interface ScheduleRun {
 export const RUN_COLUMNS = `r.id, r.schedule_id, r.scheduled_at, r.trigger, r.job_id, r.dag_run_id, r.status, r.attempt,
   r.gate_passed_at, r.started_at, r.completed_at, r.expected_exceeded_at, r.handled_at, r.details, r.created_at`;
 
-export function mapRun(r: Row): ScheduleRun {
+/** A `schedule_runs` row as selected with `RUN_COLUMNS`. */
+export interface ScheduleRunRow {
+  id: number;
+  schedule_id: number;
+  scheduled_at: Date;
+  trigger: RunTrigger;
+  job_id: number | null;
+  dag_run_id: number | null;
+  status: RunStatus;
+  attempt: number;
+  gate_passed_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  expected_exceeded_at: Date | null;
+  handled_at: Date | null;
+  details: Record<string, unknown>;
+  created_at: Date;
+}
+
+export function mapRun(r: ScheduleRunRow): ScheduleRun {
   return {
     id: r.id,
     scheduleId: r.schedule_id,
@@ -174,7 +237,22 @@ export interface Violation {
 export const VIOLATION_COLUMNS = `v.id, v.run_id, v.schedule_id, v.constraint_id, v.violation_type, v.attempt, v.occurred_at,
   v.action_taken, v.details, v.handled_at`;
 
-export function mapViolation(r: Row): Violation {
+/** A `constraint_violations` row as selected with `VIOLATION_COLUMNS` (plus the joined schedule name). */
+export interface ViolationRow {
+  id: number;
+  run_id: number | null;
+  schedule_id: number;
+  schedule_name?: string | null;
+  constraint_id: number | null;
+  violation_type: ViolationType;
+  attempt: number;
+  occurred_at: Date;
+  action_taken: string;
+  details: Record<string, unknown>;
+  handled_at: Date | null;
+}
+
+export function mapViolation(r: ViolationRow): Violation {
   return {
     id: r.id,
     runId: opt(r.run_id),
@@ -213,7 +291,31 @@ export interface SchedulerStatsRow {
   maxTickMs?: number;
 }
 
-export function mapStats(r: Row): SchedulerStatsRow {
+/** An `orchestrator_stats` row (lags as numbers). */
+export interface StatsRow {
+  id: number;
+  holder: string;
+  period_start: Date;
+  period_end: Date;
+  iterations: number;
+  index_rebuilds: number;
+  runs_materialised: number;
+  runs_started: number;
+  late_runs: number;
+  missed_runs: number;
+  skipped_runs: number;
+  delayed_runs: number;
+  cancelled_runs: number;
+  violations: number;
+  actions_fired: number;
+  webhook_failures: number;
+  inbox: number;
+  avg_lag_ms: number | null;
+  max_lag_ms: number | null;
+  max_tick_ms: number | null;
+}
+
+export function mapStats(r: StatsRow): SchedulerStatsRow {
   return {
     id: r.id,
     holder: r.holder,

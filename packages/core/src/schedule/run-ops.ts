@@ -6,24 +6,24 @@ import type { Queryable } from '../db/pool.js';
 import { cancelJobs } from '../queue/cancel.js';
 import { HELD_UNTIL } from './context.js';
 import type { ScheduleHost } from './host.js';
-import { RUN_COLUMNS, mapRun, type ScheduleRun } from './rows.js';
+import { RUN_COLUMNS, mapRun, type ScheduleRun, type ScheduleRunRow } from './rows.js';
 import { sqlLit } from '../model/sql.js';
 import { JobState, RunStatus } from '../model/states.js';
 
 export async function getRun(db: Queryable, s: string, id: number): Promise<ScheduleRun | undefined> {
-  const { rows } = await db.query(`select ${RUN_COLUMNS} from ${s}.schedule_runs r where r.id = $1`, [id]);
+  const { rows } = await db.query<ScheduleRunRow>(`select ${RUN_COLUMNS} from ${s}.schedule_runs r where r.id = $1`, [id]);
   return rows[0] && mapRun(rows[0]);
 }
 
 /** Locks a run unless another transaction holds it (a second leader works on it right now). */
 export async function lockRun(db: Queryable, s: string, id: number, where = 'true'): Promise<ScheduleRun | undefined> {
-  const { rows } = await db.query(`select ${RUN_COLUMNS} from ${s}.schedule_runs r where r.id = $1 and (${where}) for update skip locked`, [id]);
+  const { rows } = await db.query<ScheduleRunRow>(`select ${RUN_COLUMNS} from ${s}.schedule_runs r where r.id = $1 and (${where}) for update skip locked`, [id]);
   return rows[0] && mapRun(rows[0]);
 }
 
 /** The state of a run's job, locked (the promoter skips locked rows, so it cannot start meanwhile). */
 export async function lockJobState(db: Queryable, s: string, jobId: number): Promise<string | undefined> {
-  const { rows } = await db.query(`select state from ${s}.jobs where id = $1 for update`, [jobId]);
+  const { rows } = await db.query<{ state: JobState }>(`select state from ${s}.jobs where id = $1 for update`, [jobId]);
   return rows[0]?.state;
 }
 

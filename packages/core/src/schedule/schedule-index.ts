@@ -9,7 +9,7 @@ import type { Queryable } from '../db/pool.js';
 import { loadBindings } from './actions-store.js';
 import { listConstraintRows } from './constraints.js';
 import { compileCron, type CompiledCron } from './cron.js';
-import { SCHEDULE_COLUMNS, mapSchedule, type Constraint, type ScheduleActionBinding } from './rows.js';
+import { SCHEDULE_COLUMNS, mapSchedule, type Constraint, type ScheduleActionBinding, type ScheduleRow } from './rows.js';
 
 export interface IndexedSchedule {
   id: number;
@@ -55,7 +55,7 @@ export class ScheduleIndex {
 
   /** Loads everything in three statements and replaces the index. */
   async rebuild(db: Queryable, s: string, log?: Logger): Promise<void> {
-    const { rows } = await db.query(`select ${SCHEDULE_COLUMNS} from ${s}.schedules s order by s.id`);
+    const { rows } = await db.query<ScheduleRow>(`select ${SCHEDULE_COLUMNS} from ${s}.schedules s order by s.id`);
     const constraints = new Map((await listConstraintRows(db, s)).map((c) => [c.id, c]));
     const bindings = await loadBindings(db, s, 'all');
     const byId = new Map<number, IndexedSchedule>();

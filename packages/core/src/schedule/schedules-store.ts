@@ -3,7 +3,7 @@ import { NotFoundError, fromPgError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import { cancelJobs } from '../queue/cancel.js';
 import type { ScheduleHost } from './host.js';
-import { RUN_COLUMNS, SCHEDULE_COLUMNS, mapRun, mapSchedule, type Schedule, type ScheduleRun } from './rows.js';
+import { RUN_COLUMNS, SCHEDULE_COLUMNS, mapRun, mapSchedule, type Schedule, type ScheduleRun, type ScheduleRow, type ScheduleRunRow } from './rows.js';
 import { sqlList, sqlLit } from '../model/sql.js';
 import { JobState, RunPending, type RunStatus } from '../model/states.js';
 
@@ -25,7 +25,7 @@ const refWhere = (ref: ScheduleRef) => (typeof ref === 'number' ? 's.id = $1' : 
 
 export async function insertScheduleRow(db: Queryable, s: string, v: ScheduleValues): Promise<Schedule> {
   try {
-    const { rows } = await db.query(
+    const { rows } = await db.query<ScheduleRow>(
       `insert into ${s}.schedules as s (name, description, cron_expression, timezone, job_template, dag_template, paused, constraint_id)
        values ($1, $2, $3, $4, $5, $6, $7, $8) returning ${SCHEDULE_COLUMNS}`,
       [v.name, v.description, v.cron, v.timezone, v.job && JSON.stringify(v.job), v.dag && JSON.stringify(v.dag), v.paused, v.constraintId],
@@ -37,7 +37,7 @@ export async function insertScheduleRow(db: Queryable, s: string, v: ScheduleVal
 }
 
 export async function updateScheduleRow(db: Queryable, s: string, id: number, v: ScheduleValues): Promise<Schedule> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<ScheduleRow>(
     `update ${s}.schedules as s set description = $2, cron_expression = $3, timezone = $4, job_template = $5, dag_template = $6,
             paused = $7, constraint_id = $8, updated_at = now()
       where s.id = $1 returning ${SCHEDULE_COLUMNS}`,
@@ -48,13 +48,13 @@ export async function updateScheduleRow(db: Queryable, s: string, id: number, v:
 }
 
 export async function findScheduleRow(db: Queryable, s: string, ref: ScheduleRef, lock = false): Promise<Schedule> {
-  const { rows } = await db.query(`select ${SCHEDULE_COLUMNS} from ${s}.schedules s where ${refWhere(ref)} ${lock ? 'for update' : ''}`, [ref]);
+  const { rows } = await db.query<ScheduleRow>(`select ${SCHEDULE_COLUMNS} from ${s}.schedules s where ${refWhere(ref)} ${lock ? 'for update' : ''}`, [ref]);
   if (!rows.length) throw new NotFoundError('schedule', ref);
   return mapSchedule(rows[0]);
 }
 
 export async function listScheduleRows(db: Queryable, s: string, paused?: boolean): Promise<Schedule[]> {
-  const { rows } = await db.query(`select ${SCHEDULE_COLUMNS} from ${s}.schedules s where $1::boolean is null or s.paused = $1 order by s.name`, [paused ?? null]);
+  const { rows } = await db.query<ScheduleRow>(`select ${SCHEDULE_COLUMNS} from ${s}.schedules s where $1::boolean is null or s.paused = $1 order by s.name`, [paused ?? null]);
   return rows.map(mapSchedule);
 }
 
@@ -110,7 +110,7 @@ export interface RunQuery {
 
 /** Newest first; keyset by scheduled_at. */
 export async function listRunRows(db: Queryable, s: string, scheduleId: number, q: RunQuery): Promise<ScheduleRun[]> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<ScheduleRunRow>(
     `select ${RUN_COLUMNS} from ${s}.schedule_runs r
       where r.schedule_id = $1 and ($2::text is null or r.status = $2) and ($3::timestamptz is null or r.scheduled_at < $3)
       order by r.scheduled_at desc limit $4`,

@@ -4,7 +4,7 @@
  * one insert a minute, not a write per run.
  */
 import type { Queryable } from '../db/pool.js';
-import { mapStats, type SchedulerStatsRow } from './rows.js';
+import { mapStats, type SchedulerStatsRow, type StatsRow } from './rows.js';
 import { sqlList } from '../model/sql.js';
 import { RunPending } from '../model/states.js';
 
@@ -76,7 +76,7 @@ export class StatsCollector {
   /** Writes the period's row and starts a new period; `inbox` is measured by the caller at the end. */
   async flush(db: Queryable, s: string, holder: string, now: Date, inbox: number, retentionMs: number): Promise<SchedulerStatsRow> {
     const v = COUNTERS.map((k) => this.get(k));
-    const { rows } = await db.query(
+    const { rows } = await db.query<StatsRow>(
       `insert into ${s}.scheduler_stats (holder, period_start, period_end, iterations, index_rebuilds, runs_materialised,
               runs_started, late_runs, missed_runs, skipped_runs, delayed_runs, cancelled_runs, violations, actions_fired,
               webhook_failures, inbox, avg_lag_ms, max_lag_ms, max_tick_ms)
@@ -97,7 +97,7 @@ export class StatsCollector {
 
 /** Due runs that have not started: materialised and due, or held/delayed past their time. */
 export async function countInbox(db: Queryable, s: string, now: Date): Promise<number> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ n: number }>(
     `select count(*)::int as n from ${s}.schedule_runs r
       where r.status in (${sqlList(RunPending)}) and r.scheduled_at <= $1 and r.started_at is null`,
     [now],
@@ -106,6 +106,6 @@ export async function countInbox(db: Queryable, s: string, now: Date): Promise<n
 }
 
 export async function listStats(db: Queryable, s: string, limit: number): Promise<SchedulerStatsRow[]> {
-  const { rows } = await db.query(`select * from ${s}.scheduler_stats order by period_end desc, id desc limit $1`, [limit]);
+  const { rows } = await db.query<StatsRow>(`select * from ${s}.scheduler_stats order by period_end desc, id desc limit $1`, [limit]);
   return rows.map(mapStats);
 }

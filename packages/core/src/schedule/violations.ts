@@ -1,6 +1,6 @@
 /** constraint_violations: written by the scheduler, read by jl.violations(). */
 import type { Queryable } from '../db/pool.js';
-import { VIOLATION_COLUMNS, mapViolation, type Violation } from './rows.js';
+import { VIOLATION_COLUMNS, mapViolation, type Violation, type ViolationRow } from './rows.js';
 import type { ViolationType } from './schema.js';
 
 export interface NewViolation {
@@ -35,7 +35,7 @@ export interface ViolationQuery {
 }
 
 export async function listViolations(db: Queryable, s: string, q: ViolationQuery): Promise<Violation[]> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<ViolationRow>(
     `select ${VIOLATION_COLUMNS}, sc.name as schedule_name
        from ${s}.constraint_violations v join ${s}.schedules sc on sc.id = v.schedule_id
       where ($1::bigint is null or v.schedule_id = $1) and ($2::text is null or v.violation_type = $2)
