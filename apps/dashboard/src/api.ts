@@ -3,6 +3,8 @@
  * (same origin); changes carry `X-Jobline-Dashboard: 1`, which the producer requires for
  * cookie-authenticated writes (apps/producer/src/ui.ts).
  */
+import type { Job as CoreJob } from '@jobline/core';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -109,33 +111,14 @@ export interface JobError {
   stack?: string;
   [k: string]: unknown;
 }
-export interface Job {
-  id: number;
-  queue: string;
-  name: string;
-  state: string;
-  priority: number;
-  runAt: string;
-  attempt: number;
-  maxAttempts: number;
-  timeoutMs: number;
-  input: unknown;
-  output?: unknown;
-  error?: JobError;
-  progress?: number;
-  idempotencyKey?: string;
-  definition?: string;
-  dagRunId?: number;
-  dagNodeKey?: string;
-  workerId?: string;
-  traceparent?: string;
-  createdAt: string;
-  claimedAt?: string;
-  startedAt?: string;
-  heartbeatAt?: string;
-  completedAt?: string;
-  updatedAt: string;
-}
+/** A value as JSON sends it: dates become ISO-8601 strings. */
+type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | undefined ? string | undefined : T[K] };
+
+/**
+ * The job as the API sends it: @jobline/core's `Job` (the one definition of its shape), as JSON.
+ * A type-only import — erased from the bundle, so the browser code never loads core.
+ */
+export type Job = Json<CoreJob>;
 export interface Execution {
   jobId: number;
   attempt: number;

@@ -5,7 +5,7 @@
  * where JSON differs from JavaScript (dates are ISO-8601 strings).
  */
 import { z } from 'zod';
-import { DagNodeState, DagRunState, DagSpecSchema, DefinitionSpecSchema, ExecutionState, JobName, JobSpecSchema, JobState, QueueName } from '@jobline/core';
+import { DagNodeState, DagRunState, DagSpecSchema, DefinitionSpecSchema, ExecutionState, JobName, JobSpecSchema, JobState, QueueName, type Job as CoreJob } from '@jobline/core';
 
 // PostgreSQL text columns cannot hold NUL: refuse it here with a field error rather than a driver error.
 const noNul = (v: string) => !v.includes('\0');
@@ -84,6 +84,8 @@ export const JobError = z.looseObject({
   retryable: z.boolean().optional(),
 });
 
+// The job as JSON: exactly the fields of @jobline/core's `Job` (the one definition of the shape),
+// which `satisfies` checks at compile time — a field added there and not here is a type error.
 export const Job = z.strictObject({
   id: z.int().positive(),
   queue: z.string(),
@@ -104,13 +106,14 @@ export const Job = z.strictObject({
   dagNodeKey: z.string().optional(),
   workerId: z.string().optional(),
   traceparent: z.string().optional(),
+  group: z.string().optional().meta({ description: 'The job\'s group (e.g. a tenant), when it has one.' }),
   createdAt: DateTime,
   claimedAt: DateTime.optional(),
   startedAt: DateTime.optional(),
   heartbeatAt: DateTime.optional(),
   completedAt: DateTime.optional(),
   updatedAt: DateTime,
-});
+} satisfies Record<keyof CoreJob, z.ZodType>);
 
 export const BatchResult = z.strictObject({
   jobs: z.array(z.strictObject({ job: Job, created: z.boolean() })),
