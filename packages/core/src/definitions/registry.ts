@@ -6,8 +6,24 @@ import { DefinitionSpecSchema, type Definition, type DefinitionRef, type Definit
 
 const COLUMNS = `name, version, executor, image, command, args, env, secret_env, resources, container, input_schema, defaults, created_at`;
 
-type Row = Record<string, any>;
-function mapDefinition(r: Row): Definition {
+/** A `job_definitions` row as selected with `COLUMNS`. */
+interface DefinitionRow {
+  name: string;
+  version: number;
+  executor: Definition['executor'];
+  image: string | null;
+  command: string | null;
+  args: string[];
+  env: Record<string, string>;
+  secret_env: string[];
+  resources: Definition['resources'];
+  container: NonNullable<Definition['container']> | null;
+  input_schema: Record<string, unknown> | null;
+  defaults: Definition['defaults'];
+  created_at: Date;
+}
+
+function mapDefinition(r: DefinitionRow): Definition {
   return {
     name: r.name,
     version: r.version,
@@ -65,7 +81,7 @@ export async function createDefinition(db: Queryable, s: string, raw: Definition
       if (latest && isDeepStrictEqual(content(latest), content(spec))) return { definition: latest, created: false };
     }
     try {
-      const { rows } = await db.query(insertSql(s), [
+      const { rows } = await db.query<DefinitionRow>(insertSql(s), [
         spec.name,
         spec.version ?? null,
         spec.executor,
@@ -93,7 +109,7 @@ export async function createDefinition(db: Queryable, s: string, raw: Definition
 
 /** A definition by name (latest version) or name and version; undefined when there is none. */
 export async function findDefinition(db: Queryable, s: string, ref: DefinitionRef): Promise<Definition | undefined> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<DefinitionRow>(
     `select ${COLUMNS} from ${s}.job_definitions
       where name = $1 and ($2::int is null or version = $2)
       order by version desc limit 1`,
@@ -110,7 +126,7 @@ export async function getDefinition(db: Queryable, s: string, ref: DefinitionRef
 
 /** Several refs in one query (enqueue by definition); missing refs are absent from the map. */
 export async function findDefinitions(db: Queryable, s: string, refs: DefinitionRef[]): Promise<Map<string, Definition>> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<DefinitionRow & { ref: string }>(
     `select distinct on (r.ref) r.ref, ${COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}
        from unnest($1::text[], $2::text[], $3::int[]) as r(ref, name, version)
        join ${s}.job_definitions d on d.name = r.name and (r.version is null or d.version = r.version)
@@ -130,7 +146,7 @@ export interface DefinitionFilter {
 export async function listDefinitions(db: Queryable, s: string, f: DefinitionFilter = {}): Promise<Definition[]> {
   const { rows } =
     f.name === undefined
-      ? await db.query(`select distinct on (name) ${COLUMNS} from ${s}.job_definitions order by name, version desc`)
-      : await db.query(`select ${COLUMNS} from ${s}.job_definitions where name = $1 order by version desc`, [f.name]);
+      ? await db.query<DefinitionRow>(`select distinct on (name) ${COLUMNS} from ${s}.job_definitions order by name, version desc`)
+      : await db.query<DefinitionRow>(`select ${COLUMNS} from ${s}.job_definitions where name = $1 order by version desc`, [f.name]);
   return rows.map(mapDefinition);
 }

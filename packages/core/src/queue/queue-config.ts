@@ -43,7 +43,10 @@ const COLUMNS: Record<keyof z.output<typeof QueueConfigSchema>, string> = {
   emitEvents: 'emit_events',
 };
 
-function mapQueue(r: Record<string, any>): QueueSettings {
+/** A `queues` row (`select *`): the settings columns of `COLUMNS`, by column name. */
+type QueueRow = { name: string; paused: boolean } & Record<string, unknown>;
+
+function mapQueue(r: QueueRow): QueueSettings {
   const out: QueueSettings = { name: r.name, paused: r.paused };
   for (const [key, col] of Object.entries(COLUMNS)) {
     if (key !== 'paused' && r[col] !== null && r[col] !== undefined) (out as any)[key] = r[col];
@@ -59,7 +62,7 @@ export async function updateQueue(db: Queryable, s: string, name: string, patch:
   const cols = keys.map((k) => COLUMNS[k]);
   const values = keys.map((k) => p[k]);
   const set = cols.map((c, i) => `${c} = $${i + 2}`).concat('updated_at = now()').join(', ');
-  const { rows } = await db.query(
+  const { rows } = await db.query<QueueRow>(
     `insert into ${s}.queues (name${cols.map((c) => `, ${c}`).join('')})
      values ($1${cols.map((_, i) => `, $${i + 2}`).join('')})
      on conflict (name) do update set ${set}
@@ -70,7 +73,7 @@ export async function updateQueue(db: Queryable, s: string, name: string, patch:
 }
 
 export async function getQueueSettings(db: Queryable, s: string, names: string[]): Promise<QueueSettings[]> {
-  const { rows } = await db.query(`select * from ${s}.queues where name = any($1::text[])`, [names]);
+  const { rows } = await db.query<QueueRow>(`select * from ${s}.queues where name = any($1::text[])`, [names]);
   return rows.map(mapQueue);
 }
 
