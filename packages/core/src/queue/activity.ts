@@ -5,6 +5,7 @@
  * PostgreSQL's own row estimates.
  */
 import type { Queryable } from '../db/pool.js';
+import type { WorkerRow } from '../model/job.js';
 import { sqlList, sqlLit } from '../model/sql.js';
 import { JobFinished, JobState } from '../model/states.js';
 
@@ -121,7 +122,7 @@ export interface WorkerOverview {
  * partial index on running jobs.
  */
 export async function workerOverview(db: Queryable, s: string, limit = 100): Promise<WorkerOverview[]> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<WorkerRow & { age_ms: number | string; in_flight: number }>(
     `select w.id, w.hostname, w.pid, w.queues, w.concurrency, w.version, w.started_at, w.heartbeat_at,
             extract(epoch from now() - w.heartbeat_at) * 1000 as age_ms,
             (select count(*) from ${s}.jobs j where j.worker_id = w.id and j.state = ${sqlLit(JobState.running)})::int as in_flight
@@ -145,7 +146,7 @@ export async function workerOverview(db: Queryable, s: string, limit = 100): Pro
 
 /** Row counts of the big tables as PostgreSQL estimates them (pg_class.reltuples; -1 = never analysed). */
 export async function tableEstimates(db: Queryable, s: string): Promise<Record<'jobs' | 'jobExecutions' | 'dagRuns', number>> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ relname: string; n: number }>(
     `select c.relname, c.reltuples::float8 as n from pg_class c
       where c.oid in (to_regclass($1 || '.jobs'), to_regclass($1 || '.job_executions'), to_regclass($1 || '.dag_runs'))`,
     [s],

@@ -60,7 +60,7 @@ async function queueNames(db: Queryable, s: string, o: Required<Pick<QueuePageOp
   // With a prefix it starts at the prefix and stops at the first name without it (names that
   // share a prefix sort together), so a filter costs what the page does, never a scan of the
   // names after it. The inner limit stops the recursion once the page is full.
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ name: string }>(
     `with recursive names(name) as (
         (select queue from ${s}.jobs where queue > $1 and queue >= $3 order by queue limit 1)
         union all
@@ -73,7 +73,7 @@ async function queueNames(db: Queryable, s: string, o: Required<Pick<QueuePageOp
       order by name limit $2`,
     [after, o.limit + 1, prefix],
   );
-  return rows.map((r) => r.name as string);
+  return rows.map((r) => r.name);
 }
 
 /** A page of queues with depth by state, settings and the oldest available job. */
@@ -83,14 +83,14 @@ export async function queueOverview(db: Queryable, s: string, options: QueuePage
   const page = names.slice(0, limit);
   if (!page.length) return { queues: [] };
   const [counts, settings, oldest] = await Promise.all([
-    db.query(
+    db.query<{ name: string; state: JobState; n: number }>(
       `select q.name, st.state,
               (select count(*) from (select 1 from ${s}.jobs j where j.queue = q.name and j.state = st.state limit $3) x)::int as n
          from unnest($1::text[]) q(name) cross join unnest($2::text[]) st(state)`,
       [page, STATES, DEPTH_COUNT_CAP + 1],
     ),
-    db.query(`select name, paused, concurrency_limit from ${s}.queues where name = any($1::text[])`, [page]),
-    db.query(
+    db.query<{ name: string; paused: boolean; concurrency_limit: number | null }>(`select name, paused, concurrency_limit from ${s}.queues where name = any($1::text[])`, [page]),
+    db.query<{ name: string; id: number; run_at: Date; age_ms: number | string }>(
       `select q.name, o.id, o.run_at, extract(epoch from now() - o.run_at) * 1000 as age_ms
          from unnest($1::text[]) q(name)
          cross join lateral (select id, run_at from ${s}.jobs j where j.queue = q.name and j.state = ${sqlLit(JobState.available)}
@@ -107,7 +107,7 @@ export async function queueOverview(db: Queryable, s: string, options: QueuePage
   const capped: { queue: string; state: JobState }[] = [];
   for (const r of counts.rows) {
     if (r.n === 0) continue;
-    byName.get(r.name)!.depth[r.state as JobState] = { n: r.n, estimated: false };
+    byName.get(r.name)!.depth[r.state] = { n: r.n, estimated: false };
     if (r.n > DEPTH_COUNT_CAP) capped.push({ queue: r.name, state: r.state });
   }
   // Past the cap an exact count would read every matching index entry on each refresh.
@@ -127,7 +127,7 @@ export async function queueOverview(db: Queryable, s: string, options: QueuePage
 
 /** Matching jobs of a (queue, state) known to exceed the cap, extrapolated from id density (see above). */
 async function extrapolatedCount(db: Queryable, s: string, queue: string, state: string): Promise<number> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ lo: number | null; cap_id: number | null; hi: number | null }>(
     `select (select id from ${s}.jobs where queue = $1 and state = $2 order by id limit 1) as lo,
             (select id from ${s}.jobs where queue = $1 and state = $2 order by id offset $3 - 1 limit 1) as cap_id,
             (select id from ${s}.jobs where queue = $1 and state = $2 order by id desc limit 1) as hi`,

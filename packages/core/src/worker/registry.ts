@@ -21,11 +21,11 @@ export async function registerWorker(
 
 /** Workers alive now: not stopped, heartbeat fresher than `staleAfterMs` (the rescuer's test, inverted). */
 export async function liveWorkerIds(db: Queryable, s: string, staleAfterMs: number): Promise<Set<string>> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ id: string }>(
     `select id from ${s}.workers where stopped_at is null and heartbeat_at >= now() - $1 * interval '1 millisecond'`,
     [staleAfterMs],
   );
-  return new Set(rows.map((r) => r.id as string));
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function markWorkerStopped(db: Queryable, s: string, id: string): Promise<void> {
