@@ -85,6 +85,6 @@ export async function resolveReleasedInputs(db: Queryable, ctx: InputContext, no
     );
   }
   if (!bad.length) return [];
-  const { rows } = await db.query(failUnresolvedSql(ctx.s), [bad.map((b) => b.id), bad.map((b) => b.error)]);
+  const { rows } = await db.query<{ dag_run_id: number; key: string }>(failUnresolvedSql(ctx.s), [bad.map((b) => b.id), bad.map((b) => b.error)]);
   return rows.map((r) => ({ dagRunId: r.dag_run_id, key: r.key }));
 }

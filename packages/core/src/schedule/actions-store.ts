@@ -43,7 +43,7 @@ export async function listActionRows(db: Queryable, s: string): Promise<Action[]
 }
 
 export async function deleteAction(db: Queryable, s: string, name: string): Promise<void> {
-  const { rows: users } = await db.query(
+  const { rows: users } = await db.query<{ name: string }>(
     `select distinct s.name from ${s}.schedule_actions sa join ${s}.actions a on a.id = sa.action_id
        join ${s}.schedules s on s.id = sa.schedule_id where a.name = $1 order by s.name limit 10`,
     [name],
@@ -62,8 +62,8 @@ export async function deleteAction(db: Queryable, s: string, name: string): Prom
 export async function replaceBindings(db: Queryable, s: string, scheduleId: number, bindings: ActionBinding[]): Promise<void> {
   const names = [...new Set(bindings.map((b) => b.action))];
   const cnames = [...new Set(bindings.flatMap((b) => (b.constraint ? [b.constraint] : [])))];
-  const { rows: acts } = await db.query(`select id, name from ${s}.actions where name = any($1::text[])`, [names]);
-  const { rows: cons } = await db.query(`select id, name from ${s}.constraints where name = any($1::text[])`, [cnames]);
+  const { rows: acts } = await db.query<{ id: number; name: string }>(`select id, name from ${s}.actions where name = any($1::text[])`, [names]);
+  const { rows: cons } = await db.query<{ id: number; name: string }>(`select id, name from ${s}.constraints where name = any($1::text[])`, [cnames]);
   const actionIds = new Map(acts.map((a) => [a.name as string, a.id as number]));
   const constraintIds = new Map(cons.map((c) => [c.name as string, c.id as number]));
   const issues: FieldIssue[] = [];

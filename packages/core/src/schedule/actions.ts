@@ -9,7 +9,7 @@ import type { Queryable } from '../db/pool.js';
 import type { JobSpec } from '../schemas.js';
 import { runJobKey, type TickContext } from './context.js';
 import { runPayload, type WebhookEvent } from './payload.js';
-import { RUN_COLUMNS, mapRun, type ScheduleActionBinding, type ScheduleRun, type Violation, type ScheduleRunRow } from './rows.js';
+import { RUN_COLUMNS, mapRun, type ScheduleActionBinding, type ScheduleRun, type Violation, type ScheduleRunRow, type ActionRow } from './rows.js';
 import { cancelRunWork, setRun } from './run-ops.js';
 import type { IndexedSchedule } from './schedule-index.js';
 import { ActionConfigSchemas, type ActionTrigger, type ResolvedWebhookConfig } from './schema.js';
@@ -54,7 +54,7 @@ export function bindingsFor(sc: IndexedSchedule, trigger: ActionTrigger, constra
 /** Runs the bindings in order: webhooks first (no row locks are held while they wait), then the rest. */
 export async function runActions(inv: ActionInvocation, bindings: ScheduleActionBinding[]): Promise<ActionOutcome[]> {
   if (!bindings.length) return [];
-  const { rows } = await inv.tx.query(`select id, name, action_type, config from ${inv.ctx.host.s}.actions where id = any($1::bigint[])`, [
+  const { rows } = await inv.tx.query<Omit<ActionRow, 'created_at' | 'updated_at'>>(`select id, name, action_type, config from ${inv.ctx.host.s}.actions where id = any($1::bigint[])`, [
     bindings.map((b) => b.actionId),
   ]);
   const byId = new Map(rows.map((r) => [r.id as number, r]));

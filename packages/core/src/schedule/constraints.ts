@@ -105,7 +105,7 @@ export async function listConstraintRows(db: Queryable, s: string): Promise<Cons
 
 /** Deletes an unused constraint; one still named by a schedule is a ConflictError that lists them. */
 export async function deleteConstraint(db: Queryable, s: string, name: string): Promise<void> {
-  const { rows: users } = await db.query(
+  const { rows: users } = await db.query<{ name: string }>(
     `select s.name from ${s}.schedules s join ${s}.constraints c on c.id = s.constraint_id where c.name = $1 order by s.name limit 10`,
     [name],
   );

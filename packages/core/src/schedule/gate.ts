@@ -39,7 +39,7 @@ const PENDING = `gate_passed_at is null and status in (${sqlList(RunPending)})`;
 
 export async function gate(ctx: TickContext): Promise<void> {
   const { host, now, o } = ctx;
-  const { rows } = await host.pool.query(
+  const { rows } = await host.pool.query<{ id: number }>(
     `select id from ${host.s}.schedule_runs where ${PENDING} and scheduled_at <= $1 order by scheduled_at, id limit 500`,
     [new Date(now.getTime() + o.gateLeadMs)],
   );
