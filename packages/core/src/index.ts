@@ -17,6 +17,11 @@ export type {
   DagRef,
 } from './typed-jobs.js';
 export { Worker, type WorkerStats, type Transition } from './worker/worker.js';
+export { JoblineNode } from './node/node.js';
+export { LeaderService } from './node/leader-service.js';
+export { RelayService } from './node/relay-service.js';
+export { SchedulerService } from './node/scheduler-service.js';
+export { AttemptKind, type AttemptReport } from './worker/attempt-kind.js';
 export {
   DagRunState,
   DagNodeState,

@@ -33,14 +33,16 @@ import {
   type DefinitionRef,
   type DefinitionSpec,
 } from './definitions/index.js';
-import { Worker, type Transition, type WorkerDeps } from './worker/worker.js';
+import type { TransitionHook } from './queue/transitions.js';
+import { JoblineNode, type NodeDeps } from './node/node.js';
+import { RelayService } from './node/relay-service.js';
+import { SchedulerService } from './node/scheduler-service.js';
 import { DagEngine, DEFAULT_DAG_MAX_EDGES, DEFAULT_DAG_MAX_NODES, type DagRunDetail, type DagSpec, type SubmittedDag } from './dag/index.js';
 import type { WorkerOptions } from './worker/options.js';
 import {
   ActionApi,
   ConstraintApi,
   ScheduleApi,
-  Scheduler,
   queryStats,
   queryViolations,
   listPasses,
@@ -53,7 +55,6 @@ import {
   type ViolationFilter,
 } from './schedule/index.js';
 import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } from './events/options.js';
-import { Relay } from './events/relay.js';
 import { startPublishSpan } from './observability/tracing.js';
 import type { JobTypes, JobNameOf, TypedDagSpec, TypedJob, TypedJobSpec, TypedWorkerOptions } from './typed-jobs.js';
 
@@ -135,7 +136,7 @@ export type TypedJobline<J extends JobTypes> = Omit<Jobline, 'enqueue' | 'enqueu
   /** With a name (`getJob<'resize'>(id)`), the row is typed as that job; without, narrow on `job.name`. */
   getJob<N extends JobNameOf<J> = JobNameOf<J>>(id: number): Promise<TypedJob<J, N>>;
   submitDag(spec: TypedDagSpec<J>, opts?: TxOption): Promise<SubmittedDag>;
-  worker(options: TypedWorkerOptions<J>): Worker;
+  worker(options: TypedWorkerOptions<J>): JoblineNode;
 };
 
 export interface TxOption {
@@ -154,11 +155,11 @@ export class Jobline {
   private notifier: Debounced;
   /** Pooler mode, direct URL, named statements, wake-up transport (topology.ts). */
   topology: Topology | undefined;
-  private readonly workers = new Set<Worker>();
+  private readonly workers = new Set<JoblineNode>();
   /** `application_name` of this instance's connections. */
   applicationName = 'jobline';
-  /** Runs in completing transactions for DAG jobs; installed by the DAG module. */
-  afterTransitions: ((tx: Queryable, rows: Transition[]) => Promise<void>) | undefined;
+  /** DAG advancement, injected into whatever finishes jobs (completer, rescuer, cancel) at construction. */
+  private readonly onTransitions: TransitionHook;
   private readonly dags: DagEngine;
   /** Cron schedules: add, list, update, pause, resume, remove, runs, trigger (schedule/README.md). */
   readonly schedules: ScheduleApi;
@@ -169,7 +170,7 @@ export class Jobline {
   private readonly scheduleHost: ScheduleHost;
   /** Bounded reads for dashboards: queues with depth, throughput, workers, outbox, job search, DAG runs. */
   readonly inspect: Inspector;
-  private readonly relays = new Set<Relay>();
+  private readonly relays = new Set<RelayService>();
   /** NATS for status events; undefined = no relay, `tailEvents` reads the outbox. */
   natsUrl: string | undefined;
   /** Resolved event settings (stream, subject prefix, relay tuning). */
@@ -216,8 +217,7 @@ export class Jobline {
     this.constraints = new ConstraintApi(this.scheduleHost);
     this.actions = new ActionApi(this.scheduleHost);
     this.inspect = new Inspector(pool, quoteSchema(schema));
-    // Installed before any worker exists: WorkerDeps captures it when jl.worker() is called.
-    this.afterTransitions = (tx, rows) => this.dags.advance(tx, rows);
+    this.onTransitions = (tx, rows) => this.dags.advance(tx, rows);
   }
 
   /** Quoted schema, for SQL. */
@@ -379,8 +379,8 @@ export class Jobline {
   async cancel(id: number): Promise<Job> {
     const done = await withTransaction(this.pool, async (tx) => {
       const c = await cancelJob(tx, this.s, id, cancelChannel(this.schema));
-      if (c.job.dagRunId !== undefined && this.afterTransitions) {
-        await this.afterTransitions(tx, [{ id: c.job.id, state: 'cancelled', dagRunId: c.job.dagRunId, dagNodeKey: c.job.dagNodeKey }]);
+      if (c.job.dagRunId !== undefined) {
+        await this.onTransitions(tx, [{ id: c.job.id, state: 'cancelled', dagRunId: c.job.dagRunId, dagNodeKey: c.job.dagNodeKey }]);
       }
       return c;
     });
@@ -439,18 +439,18 @@ export class Jobline {
    * A scheduler outside any worker (workers run one unless `scheduler: false`): `start()` to
    * compete for the lease, or `tick()` for single passes (tools, tests with an injected clock).
    */
-  scheduler(options: SchedulerOptions = {}): Scheduler {
-    return new Scheduler(this.scheduleHost, options);
+  scheduler(options: SchedulerOptions = {}): SchedulerService {
+    return new SchedulerService(this.scheduleHost, options);
   }
 
-  /** Creates a worker; call `start()` on it. */
-  worker(options: WorkerOptions): Worker {
-    const w = new Worker(this.workerDeps(), options);
+  /** Creates a worker node (the worker runtime and the leader services it takes part in); call `start()` on it. */
+  worker(options: WorkerOptions): JoblineNode {
+    const w = new JoblineNode(this.nodeDeps(), options);
     this.workers.add(w);
     return w;
   }
 
-  private workerDeps(): WorkerDeps {
+  private nodeDeps(): NodeDeps {
     return {
       pool: this.pool,
       connectionString: this.connectionString,
@@ -462,7 +462,7 @@ export class Jobline {
       logger: this.logger,
       maxOutputBytes: this.maxInputBytes,
       version: VERSION,
-      afterTransitions: this.afterTransitions && ((tx, rows) => this.afterTransitions!(tx, rows)),
+      onTransitions: this.onTransitions,
       schedules: this.scheduleHost,
       natsUrl: this.natsUrl,
       events: this.events,
@@ -476,9 +476,9 @@ export class Jobline {
    * An outbox relay for a process that runs no worker (workers run one themselves); call
    * `start()`. Only the holder of the `relay` lease publishes. Needs `natsUrl`.
    */
-  relay(holder = `relay-${process.pid}-${Math.random().toString(36).slice(2, 8)}`): Relay {
+  relay(holder = `relay-${process.pid}-${Math.random().toString(36).slice(2, 8)}`): RelayService {
     if (!this.natsUrl) throw ValidationError.field('natsUrl', 'the relay needs NATS: set NATS_URL or the natsUrl option');
-    const r = new Relay({ pool: this.pool, s: this.s, natsUrl: this.natsUrl, events: this.events, logger: this.logger, holder });
+    const r = new RelayService({ pool: this.pool, s: this.s, natsUrl: this.natsUrl, events: this.events, logger: this.logger, holder });
     this.relays.add(r);
     return r;
   }

@@ -1,0 +1,20 @@
+import type { Queryable } from '../db/pool.js';
+
+/** Jobs the database shows running under this worker's id (to find rows of a claim whose reply was lost). */
+export async function runningJobsOf(db: Queryable, s: string, workerId: string): Promise<{ id: number; attempt: number }[]> {
+  const { rows } = await db.query<{ id: number; attempt: number }>(`select id, attempt from ${s}.jobs where state = 'running' and worker_id = $1`, [workerId]);
+  return rows;
+}
+
+/**
+ * Of these attempts, the ids whose job is no longer running at that attempt (cancelled, or
+ * rescued and re-claimed). One indexed read; used when no cancel NOTIFY can arrive.
+ */
+export async function endedAttempts(db: Queryable, s: string, attempts: { id: number; attempt: number }[]): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `select t.id from unnest($1::bigint[], $2::int[]) as t(id, attempt)
+      where not exists (select 1 from ${s}.jobs j where j.id = t.id and j.attempt = t.attempt and j.state = 'running')`,
+    [attempts.map((a) => a.id), attempts.map((a) => a.attempt)],
+  );
+  return rows.map((r) => r.id);
+}
