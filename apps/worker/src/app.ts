@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { mirrorMetricsToOpenTelemetry, type Handlers, type Jobline, type MetricsRegistry, type ProcessExecutorOptions, type JoblineNode, type WorkerOptions } from '@jobline/core';
+import { mirrorMetricsToOpenTelemetry, type Handlers, type Jobline, type MetricsRegistry, type ProcessExecutorOptions, type Worker, type WorkerOptions } from '@jobline/core';
 import { startHealthServer } from './health-server.js';
 import { createWorkerMetrics } from './metrics.js';
 
@@ -19,7 +19,7 @@ export interface WorkerAppOptions {
 }
 
 export interface WorkerApp {
-  worker: JoblineNode;
+  worker: Worker;
   metrics: MetricsRegistry;
   /** Base URL of the health server, when one was started. */
   url?: string;

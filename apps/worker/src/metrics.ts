@@ -1,4 +1,4 @@
-import { AttemptKind, MetricsRegistry, registerProcessMetrics, type AttemptReport, type Job, type JoblineNode } from '@jobline/core';
+import { AttemptKind, MetricsRegistry, registerProcessMetrics, type AttemptReport, type Job, type Worker } from '@jobline/core';
 
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
@@ -7,7 +7,7 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
  * queue (completed, retried, failed for good, timed out, interrupted by cancel or shutdown),
  * handler duration, queue wait (run_at → started_at, both database clock), in-flight jobs.
  */
-export function createWorkerMetrics(worker: JoblineNode): MetricsRegistry {
+export function createWorkerMetrics(worker: Worker): MetricsRegistry {
   const r = new MetricsRegistry();
   registerProcessMetrics(r);
   const claimed = r.counter('jobline_worker_jobs_claimed_total', 'Jobs claimed, by queue.', ['queue']);

@@ -16,8 +16,9 @@ export type {
   WithRefs,
   DagRef,
 } from './typed-jobs.js';
-export { Worker, type WorkerStats, type Transition } from './worker/worker.js';
-export { JoblineNode } from './node/node.js';
+export type { WorkerStats, Transition } from './worker/worker.js';
+// What jl.worker() returns: the worker runtime and the leader services it hosts (node/node.ts).
+export { JoblineNode, JoblineNode as Worker } from './node/node.js';
 export { LeaderService } from './node/leader-service.js';
 export { RelayService } from './node/relay-service.js';
 export { SchedulerService } from './node/scheduler-service.js';

@@ -3,7 +3,7 @@
  * with a real context (signal, heartbeat, progress, logger), and its completer writes the outcome,
  * the execution history and the outbox rows — exactly what production does, in-process.
  */
-import type { EnqueueSpec, Handlers, Job, JobExecution, Jobline, JoblineNode, WorkerOptions } from '@jobline/core';
+import type { EnqueueSpec, Handlers, Job, JobExecution, Jobline, Worker, WorkerOptions } from '@jobline/core';
 
 export interface RunJobOptions {
   /**
@@ -110,7 +110,7 @@ export async function drain(jl: Jobline, queue: string | string[], handlers: Han
   const queues = Array.isArray(queue) ? queue : [queue];
   const result: DrainResult = { completed: [], failed: [], cancelled: [] };
   const deadline = Date.now() + (o.timeoutMs ?? 60_000);
-  const w: JoblineNode = jl.worker({
+  const w: Worker = jl.worker({
     ...TEST_WORKER,
     maintenance: true,
     promoteIntervalMs: 20,
