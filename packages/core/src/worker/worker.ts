@@ -8,7 +8,6 @@ import { makeClaimer, type ClaimCursor } from '../queue/claim.js';
 import { ExecutorSet } from '../executors/executor-set.js';
 import type { ExecutorHooks } from '../executors/types.js';
 import { releaseAttempts } from '../queue/release.js';
-import type { TransitionHook } from '../queue/transitions.js';
 import { WakeupSubscriber } from '../events/wakeups.js';
 import { startAttemptSpan, type AttemptOutcome } from '../observability/tracing-consumer.js';
 import { BatchingCompleter } from './completer.js';
@@ -45,7 +44,7 @@ export class Worker extends EventEmitter {
   private readonly running = new Map<number, Attempt>();
   /** Attempts this worker started whose outcome is not written yet (job id → attempt). */
   private readonly owned = new Map<number, number>();
-  private readonly claimer: ReturnType<typeof makeClaimer>;
+  private readonly claim: ReturnType<typeof makeClaimer>;
   private readonly loop: ClaimLoop;
   private readonly deadlines = new Deadlines(this.running);
   private readonly writer: OutcomeWriter;
@@ -78,7 +77,7 @@ export class Worker extends EventEmitter {
     this.id = o.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.log = deps.logger.child({ workerId: this.id });
     this.contextHost = { pool: deps.pool, s: deps.s, log: this.log };
-    this.claimer = makeClaimer(deps.schema);
+    this.claim = makeClaimer(deps.schema);
     this.executors = new ExecutorSet(o.handlers, o.executors);
     this.writer = new OutcomeWriter(deps.pool, deps.schema, deps.s, deps.onTransitions);
     this.completer = new BatchingCompleter({
@@ -175,7 +174,7 @@ export class Worker extends EventEmitter {
   private async claimJobs(want: number): Promise<Job[]> {
     const after = this.cursorForClaim();
     if (!after) this.lastHeadScan = performance.now();
-    const jobs = await this.claimer(this.deps.pool, this.options.queues, want, this.id, this.queues.limitedQueues, after, this.queues.claimFilter);
+    const jobs = await this.claim(this.deps.pool, this.options.queues, want, this.id, this.queues.limitedQueues, after, this.queues.claimFilter);
     // A full batch means more is waiting just past its last job; a short one (or an empty one)
     // sends the next claim back to the head, where anything that sorts earlier is found.
     const last = jobs.length === want ? jobs[jobs.length - 1] : undefined;
