@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import { releaseAttempts } from '../queue/release.js';
 
 /** Jobs the database shows running under this worker's id (to find rows of a claim whose reply was lost). */
 export async function runningJobsOf(db: Queryable, s: string, workerId: string): Promise<{ id: number; attempt: number }[]> {
@@ -17,4 +18,23 @@ export async function endedAttempts(db: Queryable, s: string, attempts: { id: nu
     [attempts.map((a) => a.id), attempts.map((a) => a.attempt)],
   );
   return rows.map((r) => r.id);
+}
+
+/**
+ * A claim that committed but whose reply was lost (the connection died after the commit: a
+ * failover, a terminated backend, a partition) leaves jobs running under this worker's id
+ * that it never started; its heartbeat is alive, so the rescuer would never return them. Found
+ * by the failover scenario (a job stuck in 'running' for good). After a failed claim, with no
+ * claim in flight, such rows are released (fenced by attempt) to be claimed again at once.
+ */
+export async function releaseOrphans(
+  db: Queryable,
+  s: string,
+  jobsChannel: string,
+  workerId: string,
+  owned: ReadonlyMap<number, number>,
+): Promise<{ jobs: number[]; released: number }> {
+  const orphans = (await runningJobsOf(db, s, workerId)).filter((r) => owned.get(r.id) !== r.attempt);
+  if (!orphans.length) return { jobs: [], released: 0 };
+  return { jobs: orphans.map((o) => o.id), released: await releaseAttempts(db, s, orphans, workerId, jobsChannel) };
 }

@@ -7,7 +7,6 @@ import { Listener } from '../db/listener.js';
 import { makeClaimer, type ClaimCursor } from '../queue/claim.js';
 import { ExecutorSet } from '../executors/executor-set.js';
 import type { ExecutorHooks } from '../executors/types.js';
-import { releaseAttempts } from '../queue/release.js';
 import { WakeupSubscriber } from '../events/wakeups.js';
 import { startAttemptSpan, type AttemptOutcome } from '../observability/tracing-consumer.js';
 import { BatchingCompleter } from './completer.js';
@@ -20,7 +19,7 @@ import type { ResolvedWorkerOptions } from './options.js';
 import { Attempt, type AttemptResult, type Handler } from './run-attempt.js';
 import { AttemptContext, cancelled, type ContextHost } from './context.js';
 import { graceful, releaseOnShutdown } from './shutdown.js';
-import { runningJobsOf } from './own-jobs.js';
+import { releaseOrphans } from './own-jobs.js';
 import { QueueView } from './queue-view.js';
 import { handlerPicker } from './handlers.js';
 import { Heartbeat } from './heartbeat.js';
@@ -205,20 +204,13 @@ export class Worker extends EventEmitter {
     }
   }
 
-  /**
-   * A claim that committed but whose reply was lost (the connection died after the commit: a
-   * failover, a terminated backend, a partition) leaves jobs running under this worker's id
-   * that it never started; its heartbeat is alive, so the rescuer would never return them. Found
-   * by the failover scenario (a job stuck in 'running' for good). After a failed claim, with no
-   * claim in flight, such rows are released (fenced by attempt) to be claimed again at once.
-   */
+  /** After a failed claim, with no claim in flight: see releaseOrphans (own-jobs.ts). */
   private async releaseOrphans(): Promise<void> {
-    const orphans = (await runningJobsOf(this.deps.pool, this.deps.s, this.id)).filter((r) => this.owned.get(r.id) !== r.attempt);
-    if (!orphans.length) return;
-    const n = await releaseAttempts(this.deps.pool, this.deps.s, orphans, this.id, this.deps.jobsChannel);
-    this.stats.released += n;
-    this.log.warn({ jobs: orphans.map((o) => o.id), released: n }, 'released jobs claimed by a claim whose reply was lost');
+    const r = await releaseOrphans(this.deps.pool, this.deps.s, this.deps.jobsChannel, this.id, this.owned);
+    this.stats.released += r.released;
+    if (r.jobs.length) this.log.warn(r, 'released jobs claimed by a claim whose reply was lost');
   }
+
 
   // ---- running one job ----------------------------------------------------------------------
 
