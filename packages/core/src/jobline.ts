@@ -18,7 +18,7 @@ import { DebouncedNotifier, cancelChannel, jobsChannel, type Debounced } from '.
 import { nodeDeps, scheduleHost, viaPublisher } from './jobline-wiring.js';
 import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
-import { Inspector } from './queue/inspector.js';
+import { Inspector } from './inspector.js';
 import { retryJob, retryMatching, type BulkRetryResult, type RetryFilter } from './queue/retry-now.js';
 import {
   createDefinition,
