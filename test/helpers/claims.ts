@@ -1,14 +1,15 @@
 import type { Worker } from '@jobline/core';
 
 /**
- * Watches a worker's claim statements (a test hook on its private claimer): the signal that it has
+ * Watches a worker's claim statements (a test hook on its runtime's private claimer): the signal that it has
  * polled and is idle, so that a test can tell a wake-up by NOTIFY from a lucky first poll.
  */
 export function watchClaims(w: Worker): { claimed: number[]; inFlight: () => number } {
   const claimed: number[] = [];
   let inFlight = 0;
-  const claim = (w as any).claim;
-  (w as any).claim = async (...args: unknown[]) => {
+  const runtime = (w as any).worker; // the node's worker runtime (worker/worker.ts)
+  const claim = runtime.claim;
+  runtime.claim = async (...args: unknown[]) => {
     inFlight++;
     try {
       const jobs = await claim(...args);

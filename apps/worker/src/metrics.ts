@@ -1,12 +1,4 @@
-import { MetricsRegistry, registerProcessMetrics, type Job, type Worker } from '@jobline/core';
-
-interface AttemptResultLike {
-  ok: boolean;
-  durationMs: number;
-  retryable?: boolean;
-  timedOut?: boolean;
-  error?: { name?: string };
-}
+import { AttemptKind, MetricsRegistry, registerProcessMetrics, type AttemptReport, type Job, type Worker } from '@jobline/core';
 
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
@@ -23,7 +15,7 @@ export function createWorkerMetrics(worker: Worker): MetricsRegistry {
   const retried = r.counter('jobline_worker_jobs_retried_total', 'Failed attempts that will be retried, by queue.', ['queue']);
   const failed = r.counter('jobline_worker_jobs_failed_total', 'Jobs failed for good (no attempts left or not retryable), by queue.', ['queue']);
   const timedOut = r.counter('jobline_worker_jobs_timed_out_total', 'Attempts ended by their timeout, by queue.', ['queue']);
-  const interrupted = r.counter('jobline_worker_jobs_interrupted_total', 'Attempts ended by cancel or shutdown, by queue and reason.', ['queue', 'reason']);
+  const interrupted = r.counter('jobline_worker_jobs_interrupted_total', 'Attempts ended by cancel, shutdown or a release (a worker that cannot run the job), by queue and reason.', ['queue', 'reason']);
   const rejected = r.counter('jobline_worker_outcomes_rejected_total', 'Late outcomes refused by the fence (attempt rescued, cancelled or released meanwhile).');
   const warnings = r.counter('jobline_worker_warnings_total', 'Recoverable errors (claim, heartbeat, completion write retries).');
   const duration = r.histogram('jobline_worker_handler_duration_seconds', 'Attempt duration, by queue and outcome.', ['queue', 'outcome']);
@@ -39,23 +31,29 @@ export function createWorkerMetrics(worker: Worker): MetricsRegistry {
       if (j.startedAt) wait.observe({ queue: j.queue }, Math.max(0, (j.startedAt.getTime() - j.runAt.getTime()) / 1000));
     }
   });
-  worker.on('outcome', (job: Job, res: AttemptResultLike) => {
+  // The worker's typed report (AttemptKind), never error class names.
+  worker.on('outcome', (job: Job, _result: unknown, report: AttemptReport) => {
     const q = { queue: job.queue };
-    const seconds = res.durationMs / 1000;
-    if (res.ok) {
-      completed.inc(q);
-      duration.observe({ queue: job.queue, outcome: 'completed' }, seconds);
-      return;
+    const seconds = report.durationMs / 1000;
+    switch (report.kind) {
+      case AttemptKind.Completed:
+        completed.inc(q);
+        duration.observe({ queue: job.queue, outcome: 'completed' }, seconds);
+        return;
+      case AttemptKind.Cancelled:
+      case AttemptKind.Shutdown:
+      case AttemptKind.Released:
+        interrupted.inc({ queue: job.queue, reason: report.kind === AttemptKind.Cancelled ? 'cancelled' : report.kind === AttemptKind.Shutdown ? 'shutdown' : 'released' });
+        return;
+      case AttemptKind.Timeout:
+        timedOut.inc(q);
+        (report.retrying ? retried : failed).inc(q);
+        duration.observe({ queue: job.queue, outcome: 'timed_out' }, seconds);
+        return;
+      default:
+        (report.kind === AttemptKind.Retry ? retried : failed).inc(q);
+        duration.observe({ queue: job.queue, outcome: 'failed' }, seconds);
     }
-    const name = res.error?.name;
-    if (name === 'CancelledError' || name === 'ShutdownError') {
-      interrupted.inc({ queue: job.queue, reason: name === 'CancelledError' ? 'cancelled' : 'shutdown' });
-      return;
-    }
-    if (res.timedOut) timedOut.inc(q);
-    const retry = res.retryable !== false && job.attempt < job.maxAttempts;
-    (retry ? retried : failed).inc(q);
-    duration.observe({ queue: job.queue, outcome: res.timedOut ? 'timed_out' : 'failed' }, seconds);
   });
   worker.on('rejected', (outcomes: unknown[]) => rejected.inc({}, outcomes.length));
   worker.on('warning', () => warnings.inc());

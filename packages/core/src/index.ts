@@ -16,7 +16,13 @@ export type {
   WithRefs,
   DagRef,
 } from './typed-jobs.js';
-export { Worker, type WorkerStats, type Transition } from './worker/worker.js';
+export type { WorkerStats, Transition } from './worker/worker.js';
+// What jl.worker() returns: the worker runtime and the leader services it hosts (node/node.ts).
+export { JoblineNode, JoblineNode as Worker } from './node/node.js';
+export { LeaderService } from './node/leader-service.js';
+export { RelayService } from './node/relay-service.js';
+export { SchedulerService } from './node/scheduler-service.js';
+export { AttemptKind, type AttemptReport } from './worker/attempt-kind.js';
 export {
   DagRunState,
   DagNodeState,
@@ -38,7 +44,7 @@ export type { Handler, Handlers, JobContext } from './worker/run-attempt.js';
 export { TimeoutError } from './worker/run-attempt.js';
 export { NonRetryableError, backoffDelayMs, resolveBackoff, type BackoffOptions } from './queue/retry.js';
 export type { JobFilter, JobPage } from './queue/read.js';
-export { Inspector } from './queue/inspector.js';
+export { Inspector } from './inspector.js';
 export { DEPTH_COUNT_CAP, type QueueOverview, type QueuePage, type QueuePageOptions, type DepthCount } from './queue/overview.js';
 export { STATS_SAMPLE_CAP, type Throughput, type ThroughputBucket, type QueueStats, type WorkerOverview } from './queue/activity.js';
 export { JobSearchSchema, type JobSearch, type JobSearchPage } from './queue/search.js';

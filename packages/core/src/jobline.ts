@@ -1,29 +1,27 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
+import type { EmbeddedServer } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
 import { RENUMBERED, migrate, readMigrations, type MigrateResult } from './db/migrate.js';
 import { assertNotNewer } from './db/schema-version.js';
 import { statementHistogram } from './db/query-log.js';
 import type { Histogram } from './observability/metrics.js';
-import { createPool, withTransaction, type Queryable } from './db/pool.js';
-import { openTopology, type Topology, type TopologyOptions } from './topology.js';
+import { withTransaction } from './db/pool.js';
+import type { Topology } from './topology.js';
 import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './model/job.js';
 import { JobState } from './model/states.js';
 import { cancelJob } from './queue/cancel.js';
-import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
-import { Debounced, DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
+import type { EnqueueResult } from './queue/enqueue.js';
+import { writeJobs } from './write-jobs.js';
+import { openConnection } from './connect.js';
+import { DebouncedNotifier, cancelChannel, jobsChannel, type Debounced } from './queue/notify.js';
+import { nodeDeps, scheduleHost, viaPublisher } from './jobline-wiring.js';
 import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
-import { Inspector } from './queue/inspector.js';
+import { Inspector } from './inspector.js';
 import { retryJob, retryMatching, type BulkRetryResult, type RetryFilter } from './queue/retry-now.js';
-import { defaultLogger } from './logger.js';
-import { parseOrThrow, type JobSpec } from './schemas.js';
-import { VERSION } from './version.js';
 import {
-  applyDefinitions,
   createDefinition,
   getDefinition,
   listDefinitions,
@@ -34,14 +32,16 @@ import {
   type DefinitionRef,
   type DefinitionSpec,
 } from './definitions/index.js';
-import { Worker, type Transition, type WorkerDeps } from './worker/worker.js';
+import type { TransitionHook } from './queue/transitions.js';
+import { JoblineNode } from './node/node.js';
+import { RelayService } from './node/relay-service.js';
+import { SchedulerService } from './node/scheduler-service.js';
 import { DagEngine, DEFAULT_DAG_MAX_EDGES, DEFAULT_DAG_MAX_NODES, type DagRunDetail, type DagSpec, type SubmittedDag } from './dag/index.js';
 import type { WorkerOptions } from './worker/options.js';
 import {
   ActionApi,
   ConstraintApi,
   ScheduleApi,
-  Scheduler,
   queryStats,
   queryViolations,
   listPasses,
@@ -53,78 +53,11 @@ import {
   type Violation,
   type ViolationFilter,
 } from './schedule/index.js';
-import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } from './events/options.js';
-import { Relay } from './events/relay.js';
-import { startPublishSpan } from './observability/tracing.js';
+import { resolveEventsOptions, type ResolvedEventsOptions } from './events/options.js';
 import type { JobTypes, JobNameOf, TypedDagSpec, TypedJob, TypedJobSpec, TypedWorkerOptions } from './typed-jobs.js';
+import type { ConnectOptions, EnqueueSpec, TxOption } from './connect-options.js';
 
-export interface ConnectOptions {
-  /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL from `@jobline/embedded` (an optional peer: install it for this) is started and stopped by close(). */
-  databaseUrl?: string;
-  /** Schema holding Jobline's tables. @default process.env.JOBLINE_SCHEMA ?? 'jobline' */
-  schema?: string;
-  /** Connections in this process's pool. @default 10 */
-  poolSize?: number;
-  /** Largest job input or output, as JSON bytes. @default 1048576 (1 MiB) */
-  maxInputBytes?: number;
-  /** NOTIFY debounce window per queue for auto-committed enqueues. @default 2 */
-  notifyDebounceMs?: number;
-  /** Most nodes in one DAG run (submitDag rejects bigger specs). @default 10000 */
-  maxDagNodes?: number;
-  /** Most dependency edges in one DAG run. @default 100000 */
-  maxDagEdges?: number;
-  /** `application_name` of this process's connections (shows in pg_stat_activity). @default 'jobline' */
-  applicationName?: string;
-  /** Apply pending migrations while connecting (safe with any number of processes). @default true */
-  migrate?: boolean;
-  /** NATS server(s) for status events; unset or '' = no relay (events wait in the outbox). @default process.env.NATS_URL */
-  natsUrl?: string;
-  /** Event stream, subjects and relay settings (DESIGN §5, events/README.md). */
-  events?: EventsOptions;
-  logger?: Logger;
-  /** Pooler mode, direct URL, timeouts, wake-up transport: topology.ts (README "Production topologies"). */
-  pooler?: TopologyOptions['pooler'];
-  /** A direct, unpooled URL for LISTEN and migrations when `databaseUrl` is a transaction pooler. @default process.env.JOBLINE_DIRECT_URL */
-  directUrl?: string;
-  /** Longest statement (server `statement_timeout` where allowed; client `query_timeout` 5 s later). 0 = none. @default 60000 */
-  statementTimeoutMs?: number;
-  /** Longest wait for a new connection. @default 10000 */
-  connectTimeoutMs?: number;
-  /** How producers wake workers: 'nats' (core NATS, needs natsUrl), 'notify' (NOTIFY), 'auto' = nats when natsUrl is set. @default 'auto' */
-  wakeups?: TopologyOptions['wakeups'];
-  /**
-   * Statements slower than this many ms are logged at warn at any log level (db/query-log.ts);
-   * 0 = off. At LOG_LEVEL=debug every statement is logged. @default process.env.JOBLINE_SLOW_QUERY_MS ?? 0
-   */
-  slowQueryMs?: number;
-}
-
-const ConnectSchema = z.strictObject({
-  databaseUrl: z.string().min(1).optional(),
-  schema: z.string().optional(),
-  poolSize: z.number().int().min(1).max(1000).default(10),
-  maxInputBytes: z.number().int().min(16).max(256 * 1024 * 1024).default(1024 * 1024),
-  notifyDebounceMs: z.number().min(0).max(10_000).default(2),
-  maxDagNodes: z.number().int().min(1).max(1_000_000).default(DEFAULT_DAG_MAX_NODES),
-  maxDagEdges: z.number().int().min(0).max(10_000_000).default(DEFAULT_DAG_MAX_EDGES),
-  migrate: z.boolean().default(true),
-  applicationName: z.string().min(1).max(63).default('jobline'),
-  natsUrl: z.string().optional(),
-  events: z.custom<EventsOptions>((v) => typeof v === 'object' && v !== null, 'events must be an object').optional(),
-  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
-  // Validated by resolveConnectionOptions / openTopology (db/connection-options.ts, topology.ts).
-  pooler: z.unknown().optional(),
-  directUrl: z.unknown().optional(),
-  statementTimeoutMs: z.unknown().optional(),
-  connectTimeoutMs: z.unknown().optional(),
-  wakeups: z.unknown().optional(),
-  slowQueryMs: z.number().min(0).optional(),
-});
-
-/** A job enqueued by definition: `name` defaults to the definition's name. */
-export type DefinitionJobSpec = Omit<JobSpec, 'name' | 'definition'> & { name?: string; definition: string };
-/** What enqueue accepts: a plain job, or a job by definition. */
-export type EnqueueSpec = JobSpec | DefinitionJobSpec;
+export type { ConnectOptions, DefinitionJobSpec, EnqueueSpec, TxOption } from './connect-options.js';
 
 /**
  * What `Jobline.connect<J>()` returns: the same Jobline with the job-shaped methods typed by J.
@@ -136,30 +69,19 @@ export type TypedJobline<J extends JobTypes> = Omit<Jobline, 'enqueue' | 'enqueu
   /** With a name (`getJob<'resize'>(id)`), the row is typed as that job; without, narrow on `job.name`. */
   getJob<N extends JobNameOf<J> = JobNameOf<J>>(id: number): Promise<TypedJob<J, N>>;
   submitDag(spec: TypedDagSpec<J>, opts?: TxOption): Promise<SubmittedDag>;
-  worker(options: TypedWorkerOptions<J>): Worker;
+  worker(options: TypedWorkerOptions<J>): JoblineNode;
 };
-
-export interface TxOption {
-  /** Run inside this transaction (a pg client with BEGIN issued): the job exists only if it commits. */
-  tx?: Queryable;
-  /**
-   * The caller's W3C `traceparent` (the producer API passes the request's header): parent of
-   * the producer span when no span is active, or, when no tracer records, the creation context
-   * stored for jobs that bring none. Invalid values are ignored. See observability/README.md.
-   */
-  callerTraceparent?: string;
-}
 
 /** The library's entry point (DESIGN §6). One per process; it owns one pool. */
 export class Jobline {
   private notifier: Debounced;
   /** Pooler mode, direct URL, named statements, wake-up transport (topology.ts). */
   topology: Topology | undefined;
-  private readonly workers = new Set<Worker>();
+  private readonly workers = new Set<JoblineNode>();
   /** `application_name` of this instance's connections. */
   applicationName = 'jobline';
-  /** Runs in completing transactions for DAG jobs; installed by the DAG module. */
-  afterTransitions: ((tx: Queryable, rows: Transition[]) => Promise<void>) | undefined;
+  /** DAG advancement, injected into whatever finishes jobs (completer, rescuer, cancel) at construction. */
+  private readonly onTransitions: TransitionHook;
   private readonly dags: DagEngine;
   /** Cron schedules: add, list, update, pause, resume, remove, runs, trigger (schedule/README.md). */
   readonly schedules: ScheduleApi;
@@ -170,7 +92,7 @@ export class Jobline {
   private readonly scheduleHost: ScheduleHost;
   /** Bounded reads for dashboards: queues with depth, throughput, workers, outbox, job search, DAG runs. */
   readonly inspect: Inspector;
-  private readonly relays = new Set<Relay>();
+  private readonly relays = new Set<RelayService>();
   /** NATS for status events; undefined = no relay, `tailEvents` reads the outbox. */
   natsUrl: string | undefined;
   /** Resolved event settings (stream, subject prefix, relay tuning). */
@@ -197,28 +119,12 @@ export class Jobline {
       cancelChannel: cancelChannel(schema),
       limits: { ...dagLimits, maxInputBytes },
     });
-    const jl = this;
-    this.scheduleHost = {
-      pool,
-      schema,
-      s: quoteSchema(schema),
-      connectionString,
-      get applicationName() {
-        return jl.applicationName;
-      },
-      logger,
-      maxInputBytes,
-      cancelChannel: cancelChannel(schema),
-      insertJobs: (jobs, tx) => this.insertJobs(jobs, { tx }),
-      submitDag: (spec, tx) => this.dags.submit(spec, tx),
-      cancelDag: (id) => this.dags.cancel(id),
-    };
+    this.scheduleHost = scheduleHost(this, this.dags);
     this.schedules = new ScheduleApi(this.scheduleHost);
     this.constraints = new ConstraintApi(this.scheduleHost);
     this.actions = new ActionApi(this.scheduleHost);
     this.inspect = new Inspector(pool, quoteSchema(schema));
-    // Installed before any worker exists: WorkerDeps captures it when jl.worker() is called.
-    this.afterTransitions = (tx, rows) => this.dags.advance(tx, rows);
+    this.onTransitions = (tx, rows) => this.dags.advance(tx, rows);
   }
 
   /** Quoted schema, for SQL. */
@@ -230,30 +136,7 @@ export class Jobline {
   static connect(options?: ConnectOptions): Promise<Jobline>;
   static connect<J extends JobTypes>(options?: ConnectOptions): Promise<TypedJobline<J>>;
   static async connect(options: ConnectOptions = {}): Promise<unknown> {
-    const o = parseOrThrow(ConnectSchema, options);
-    const schema = o.schema ?? process.env.JOBLINE_SCHEMA ?? 'jobline';
-    quoteSchema(schema);
-    const logger = o.logger ?? defaultLogger();
-    let url = o.databaseUrl ?? process.env.DATABASE_URL;
-    let embedded: EmbeddedServer | undefined;
-    if (!url) {
-      logger.info('DATABASE_URL is not set: starting an embedded PostgreSQL');
-      embedded = await startEmbedded();
-      url = embedded.url;
-    }
-    const topology = await openTopology(url, !!embedded, o.applicationName, logger, {
-      pooler: o.pooler as TopologyOptions['pooler'],
-      directUrl: o.directUrl as string | undefined,
-      statementTimeoutMs: o.statementTimeoutMs as number | undefined,
-      connectTimeoutMs: o.connectTimeoutMs as number | undefined,
-      wakeups: o.wakeups as TopologyOptions['wakeups'],
-      natsUrl: (o.natsUrl ?? process.env.NATS_URL) || undefined,
-      schema,
-    });
-    const slowQueryMs = o.slowQueryMs ?? parseOrThrow(z.coerce.number().min(0).default(0), process.env.JOBLINE_SLOW_QUERY_MS || undefined, 'JOBLINE_SLOW_QUERY_MS');
-    const statementDurations = statementHistogram();
-    const queryLog = { logger, slowQueryMs, schema, histogram: statementDurations };
-    const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName, extra: topology.poolConfig, queryLog });
+    const { o, schema, logger, url, embedded, topology, pool, statementDurations } = await openConnection(options);
     const jl = new Jobline(pool, url, schema, logger, o.maxInputBytes, o.notifyDebounceMs, embedded, {
       maxNodes: o.maxDagNodes,
       maxEdges: o.maxDagEdges,
@@ -265,11 +148,7 @@ export class Jobline {
     jl.topology = topology;
     jl.scheduleHost.listenUrl = topology.listenUrl;
     jl.scheduleHost.listenConfig = topology.listenConfig;
-    if (topology.publisher) {
-      const pub = topology.publisher;
-      const fallback = jl.notifier;
-      jl.notifier = new Debounced(o.notifyDebounceMs, (q) => pub.publish(q) || fallback.notify([q]));
-    }
+    jl.notifier = viaPublisher(jl.notifier, topology.publisher, o.notifyDebounceMs);
     try {
       // Either way a schema with migrations this code does not know stops here, unless they are
       // all additive (db/schema-version.ts, docs/migrations.md).
@@ -303,40 +182,8 @@ export class Jobline {
   }
 
   /** Like enqueueMany, also telling which jobs were created and which already existed (idempotency). */
-  async insertJobs(jobs: EnqueueSpec[], opts: TxOption = {}, single = false): Promise<EnqueueResult[]> {
-    if (!Array.isArray(jobs)) throw parseOrThrow(z.array(z.unknown()), jobs, 'jobs');
-    // Jobs by definition take its defaults, are pinned to its version and have their input checked.
-    const specs = jobs.some((j) => typeof (j as { definition?: unknown })?.definition === 'string')
-      ? await applyDefinitions(opts.tx ?? this.pool, this.s, jobs as JobSpec[], single)
-      : (jobs as JobSpec[]);
-    const prepared = prepareJobs(specs, this.maxInputBytes, single);
-    if (!prepared.length) return [];
-    const trace = startPublishSpan<EnqueueResult[]>(prepared, single, opts.callerTraceparent);
-    if (!trace) return this.writeJobs(prepared, opts);
-    return trace.around(
-      () => this.writeJobs(prepared, opts),
-      (span, results) => {
-        if (!single) return;
-        span.setAttribute('messaging.message.id', String(results[0].job.id));
-        span.setAttribute('jobline.job.created', results[0].created);
-      },
-    );
-  }
-
-  private async writeJobs(prepared: ReturnType<typeof prepareJobs>, opts: TxOption): Promise<EnqueueResult[]> {
-    const queues = new Set(prepared.map((p) => p.spec.queue));
-    if (opts.tx) {
-      const results = await insertJobs(opts.tx, this.s, prepared);
-      await notifyInTransaction(opts.tx, jobsChannel(this.schema), queues);
-      return results;
-    }
-    // Over 10,000 jobs take several statements: one transaction keeps the call all-or-nothing.
-    const results =
-      prepared.length > 10_000
-        ? await withTransaction(this.pool, (tx) => insertJobs(tx, this.s, prepared))
-        : await insertJobs(this.pool, this.s, prepared);
-    this.notifier.notify(queues);
-    return results;
+  insertJobs(jobs: EnqueueSpec[], opts: TxOption = {}, single = false): Promise<EnqueueResult[]> {
+    return writeJobs({ pool: this.pool, schema: this.schema, s: this.s, maxInputBytes: this.maxInputBytes, notifier: this.notifier }, jobs, opts, single);
   }
 
   /**
@@ -380,8 +227,8 @@ export class Jobline {
   async cancel(id: number): Promise<Job> {
     const done = await withTransaction(this.pool, async (tx) => {
       const c = await cancelJob(tx, this.s, id, cancelChannel(this.schema));
-      if (c.job.dagRunId !== undefined && this.afterTransitions) {
-        await this.afterTransitions(tx, [{ id: c.job.id, state: JobState.cancelled, dagRunId: c.job.dagRunId, dagNodeKey: c.job.dagNodeKey }]);
+      if (c.job.dagRunId !== undefined) {
+        await this.onTransitions(tx, [{ id: c.job.id, state: JobState.cancelled, dagRunId: c.job.dagRunId, dagNodeKey: c.job.dagNodeKey }]);
       }
       return c;
     });
@@ -440,46 +287,26 @@ export class Jobline {
    * A scheduler outside any worker (workers run one unless `scheduler: false`): `start()` to
    * compete for the lease, or `tick()` for single passes (tools, tests with an injected clock).
    */
-  scheduler(options: SchedulerOptions = {}): Scheduler {
-    return new Scheduler(this.scheduleHost, options);
+  scheduler(options: SchedulerOptions = {}): SchedulerService {
+    return new SchedulerService(this.scheduleHost, options);
   }
 
-  /** Creates a worker; call `start()` on it. */
-  worker(options: WorkerOptions): Worker {
-    const w = new Worker(this.workerDeps(), options);
+  /** Creates a worker node (the worker runtime and the leader services it takes part in); call `start()` on it. */
+  worker(options: WorkerOptions): JoblineNode {
+    const w = new JoblineNode(nodeDeps(this, this.onTransitions, this.scheduleHost), options);
     this.workers.add(w);
     return w;
   }
 
-  private workerDeps(): WorkerDeps {
-    return {
-      pool: this.pool,
-      connectionString: this.connectionString,
-      applicationName: this.applicationName,
-      schema: this.schema,
-      s: this.s,
-      jobsChannel: jobsChannel(this.schema),
-      cancelChannel: cancelChannel(this.schema),
-      logger: this.logger,
-      maxOutputBytes: this.maxInputBytes,
-      version: VERSION,
-      afterTransitions: this.afterTransitions && ((tx, rows) => this.afterTransitions!(tx, rows)),
-      schedules: this.scheduleHost,
-      natsUrl: this.natsUrl,
-      events: this.events,
-      listenUrl: this.topology?.listenUrl,
-      listenConfig: this.topology?.listenConfig,
-      natsWakeups: this.topology?.wakeups === 'nats',
-    };
-  }
+
 
   /**
    * An outbox relay for a process that runs no worker (workers run one themselves); call
    * `start()`. Only the holder of the `relay` lease publishes. Needs `natsUrl`.
    */
-  relay(holder = `relay-${process.pid}-${Math.random().toString(36).slice(2, 8)}`): Relay {
+  relay(holder = `relay-${process.pid}-${Math.random().toString(36).slice(2, 8)}`): RelayService {
     if (!this.natsUrl) throw ValidationError.field('natsUrl', 'the relay needs NATS: set NATS_URL or the natsUrl option');
-    const r = new Relay({ pool: this.pool, s: this.s, natsUrl: this.natsUrl, events: this.events, logger: this.logger, holder });
+    const r = new RelayService({ pool: this.pool, s: this.s, natsUrl: this.natsUrl, events: this.events, logger: this.logger, holder });
     this.relays.add(r);
     return r;
   }

@@ -11,7 +11,7 @@
  * a transaction-mode pooler), else pg's `name` when it is a readable one, else one derived from
  * the SQL text (`insert jobs`, `update schedule_runs`, `with next`), memoised per text.
  *
- * Not timed: the LISTEN connection of worker/listener.ts (it runs LISTEN and nothing else, once
+ * Not timed: the LISTEN connection of db/listener.ts (it runs LISTEN and nothing else, once
  * per connect).
  *
  * Cost: two performance.now() calls, a Map lookup and a histogram update per statement, on a

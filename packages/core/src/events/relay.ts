@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { LeaseKeeper } from '../db/leases.js';
 import { envelopeJson, natsSubject } from './envelope.js';
 import { NatsLink } from './nats-link.js';
 import { BatchPublisher } from './publisher.js';
@@ -17,7 +16,7 @@ export interface RelayDeps {
   natsUrl: string;
   events: ResolvedEventsOptions;
   logger: Logger;
-  /** Lease holder id (the worker id). */
+  /** Lease holder id (the worker id); names the NATS connection. */
   holder: string;
 }
 
@@ -41,20 +40,19 @@ const LINGER_MS = 10;
 const LOG_EVERY_MS = 30_000;
 
 /**
- * The outbox relay (DESIGN §5). Every process may run one; the holder of the `relay` lease
- * publishes. A batch is the oldest `batchSize` rows in id order, all published at once (so up to
+ * The outbox relay (DESIGN §5): the publishing side. Who publishes is decided outside — the
+ * `relay` leader service (node/relay-service.ts) calls `lead()` while it holds the lease and
+ * `follow()` when it loses it; this class only publishes while leading. A batch is the oldest `batchSize` rows in id order, all published at once (so up to
  * `batchSize` in flight) with `Nats-Msg-Id` = the event id; the rows JetStream acked — duplicate
  * acks included — are deleted, anything else stays for the next batch. So a row leaves the outbox
  * only once it is in the stream, and a publish repeated after a crash or takeover is dropped by
  * the stream's duplicate window. The relay never touches the hot path: producers and workers
  * only insert rows; when NATS is down the rows wait and the relay backs off and reconnects.
  *
- * Events: `leader` (boolean), `acked` ({ ids, duplicates }) after the acks and before the delete,
- * `warning` (err).
+ * Events: `acked` ({ ids, duplicates }) after the acks and before the delete, `warning` (err).
  */
 export class Relay extends EventEmitter {
   readonly stats: RelayStats = { leader: false, connected: false, published: 0, duplicates: 0, batches: 0, publishErrors: 0, backlog: 0, oldestAgeMs: 0 };
-  private readonly lease: LeaseKeeper;
   private readonly link: NatsLink;
   private readonly log: Logger;
   private leading = false;
@@ -74,7 +72,6 @@ export class Relay extends EventEmitter {
     this.sourceJson = JSON.stringify(deps.events.source);
     this.log = deps.logger.child({ component: 'relay', stream: deps.events.stream });
     this.link = new NatsLink(deps.natsUrl, `jobline-relay ${deps.holder}`, this.log, () => this.wake());
-    this.lease = new LeaseKeeper(deps.pool, deps.s, 'relay', deps.holder, deps.events.leaseTtlMs, (leader) => (leader ? this.lead() : this.follow()));
   }
 
   /** Outbox rows waiting, as of the last measurement; the metric to alert on. */
@@ -86,16 +83,11 @@ export class Relay extends EventEmitter {
     return this.leading;
   }
 
-  start(): this {
-    this.lease.start();
-    return this;
-  }
-
-  private lead(): void {
+  /** Starts publishing (a new leadership term); a loop of an earlier term exits. */
+  lead(): void {
     if (this.stopped || this.leading) return;
     this.leading = this.stats.leader = true;
     this.log.info('became relay leader');
-    this.emit('leader', true);
     this.backlogTimer = setInterval(() => void this.measureBacklog(), this.deps.events.backlogIntervalMs);
     this.backlogTimer.unref();
     void this.measureBacklog();
@@ -103,13 +95,18 @@ export class Relay extends EventEmitter {
     this.loopDone = this.loopDone.then(() => this.run(term));
   }
 
-  private follow(): void {
+  /** Stops publishing after the batch in flight (leadership lost or given up). */
+  follow(): void {
     if (!this.leading) return;
     this.leading = this.stats.leader = false;
     clearInterval(this.backlogTimer);
     this.log.info('no longer relay leader');
-    this.emit('leader', false);
     this.wake();
+  }
+
+  /** Resolves when the publishing loop of the ended term has exited. */
+  idle(): Promise<void> {
+    return this.loopDone;
   }
 
   private active(term: number): boolean {
@@ -238,7 +235,7 @@ export class Relay extends EventEmitter {
     this.throttled(key, () => this.log.warn({ err }, msg));
   }
 
-  /** Finishes the batch in flight (publishes still unacked after 1 s are abandoned: their rows stay), closes NATS, gives up the lease. */
+  /** Finishes the batch in flight (publishes still unacked after 1 s are abandoned: their rows stay) and closes NATS; the service then gives up the lease. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -249,7 +246,6 @@ export class Relay extends EventEmitter {
     this.publisher?.close(); // unanswered publishes fail now instead of at their timeout; their rows stay
     await this.link.close();
     await this.loopDone;
-    await this.lease.stop();
     this.leading = this.stats.leader = false;
   }
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Definition } from '../definitions/schema.js';
-import type { ClaimFilter } from '../queue/claim.js';
+import type { ClaimFilter } from './types.js';
 import { parseOrThrow } from '../schemas.js';
 import { ContainerExecutor, type ContainerExecutorOptions } from './container.js';
 import { HandlerExecutor, type HandlerFunction } from './handler.js';

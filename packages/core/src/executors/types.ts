@@ -58,3 +58,15 @@ export interface ExecutorHooks {
   /** Labels scope the executor's resources to this database and schema (two deployments on one engine never touch each other's containers). */
   scope: string;
 }
+
+/**
+ * What a worker can run (its executor kinds and the most resources one job may ask of it). With
+ * a filter, a claim skips jobs whose definition needs another kind or more resources. Workers
+ * use it only while such definitions exist (`needsClaimFilter`, queue/claim.ts), so a deployment without them
+ * claims with the unchanged statements.
+ */
+export interface ClaimFilter {
+  kinds: readonly string[];
+  cpu?: number;
+  memoryMb?: number;
+}

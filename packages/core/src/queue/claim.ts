@@ -6,6 +6,7 @@ import { insertJobEvents } from '../events/outbox.js';
 import { JobEvent } from '../model/events.js';
 import { sqlLit } from '../model/sql.js';
 import { JobState } from '../model/states.js';
+import type { ClaimFilter } from '../executors/types.js';
 
 /**
  * Claims up to `limit` available jobs from `queues` in one statement: priority ascending (lower
@@ -28,17 +29,8 @@ import { JobState } from '../model/states.js';
  */
 type Variant = 'single' | 'after' | 'multi' | 'limited';
 
-/**
- * What a worker can run (its executor kinds and the most resources one job may ask of it). With
- * a filter, a claim skips jobs whose definition needs another kind or more resources. Workers
- * use it only while such definitions exist (`needsClaimFilter`), so a deployment without them
- * claims with the unchanged statements.
- */
-export interface ClaimFilter {
-  kinds: readonly string[];
-  cpu?: number;
-  memoryMb?: number;
-}
+// ClaimFilter (what a worker can run) is defined by the executors that produce it.
+export type { ClaimFilter } from '../executors/types.js';
 
 /** A definition's numeric resource, 0 when absent or not a number. */
 const resourceSql = (key: string) =>

@@ -1,5 +1,7 @@
 /**
- * The scheduler: one leader at a time (the `scheduler` lease), a pass every `tickIntervalMs`.
+ * The scheduler: a pass every `tickIntervalMs` while leading. Who leads is decided outside: the
+ * `scheduler` leader service (node/scheduler-service.ts) calls `lead()` while it holds the lease
+ * and `follow()` when it loses it.
  * A pass: follow runs (statuses, time limits) → materialise upcoming runs → check runs about
  * to start → run pending actions → statistics. Correctness never rests on the lease: every
  * write is keyed or locked so that two overlapping leaders cannot double a run, a violation or
@@ -8,8 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { LeaseKeeper } from '../db/leases.js';
-import { Listener } from '../worker/listener.js';
+import { Listener } from '../db/listener.js';
 import type { TickContext } from './context.js';
 import { gate } from './gate.js';
 import { handleFinishedRuns, handleViolations } from './handle.js';
@@ -24,17 +25,15 @@ import { enforceRunTimes, syncRuns } from './sync.js';
 
 export const SCHEDULER_LEASE = 'scheduler';
 
-/** Events: `leader` (boolean), `tick` (ms), `warning` (err, step). */
+/** Events: `tick` (ms), `warning` (err, step). */
 export class Scheduler extends EventEmitter {
   readonly id: string;
   readonly options: ResolvedSchedulerOptions;
   readonly index = new ScheduleIndex();
   readonly stats: StatsCollector;
-  private readonly lease: LeaseKeeper;
   private listener: Listener | undefined;
   private timer: NodeJS.Timeout | undefined;
   private leading = false;
-  private stopped = false;
   private dirty = true;
   private inFlight: Promise<void> = Promise.resolve();
 
@@ -46,27 +45,15 @@ export class Scheduler extends EventEmitter {
     this.options = resolveSchedulerOptions(opts);
     this.id = this.options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.stats = new StatsCollector(this.options.now());
-    this.lease = new LeaseKeeper(host.pool, host.s, SCHEDULER_LEASE, this.id, this.options.leaseTtlMs, (leader) =>
-      leader ? this.lead() : this.follow(),
-    );
   }
 
-  get isLeader(): boolean {
-    return this.lease.isLeader;
+  get isLeading(): boolean {
+    return this.leading;
   }
 
-  /** Competes for the scheduler lease; passes run only while it is held. */
-  start(): this {
-    this.stopped = false;
-    this.lease.start();
-    return this;
-  }
-
-  /** Gives the lease up (after the pass in flight) and writes the period's statistics. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.lease.stop();
-    await this.inFlight;
+  /** Resolves after the pass in flight and the statistics written on `follow()`. */
+  idle(): Promise<void> {
+    return this.inFlight;
   }
 
   /** Marks the index stale: the next pass rebuilds it first. */
@@ -74,12 +61,13 @@ export class Scheduler extends EventEmitter {
     this.dirty = true;
   }
 
-  private lead(): void {
+  /** Starts the passes (this process now holds the `scheduler` lease). */
+  lead(): void {
+    if (this.leading) return;
     this.leading = true;
     this.dirty = true;
     this.stats.periodStart = this.options.now();
     this.host.logger.info({ scheduler: this.id }, 'became scheduler leader');
-    this.emit('leader', true);
     this.listener = new Listener(
       this.host.listenUrl === null ? undefined : (this.host.listenUrl ?? this.host.connectionString),
       `${this.host.applicationName}-scheduler`,
@@ -94,13 +82,13 @@ export class Scheduler extends EventEmitter {
     this.schedule(0);
   }
 
-  private follow(): void {
+  /** Stops the passes after the one in flight and writes the period so far. */
+  follow(): void {
     if (!this.leading) return;
     this.leading = false;
     clearTimeout(this.timer);
     void this.listener?.stop();
     this.listener = undefined;
-    this.emit('leader', false);
     // The period so far, written after the pass in flight (never lost with the leadership).
     this.inFlight = this.inFlight
       .then(() => this.flushStats())
@@ -119,9 +107,9 @@ export class Scheduler extends EventEmitter {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.inFlight = this.inFlight.then(async () => {
-        if (!this.leading || this.stopped) return;
+        if (!this.leading) return;
         await this.tick().catch((err) => this.emit('warning', err, 'tick'));
-        if (this.leading && !this.stopped) this.schedule(this.options.tickIntervalMs);
+        if (this.leading) this.schedule(this.options.tickIntervalMs);
       });
     }, ms);
     this.timer.unref();

@@ -14,6 +14,16 @@ class CancelledError extends Error {
 /** The abort reason when cancel() (or a lost fence on heartbeat) ends an attempt. */
 export const cancelled = (): Error => new CancelledError();
 
+class ShutdownError extends Error {
+  constructor() {
+    super('the worker is shutting down');
+    this.name = 'ShutdownError';
+  }
+}
+
+/** The abort reason of attempts a stopping worker releases. */
+export const shuttingDown = (): Error => new ShutdownError();
+
 /** What every context of one worker shares. */
 export interface ContextHost {
   pool: Queryable;

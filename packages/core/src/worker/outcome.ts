@@ -1,10 +1,11 @@
 import { ValidationError } from '../db/errors.js';
-import type { Job } from '../model/job.js';
+import type { Job, JobError } from '../model/job.js';
 import { ExecutionState, JobState } from '../model/states.js';
 import type { Outcome } from '../queue/complete.js';
 import { backoffDelayMs, type ResolvedBackoff } from '../queue/retry.js';
 import { serialiseJson } from '../schemas.js';
 import { errorRecord, type AttemptResult } from './run-attempt.js';
+import { AttemptKind, type AttemptReport } from './attempt-kind.js';
 
 /**
  * Turns an attempt's result into the row changes: completed; or, on error, retryable with a
@@ -50,4 +51,12 @@ function outcome(
   retryDelayMs: number | null,
 ): Outcome {
   return { jobId: job.id, attempt: job.attempt, durationMs: r.durationMs, inDag: job.dagRunId !== undefined, nextState, executionState, outputJson, errorJson, retryDelayMs };
+}
+
+/** The report of an attempt whose outcome row `o` will be written. */
+export function reportOf(o: Outcome, r: AttemptResult): AttemptReport {
+  if (o.nextState === JobState.completed) return { kind: AttemptKind.Completed, durationMs: r.durationMs };
+  const error: JobError = r.ok ? JSON.parse(o.errorJson ?? '{}') : r.error;
+  if (o.executionState === ExecutionState.timedOut) return { kind: AttemptKind.Timeout, durationMs: r.durationMs, error, retrying: o.nextState === JobState.retryable };
+  return { kind: o.nextState === JobState.retryable ? AttemptKind.Retry : AttemptKind.Failed, durationMs: r.durationMs, error };
 }

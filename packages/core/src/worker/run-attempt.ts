@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Job, JobError } from '../model/job.js';
 import type { AttemptSpan } from '../observability/tracing-consumer.js';
+import type { SettledBy } from './attempt-kind.js';
 
 /** What a handler receives besides its input (DESIGN §6). */
 export interface JobContext<I = unknown> {
@@ -75,8 +76,8 @@ export class Attempt {
   softDeadline = 0;
   /** When a handler that ignored the signal is abandoned. */
   hardDeadline = 0;
-  /** Set when cancel or shutdown already closed the attempt in the database. */
-  settled = false;
+  /** Set when cancel, shutdown or a release already closed the attempt in the database (and by which). */
+  settled: SettledBy | undefined;
   /** The handler's `ctx` (its logger is reused for the attempt's end). */
   context: JobContext | undefined;
   /** The attempt's `process` span, when a tracer records (observability/README.md). */

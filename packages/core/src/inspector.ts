@@ -1,9 +1,9 @@
-import type { Queryable } from '../db/pool.js';
-import { dagRunQueues, listDagRuns, type DagListFilter, type DagRunPage } from '../dag/list.js';
-import { outboxBacklog, type OutboxBacklog } from '../events/outbox-read.js';
-import { tableEstimates, throughput, workerOverview, type Throughput, type WorkerOverview } from './activity.js';
-import { queueOverview, type QueuePage, type QueuePageOptions } from './overview.js';
-import { searchJobs, type JobSearch, type JobSearchPage } from './search.js';
+import type { Queryable } from './db/pool.js';
+import { dagRunQueues, listDagRuns, type DagListFilter, type DagRunPage } from './dag/list.js';
+import { outboxBacklog, type OutboxBacklog } from './events/outbox-read.js';
+import { tableEstimates, throughput, workerOverview, type Throughput, type WorkerOverview } from './queue/activity.js';
+import { queueOverview, type QueuePage, type QueuePageOptions } from './queue/overview.js';
+import { searchJobs, type JobSearch, type JobSearchPage } from './queue/search.js';
 
 /**
  * Bounded reads for dashboards and tools (`jl.inspect`): every list is paginated, every count

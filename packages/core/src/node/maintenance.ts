@@ -1,4 +1,5 @@
-import { LeaseKeeper } from '../db/leases.js';
+import type pg from 'pg';
+import type { Logger } from 'pino';
 import { withTransaction } from '../db/pool.js';
 import {
   DAG_RETENTION_BATCH,
@@ -9,8 +10,25 @@ import {
   promoteDueJobs,
   rescueLostJobs,
 } from '../queue/maintenance-sql.js';
-import type { ResolvedWorkerOptions } from './options.js';
-import type { WorkerDeps } from './worker.js';
+import type { TransitionHook } from '../queue/transitions.js';
+import type { ResolvedWorkerOptions } from '../worker/options.js';
+import { LeaderService } from './leader-service.js';
+
+export const MAINTENANCE_LEASE = 'maintenance';
+
+/** What the maintenance passes need. */
+export interface MaintenanceDeps {
+  pool: pg.Pool;
+  /** Quoted schema, for SQL. */
+  s: string;
+  jobsChannel: string;
+  logger: Logger;
+  /** DAG advancement for nodes the rescuer fails for good (same transaction). */
+  onTransitions?: TransitionHook;
+  /** After each rescue pass (the container executor reaps containers of dead workers here). */
+  afterRescue?: () => Promise<void>;
+  onError: (err: unknown, what: string) => void;
+}
 import { JobState } from '../model/states.js';
 
 const RETENTION_EVERY_MS = 60_000;
@@ -22,33 +40,19 @@ const GONE_WORKER_ROWS_AFTER_MS = 24 * 3600_000;
  * due scheduled/retryable jobs, rescues the jobs of dead workers, and applies retention. Each
  * pass is bounded and loops only while it keeps finding full batches.
  */
-export class Maintenance {
-  private readonly lease: LeaseKeeper;
+export class Maintenance extends LeaderService {
   private timers: NodeJS.Timeout[] = [];
   private busy = new Set<string>();
 
   constructor(
-    private readonly deps: WorkerDeps,
+    private readonly deps: MaintenanceDeps,
     holder: string,
-    private readonly o: ResolvedWorkerOptions,
-    private readonly onError: (err: unknown, what: string) => void,
-    /** After each rescue pass (the container executor reaps containers of dead workers here). */
-    private readonly afterRescue?: () => Promise<void>,
+    private readonly o: Pick<ResolvedWorkerOptions, 'leaseTtlMs' | 'promoteIntervalMs' | 'rescueIntervalMs' | 'retentionMs' | 'staleAfterMs'>,
   ) {
-    this.lease = new LeaseKeeper(deps.pool, deps.s, 'maintenance', holder, o.leaseTtlMs, (leader) =>
-      leader ? this.lead() : this.follow(),
-    );
+    super({ db: deps.pool, s: deps.s, name: MAINTENANCE_LEASE, holder, ttlMs: o.leaseTtlMs });
   }
 
-  get isLeader(): boolean {
-    return this.lease.isLeader;
-  }
-
-  start(): void {
-    this.lease.start();
-  }
-
-  private lead(): void {
+  protected lead(): void {
     this.deps.logger.info('became maintenance leader');
     this.every(this.o.promoteIntervalMs, 'promote', () => this.promote());
     this.every(this.o.rescueIntervalMs, 'rescue', () => this.rescue());
@@ -56,10 +60,10 @@ export class Maintenance {
     // Caught like the interval passes: a first rescue that fails (a connection timing out just
     // as this worker takes the lease) crashed the process with an unhandled rejection, found by
     // the network-fault scenario (test/faults/network.test.ts, half-open).
-    this.rescue().catch((err) => this.onError(err, 'maintenance pass rescue failed'));
+    this.rescue().catch((err) => this.deps.onError(err, 'maintenance pass rescue failed'));
   }
 
-  private follow(): void {
+  protected follow(): void {
     this.timers.forEach(clearInterval);
     this.timers = [];
   }
@@ -71,7 +75,7 @@ export class Maintenance {
       try {
         await fn();
       } catch (err) {
-        this.onError(err, `maintenance pass ${name} failed`);
+        this.deps.onError(err, `maintenance pass ${name} failed`);
       } finally {
         this.busy.delete(name);
       }
@@ -95,14 +99,14 @@ export class Maintenance {
       const n = await withTransaction(this.deps.pool, async (tx) => {
         const rescued = await rescueLostJobs(tx, this.deps.s, this.o.staleAfterMs);
         const finished = rescued.filter((r) => r.dagRunId !== undefined && r.state === JobState.failed);
-        if (finished.length && this.deps.afterTransitions) await this.deps.afterTransitions(tx, finished);
+        if (finished.length && this.deps.onTransitions) await this.deps.onTransitions(tx, finished);
         return rescued.length;
       });
       total += n;
       if (n < 1000) break;
     }
     if (total) this.deps.logger.warn({ rescued: total }, 'rescued jobs of workers that stopped heartbeating');
-    if (this.afterRescue) await this.afterRescue().catch((err) => this.onError(err, 'cleaning up after the rescue pass failed'));
+    if (this.deps.afterRescue) await this.deps.afterRescue().catch((err) => this.deps.onError(err, 'cleaning up after the rescue pass failed'));
     return total;
   }
 
@@ -110,10 +114,5 @@ export class Maintenance {
     while ((await deleteFinishedJobs(this.deps.pool, this.deps.s, this.o.retentionMs)) === JOB_RETENTION_BATCH);
     while ((await deleteFinishedDagRuns(this.deps.pool, this.deps.s, this.o.retentionMs)) === DAG_RETENTION_BATCH);
     await deleteGoneWorkers(this.deps.pool, this.deps.s, GONE_WORKER_ROWS_AFTER_MS);
-  }
-
-  async stop(): Promise<void> {
-    this.follow();
-    await this.lease.stop();
   }
 }

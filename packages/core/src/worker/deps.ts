@@ -1,0 +1,39 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { TransitionHook } from '../queue/transitions.js';
+
+/** What the worker needs from the Jobline instance that made it. */
+export interface WorkerDeps {
+  pool: pg.Pool;
+  connectionString: string;
+  applicationName: string;
+  schema: string;
+  /** Quoted schema for SQL. */
+  s: string;
+  jobsChannel: string;
+  cancelChannel: string;
+  logger: Logger;
+  maxOutputBytes: number;
+  version: string;
+  /** Runs in the completing transaction for transitions of DAG jobs (DESIGN §4): DAG advancement, injected. */
+  onTransitions?: TransitionHook;
+  /** NATS for core wake-ups (with `natsWakeups`). */
+  natsUrl?: string;
+  /** URL for LISTEN: undefined = connectionString, null = none possible (a transaction pooler without direct URL). */
+  listenUrl?: string | null;
+  listenConfig?: pg.ClientConfig;
+  /** Subscribe to core NATS wake-ups (events/wakeups.ts); needs natsUrl. */
+  natsWakeups?: boolean;
+}
+
+export interface WorkerStats {
+  claimed: number;
+  claimBatches: number;
+  completed: number;
+  failed: number;
+  retried: number;
+  timedOut: number;
+  /** Late outcomes refused by the fence (the attempt had been rescued, cancelled or released). */
+  rejected: number;
+  released: number;
+}
