@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { withTransaction, type Queryable } from '../db/pool.js';
+import { backoffDelay } from '../lib/backoff.js';
 import type { Job } from '../db/rows.js';
 import { anyDefinitionBeyond, makeClaimer, type ClaimCursor, type ClaimFilter } from '../queue/claim.js';
 import { DefinitionCache } from '../definitions/cache.js';
@@ -298,7 +299,7 @@ export class Worker extends EventEmitter {
     } catch (err) {
       this.warn(err, 'claiming failed; backing off');
       this.orphanCheckDue = true;
-      this.claimBackoffUntil = Date.now() + Math.min(5000, 100 * 2 ** Math.min(this.claimFailures++, 6));
+      this.claimBackoffUntil = Date.now() + backoffDelay(this.claimFailures++, { baseMs: 100, maxMs: 5000 }); // 100 ms doubling to 5 s
       return;
     }
     // A full batch means more is waiting just past its last job; a short one (or an empty one)
