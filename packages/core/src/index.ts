@@ -38,7 +38,7 @@ export type { Handler, Handlers, JobContext } from './worker/run-attempt.js';
 export { TimeoutError } from './worker/run-attempt.js';
 export { NonRetryableError, backoffDelayMs, resolveBackoff, type BackoffOptions } from './queue/retry.js';
 export type { JobFilter, JobPage } from './queue/read.js';
-export { Inspector } from './queue/inspector.js';
+export { Inspector } from './inspector.js';
 export { DEPTH_COUNT_CAP, type QueueOverview, type QueuePage, type QueuePageOptions, type DepthCount } from './queue/overview.js';
 export { STATS_SAMPLE_CAP, type Throughput, type ThroughputBucket, type QueueStats, type WorkerOverview } from './queue/activity.js';
 export { JobSearchSchema, type JobSearch, type JobSearchPage } from './queue/search.js';

@@ -16,7 +16,7 @@ import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js'
 import { Debounced, DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
 import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
-import { Inspector } from './queue/inspector.js';
+import { Inspector } from './inspector.js';
 import { retryJob, retryMatching, type BulkRetryResult, type RetryFilter } from './queue/retry-now.js';
 import { defaultLogger } from './logger.js';
 import { parseOrThrow, type JobSpec } from './schemas.js';

@@ -55,21 +55,8 @@ export const JobSpecSchema = z.strictObject({
 export type JobSpec = z.input<typeof JobSpecSchema>;
 export type ParsedJobSpec = z.output<typeof JobSpecSchema>;
 
-/** Turns a zod error into our ValidationError, each issue with a dotted path. */
-export function toValidationError(err: z.ZodError, prefix = ''): ValidationError {
-  const issues: FieldIssue[] = err.issues.map((i) => ({
-    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
-    message: i.message,
-  }));
-  return new ValidationError(issues);
-}
-
-/** Parses `value` with `schema`, throwing a ValidationError that names each bad field. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw toValidationError(r.error, prefix);
-  return r.data;
-}
+// zod → ValidationError (defined in db/parse.ts so db/ can use it without importing this file).
+export { parseOrThrow, toValidationError } from './db/parse.js';
 
 // PostgreSQL jsonb cannot store NUL characters or unpaired surrogates: reject them with a
 // clear message instead of letting the insert fail deep inside a batch. JSON.stringify writes

@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import type { Definition } from '../definitions/schema.js';
-import type { ClaimFilter } from '../queue/claim.js';
 import { parseOrThrow } from '../schemas.js';
 import { ContainerExecutor, type ContainerExecutorOptions } from './container.js';
 import { HandlerExecutor, type HandlerFunction } from './handler.js';
@@ -63,7 +62,8 @@ export class ExecutorSet {
     return this.kinds.length < EXECUTOR_KINDS.length || this.resources.cpu !== undefined || this.resources.memoryMb !== undefined;
   }
 
-  claimFilter(): ClaimFilter {
+  /** The shape of queue/claim.ts's ClaimFilter, written out so executors need not import the queue layer. */
+  claimFilter(): { kinds: readonly string[]; cpu?: number; memoryMb?: number } {
     return { kinds: this.kinds, cpu: this.resources.cpu, memoryMb: this.resources.memoryMb };
   }
 

@@ -1,13 +1,13 @@
-import type { Queryable } from '../db/pool.js';
-import { dagRunQueues, listDagRuns, type DagListFilter, type DagRunPage } from '../dag/list.js';
-import { outboxBacklog, type OutboxBacklog } from '../events/outbox-read.js';
-import { tableEstimates, throughput, workerOverview, type Throughput, type WorkerOverview } from './activity.js';
-import { queueOverview, type QueuePage, type QueuePageOptions } from './overview.js';
-import { searchJobs, type JobSearch, type JobSearchPage } from './search.js';
+import type { Queryable } from './db/pool.js';
+import { dagRunQueues, listDagRuns, type DagListFilter, type DagRunPage } from './dag/list.js';
+import { outboxBacklog, type OutboxBacklog } from './events/outbox-read.js';
+import { tableEstimates, throughput, workerOverview, type Throughput, type WorkerOverview } from './queue/activity.js';
+import { queueOverview, type QueuePage, type QueuePageOptions } from './queue/overview.js';
+import { searchJobs, type JobSearch, type JobSearchPage } from './queue/search.js';
 
 /**
  * Bounded reads for dashboards and tools (`jl.inspect`): every list is paginated, every count
- * is capped or an estimate, so polling these is safe on large installations (overview.ts, activity.ts).
+ * is capped or an estimate, so polling these is safe on large installations (queue/overview.ts, queue/activity.ts). Above dag/ and queue/, whose reads it combines.
  */
 export class Inspector {
   constructor(
