@@ -357,7 +357,7 @@ const largest = [...files]
   .map(([path, f]) => ({ file: rel(path), lines: f.lines }))
   .sort((a, b) => b.lines - a.lines || a.file.localeCompare(b.file))
   .slice(0, 10);
-const over300 = [...files].filter(([path, f]) => f.pkg.dir === RANKED_PACKAGE && f.lines > 300).length;
+const over300 = [...files].filter(([, f]) => f.pkg.dir === RANKED_PACKAGE && f.lines > 300).length;
 const edgeCount = [...edges.values()].reduce((n, list) => n + list.length, 0);
 const summary = {
   root,

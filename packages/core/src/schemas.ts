@@ -3,7 +3,7 @@
  * with the same schemas, so a field has one rule and one error message everywhere.
  */
 import { z } from 'zod';
-import { ValidationError, type FieldIssue } from './db/errors.js';
+import { ValidationError } from './db/errors.js';
 
 /**
  * Queue names end up in NATS subjects (`jobline.job.<queue>.…`), so they are limited to
