@@ -80,7 +80,7 @@ it.skipIf(!hasNats)('migrate, producer and worker configured by environment as i
   const api = `http://127.0.0.1:${producerPort}`;
   const call = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(`${api}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: r.status, body: await r.json() };
+    return { status: r.status, body: (await r.json()) as any };
   };
   expect((await fetch(`${api}/readyz`)).status).toBe(200);
   expect((await fetch(`http://127.0.0.1:${workerPort}/readyz`)).status).toBe(200);

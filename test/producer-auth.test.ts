@@ -21,7 +21,7 @@ afterAll(async () => {
 
 describe('authentication', () => {
   it('401 without a token, with a malformed header, or with an unknown token', async () => {
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${TOKENS.admin}x` }]) {
+    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${TOKENS.admin}x` }] as Record<string, string>[]) {
       const r = await p.call('GET', '/v1/queues', { token: null, headers });
       expect(r.status, JSON.stringify(headers)).toBe(401);
       expect(r.body.error.code).toBe('UNAUTHORIZED');

@@ -7,6 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
 import { TOKENS, launch, ledger, seed, shot, signIn, startDashboard, training, type Browser, type Seeded } from './fixtures.js';
 
+// The callbacks given to page.evaluate run in the browser; the few DOM names they use, typed here
+// (the test project has no DOM lib: it would change the types of Node's own fetch everywhere).
+declare const document: { querySelector(selector: string): { getAttribute(name: string): string | null } | null };
+declare function getComputedStyle(element: unknown): { backgroundColor: string; color: string; [k: string]: string };
+
 // The state colours the dashboard promises (apps/dashboard/src/components/ui.tsx), as rendered by the browser.
 const COLOURS: Record<string, string> = {
   succeeded: 'rgb(34, 197, 94)',
@@ -219,7 +224,7 @@ describe('dashboard (read-only token)', () => {
       page.evaluate(
         async ([p, b]) => {
           const r = await fetch(p!, { method: 'POST', headers: { 'x-jobline-dashboard': '1', ...(b ? { 'content-type': 'application/json' } : {}) }, body: b });
-          return { status: r.status, body: await r.json() };
+          return { status: r.status, body: (await r.json()) as any };
         },
         [path, body],
       );

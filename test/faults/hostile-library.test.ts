@@ -97,7 +97,7 @@ describe('hostile input through the library', () => {
       fc.asyncProperty(num, num, num, async (priority, maxAttempts, timeoutMs) => {
         try {
           const j = await db.jl.enqueue({ queue: 'nums', name: 'x', priority, maxAttempts, timeoutMs } as never);
-          expect(j.priority).toBe(priority === -0 ? 0 : priority);
+          expect(j.priority).toBe(Object.is(priority, -0) ? 0 : priority); // -0 is stored as 0
           expect(j.maxAttempts).toBe(maxAttempts);
           expect(j.timeoutMs).toBe(timeoutMs);
         } catch (err) {

@@ -54,12 +54,14 @@ export async function openTestDb(opts: Partial<ConnectOptions> = {}): Promise<Te
   };
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+type Falsy = undefined | null | false | 0 | '';
+
+/** Polls `check` until it returns a truthy value (typed without the falsy cases) or `timeoutMs` passes. */
+export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 20_000, what = 'condition'): Promise<Exclude<T, Falsy>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
-    if (v) return v;
+    if (v) return v as Exclude<T, Falsy>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -1,11 +1,15 @@
 import { parseArgs } from 'node:util';
 import { JoblineError, ValidationError, VERSION } from '@jobline/core';
-import { apps } from './commands/index.js';
+import { apps as subcommands } from './commands/index.js';
+import { demo } from './demo/command.js';
 import type { Command } from './context.js';
 import { ExitCode, UsageError } from './errors.js';
 
 const GLOBAL = `Global options: --json (machine-readable output), --help/-h, --version.
 Exit codes: 0 ok, 1 the operation failed, 2 bad usage or configuration.`;
+
+/** Every command, in the order `jobline --help` lists them: the demo first. */
+const apps: Command[] = [demo, ...subcommands];
 
 export function mainHelp(commands: Command[]): string {
   const w = Math.max(...commands.map((c) => c.name.length));

@@ -43,7 +43,7 @@ export function qs(params: Record<string, string | number | undefined>): string 
   return s ? `?${s}` : '';
 }
 
-// ---- response types (the producer's schemas: apps/producer/src/routes/dashboard-schemas.ts) ----
+// ---- response types (the producer's schemas: apps/producer/src/schemas/dashboard.ts) ----
 
 export type Scope = 'read' | 'write' | 'admin';
 export interface Session {

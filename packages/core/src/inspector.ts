@@ -7,7 +7,7 @@ import { searchJobs, type JobSearch, type JobSearchPage } from './queue/search.j
 
 /**
  * Bounded reads for dashboards and tools (`jl.inspect`): every list is paginated, every count
- * is capped or an estimate, so polling these is safe on large installations (overview.ts, activity.ts).
+ * is capped or an estimate, so polling these is safe on large installations (queue/overview.ts, queue/activity.ts). Above dag/ and queue/, whose reads it combines.
  */
 export class Inspector {
   constructor(

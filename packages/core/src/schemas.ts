@@ -3,7 +3,7 @@
  * with the same schemas, so a field has one rule and one error message everywhere.
  */
 import { z } from 'zod';
-import { ValidationError, type FieldIssue } from './db/errors.js';
+import { ValidationError } from './db/errors.js';
 
 /**
  * Queue names end up in NATS subjects (`jobline.job.<queue>.…`), so they are limited to
@@ -55,21 +55,8 @@ export const JobSpecSchema = z.strictObject({
 export type JobSpec = z.input<typeof JobSpecSchema>;
 export type ParsedJobSpec = z.output<typeof JobSpecSchema>;
 
-/** Turns a zod error into our ValidationError, each issue with a dotted path. */
-export function toValidationError(err: z.ZodError, prefix = ''): ValidationError {
-  const issues: FieldIssue[] = err.issues.map((i) => ({
-    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
-    message: i.message,
-  }));
-  return new ValidationError(issues);
-}
-
-/** Parses `value` with `schema`, throwing a ValidationError that names each bad field. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw toValidationError(r.error, prefix);
-  return r.data;
-}
+// zod → ValidationError (defined in db/parse.ts so db/ can use it without importing this file).
+export { parseOrThrow, toValidationError } from './db/parse.js';
 
 // PostgreSQL jsonb cannot store NUL characters or unpaired surrogates: reject them with a
 // clear message instead of letting the insert fail deep inside a batch. JSON.stringify writes

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { DagRunDetail, Jobline } from '@jobline/core';
+import { backoffDelayMs, type DagRunDetail, type Jobline } from '@jobline/core';
 import { connect, parseId, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { ago, duration, table, writeJson } from '../output.js';
@@ -43,7 +43,8 @@ async function waitForRun(jl: Jobline, id: number): Promise<DagRunDetail> {
       return run;
     }
     if (tty) process.stderr.write(`\rdag:${id} ${run.state}: ${run.nodesDone}/${run.nodeCount} nodes done   `);
-    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(i, 5))));
+    // Polls at 50 ms doubling to 1 s: the library's backoff (step i = attempt i + 1), no jitter.
+    await new Promise((r) => setTimeout(r, backoffDelayMs(i + 1, { baseMs: 50, maxMs: 1000, jitter: 0 })));
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { EnqueueSpec, Job } from '@jobline/core';
+import { backoffDelayMs, type EnqueueSpec, type Job } from '@jobline/core';
 import { connect, intOption, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { bar, writeJson } from '../output.js';
@@ -120,6 +120,7 @@ async function waitForJob(jl: Awaited<ReturnType<typeof connect>>, id: number): 
       return job;
     }
     if (tty) process.stderr.write(`\rjob ${id}: ${job.state}${job.attempt ? ` (attempt ${job.attempt}/${job.maxAttempts})` : ''}   `);
-    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(i, 5))));
+    // Polls at 50 ms doubling to 1 s: the library's backoff (step i = attempt i + 1), no jitter.
+    await new Promise((r) => setTimeout(r, backoffDelayMs(i + 1, { baseMs: 50, maxMs: 1000, jitter: 0 })));
   }
 }

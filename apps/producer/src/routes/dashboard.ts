@@ -12,9 +12,9 @@ import { defineRoute, type RouteContext } from '../http/router.js';
 import type { ProducerState } from '../state.js';
 import { errors } from './common.js';
 import { requireVisible } from './schedules.js';
-import { ScheduleRefParams } from './schedule-schemas.js';
+import { ScheduleRefParams } from '../schemas/schedules.js';
 import { JobPage } from '../api-schemas.js';
-import { DagListQuery, DagRunPage, JobSearchQuery, NextRuns, Overview, OverviewQuery, Session } from './dashboard-schemas.js';
+import { DagListQuery, DagRunPage, JobSearchQuery, NextRuns, Overview, OverviewQuery, Session } from '../schemas/dashboard.js';
 
 const OVERVIEW_TTL_MS = 1500;
 // The hour's statistics change slowly and cost the most (up to 50,000 finished rows read:

@@ -8,7 +8,7 @@ import { HttpError } from '../http/errors.js';
 import { defineRoute } from '../http/router.js';
 import type { ProducerState } from '../state.js';
 import { errors } from './common.js';
-import { BulkRetry, BulkRetryResult, QueueParams, QueueSettings, QueueSettingsPatch } from './dashboard-schemas.js';
+import { BulkRetry, BulkRetryResult, QueueParams, QueueSettings, QueueSettingsPatch } from '../schemas/dashboard.js';
 
 export function operateRoutes(st: ProducerState) {
   const { jl } = st;

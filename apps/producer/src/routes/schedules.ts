@@ -26,7 +26,7 @@ import {
   StatsQuery,
   ViolationList,
   ViolationsQuery,
-} from './schedule-schemas.js';
+} from '../schemas/schedules.js';
 
 type Spec = { job?: { queue?: string; definition?: string }; dag?: { nodes: { queue?: string; definition?: string }[] } };
 

@@ -12,6 +12,7 @@
 import type pg from 'pg';
 import { ConflictError, NotFoundError } from '../db/errors.js';
 import { withTransaction, type Queryable } from '../db/pool.js';
+import { backoffDelay } from '../lib/backoff.js';
 import { cancelJobs } from '../queue/cancel.js';
 import { DagEvent } from '../model/events.js';
 import { sqlList, sqlLit } from '../model/sql.js';
@@ -61,7 +62,7 @@ export async function cancelDag(pool: pg.Pool, s: string, cancelChannel: string,
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const left = await withTransaction(pool, (tx) => cancelPass(tx, s, cancelChannel, id, pass === 0));
     if (left === 0) return;
-    await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** Math.min(pass, 5))));
+    await new Promise((r) => setTimeout(r, backoffDelay(pass, { baseMs: 10, maxMs: 200 }))); // 10 ms doubling to 200 ms
   }
   throw new ConflictError(`DAG run ${id}: some nodes stayed locked by other transactions through ${MAX_PASSES} passes; call cancelDag again`, { dagRunId: id });
 }

@@ -3,11 +3,9 @@
  * `waiting`, which the claim index does not hold) and the dag_nodes rows with their remaining
  * dependency counts — two statements in one transaction, whatever the node count.
  */
-import { ValidationError, fromPgError, type FieldIssue } from '../db/errors.js';
+import { fromPgError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { findDefinitions, refKey } from '../definitions/registry.js';
-import { formatDefinitionRef, parseDefinitionRef, type DefinitionRef } from '../definitions/schema.js';
-import { validateDefinitionInput } from '../definitions/apply.js';
+import { resolveDefinitions, withDefinitionDefaults } from '../definitions/apply.js';
 import { insertJobEvents } from '../events/outbox.js';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS } from '../queue/enqueue.js';
 import { DagEvent, JobEvent } from '../model/events.js';
@@ -55,39 +53,16 @@ const insertNodesSql = (s: string) => `
   select pg_notify($12, q.queue) from (select distinct queue from ins where state = ${sqlLit(JobState.available)}) q`;
 
 /**
- * Resolves `definition` on nodes like enqueue does (definitions/apply.ts): the node is pinned to
- * the definition's current version (`name@version`), missing fields take its defaults (the
- * node's own fields win), the name defaults to the definition's name, and the input must satisfy
- * its schema — except inputs holding `$ref`s, which are checked once resolved (advance.ts).
+ * Resolves `definition` on nodes the way enqueue does (definitions/apply.ts, one path): pinned
+ * to `name@version`, missing fields from its defaults, name from the definition, input checked
+ * against its schema — except inputs holding `$ref`s, which are checked once resolved (advance.ts).
  */
 export async function applyNodeDefinitions(db: Queryable, s: string, dag: PreparedDag): Promise<void> {
-  const issues: FieldIssue[] = [];
-  const refs = new Map<string, DefinitionRef>();
+  const defs = await resolveDefinitions(db, s, dag.nodes, (i, field) => `nodes.${i}.${field}`, (i) => !dag.nodes[i].hasRefs);
   dag.nodes.forEach((n, i) => {
-    if (n.definition === undefined) return;
-    const ref = parseDefinitionRef(n.definition);
-    if (!ref) issues.push({ path: `nodes.${i}.definition`, message: 'use a definition name or name@version' });
-    else refs.set(refKey(ref), ref);
+    const d = defs[i];
+    if (d) Object.assign(n, withDefinitionDefaults(n, d));
   });
-  if (issues.length) throw new ValidationError(issues);
-  if (!refs.size) return;
-  const found = await findDefinitions(db, s, [...refs.values()]);
-  dag.nodes.forEach((n, i) => {
-    if (n.definition === undefined) return;
-    const d = found.get(refKey(parseDefinitionRef(n.definition)!));
-    if (!d) {
-      issues.push({ path: `nodes.${i}.definition`, message: `no job definition "${n.definition}" exists; register it first (POST /v1/definitions or jl.createDefinition)` });
-      return;
-    }
-    if (!n.hasRefs) issues.push(...validateDefinitionInput(d, n.input, `nodes.${i}.input`));
-    n.name ??= d.name;
-    n.queue ??= d.defaults.queue;
-    n.priority ??= d.defaults.priority;
-    n.maxAttempts ??= d.defaults.maxAttempts;
-    n.timeoutMs ??= d.defaults.timeoutMs;
-    n.definition = formatDefinitionRef(d);
-  });
-  if (issues.length) throw new ValidationError(issues);
 }
 
 /**

@@ -22,7 +22,7 @@
  */
 import pg from 'pg';
 import { z } from 'zod';
-import { parseOrThrow } from '../schemas.js';
+import { parseOrThrow } from './parse.js';
 
 export const PoolerMode = {
   /** Detect (see the module comment). */

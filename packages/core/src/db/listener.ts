@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { pgTypes } from '../db/pool.js';
+import { backoffDelay } from '../lib/backoff.js';
 
 /**
  * A dedicated connection for LISTEN (a pooled one would lose its subscriptions when reused).
@@ -16,7 +17,7 @@ import { pgTypes } from '../db/pool.js';
 export class Listener {
   private client: pg.Client | undefined;
   private stopped = false;
-  private retryMs = 250;
+  private failures = 0; // reconnects since LISTEN last took effect
   /** Clients whose loss was already handled ('error' and 'end' both fire for one loss). */
   private readonly lost = new WeakSet<pg.Client>();
 
@@ -68,7 +69,7 @@ export class Listener {
         return;
       }
       this.client = client;
-      this.retryMs = 250;
+      this.failures = 0;
       this.ping(client);
       this.onListening();
     } catch (err) {
@@ -82,8 +83,7 @@ export class Listener {
     if (this.stopped || this.lost.has(client) || (this.client && this.client !== client)) return;
     this.lost.add(client);
     this.client = undefined;
-    const delay = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, 5000);
+    const delay = backoffDelay(this.failures++, { baseMs: 250, maxMs: 5000 }); // 250 ms doubling to 5 s
     setTimeout(() => void this.connect(false), delay).unref();
   }
 

@@ -39,46 +39,87 @@ export function validateDefinitionInput(d: Definition, input: unknown, prefix = 
 
 const isSpecObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The fields a definition fills in on a job spec or a DAG node. */
+export interface DefinedFields {
+  name?: string;
+  queue?: string;
+  priority?: number;
+  maxAttempts?: number;
+  timeoutMs?: number;
+  definition?: string;
+}
+
 /**
- * Resolves `definition` on job specs before they are validated and written: the job is pinned
- * to the definition's current version, missing fields take the definition's defaults (the
- * job's own fields win, then the definition's, then the queue row's), the name defaults to the
- * definition's name, and the input must satisfy the definition's JSON schema. Specs without a
- * definition pass through untouched; malformed specs are left for the job schema to report.
+ * The one definition-application path, shared by enqueue (`applyDefinitions`), DAG submit
+ * (`applyNodeDefinitions`) and schedule job templates (which go through enqueue's): each item
+ * whose `definition` is a string is parsed, all are loaded in one query, and each input is
+ * checked against its definition's schema unless `checkInput(i)` says not yet (DAG inputs with
+ * `$ref`s are checked once resolved). Every bad field is named in one ValidationError, at the
+ * path `at(i, field)` gives; nothing is written. Returns each item's definition, or undefined.
  */
-export async function applyDefinitions(db: Queryable, s: string, specs: readonly JobSpec[], single: boolean): Promise<JobSpec[]> {
+export async function resolveDefinitions(
+  db: Queryable,
+  s: string,
+  items: readonly unknown[],
+  at: (i: number, field: string) => string,
+  checkInput: (i: number) => boolean = () => true,
+): Promise<(Definition | undefined)[]> {
+  const refOf = (item: unknown) => (isSpecObject(item) && typeof item.definition === 'string' ? item.definition : undefined);
   const refs = new Map<string, DefinitionRef>();
   const issues: FieldIssue[] = [];
-  const at = (i: number, field: string) => (single ? field : `jobs.${i}.${field}`);
-  specs.forEach((spec, i) => {
-    if (!isSpecObject(spec) || typeof spec.definition !== 'string') return;
-    const ref = parseDefinitionRef(spec.definition);
+  items.forEach((item, i) => {
+    const text = refOf(item);
+    if (text === undefined) return;
+    const ref = parseDefinitionRef(text);
     if (!ref) issues.push({ path: at(i, 'definition'), message: 'use a definition name or name@version' });
     else refs.set(refKey(ref), ref);
   });
   if (issues.length) throw new ValidationError(issues);
-  if (refs.size === 0) return [...specs];
+  if (refs.size === 0) return items.map(() => undefined);
 
   const found = await findDefinitions(db, s, [...refs.values()]);
-  const out = specs.map((spec, i) => {
-    if (!isSpecObject(spec) || typeof spec.definition !== 'string') return spec;
-    const d = found.get(refKey(parseDefinitionRef(spec.definition)!));
+  const out = items.map((item, i) => {
+    const text = refOf(item);
+    if (text === undefined) return undefined;
+    const d = found.get(refKey(parseDefinitionRef(text)!));
     if (!d) {
-      issues.push({ path: at(i, 'definition'), message: `no job definition "${spec.definition}" exists; register it first (POST /v1/definitions or jl.createDefinition)` });
-      return spec;
+      issues.push({ path: at(i, 'definition'), message: `no job definition "${text}" exists; register it first (POST /v1/definitions or jl.createDefinition)` });
+      return undefined;
     }
-    issues.push(...validateDefinitionInput(d, spec.input, at(i, 'input')));
-    const dflt = d.defaults;
-    return {
-      ...spec,
-      name: spec.name ?? d.name,
-      queue: spec.queue ?? dflt.queue,
-      priority: spec.priority ?? dflt.priority,
-      maxAttempts: spec.maxAttempts ?? dflt.maxAttempts,
-      timeoutMs: spec.timeoutMs ?? dflt.timeoutMs,
-      definition: formatDefinitionRef(d),
-    } as JobSpec;
+    if (checkInput(i)) issues.push(...validateDefinitionInput(d, (item as { input?: unknown }).input, at(i, 'input')));
+    return d;
   });
   if (issues.length) throw new ValidationError(issues);
   return out;
+}
+
+/**
+ * The item with its definition applied: missing fields take the definition's defaults (the
+ * item's own fields win; the queue row's come later, at insert), the name defaults to the
+ * definition's name, and `definition` is pinned to `name@version`.
+ */
+export function withDefinitionDefaults<T extends DefinedFields>(item: T, d: Definition): T & { name: string; definition: string } {
+  const dflt = d.defaults;
+  return {
+    ...item,
+    name: item.name ?? d.name,
+    queue: item.queue ?? dflt.queue,
+    priority: item.priority ?? dflt.priority,
+    maxAttempts: item.maxAttempts ?? dflt.maxAttempts,
+    timeoutMs: item.timeoutMs ?? dflt.timeoutMs,
+    definition: formatDefinitionRef(d),
+  };
+}
+
+/**
+ * Resolves `definition` on job specs before they are validated and written (resolveDefinitions,
+ * then withDefinitionDefaults). Specs without a definition pass through untouched; malformed
+ * specs are left for the job schema to report.
+ */
+export async function applyDefinitions(db: Queryable, s: string, specs: readonly JobSpec[], single: boolean): Promise<JobSpec[]> {
+  const defs = await resolveDefinitions(db, s, specs, (i, field) => (single ? field : `jobs.${i}.${field}`));
+  return specs.map((spec, i) => {
+    const d = defs[i];
+    return d ? (withDefinitionDefaults(spec as DefinedFields, d) as JobSpec) : spec;
+  });
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../lib/backoff.js';
 import { envelopeJson, natsSubject } from './envelope.js';
 import { NatsLink } from './nats-link.js';
 import { BatchPublisher } from './publisher.js';
@@ -179,7 +180,7 @@ export class Relay extends EventEmitter {
   }
 
   private backoff(failures: number): number {
-    return Math.min(5000, 100 * 2 ** Math.min(failures, 6)) * (0.8 + Math.random() * 0.4);
+    return backoffDelay(failures, { baseMs: 100, maxMs: 5000, spread: 0.2 }); // 100 ms doubling to 5 s, ±20%
   }
 
   private sleep(ms: number): Promise<void> {

@@ -13,6 +13,7 @@
  * Tokens that are not plain (`[A-Za-z0-9_-]+`) are sent as `%` + hex of their UTF-8 bytes.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { backoffDelay } from '../lib/backoff.js';
 import { connectNats } from './nats-link.js';
 import type { Logger } from 'pino';
 
@@ -41,7 +42,7 @@ export class WakeupPublisher {
   }
 
   private async open(url: string, name: string): Promise<void> {
-    for (let delay = 250; !this.closed; delay = Math.min(delay * 2, 5000)) {
+    for (let failures = 0; !this.closed; failures++) {
       try {
         const nc = await connectNats(url, name);
         if (this.closed) return void (await nc.close().catch(() => {}));
@@ -56,7 +57,7 @@ export class WakeupPublisher {
         return;
       } catch (err) {
         this.log.warn({ err }, 'NATS wake-ups: cannot connect yet; NOTIFY is used meanwhile');
-        await new Promise((r) => setTimeout(r, delay).unref());
+        await new Promise((r) => setTimeout(r, backoffDelay(failures, { baseMs: 250, maxMs: 5000 })).unref()); // 250 ms doubling to 5 s
       }
     }
   }

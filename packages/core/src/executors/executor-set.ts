@@ -63,7 +63,8 @@ export class ExecutorSet {
     return this.kinds.length < EXECUTOR_KINDS.length || this.resources.cpu !== undefined || this.resources.memoryMb !== undefined;
   }
 
-  claimFilter(): ClaimFilter {
+  /** The shape of queue/claim.ts's ClaimFilter, written out so executors need not import the queue layer. */
+  claimFilter(): { kinds: readonly string[]; cpu?: number; memoryMb?: number } {
     return { kinds: this.kinds, cpu: this.resources.cpu, memoryMb: this.resources.memoryMb };
   }
 

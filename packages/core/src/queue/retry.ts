@@ -1,3 +1,5 @@
+import { backoffDelay } from '../lib/backoff.js';
+
 /**
  * Retry policy: exponential backoff with full jitter (AWS's "full jitter" variant keeps retry
  * storms from synchronising). Delay for attempt n (1-based, the attempt that just failed):
@@ -23,8 +25,8 @@ export function resolveBackoff(o: BackoffOptions = {}): ResolvedBackoff {
 }
 
 export function backoffDelayMs(attempt: number, b: ResolvedBackoff, random = Math.random): number {
-  const exp = Math.min(b.maxMs, b.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp * (1 - b.jitter * random()));
+  // Step attempt−1: attempt 1 waits baseMs (default 1 s), doubling to maxMs (1 h); jitter 0.5 = equal jitter.
+  return backoffDelay(attempt - 1, { baseMs: b.baseMs, maxMs: b.maxMs, jitter: b.jitter }, random);
 }
 
 /**

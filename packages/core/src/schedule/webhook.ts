@@ -9,6 +9,7 @@
  * takeover that re-sends (webhooks are delivered at least once): receivers dedupe on it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { backoffDelay } from '../lib/backoff.js';
 import { VERSION } from '../version.js';
 import type { ResolvedWebhookConfig } from './schema.js';
 
@@ -54,7 +55,7 @@ export async function sendWebhook(cfg: ResolvedWebhookConfig, payload: unknown, 
   const started = performance.now();
   let last: WebhookResult = { ok: false, attempts: 0, durationMs: 0 };
   for (let attempt = 1; attempt <= cfg.retries + 1; attempt++) {
-    if (attempt > 1) await sleep(cfg.retryDelayMs * 2 ** (attempt - 2));
+    if (attempt > 1) await sleep(backoffDelay(attempt - 2, { baseMs: cfg.retryDelayMs })); // retryDelayMs, doubling, no cap (retries are few)
     const headers: Record<string, string> = {
       ...cfg.headers,
       'content-type': 'application/json',

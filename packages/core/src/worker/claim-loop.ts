@@ -1,3 +1,5 @@
+import { backoffDelay } from '../lib/backoff.js';
+
 /** What the claim loop needs from its worker. */
 export interface ClaimLoopHost {
   concurrency: number;
@@ -92,7 +94,7 @@ export class ClaimLoop {
     } catch (err) {
       this.host.warn(err, 'claiming failed; backing off');
       this.orphanCheckDue = true;
-      this.backoffUntil = Date.now() + Math.min(5000, 100 * 2 ** Math.min(this.failures++, 6));
+      this.backoffUntil = Date.now() + backoffDelay(this.failures++, { baseMs: 100, maxMs: 5000 }); // 100 ms doubling to 5 s
       return;
     }
     // A full batch means more is waiting; a short (or empty) one means the queue is drained for now.

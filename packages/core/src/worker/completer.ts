@@ -1,3 +1,4 @@
+import { backoffDelay } from '../lib/backoff.js';
 import type { Outcome } from '../queue/complete.js';
 
 export interface CompleterOptions {
@@ -60,7 +61,7 @@ export class BatchingCompleter {
       } catch (err) {
         if (this.closed) return;
         this.o.onRetry?.(err, attempt);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** Math.min(attempt, 7))));
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, { baseMs: 50, maxMs: 5000 }))); // 100 ms (attempt 1) doubling to 5 s
       }
     }
   }
