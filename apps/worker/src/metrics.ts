@@ -1,11 +1,12 @@
-import { MetricsRegistry, registerProcessMetrics, type Job, type Worker } from '@jobline/core';
+import { ErrorCode, type Job, type Worker } from '@jobline/core';
+import { MetricsRegistry, registerProcessMetrics } from '@jobline/core/observability';
 
 interface AttemptResultLike {
   ok: boolean;
   durationMs: number;
   retryable?: boolean;
   timedOut?: boolean;
-  error?: { name?: string };
+  error?: { code?: string };
 }
 
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
@@ -47,9 +48,10 @@ export function createWorkerMetrics(worker: Worker): MetricsRegistry {
       duration.observe({ queue: job.queue, outcome: 'completed' }, seconds);
       return;
     }
-    const name = res.error?.name;
-    if (name === 'CancelledError' || name === 'ShutdownError') {
-      interrupted.inc({ queue: job.queue, reason: name === 'CancelledError' ? 'cancelled' : 'shutdown' });
+    // The error is a serialised record here: its stable `code` says why, not its class name.
+    const code = res.error?.code;
+    if (code === ErrorCode.Cancelled || code === ErrorCode.Shutdown) {
+      interrupted.inc({ queue: job.queue, reason: code === ErrorCode.Cancelled ? 'cancelled' : 'shutdown' });
       return;
     }
     if (res.timedOut) timedOut.inc(q);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { resolveConnectOptions, type ConnectOptions, type ResolvedConnectOptions } from './connect-options.js';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
 import { RENUMBERED, migrate, readMigrations, type MigrateResult } from './db/migrate.js';
@@ -8,7 +9,7 @@ import { assertNotNewer } from './db/schema-version.js';
 import { statementHistogram } from './db/query-log.js';
 import type { Histogram } from './observability/metrics.js';
 import { createPool, withTransaction, type Queryable } from './db/pool.js';
-import { openTopology, type Topology, type TopologyOptions } from './topology.js';
+import { openTopology, type Topology } from './topology.js';
 import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './db/rows.js';
 import { cancelJob } from './queue/cancel.js';
@@ -18,7 +19,6 @@ import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
 import { Inspector } from './queue/inspector.js';
 import { retryJob, retryMatching, type BulkRetryResult, type RetryFilter } from './queue/retry-now.js';
-import { defaultLogger } from './logger.js';
 import { parseOrThrow, type JobSpec } from './schemas.js';
 import { VERSION } from './version.js';
 import {
@@ -34,7 +34,7 @@ import {
   type DefinitionSpec,
 } from './definitions/index.js';
 import { Worker, type Transition, type WorkerDeps } from './worker/worker.js';
-import { DagEngine, DEFAULT_DAG_MAX_EDGES, DEFAULT_DAG_MAX_NODES, type DagRunDetail, type DagSpec, type SubmittedDag } from './dag/index.js';
+import { DagEngine, type DagRunDetail, type DagSpec, type SubmittedDag } from './dag/index.js';
 import type { WorkerOptions } from './worker/options.js';
 import {
   ActionApi,
@@ -52,73 +52,14 @@ import {
   type Violation,
   type ViolationFilter,
 } from './schedule/index.js';
-import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } from './events/options.js';
+import type { ResolvedEventsOptions } from './events/options.js';
 import { Relay } from './events/relay.js';
 import { startPublishSpan } from './observability/tracing.js';
+import { listQueues, type QueueInfo } from './queue/list-queues.js';
+import { healthChecks, type HealthChecks } from './db/health.js';
+import { tailEvents, type TailOptions } from './events/tail.js';
+import type { JoblineEvent } from '@jobline/contracts';
 import type { JobTypes, JobNameOf, TypedDagSpec, TypedJob, TypedJobSpec, TypedWorkerOptions } from './typed-jobs.js';
-
-export interface ConnectOptions {
-  /** PostgreSQL connection string. @default process.env.DATABASE_URL; when unset, an embedded PostgreSQL from `@jobline/embedded` (an optional peer: install it for this) is started and stopped by close(). */
-  databaseUrl?: string;
-  /** Schema holding Jobline's tables. @default process.env.JOBLINE_SCHEMA ?? 'jobline' */
-  schema?: string;
-  /** Connections in this process's pool. @default 10 */
-  poolSize?: number;
-  /** Largest job input or output, as JSON bytes. @default 1048576 (1 MiB) */
-  maxInputBytes?: number;
-  /** NOTIFY debounce window per queue for auto-committed enqueues. @default 2 */
-  notifyDebounceMs?: number;
-  /** Most nodes in one DAG run (submitDag rejects bigger specs). @default 10000 */
-  maxDagNodes?: number;
-  /** Most dependency edges in one DAG run. @default 100000 */
-  maxDagEdges?: number;
-  /** `application_name` of this process's connections (shows in pg_stat_activity). @default 'jobline' */
-  applicationName?: string;
-  /** Apply pending migrations while connecting (safe with any number of processes). @default true */
-  migrate?: boolean;
-  /** NATS server(s) for status events; unset or '' = no relay (events wait in the outbox). @default process.env.NATS_URL */
-  natsUrl?: string;
-  /** Event stream, subjects and relay settings (DESIGN §5, events/README.md). */
-  events?: EventsOptions;
-  logger?: Logger;
-  /** Pooler mode, direct URL, timeouts, wake-up transport: topology.ts (README "Production topologies"). */
-  pooler?: TopologyOptions['pooler'];
-  /** A direct, unpooled URL for LISTEN and migrations when `databaseUrl` is a transaction pooler. @default process.env.JOBLINE_DIRECT_URL */
-  directUrl?: string;
-  /** Longest statement (server `statement_timeout` where allowed; client `query_timeout` 5 s later). 0 = none. @default 60000 */
-  statementTimeoutMs?: number;
-  /** Longest wait for a new connection. @default 10000 */
-  connectTimeoutMs?: number;
-  /** How producers wake workers: 'nats' (core NATS, needs natsUrl), 'notify' (NOTIFY), 'auto' = nats when natsUrl is set. @default 'auto' */
-  wakeups?: TopologyOptions['wakeups'];
-  /**
-   * Statements slower than this many ms are logged at warn at any log level (db/query-log.ts);
-   * 0 = off. At LOG_LEVEL=debug every statement is logged. @default process.env.JOBLINE_SLOW_QUERY_MS ?? 0
-   */
-  slowQueryMs?: number;
-}
-
-const ConnectSchema = z.strictObject({
-  databaseUrl: z.string().min(1).optional(),
-  schema: z.string().optional(),
-  poolSize: z.number().int().min(1).max(1000).default(10),
-  maxInputBytes: z.number().int().min(16).max(256 * 1024 * 1024).default(1024 * 1024),
-  notifyDebounceMs: z.number().min(0).max(10_000).default(2),
-  maxDagNodes: z.number().int().min(1).max(1_000_000).default(DEFAULT_DAG_MAX_NODES),
-  maxDagEdges: z.number().int().min(0).max(10_000_000).default(DEFAULT_DAG_MAX_EDGES),
-  migrate: z.boolean().default(true),
-  applicationName: z.string().min(1).max(63).default('jobline'),
-  natsUrl: z.string().optional(),
-  events: z.custom<EventsOptions>((v) => typeof v === 'object' && v !== null, 'events must be an object').optional(),
-  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
-  // Validated by resolveConnectionOptions / openTopology (db/connection-options.ts, topology.ts).
-  pooler: z.unknown().optional(),
-  directUrl: z.unknown().optional(),
-  statementTimeoutMs: z.unknown().optional(),
-  connectTimeoutMs: z.unknown().optional(),
-  wakeups: z.unknown().optional(),
-  slowQueryMs: z.number().min(0).optional(),
-});
 
 /** A job enqueued by definition: `name` defaults to the definition's name. */
 export type DefinitionJobSpec = Omit<JobSpec, 'name' | 'definition'> & { name?: string; definition: string };
@@ -153,12 +94,17 @@ export interface TxOption {
 export class Jobline {
   private notifier: Debounced;
   /** Pooler mode, direct URL, named statements, wake-up transport (topology.ts). */
-  topology: Topology | undefined;
+  private topology: Topology | undefined;
   private readonly workers = new Set<Worker>();
   /** `application_name` of this instance's connections. */
-  applicationName = 'jobline';
+  readonly applicationName: string;
+  /** Schema holding Jobline's tables. */
+  readonly schema: string;
+  readonly logger: Logger;
+  /** Largest job input or output, as JSON bytes. */
+  readonly maxInputBytes: number;
   /** Runs in completing transactions for DAG jobs; installed by the DAG module. */
-  afterTransitions: ((tx: Queryable, rows: Transition[]) => Promise<void>) | undefined;
+  private afterTransitions: ((tx: Queryable, rows: Transition[]) => Promise<void>) | undefined;
   private readonly dags: DagEngine;
   /** Cron schedules: add, list, update, pause, resume, remove, runs, trigger (schedule/README.md). */
   readonly schedules: ScheduleApi;
@@ -170,25 +116,34 @@ export class Jobline {
   /** Bounded reads for dashboards: queues with depth, throughput, workers, outbox, job search, DAG runs. */
   readonly inspect: Inspector;
   private readonly relays = new Set<Relay>();
-  /** NATS for status events; undefined = no relay, `tailEvents` reads the outbox. */
-  natsUrl: string | undefined;
+  /** NATS for status events (it may hold credentials: private); undefined = no relay, tails read the outbox. */
+  private readonly natsUrl: string | undefined;
   /** Resolved event settings (stream, subject prefix, relay tuning). */
-  events: ResolvedEventsOptions;
+  readonly events: ResolvedEventsOptions;
   /** Durations of this instance's statements by name; register it in a MetricsRegistry to expose it. */
-  statementDurations: Histogram<'statement'> = statementHistogram();
+  readonly statementDurations: Histogram<'statement'>;
 
+  /**
+   * `pool` and `connectionString` (which holds the password) are private, like every resolved
+   * option: code inside the repository reaches them through `@jobline/core/internal`.
+   */
   private constructor(
-    readonly pool: pg.Pool,
-    readonly connectionString: string,
-    readonly schema: string,
-    readonly logger: Logger,
-    readonly maxInputBytes: number,
-    notifyDebounceMs: number,
+    private readonly pool: pg.Pool,
+    private readonly connectionString: string,
+    private readonly options: ResolvedConnectOptions,
     private readonly embedded: EmbeddedServer | undefined,
-    dagLimits: { maxNodes: number; maxEdges: number } = { maxNodes: DEFAULT_DAG_MAX_NODES, maxEdges: DEFAULT_DAG_MAX_EDGES },
+    statementDurations: Histogram<'statement'>,
   ) {
-    this.notifier = new DebouncedNotifier(pool, jobsChannel(schema), notifyDebounceMs);
-    this.events = resolveEventsOptions(undefined, schema);
+    const { schema, logger, maxInputBytes } = options;
+    this.schema = schema;
+    this.logger = logger;
+    this.maxInputBytes = maxInputBytes;
+    this.applicationName = options.applicationName;
+    this.natsUrl = options.natsUrl;
+    this.events = options.events;
+    this.statementDurations = statementDurations;
+    const dagLimits = { maxNodes: options.maxDagNodes, maxEdges: options.maxDagEdges };
+    this.notifier = new DebouncedNotifier(pool, jobsChannel(schema), options.notifyDebounceMs);
     this.dags = new DagEngine({
       pool,
       s: quoteSchema(schema),
@@ -221,7 +176,7 @@ export class Jobline {
   }
 
   /** Quoted schema, for SQL. */
-  get s(): string {
+  private get s(): string {
     return quoteSchema(this.schema);
   }
 
@@ -229,38 +184,20 @@ export class Jobline {
   static connect(options?: ConnectOptions): Promise<Jobline>;
   static connect<J extends JobTypes>(options?: ConnectOptions): Promise<TypedJobline<J>>;
   static async connect(options: ConnectOptions = {}): Promise<unknown> {
-    const o = parseOrThrow(ConnectSchema, options);
-    const schema = o.schema ?? process.env.JOBLINE_SCHEMA ?? 'jobline';
-    quoteSchema(schema);
-    const logger = o.logger ?? defaultLogger();
-    let url = o.databaseUrl ?? process.env.DATABASE_URL;
+    const o = resolveConnectOptions(options);
+    const { schema, logger } = o;
+    let url = o.databaseUrl;
     let embedded: EmbeddedServer | undefined;
     if (!url) {
       logger.info('DATABASE_URL is not set: starting an embedded PostgreSQL');
       embedded = await startEmbedded();
       url = embedded.url;
     }
-    const topology = await openTopology(url, !!embedded, o.applicationName, logger, {
-      pooler: o.pooler as TopologyOptions['pooler'],
-      directUrl: o.directUrl as string | undefined,
-      statementTimeoutMs: o.statementTimeoutMs as number | undefined,
-      connectTimeoutMs: o.connectTimeoutMs as number | undefined,
-      wakeups: o.wakeups as TopologyOptions['wakeups'],
-      natsUrl: (o.natsUrl ?? process.env.NATS_URL) || undefined,
-      schema,
-    });
-    const slowQueryMs = o.slowQueryMs ?? parseOrThrow(z.coerce.number().min(0).default(0), process.env.JOBLINE_SLOW_QUERY_MS || undefined, 'JOBLINE_SLOW_QUERY_MS');
+    const topology = await openTopology(url, !!embedded, o.applicationName, logger, { ...o.topology, natsUrl: o.natsUrl, schema });
     const statementDurations = statementHistogram();
-    const queryLog = { logger, slowQueryMs, schema, histogram: statementDurations };
+    const queryLog = { logger, slowQueryMs: o.slowQueryMs, schema, histogram: statementDurations };
     const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName, extra: topology.poolConfig, queryLog });
-    const jl = new Jobline(pool, url, schema, logger, o.maxInputBytes, o.notifyDebounceMs, embedded, {
-      maxNodes: o.maxDagNodes,
-      maxEdges: o.maxDagEdges,
-    });
-    jl.applicationName = o.applicationName;
-    jl.statementDurations = statementDurations;
-    jl.natsUrl = (o.natsUrl ?? process.env.NATS_URL) || undefined;
-    jl.events = resolveEventsOptions(o.events, schema);
+    const jl = new Jobline(pool, url, o, embedded, statementDurations);
     jl.topology = topology;
     jl.scheduleHost.listenUrl = topology.listenUrl;
     jl.scheduleHost.listenConfig = topology.listenConfig;
@@ -481,6 +418,37 @@ export class Jobline {
     const r = new Relay({ pool: this.pool, s: this.s, natsUrl: this.natsUrl, events: this.events, logger: this.logger, holder });
     this.relays.add(r);
     return r;
+  }
+
+  // --- Reads and helpers for applications, so they need neither the pool nor SQL (issue 11) ---
+
+  /** Every queue with a configuration row or jobs, with job counts per state (an admin read: it counts every job; queue/list-queues.ts). */
+  listQueues(): Promise<QueueInfo[]> {
+    return listQueues(this.pool, this.s);
+  }
+
+  /** Readiness checks: the database answers, every migration is applied (never throws; db/health.ts). */
+  health(): Promise<HealthChecks> {
+    return healthChecks(this.pool, this.schema);
+  }
+
+  /** Runs `fn` in one transaction on this instance's pool; pass `{ tx }` to enqueue and submitDag so jobs commit with your writes. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, fn);
+  }
+
+  /** Yields events as they happen: from NATS when configured, else from the outbox (events/tail.ts). */
+  tailEvents(opts: TailOptions = {}): AsyncGenerator<JoblineEvent> {
+    return tailEvents({ pool: this.pool, s: this.s, natsUrl: this.natsUrl, events: this.events, logger: this.logger }, opts);
+  }
+
+  /** What logs and `console.log(jl)` show: never the pool or the connection string (they hold the password). */
+  toJSON(): { schema: string; applicationName: string; version: string } {
+    return { schema: this.schema, applicationName: this.applicationName, version: VERSION };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Jobline ${JSON.stringify(this.toJSON())}`;
   }
 
   /** Stops this instance's workers, closes the pool and stops an embedded server it started. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ErrorCode, JoblineError } from '../db/errors.js';
 import type { Job, JobError } from '../db/rows.js';
 import type { AttemptSpan } from '../observability/tracing-consumer.js';
 
@@ -22,8 +23,8 @@ export interface JobContext<I = unknown> {
 export type Handler<I = any, O = unknown> = (input: I, ctx: JobContext<I>) => Promise<O> | O;
 export type Handlers = Record<string, Handler>;
 
-export class TimeoutError extends Error {
-  readonly code = 'TIMEOUT';
+export class TimeoutError extends JoblineError {
+  override readonly code = ErrorCode.Timeout;
   constructor(ms: number) {
     super(`attempt timed out after ${ms} ms without finishing or heartbeating`);
     this.name = 'TimeoutError';

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { ShutdownError } from '../db/errors.js';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import type { Job } from '../db/rows.js';
 import { anyDefinitionBeyond, makeClaimer, type ClaimCursor, type ClaimFilter } from '../queue/claim.js';
@@ -79,13 +80,6 @@ const FOLLOWER_REAP_MS = 30_000;
 
 /** How soon a changed `queues.concurrency_limit` reaches running workers. */
 const QUEUE_CONFIG_REFRESH_MS = 5000;
-
-class ShutdownError extends Error {
-  constructor() {
-    super('the worker is shutting down');
-    this.name = 'ShutdownError';
-  }
-}
 
 /**
  * The worker runtime: a claim loop that fills free local slots with one statement, a batching
