@@ -77,7 +77,7 @@ async function drainRun(url: string, extraEnv: Record<string, string>, tag: stri
       }
     }),
   );
-  await waitFor(async () => (await producer.pool.query(`select count(*)::int as n from "${schema}".jobs where state = 'completed'`)).rows[0].n === total, 60_000, 'the drain');
+  await waitFor(async () => (await internals(producer).pool.query(`select count(*)::int as n from "${schema}".jobs where state = 'completed'`)).rows[0].n === total, 60_000, 'the drain');
   const measured = await s.stop();
   await stopAll([w], 'SIGTERM');
   return measured;

@@ -86,7 +86,7 @@ describe('behind PgBouncer in transaction mode', () => {
   it('migrations without a direct URL take a transaction-scoped lock: 4 concurrent connects to a fresh schema all succeed', async () => {
     const schema = uniqueSchema('poolmig');
     const all = await Promise.all(Array.from({ length: 4 }, () => connect(bouncer.url(), { schema })));
-    const [{ n, distinct }] = (await all[0].pool.query(`select count(*)::int as n, count(distinct version)::int as distinct from "${schema}".migrations`)).rows;
+    const [{ n, distinct }] = (await internals(all[0]).pool.query(`select count(*)::int as n, count(distinct version)::int as distinct from "${schema}".migrations`)).rows;
     expect(n).toBe(distinct);
     expect(n).toBeGreaterThan(0);
     // No session advisory lock is left on any server connection of the pooler.
