@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../packages/core/dist/lib/backoff.js';
-import { backoffDelayMs, resolveBackoff } from '@jobline/core';
+import { backoffDelayMs, resolveBackoff } from '@jobline/core/inspect';
 
 const steps = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
 const fixed = (v: number) => () => v;

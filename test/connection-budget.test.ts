@@ -6,6 +6,7 @@
  * pool 6, direct URL for LISTEN): client connections vs the server connections it opens.
  * The README's "Sizing behind a pooler" quotes these tables.
  */
+import { internals } from '@jobline/core/internal';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Jobline } from '@jobline/core';
@@ -77,7 +78,7 @@ async function drainRun(url: string, extraEnv: Record<string, string>, tag: stri
       }
     }),
   );
-  await waitFor(async () => (await producer.pool.query(`select count(*)::int as n from "${schema}".jobs where state = 'completed'`)).rows[0].n === total, 60_000, 'the drain');
+  await waitFor(async () => (await internals(producer).pool.query(`select count(*)::int as n from "${schema}".jobs where state = 'completed'`)).rows[0].n === total, 60_000, 'the drain');
   const measured = await s.stop();
   await stopAll([w], 'SIGTERM');
   return measured;

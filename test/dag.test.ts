@@ -4,9 +4,11 @@
  * the outbox events. The multi-process proofs are in dag-processes.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError, withTransaction, type DagSpec, type Handlers, type Worker } from '@jobline/core';
+import { ValidationError, type DagSpec, type Handlers, type Worker } from '@jobline/core';
+import { withTransaction } from '@jobline/core/admin';
 import { DagEventDataSchema, DAG_EVENT_NAMES } from '@jobline/contracts';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 let q: (text: string, values?: unknown[]) => Promise<any[]>;
@@ -246,7 +248,7 @@ describe('DAG submission', () => {
     const spec: DagSpec = { name: 'tx', nodes: [{ key: 'a', queue, name: 'step' }, { key: 'b', queue, name: 'step', dependsOn: ['a'] }] };
     let rolledBack = 0;
     await expect(
-      withTransaction(db.jl.pool, async (tx) => {
+      withTransaction(internals(db.jl).pool, async (tx) => {
         rolledBack = (await db.jl.submitDag(spec, { tx })).id;
         expect(await q('select 1 from $S.dag_runs where id = $1', [rolledBack])).toHaveLength(0);
         throw new Error('abort');
@@ -256,7 +258,7 @@ describe('DAG submission', () => {
     const leftovers = await q('select (select count(*) from $S.jobs where queue = $1)::int as jobs, (select count(*) from $S.dag_nodes where dag_run_id = $2)::int as nodes, (select count(*) from $S.events where dag_run_id = $2)::int as events', [queue, rolledBack]);
     expect(leftovers).toEqual([{ jobs: 0, nodes: 0, events: 0 }]);
 
-    const committed = await withTransaction(db.jl.pool, (tx) => db.jl.submitDag(spec, { tx }));
+    const committed = await withTransaction(internals(db.jl).pool, (tx) => db.jl.submitDag(spec, { tx }));
     expect((await db.jl.getDag(committed.id)).nodes).toHaveLength(2);
   });
 

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError, withTransaction } from '@jobline/core';
+import { ValidationError } from '@jobline/core';
+import { withTransaction } from '@jobline/core/admin';
 import { openTestDb, type TestDb } from './helpers/db.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -18,7 +20,7 @@ describe('enqueue', () => {
 
   it('is invisible until the caller commits and gone on rollback', async () => {
     let inside = 0;
-    await withTransaction(db.jl.pool, async (tx) => {
+    await withTransaction(internals(db.jl).pool, async (tx) => {
       const j = await db.jl.enqueue({ queue: 'tx', name: 'a' }, { tx });
       inside = j.id;
       // another connection does not see it yet
@@ -29,7 +31,7 @@ describe('enqueue', () => {
 
     let rolledBack = 0;
     await expect(
-      withTransaction(db.jl.pool, async (tx) => {
+      withTransaction(internals(db.jl).pool, async (tx) => {
         rolledBack = (await db.jl.enqueue({ queue: 'tx', name: 'b' }, { tx })).id;
         throw new Error('abort');
       }),

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { isJobEvent, eventName, type JoblineEvent } from '@jobline/contracts';
-import type { EventsOptions } from '@jobline/core';
+import type { EventsOptions } from '@jobline/core/events';
 import { freePort } from '@jobline/embedded';
 import { auditEvents } from './helpers/events-audit.js';
 import { checkEvents } from './faults/checker.js';

@@ -15,7 +15,9 @@ import {
   jobEventType,
   jobSubject,
 } from '@jobline/contracts';
-import { quoteSchema, type Handlers } from '@jobline/core';
+import type { Handlers } from '@jobline/core';
+import { quoteSchema } from '@jobline/core/admin';
+import { internals } from '@jobline/core/internal';
 import { insertJobEvents } from '../packages/core/dist/events/outbox.js';
 import { insertDagEvents } from '../packages/core/dist/dag/events.js';
 import { envelopeJson, toEnvelope } from '../packages/core/dist/events/envelope.js';
@@ -158,7 +160,7 @@ describe('events written by real transitions', () => {
     for (const r of rows) expectContractShape(r);
 
     // The relay's JSON and the tail's object come from the one builder: same event, valid.
-    const relayRows = (await readOutbox(db.jl.pool, s, 100_000)).filter((r) => r.id > from);
+    const relayRows = (await readOutbox(internals(db.jl).pool, s, 100_000)).filter((r) => r.id > from);
     expect(relayRows.map((r) => r.id)).toEqual(rows.map((r) => r.id));
     const source = db.jl.events.source;
     relayRows.forEach((relayRow, i) => {

@@ -19,7 +19,8 @@ import {
   subscribe,
   type JoblineEvent,
 } from '@jobline/contracts';
-import { ValidationError, tailEvents, type EventsOptions, type Worker } from '@jobline/core';
+import { ValidationError, type Worker } from '@jobline/core';
+import type { EventsOptions } from '@jobline/core/events';
 import { freePort } from '@jobline/embedded';
 import { auditEvents } from './helpers/events-audit.js';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
@@ -27,6 +28,7 @@ import { isCI } from './helpers/ci.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from './helpers/processes.js';
 // @ts-expect-error plain ESM helper without types
 import { deleteStream, natsAvailable, readStream, streamInfo } from './fixtures/events-nats.mjs';
+import { internals } from '@jobline/core/internal';
 
 const natsUrl = inject('natsUrl');
 const natsUp = await natsAvailable(natsUrl);
@@ -275,7 +277,7 @@ describe.skipIf(!natsUp)('job and DAG events through the relay', () => {
     let ready!: () => void;
     const listening = new Promise<void>((r) => (ready = r));
     const tail = (async () => {
-      for await (const e of tailEvents(db.jl, { queue: 'q', signal: ac.signal, onReady: ready })) {
+      for await (const e of db.jl.tailEvents({ queue: 'q', signal: ac.signal, onReady: ready })) {
         got.push(e);
         if (got.length === 3) ac.abort();
       }
@@ -389,15 +391,15 @@ describe.skipIf(!natsUp)('relay lease, stream setup, backlog', () => {
   it('tailEvents reads the outbox when NATS is not configured, and rejects impossible filters', async () => {
     const db = await openTestDb({ natsUrl: '' });
     try {
-      expect(db.jl.natsUrl).toBeUndefined();
-      await expect(tailEvents(db.jl, { queue: 'q', event: 'run_failed' }).next()).rejects.toBeInstanceOf(ValidationError);
+      expect(internals(db.jl).natsUrl).toBeUndefined();
+      await expect(db.jl.tailEvents({ queue: 'q', event: 'run_failed' }).next()).rejects.toBeInstanceOf(ValidationError);
       const before = await db.jl.enqueue({ queue: 'other', name: 'x' });
       const ac = new AbortController();
       const got: JoblineEvent[] = [];
       let ready!: () => void;
       const listening = new Promise<void>((r) => (ready = r));
       const tail = (async () => {
-        for await (const e of tailEvents(db.jl, { queue: 'q', signal: ac.signal, pollIntervalMs: 20, onReady: ready })) {
+        for await (const e of db.jl.tailEvents({ queue: 'q', signal: ac.signal, pollIntervalMs: 20, onReady: ready })) {
           got.push(e);
           if (got.length === 2) ac.abort();
         }
@@ -413,7 +415,7 @@ describe.skipIf(!natsUp)('relay lease, stream setup, backlog', () => {
       ]);
       const all: JoblineEvent[] = [];
       const ac2 = new AbortController();
-      for await (const e of tailEvents(db.jl, { from: 'all', signal: ac2.signal })) {
+      for await (const e of db.jl.tailEvents({ from: 'all', signal: ac2.signal })) {
         all.push(e);
         if (all.length === 4) ac2.abort();
       }

@@ -6,7 +6,7 @@
  * test/containers/ (`npm run test:containers`).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Worker } from '@jobline/core';
+import type { Worker } from '@jobline/core';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 
 let db: TestDb;

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from './helpers/db.js';
 import { checkEvents, checkJobs } from './faults/checker.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -48,7 +49,7 @@ describe('checkJobs on known histories', () => {
     await attempt(ids[5], 1, 'lost', 20, 15);
     await attempt(ids[5], 2, 'completed', 14, 13);
     await finish(ids[5], 'completed', 2);
-    const v = await checkJobs(db.jl.pool, db.schema, ids);
+    const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
     expect(v).toMatchObject({ jobs: 6, completedOnce: 4, failedForGood: 1, cancelled: 1, lost: 0, duplicated: 0, missingRows: 0, rescuedAttempts: 1 });
   });
 
@@ -57,7 +58,7 @@ describe('checkJobs on known histories', () => {
     await attempt(ids[0], 1, 'completed', 10, 9);
     await finish(ids[0], 'completed', 1);
     await db.sql(`update "${db.schema}".jobs set state = 'running', attempt = 1 where id = $1`, [ids[1]]);
-    const v = await checkJobs(db.jl.pool, db.schema, ids);
+    const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
     expect(v.lost).toBe(2);
     expect(v.lostIds.sort()).toEqual([ids[1], ids[2]].sort());
     expect(v.completedOnce).toBe(1);
@@ -70,7 +71,7 @@ describe('checkJobs on known histories', () => {
     await finish(ids[0], 'completed', 2);
     await attempt(ids[1], 1, 'completed', 10, 9);
     await finish(ids[1], 'completed', 1);
-    const v = await checkJobs(db.jl.pool, db.schema, ids);
+    const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
     expect(v.duplicated).toBe(1);
     expect(v.duplicatedIds).toEqual([ids[0]]);
     expect(v.completedOnce).toBe(1);
@@ -81,14 +82,14 @@ describe('checkJobs on known histories', () => {
     await attempt(id, 1, 'lost', 10, 5);
     await attempt(id, 2, 'completed', 8, 7);
     await finish(id, 'completed', 2);
-    const v = await checkJobs(db.jl.pool, db.schema, [id]);
+    const v = await checkJobs(internals(db.jl).pool, db.schema, [id]);
     expect(v.duplicated).toBe(1);
     expect(v.completedOnce).toBe(0);
   });
 
   it('an acknowledged id with no row is a missing row', async () => {
     const ids = await jobs(1, 'missing');
-    const v = await checkJobs(db.jl.pool, db.schema, [...ids, 987_654_321]);
+    const v = await checkJobs(internals(db.jl).pool, db.schema, [...ids, 987_654_321]);
     expect(v.missingRows).toBe(1);
     expect(v.jobs).toBe(2);
   });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTransaction, type Worker } from '@jobline/core';
+import type { Worker } from '@jobline/core';
+import { withTransaction } from '@jobline/core/admin';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -129,7 +131,7 @@ describe('fencing and rescue', () => {
     await w.start();
     await waitFor(() => started);
     // The rescuer (simulated by hand, in a transaction) took the attempt away meanwhile.
-    await withTransaction(db.jl.pool, (tx) => tx.query(`update ${S()}.jobs set state = 'retryable' where id = $1`, [id]));
+    await withTransaction(internals(db.jl).pool, (tx) => tx.query(`update ${S()}.jobs set state = 'retryable' where id = $1`, [id]));
     taken();
     await waitFor(() => result !== undefined);
     expect(result).toBe(false);

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from './helpers/db.js';
 import { checkHandlerLog, type HandlerLogEntry } from './faults/handler-log.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 let ids: number[];
@@ -23,13 +24,13 @@ const run = (job: number, attempt: number, pid: number, start: number, end?: num
 
 it('a log that backs every completion passes', async () => {
   const log = [...run(ids[0], 1, 10, 0, 5), ...run(ids[1], 1, 10, 0, 5), ...run(ids[2], 1, 11, 0), ...run(ids[2], 2, 12, 10, 15)];
-  const v = await checkHandlerLog(db.jl.pool, db.schema, ids, log);
+  const v = await checkHandlerLog(internals(db.jl).pool, db.schema, ids, log);
   expect(v).toMatchObject({ missing: [], unbacked: [], overlapping: [], runsStarted: 4, runsFinished: 3, finishedMoreThanOnce: 0 });
 });
 
 it('a job whose handler never finished is missing, and its completion unbacked', async () => {
   const log = [...run(ids[0], 1, 10, 0, 5), ...run(ids[1], 1, 10, 0) /* killed */, ...run(ids[2], 2, 12, 10, 15)];
-  const v = await checkHandlerLog(db.jl.pool, db.schema, ids, log);
+  const v = await checkHandlerLog(internals(db.jl).pool, db.schema, ids, log);
   expect(v.missing).toEqual([ids[1]]);
   expect(v.unbacked).toEqual([ids[1]]);
 });
@@ -37,14 +38,14 @@ it('a job whose handler never finished is missing, and its completion unbacked',
 it('a completion recorded for an attempt whose handler did not finish is unbacked', async () => {
   // job 2 completed as attempt 2 per Jobline, but only attempt 1 ran to its end
   const log = [...run(ids[0], 1, 10, 0, 5), ...run(ids[1], 1, 10, 0, 5), ...run(ids[2], 1, 11, 0, 5), ...run(ids[2], 2, 12, 10)];
-  const v = await checkHandlerLog(db.jl.pool, db.schema, ids, log);
+  const v = await checkHandlerLog(internals(db.jl).pool, db.schema, ids, log);
   expect(v.missing).toEqual([]);
   expect(v.unbacked).toEqual([ids[2]]);
 });
 
 it('two finished runs of one job that overlap are reported; a job run twice is counted', async () => {
   const log = [...run(ids[0], 1, 10, 0, 5), ...run(ids[1], 1, 10, 0, 5), ...run(ids[2], 1, 11, 0, 12), ...run(ids[2], 2, 12, 10, 15)];
-  const v = await checkHandlerLog(db.jl.pool, db.schema, ids, log);
+  const v = await checkHandlerLog(internals(db.jl).pool, db.schema, ids, log);
   expect(v.overlapping).toEqual([ids[2]]);
   expect(v.finishedMoreThanOnce).toBe(1);
   expect(v.unbacked).toEqual([]);

@@ -13,7 +13,10 @@ describe('importing @jobline/core', () => {
   it('leaves the global INT8 parser and process listeners unchanged; its own pool parses ids as numbers', async () => {
     const before = pg.types.getTypeParser(20);
     const onProcess = listeners();
-    const core = await import('@jobline/core');
+    await import('@jobline/core');
+    // Every subpath too (packages/core/package.json "exports"): none may have side effects either.
+    const core = await import('@jobline/core/admin');
+    for (const sub of ['observability', 'events', 'inspect', 'schemas', 'definitions', 'schedule', 'executors', 'typed', 'internal']) await import(`@jobline/core/${sub}`);
     expect(pg.types.getTypeParser(20)).toBe(before);
     expect(listeners()).toEqual(onProcess);
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, DEPTH_COUNT_CAP, NonRetryableError, NotFoundError } from '@jobline/core';
+import { ConflictError, NonRetryableError, NotFoundError } from '@jobline/core';
+import { DEPTH_COUNT_CAP } from '@jobline/core/inspect';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 
 let db: TestDb;

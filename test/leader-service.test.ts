@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeaderService, type Queryable } from '@jobline/core';
+import type { Queryable } from '@jobline/core';
+import { internals, LeaderService } from '@jobline/core/internal';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 
 /** The one lead/follow base (node/leader-service.ts), driven over the real lease table. */
@@ -47,7 +48,7 @@ describe('LeaderService (the shared lead/follow base)', () => {
     const a = new Probe('t-takeover', 'a', poolA, s, 60_000);
     // b's queries go to the real pool; counting them tells when b has tried (and failed) a few times.
     let tries = 0;
-    const counted: Queryable = { query: ((...args: Parameters<pg.Pool['query']>) => (tries++, db.jl.pool.query(...args))) as Queryable['query'] };
+    const counted: Queryable = { query: ((...args: Parameters<pg.Pool['query']>) => (tries++, internals(db.jl).pool.query(...args))) as Queryable['query'] };
     const b = new Probe('t-takeover', 'b', counted, s, 600); // b retries every 200 ms
     try {
       a.start();
@@ -76,7 +77,7 @@ describe('LeaderService (the shared lead/follow base)', () => {
   });
 
   it('loses leadership when another holder has the row at renewal, and never leads twice', async () => {
-    const a = new Probe('t-lose', 'a', db.jl.pool, s, 300);
+    const a = new Probe('t-lose', 'a', internals(db.jl).pool, s, 300);
     const events: boolean[] = [];
     a.on('leader', (l: boolean) => events.push(l));
     a.start();
@@ -96,8 +97,8 @@ describe('LeaderService (the shared lead/follow base)', () => {
   });
 
   it('steps down: gives the row up at once, a standby takes it, the one that stepped down waits its pause', async () => {
-    const a = new Probe('t-step', 'a', db.jl.pool, s, 600);
-    const b = new Probe('t-step', 'b', db.jl.pool, s, 600);
+    const a = new Probe('t-step', 'a', internals(db.jl).pool, s, 600);
+    const b = new Probe('t-step', 'b', internals(db.jl).pool, s, 600);
     a.start();
     try {
       await waitFor(() => a.isLeader, 10_000, 'a to lead');
@@ -120,7 +121,7 @@ describe('LeaderService (the shared lead/follow base)', () => {
   });
 
   it('stop() before the first renewal landed gives back a lease taken while stopping, unannounced', async () => {
-    const a = new Probe('t-stop', 'a', db.jl.pool, s, 600);
+    const a = new Probe('t-stop', 'a', internals(db.jl).pool, s, 600);
     a.start();
     await a.stop(); // the first acquire is in flight here
     expect(a.log).toEqual([]);

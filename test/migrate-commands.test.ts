@@ -11,8 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Jobline, MIGRATIONS_DIR, MigrationError, migrate, migrationsCurrent, readMigrations } from '@jobline/core';
+import { Jobline, MigrationError } from '@jobline/core';
+import { MIGRATIONS_DIR, migrate, migrationsCurrent, readMigrations } from '@jobline/core/admin';
 import { databaseUrl, quietLogger, uniqueSchema, waitFor } from './helpers/db.js';
+import { internals } from '@jobline/core/internal';
 
 const BIN = fileURLToPath(new URL('../apps/cli/bin/jobline.js', import.meta.url));
 const HANDLERS = fileURLToPath(new URL('./fixtures/app-handlers.mjs', import.meta.url));
@@ -131,9 +133,9 @@ comment on column job_notes.note is 'x';`;
     const jl = await Jobline.connect({ databaseUrl: databaseUrl(), schema, logger, natsUrl: '' });
     try {
       expect(warnings.join('\n')).toContain('9000_newer_release');
-      expect(await migrationsCurrent(jl.pool, schema)).toBe(true);
+      expect(await migrationsCurrent(internals(jl).pool, schema)).toBe(true);
       // A job written by the newer release (using its column) and one by this code both run.
-      const { rows } = await jl.pool.query(
+      const { rows } = await internals(jl).pool.query(
         `insert into "${schema}".jobs (queue, name, state, input, tenant_note) values ('compat', 'greet', 'available', '{"who":"new"}', 'from the newer release') returning id`,
       );
       const old = await jl.enqueue({ queue: 'compat', name: 'greet', input: { who: 'old' } });
@@ -143,7 +145,7 @@ comment on column job_notes.note is 'x';`;
       await w.stop();
       expect((await jl.getJob(rows[0].id)).output).toEqual({ hello: 'new' });
       expect((await jl.executions(old.id)).map((e) => e.state)).toEqual(['completed']);
-      const note = await jl.pool.query(`select tenant_note from "${schema}".jobs where id = $1`, [rows[0].id]);
+      const note = await internals(jl).pool.query(`select tenant_note from "${schema}".jobs where id = $1`, [rows[0].id]);
       expect(note.rows[0].tenant_note).toBe('from the newer release');
     } finally {
       await jl.close();

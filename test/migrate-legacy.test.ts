@@ -7,7 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Jobline, RENUMBERED, createPool, migrate, migrationsCurrent, readMigrations } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { RENUMBERED, createPool, migrate, migrationsCurrent, readMigrations } from '@jobline/core/admin';
 import { databaseUrl, quietLogger, uniqueSchema, waitFor } from './helpers/db.js';
 
 const LEGACY = fileURLToPath(new URL('./fixtures/migrations-legacy/', import.meta.url));

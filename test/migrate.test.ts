@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, MigrationError, createPool, migrate, migrationsCurrent } from '@jobline/core';
+import { MigrationError } from '@jobline/core';
+import { MIGRATIONS_DIR, createPool, migrate, migrationsCurrent } from '@jobline/core/admin';
 import { databaseUrl, uniqueSchema } from './helpers/db.js';
 
 const pools: pg.Pool[] = [];

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 import { watchClaims } from './helpers/claims.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 let listener: pg.Client;
@@ -27,20 +28,20 @@ describe('wake-ups', () => {
     await Promise.all(Array.from({ length: 100 }, (_, i) => db.jl.enqueue({ queue: 'burst', name: 'x', input: i })));
     await waitFor(() => received.filter((q) => q === 'burst').length >= 2, 10_000, 'trailing notification');
     // No sleep to see that no third one comes: a marker sent now arrives after anything sent before it.
-    await db.jl.pool.query(`select pg_notify($1, 'marker')`, [`${db.schema}_jobs`]);
+    await internals(db.jl).pool.query(`select pg_notify($1, 'marker')`, [`${db.schema}_jobs`]);
     await waitFor(() => received.includes('marker'), 5000, 'the marker notification');
     expect(received).toEqual(['burst', 'burst', 'marker']);
   });
 
   it('notifies inside a caller transaction only at commit', async () => {
     received.length = 0;
-    const client = await db.jl.pool.connect();
+    const client = await internals(db.jl).pool.connect();
     try {
       await client.query('begin');
       await db.jl.enqueueMany([{ queue: 'txq', name: 'a' }, { queue: 'txq', name: 'b' }], { tx: client });
       // A marker sent after the enqueue and committed on its own: notifications arrive in commit
       // order, so once it is here anything the open transaction had sent would be here too.
-      await db.jl.pool.query(`select pg_notify($1, 'marker')`, [`${db.schema}_jobs`]);
+      await internals(db.jl).pool.query(`select pg_notify($1, 'marker')`, [`${db.schema}_jobs`]);
       await waitFor(() => received.includes('marker'), 5000, 'the marker notification');
       expect(received).toEqual(['marker']);
       await client.query('commit');

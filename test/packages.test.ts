@@ -5,7 +5,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, VERSION } from '@jobline/core';
+import { VERSION } from '@jobline/core';
+import { MIGRATIONS_DIR } from '@jobline/core/admin';
 
 const root = new URL('../', import.meta.url);
 const PUBLISHED = ['packages/contracts', 'packages/embedded', 'packages/core', 'packages/testing', 'apps/producer', 'apps/worker', 'apps/cli'];

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeCompleter } from '../packages/core/dist/queue/complete.js';
 import { makeClaimer } from '../packages/core/dist/queue/claim.js';
 import { openTestDb, type TestDb } from './helpers/db.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -19,7 +20,7 @@ afterAll(() => db.close());
 async function plan(run: (q: { query: (c: { text: string; values: unknown[] }) => Promise<{ rows: never[] }> }) => Promise<unknown>): Promise<string> {
   let captured!: { text: string; values: unknown[] };
   await run({ query: async (c) => ((captured = c), { rows: [] }) });
-  const client = await db.jl.pool.connect();
+  const client = await internals(db.jl).pool.connect();
   try {
     await client.query('begin');
     const { rows } = await client.query({ text: `explain ${captured.text}`, values: captured.values });

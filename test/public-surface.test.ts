@@ -4,10 +4,12 @@
  * its connection drops, constraints.update/get, actions.update, and FOREIGN_KEY → 400.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Jobline, NotFoundError, ValidationError, quoteSchema, withTransaction } from '@jobline/core';
+import { Jobline, NotFoundError, ValidationError } from '@jobline/core';
+import { quoteSchema, withTransaction } from '@jobline/core/admin';
 import { databaseUrl, openTestDb, quietLogger, waitFor, type TestDb } from './helpers/db.js';
 import { watchClaims } from './helpers/claims.js';
 import { startTestProducer } from './fixtures/app-producer.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -67,7 +69,7 @@ describe('enqueueMany over 10,000 jobs', () => {
   it('inside a caller transaction, rolls back with it', async () => {
     const specs = Array.from({ length: 10_001 }, () => ({ queue: 'rolled', name: 'x' }));
     await expect(
-      withTransaction(db.jl.pool, async (tx) => {
+      withTransaction(internals(db.jl).pool, async (tx) => {
         expect(await db.jl.enqueueMany(specs, { tx })).toHaveLength(10_001);
         throw new Error('caller rolls back');
       }),

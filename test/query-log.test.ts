@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MetricsRegistry, deriveStatementName } from '@jobline/core';
+import { MetricsRegistry, deriveStatementName } from '@jobline/core/observability';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
+import { internals } from '@jobline/core/internal';
 
 /** A pino logger whose lines land in an array (parsed). */
 function capture(level: string) {
@@ -49,7 +50,7 @@ describe('query logging', () => {
     const { lines, logger } = capture('warn');
     const db = await openTestDb({ logger, slowQueryMs: 40 });
     dbs.push(db);
-    await db.jl.pool.query('select pg_sleep(0.06)');
+    await internals(db.jl).pool.query('select pg_sleep(0.06)');
     await db.jl.enqueue({ queue: 'slow', name: 'x' });
     const slow = lines.filter((l) => l.msg === 'slow database statement');
     expect(slow.map((l) => l.statement)).toContain('select pg_sleep');

@@ -6,7 +6,8 @@
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Jobline, roleGrants } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { roleGrants } from '@jobline/core/admin';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 
 let db: TestDb;

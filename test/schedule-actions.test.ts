@@ -6,7 +6,8 @@
  * constraint. Webhooks go to a node:http server on 127.0.0.1.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sendWebhook, verifyWebhookSignature, WebhookConfigSchema, type Handler, type Worker } from '@jobline/core';
+import type { Handler, Worker } from '@jobline/core';
+import { sendWebhook, verifyWebhookSignature, WebhookConfigSchema } from '@jobline/core/schedule';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 import { HOUR, TestClock, addScheduleAt, clearScheduling, halfPast, namer, startHookServer, type HookServer } from './helpers/schedule.js';
 

@@ -5,7 +5,8 @@
  * templates, and a leading scheduler following changes over NOTIFY.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, DuplicateError, Jobline, NotFoundError, ValidationError, roleGrants } from '@jobline/core';
+import { ConflictError, DuplicateError, Jobline, NotFoundError, ValidationError } from '@jobline/core';
+import { roleGrants } from '@jobline/core/admin';
 import { openTestDb, quietLogger, waitFor, type TestDb } from './helpers/db.js';
 import { HOUR, clearScheduling } from './helpers/schedule.js';
 

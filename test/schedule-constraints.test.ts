@@ -6,7 +6,8 @@
  * server. Violation records are checked through jl.violations().
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhookSignature, type Handler, type Worker } from '@jobline/core';
+import type { Handler, Worker } from '@jobline/core';
+import { verifyWebhookSignature } from '@jobline/core/schedule';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 import { HOUR, TestClock, addScheduleAt, clearScheduling, halfPast, namer, startHookServer, type HookServer } from './helpers/schedule.js';
 

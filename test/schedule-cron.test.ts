@@ -5,7 +5,8 @@
  * November 02:00 → 01:00).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError, compileCron, occurrencesBetween, planRuns, validateCron } from '@jobline/core';
+import { ValidationError } from '@jobline/core';
+import { compileCron, occurrencesBetween, planRuns, validateCron } from '@jobline/core/schedule';
 import { openTestDb, type TestDb } from './helpers/db.js';
 import { TestClock } from './helpers/schedule.js';
 

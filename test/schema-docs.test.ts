@@ -4,15 +4,16 @@
  * the committed docs/schema.md is checked by .ci/steps/30-schema-docs.sh.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLE_PRIVILEGES, describeSchema, renderSchemaMarkdown, undocumented, type SchemaDoc } from '@jobline/core';
+import { TABLE_PRIVILEGES, describeSchema, renderSchemaMarkdown, undocumented, type SchemaDoc } from '@jobline/core/admin';
 import { createTestDatabase, type TestDatabase } from '@jobline/testing';
 import { databaseUrl } from './helpers/db.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDatabase;
 let doc: SchemaDoc;
 beforeAll(async () => {
   db = await createTestDatabase({ databaseUrl: databaseUrl() });
-  doc = await describeSchema(db.jl.pool, db.schema);
+  doc = await describeSchema(internals(db.jl).pool, db.schema);
 });
 afterAll(() => db?.close());
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Jobline, ValidationError } from '@jobline/core';
 import { databaseUrl, quietLogger, uniqueSchema } from './helpers/db.js';
 import { startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js';
+import { internals } from '@jobline/core/internal';
 
 const direct = process.env.JOBLINE_DIRECT_URL || databaseUrl();
 let bouncer: PgBouncer;
@@ -30,34 +31,34 @@ const connect = async (url: string, extra: Parameters<typeof Jobline.connect>[0]
   opened.push(jl);
   return jl;
 };
-const poolOptions = (jl: Jobline) => (jl.pool as unknown as { options: Record<string, unknown> }).options;
+const poolOptions = (jl: Jobline) => (internals(jl).pool as unknown as { options: Record<string, unknown> }).options;
 
 describe('connection settings', () => {
   it('direct: server statement_timeout from statementTimeoutMs, client query_timeout 5 s later, keepalive on', async () => {
     const jl = await connect(direct, { statementTimeoutMs: 4000, connectTimeoutMs: 1500 });
-    expect(jl.topology?.pooler).toBe('none');
-    const { rows } = await jl.pool.query('show statement_timeout');
+    expect(internals(jl).topology?.pooler).toBe('none');
+    const { rows } = await internals(jl).pool.query('show statement_timeout');
     expect(rows[0].statement_timeout).toBe('4s');
     expect(poolOptions(jl)).toMatchObject({ query_timeout: 9000, connectionTimeoutMillis: 1500, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     // A statement past the server timeout is cancelled by the server, not left running.
-    await expect(jl.pool.query('select pg_sleep(6)')).rejects.toThrow(/statement timeout/);
+    await expect(internals(jl).pool.query('select pg_sleep(6)')).rejects.toThrow(/statement timeout/);
   });
 
   it('through PgBouncer: no startup parameters (they would be refused), the client query_timeout still ends a stuck statement', async () => {
     const jl = await connect(bouncer.url(), { statementTimeoutMs: 1000 });
-    expect(jl.topology?.pooler).toBe('transaction');
+    expect(internals(jl).topology?.pooler).toBe('transaction');
     expect(poolOptions(jl).statement_timeout).toBeUndefined();
     expect(poolOptions(jl).query_timeout).toBe(6000);
-    await expect(jl.pool.query('select pg_sleep(8)')).rejects.toThrow(/Query read timeout/);
+    await expect(internals(jl).pool.query('select pg_sleep(8)')).rejects.toThrow(/Query read timeout/);
     // The pool replaced the abandoned connection and works on.
-    expect((await jl.pool.query('select 1 as one')).rows[0].one).toBe(1);
+    expect((await internals(jl).pool.query('select 1 as one')).rows[0].one).toBe(1);
   });
 
   it('env JOBLINE_STATEMENT_TIMEOUT_MS is read when the option is not given', async () => {
     process.env.JOBLINE_STATEMENT_TIMEOUT_MS = '3000';
     try {
       const jl = await connect(direct);
-      expect((await jl.pool.query('show statement_timeout')).rows[0].statement_timeout).toBe('3s');
+      expect((await internals(jl).pool.query('show statement_timeout')).rows[0].statement_timeout).toBe('3s');
     } finally {
       delete process.env.JOBLINE_STATEMENT_TIMEOUT_MS;
     }

@@ -13,10 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, trace, SpanKind, SpanStatusCode, type SpanContext } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { isValidTraceparent, migrate, tracingState, currentTraceparent, type Handlers } from '@jobline/core';
+import type { Handlers } from '@jobline/core';
+import { migrate } from '@jobline/core/admin';
+import { isValidTraceparent, tracingState, currentTraceparent } from '@jobline/core/observability';
 import { startWorkerApp, type WorkerApp } from '@jobline/worker';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 import { startTestProducer, type TestProducer } from './fixtures/app-producer.js';
+import { internals } from '@jobline/core/internal';
 
 const TRACE_ENV = fileURLToPath(new URL('./fixtures/trace-env.mjs', import.meta.url));
 const ABSENT = fileURLToPath(new URL('./fixtures/tracing-absent.mjs', import.meta.url));
@@ -340,7 +343,7 @@ describe('without @opentelemetry/api installed', () => {
       cpSync(ABSENT, script);
       const schema = `${db.schema}_absent`;
       // Migrated from here: the migrations folder is found relative to the real package.
-      await migrate(db.jl.pool, schema);
+      await migrate(internals(db.jl).pool, schema);
       const out = await new Promise<string>((resolve, reject) => {
         const child = spawn(process.execPath, ['--preserve-symlinks', '--preserve-symlinks-main', script, db.url, schema], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';

@@ -9,7 +9,9 @@ import { inject } from 'vitest';
 import pg from 'pg';
 import { databaseUrl, quietLogger, uniqueSchema, waitFor } from './helpers/db.js';
 import { startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js';
-import { Jobline, wakeSubject } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { wakeSubject } from '@jobline/core/events';
+import { internals } from '@jobline/core/internal';
 
 const direct = process.env.JOBLINE_DIRECT_URL || databaseUrl();
 const natsUrl = inject('natsUrl');
@@ -38,8 +40,8 @@ describe('NATS wake-ups', () => {
     const schema = uniqueSchema('wake');
     const jl = await Jobline.connect({ databaseUrl: bouncer.url(), directUrl: '', schema, natsUrl, logger: quietLogger() });
     opened.push(jl);
-    expect(jl.topology).toMatchObject({ pooler: 'transaction', listenUrl: null, wakeups: 'nats' });
-    await jl.topology!.publisher!.ready();
+    expect(internals(jl).topology).toMatchObject({ pooler: 'transaction', listenUrl: null, wakeups: 'nats' });
+    await internals(jl).topology!.publisher!.ready();
     const w = jl.worker({ queues: ['wq'], concurrency: 4, pollIntervalMs: 60_000, relay: false, scheduler: false, handlers: { noop: async () => 'ok' } });
     await w.start();
     // A first job, however it is found: once it is done the worker's last claim came back short,
@@ -50,7 +52,7 @@ describe('NATS wake-ups', () => {
     const job = await jl.enqueue({ queue: 'wq', name: 'noop' });
     // Well inside the 60 s poll: only the wake-up can have started it.
     await waitFor(async () => (await jl.getJob(job.id)).state === 'completed', 20_000, 'the job to complete');
-    expect(jl.topology!.publisher!.sent).toBeGreaterThanOrEqual(2);
+    expect(internals(jl).topology!.publisher!.sent).toBeGreaterThanOrEqual(2);
     expect(w.wakeups!.received).toBeGreaterThan(received);
     await w.stop();
   });
@@ -59,7 +61,7 @@ describe('NATS wake-ups', () => {
     const schema = uniqueSchema('wakepoll');
     const jl = await Jobline.connect({ databaseUrl: bouncer.url(), directUrl: '', schema, natsUrl: '', logger: quietLogger() });
     opened.push(jl);
-    expect(jl.topology).toMatchObject({ pooler: 'transaction', listenUrl: null, wakeups: 'notify' });
+    expect(internals(jl).topology).toMatchObject({ pooler: 'transaction', listenUrl: null, wakeups: 'notify' });
     const w = jl.worker({ queues: ['pq'], concurrency: 2, pollIntervalMs: 300, relay: false, scheduler: false, handlers: { noop: async () => 'ok' } });
     await w.start();
     const job = await jl.enqueue({ queue: 'pq', name: 'noop' });
@@ -72,7 +74,7 @@ describe('NATS wake-ups', () => {
     const schema = uniqueSchema('wakecancel');
     const jl = await Jobline.connect({ databaseUrl: bouncer.url(), directUrl: '', schema, natsUrl: '', logger: quietLogger() });
     opened.push(jl);
-    expect(jl.topology?.listenUrl).toBeNull();
+    expect(internals(jl).topology?.listenUrl).toBeNull();
     let started = false;
     let abortedWith: unknown;
     const w = jl.worker({

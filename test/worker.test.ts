@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NonRetryableError, backoffDelayMs, resolveBackoff, type Job, type Worker, type WorkerOptions } from '@jobline/core';
+import { NonRetryableError, type Job, type Worker, type WorkerOptions } from '@jobline/core';
+import { backoffDelayMs, resolveBackoff } from '@jobline/core/inspect';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 
 let db: TestDb;

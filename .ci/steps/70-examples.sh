@@ -39,7 +39,7 @@ for app in examples/*/; do
     ' "$tmp/packs"
     npm install --no-audit --no-fund --prefer-offline --loglevel=error
     # The packed core carries its migrations (inside the package, where MIGRATIONS_DIR looks).
-    dir=$(node --input-type=module -e "import { MIGRATIONS_DIR } from '@jobline/core'; console.log(MIGRATIONS_DIR)")
+    dir=$(node --input-type=module -e "import { MIGRATIONS_DIR } from '@jobline/core/admin'; console.log(MIGRATIONS_DIR)")
     if ! ls "$dir"/0001_*.sql >/dev/null 2>&1; then
       echo "70-examples: the packed @jobline/core has no migrations in $dir" >&2
       exit 1

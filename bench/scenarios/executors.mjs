@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
-import { DockerClient, Jobline, resolveDockerSocket } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { DockerClient, resolveDockerSocket } from '@jobline/core/executors';
 import { summarise } from '../lib/stats.mjs';
 
 const IMAGE = 'localhost/jobline-busybox:latest';

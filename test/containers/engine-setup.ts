@@ -2,7 +2,7 @@
  * The container tests need a Docker Engine API: JOBLINE_DOCKER_SOCKET (or DOCKER_HOST) set by
  * `source .ci/podman.sh`, and the image it builds. Missing either is a failure, never a skip.
  */
-import { DockerClient, resolveDockerSocket } from '@jobline/core';
+import { DockerClient, resolveDockerSocket } from '@jobline/core/executors';
 
 export const TEST_IMAGE = 'localhost/jobline-busybox:latest';
 

@@ -1,5 +1,5 @@
 /** Asking the real engine about the containers of one test schema (by the executor's labels). */
-import { CONTAINER_LABELS, DockerClient, resolveDockerSocket } from '@jobline/core';
+import { CONTAINER_LABELS, DockerClient, resolveDockerSocket } from '@jobline/core/executors';
 
 export const engine = new DockerClient(resolveDockerSocket());
 

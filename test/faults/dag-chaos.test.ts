@@ -7,6 +7,7 @@ import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
 import { seededRandom } from '../helpers/random.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 import { checkJobs, scale, summaryTable } from './checker.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 const procs: WorkerProcess[] = [];
@@ -55,7 +56,7 @@ it('a random DAG under SIGKILL chaos: every node once, no child before its paren
 
   const detail = await db.jl.getDag(run.id);
   const ids = detail.nodes.map((x) => x.jobId);
-  const v = await checkJobs(db.jl.pool, db.schema, ids);
+  const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
   const S = `"${db.schema}"`;
   // Every attempt of a child started after every parent's completed attempt finished.
   const [early] = await db.sql(

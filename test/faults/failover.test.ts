@@ -24,6 +24,7 @@ import { isJobEvent, type JoblineEvent } from '@jobline/contracts';
 import { auditEvents } from '../helpers/events-audit.js';
 import { PgCluster } from './pg-cluster.js';
 import { TcpProxy } from './tcp-proxy.js';
+import { internals } from '@jobline/core/internal';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/events-worker.mjs', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +55,7 @@ it('primary SIGKILLed mid-drain, standby promoted, endpoint repointed: 0 lost, 0
   const schema = 'ha';
   jl = await Jobline.connect({ databaseUrl: url, schema, natsUrl: nats!.url, events, logger: pino({ level: 'silent' }), connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
   const S = `"${schema}"`;
-  const sql = async (text: string, values?: unknown[]) => (await jl!.pool.query(text, values)).rows;
+  const sql = async (text: string, values?: unknown[]) => (await internals(jl!).pool.query(text, values)).rows;
   await auditEvents({ schema, sql } as Parameters<typeof auditEvents>[0]);
   await jl.schedules.add({ name: 'tick', cron: '* * * * * *', job: { name: 'noop', queue: 'ha' } });
 
@@ -82,7 +83,7 @@ it('primary SIGKILLed mid-drain, standby promoted, endpoint repointed: 0 lost, 0
   })();
   const count = async (sql: string, values: unknown[] = []) => {
     try {
-      return Number((await jl!.pool.query(sql, values)).rows[0].n);
+      return Number((await internals(jl!).pool.query(sql, values)).rows[0].n);
     } catch {
       return -1;
     }
@@ -126,8 +127,8 @@ it('primary SIGKILLed mid-drain, standby promoted, endpoint repointed: 0 lost, 0
   await stopAll(procs, 'SIGTERM');
   const exits = await Promise.all(procs.map((p) => p.exited));
 
-  const v = await checkJobs(jl.pool, schema, acknowledged);
-  const { rows: keys } = await jl.pool.query(`select count(*)::int as rows, count(distinct idempotency_key)::int as keys from ${S}.jobs where idempotency_key like 'ha-%'`);
+  const v = await checkJobs(internals(jl!).pool, schema, acknowledged);
+  const { rows: keys } = await internals(jl!).pool.query(`select count(*)::int as rows, count(distinct idempotency_key)::int as keys from ${S}.jobs where idempotency_key like 'ha-%'`);
   const scheduledAfter = await count(`select count(*) as n from ${S}.jobs where idempotency_key not like 'ha-%'`);
   const written = (await sql(`select id, job_id from ${S}.events_audit order by id`)).map((r) => ({ id: Number(r.id), jobId: r.job_id === null ? null : Number(r.job_id) }));
   const msgs: { msgId: string; event: JoblineEvent }[] = await readStream(nats!.url, events.stream);

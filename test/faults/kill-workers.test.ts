@@ -8,6 +8,7 @@ import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 import { checkJobs, scale, summaryTable } from './checker.js';
 import { checkHandlerLog, handlerLogDir, handlerLogRows, readHandlerLog } from './handler-log.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 const procs: WorkerProcess[] = [];
@@ -58,8 +59,8 @@ it('SIGKILL chaos: every job completes exactly once', async () => {
   await waitFor(async () => (await unfinished()) === 0, 60_000, 'the queue to drain after the chaos stopped');
   await stopAll(live, 'SIGTERM');
 
-  const v = await checkJobs(db.jl.pool, db.schema, ids);
-  const h = await checkHandlerLog(db.jl.pool, db.schema, ids, readHandlerLog(log.dir));
+  const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
+  const h = await checkHandlerLog(internals(db.jl).pool, db.schema, ids, readHandlerLog(log.dir));
   log.remove();
   summaryTable(`kill -9 chaos: ${total} jobs, 4 workers`, v, { 'workers SIGKILLed': kills, ...handlerLogRows(h) });
   expect(kills).toBeGreaterThan(0);

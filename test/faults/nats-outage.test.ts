@@ -18,6 +18,7 @@ import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/proc
 // @ts-expect-error plain ESM helper without types
 import { ownNatsServer, readStream } from '../fixtures/events-nats.mjs';
 import { checkEvents, checkJobs, scale, summaryTable } from './checker.js';
+import { internals } from '@jobline/core/internal';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/events-worker.mjs', import.meta.url));
 const WORKER_OPTIONS = JSON.stringify({ pollIntervalMs: 50, heartbeatIntervalMs: 300, staleAfterMs: 1500, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100 });
@@ -114,7 +115,7 @@ it('NATS down mid-run and back, relay leader SIGKILLed mid-drain: every job once
     written,
     msgs.map((m) => ({ id: Number(m.event.id), jobId: isJobEvent(m.event) ? m.event.data.jobId : undefined })),
   );
-  const v = await checkJobs(db.jl.pool, db.schema, ids);
+  const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
   summaryTable(`NATS outage ${outageMs / 1000} s + relay leader SIGKILL: ${total} jobs, 3 workers`, v, {
     'events written': e.written,
     'events on the stream': e.delivered,

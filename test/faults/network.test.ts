@@ -24,6 +24,7 @@ import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/proc
 import { ownNatsServer, readStream } from '../fixtures/events-nats.mjs';
 import { checkEvents, checkJobs, scale, summaryTable } from './checker.js';
 import { TcpProxy } from './tcp-proxy.js';
+import { internals } from '@jobline/core/internal';
 
 const EVENTS_FIXTURE = fileURLToPath(new URL('../fixtures/events-worker.mjs', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,7 +80,7 @@ describe('PostgreSQL through a faulty network', () => {
     jitter = false;
     await jitterLoop;
     await stopAll(ws, 'SIGTERM');
-    const v = await checkJobs(db.jl.pool, db.schema, ids);
+    const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
     summaryTable(`PostgreSQL latency 50–200 ms: ${total} jobs, 2 workers`, v, { 'drain time': `${ms} ms`, 'proxy connections accepted': proxy.accepted });
     expect(await Promise.all(ws.map((w) => w.exited))).toEqual([0, 0]);
     expect(v.completedOnce).toBe(total);
@@ -112,7 +113,7 @@ describe('PostgreSQL through a faulty network', () => {
     // Every frozen connection was given up by its client (query timeout, LISTEN ping), none waited on forever.
     await waitFor(() => proxy.frozenOpen === 0, 60_000, 'the clients to abandon the frozen connections');
     await stopAll(ws, 'SIGTERM');
-    const v = await checkJobs(db.jl.pool, db.schema, ids);
+    const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
     summaryTable(`PostgreSQL half-open for ${halfOpenMs / 1000} s: ${ids.length} jobs, 2 workers`, v, {
       'open connections frozen (abandoned by their clients)': frozen,
       'connection attempts answered by nobody': attempts,
@@ -154,7 +155,7 @@ describe('PostgreSQL through a faulty network', () => {
     await stopAll([victim, rescuer], 'SIGTERM');
     const exits = await Promise.all([victim.exited, rescuer.exited]);
     const vs = statsOf(victim);
-    const v = await checkJobs(db.jl.pool, db.schema, ids);
+    const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
     const [done] = await db.sql(`select count(*) filter (where worker_id = $2)::int as by_rescuer, count(*)::int as n from ${S()}.job_executions where job_id = any($1) and state = 'completed'`, [ids, rescuer.id]);
     summaryTable(`PostgreSQL partition of one worker for ${partitionMs / 1000} s: ${n} jobs of 6 s`, v, {
       'partition → all rescued': `${rescuedAt - partitionedAt} ms`,
@@ -251,7 +252,7 @@ describe('NATS through a faulty network', () => {
       const written = (await edb.sql(`select id, job_id from ${ES}.events_audit order by id`)).map((r) => ({ id: Number(r.id), jobId: r.job_id === null ? null : Number(r.job_id) }));
       const msgs: { msgId: string; event: JoblineEvent }[] = await readStream(nats!.url, events.stream);
       const e = checkEvents(written, msgs.map((m) => ({ id: Number(m.event.id), jobId: isJobEvent(m.event) ? m.event.data.jobId : undefined })));
-      const v = await checkJobs(edb.jl.pool, edb.schema, ids);
+      const v = await checkJobs(internals(edb.jl).pool, edb.schema, ids);
       summaryTable(`NATS latency 150 ms, half-open, 10 s partition: ${ids.length} jobs, 2 workers`, v, {
         'events written': e.written,
         'events on the stream': e.delivered,

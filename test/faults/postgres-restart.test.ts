@@ -12,6 +12,7 @@ import { waitFor } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 import { checkJobs, scale, summaryTable } from './checker.js';
 import { checkHandlerLog, handlerLogDir, handlerLogRows, readHandlerLog } from './handler-log.js';
+import { internals } from '@jobline/core/internal';
 
 let pg: EmbeddedPostgres;
 let jl: Jobline;
@@ -58,7 +59,7 @@ it('a PostgreSQL restart loses nothing; workers and producer recover by themselv
     }
   })();
 
-  const completed = async () => Number((await jl.pool.query(`select count(*) from ${schema}.jobs where state = 'completed'`)).rows[0].count);
+  const completed = async () => Number((await internals(jl).pool.query(`select count(*) from ${schema}.jobs where state = 'completed'`)).rows[0].count);
   await waitFor(async () => (await completed()) > 200, 30_000, 'work before the restart');
   const downMs = scale(2_000, 5_000);
   await pg.halt();
@@ -70,7 +71,7 @@ it('a PostgreSQL restart loses nothing; workers and producer recover by themselv
   let recoveryMs = 0;
   await waitFor(async () => {
     try {
-      const { rows } = await jl.pool.query(`select count(*)::int as n from ${schema}.job_executions where started_at > to_timestamp($1 / 1000.0) and state = 'completed'`, [upAt]);
+      const { rows } = await internals(jl).pool.query(`select count(*)::int as n from ${schema}.job_executions where started_at > to_timestamp($1 / 1000.0) and state = 'completed'`, [upAt]);
       if (rows[0].n > 0) recoveryMs = Date.now() - upAt;
       return rows[0].n > 0;
     } catch {
@@ -81,16 +82,16 @@ it('a PostgreSQL restart loses nothing; workers and producer recover by themselv
   producing = false;
   await producer;
   await waitFor(async () => {
-    const { rows } = await jl.pool.query(`select count(*)::int as n from ${schema}.jobs where state not in ('completed','failed','cancelled')`);
+    const { rows } = await internals(jl).pool.query(`select count(*)::int as n from ${schema}.jobs where state not in ('completed','failed','cancelled')`);
     return rows[0].n === 0;
   }, 60_000, 'drain');
   await stopAll(procs, 'SIGTERM');
   const exits = await Promise.all(procs.map((p) => p.exited));
 
-  const v = await checkJobs(jl.pool, schema, acknowledged);
-  const h = await checkHandlerLog(jl.pool, schema, acknowledged, readHandlerLog(log.dir));
+  const v = await checkJobs(internals(jl).pool, schema, acknowledged);
+  const h = await checkHandlerLog(internals(jl).pool, schema, acknowledged, readHandlerLog(log.dir));
   log.remove();
-  const { rows: keys } = await jl.pool.query(`select count(*)::int as rows, count(distinct idempotency_key)::int as keys from ${schema}.jobs`);
+  const { rows: keys } = await internals(jl).pool.query(`select count(*)::int as rows, count(distinct idempotency_key)::int as keys from ${schema}.jobs`);
   summaryTable(`PostgreSQL restart (down ${downMs} ms)`, v, {
     'enqueue errors retried': enqueueErrors,
     'recovery time (server up → first completion)': `${recoveryMs} ms`,

@@ -7,6 +7,7 @@ import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 import { checkJobs, scale, summaryTable } from './checker.js';
 import { checkHandlerLog, handlerLogDir, handlerLogRows, readHandlerLog } from './handler-log.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 const procs: WorkerProcess[] = [];
@@ -48,8 +49,8 @@ it('terminated backends: workers reconnect and every job completes exactly once'
   await stopAll(procs, 'SIGTERM');
   const exits = await Promise.all(procs.map((p) => p.exited));
 
-  const v = await checkJobs(db.jl.pool, db.schema, ids);
-  const h = await checkHandlerLog(db.jl.pool, db.schema, ids, readHandlerLog(log.dir));
+  const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
+  const h = await checkHandlerLog(internals(db.jl).pool, db.schema, ids, readHandlerLog(log.dir));
   log.remove();
   summaryTable(`pg_terminate_backend every 1.5–3 s: ${total} jobs, 3 workers`, v, { 'termination rounds': rounds, 'backends terminated': terminated, ...handlerLogRows(h) });
   expect(terminated).toBeGreaterThan(0);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openTestDb, waitFor, type TestDb } from '../helpers/db.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from '../helpers/processes.js';
 import { checkJobs, summaryTable } from './checker.js';
+import { internals } from '@jobline/core/internal';
 
 let db: TestDb;
 const procs: WorkerProcess[] = [];
@@ -40,7 +41,7 @@ it('a resumed zombie’s late completions are rejected and counted; the rescued 
   const stats = JSON.parse(/stats (\{.*\})/.exec(zombie.output())![1]);
   await stopAll([healthy], 'SIGTERM');
 
-  const v = await checkJobs(db.jl.pool, db.schema, ids);
+  const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
   const history = await db.sql(`select job_id, attempt, worker_id, state from ${S}.job_executions where job_id = any($1) order by job_id, attempt`, [ids]);
   summaryTable('zombie worker (SIGSTOP past the lease, then SIGCONT)', v, { 'late completions rejected': stats.rejected });
   expect(stats.rejected).toBe(5);

@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import pg from 'pg';
 import pino from 'pino';
 import { Jobline, type ConnectOptions } from '@jobline/core';
+import { internals } from '@jobline/core/internal';
 
 export const databaseUrl = (): string => inject('databaseUrl');
 
@@ -37,7 +38,7 @@ export async function openTestDb(opts: Partial<ConnectOptions> = {}): Promise<Te
   // No relay unless a test asks for one: event ids are per schema, so relays of many test
   // schemas into the shared JOBLINE stream would dedupe each other's events (test/events* use their own streams).
   const jl = await Jobline.connect({ databaseUrl: url, schema, logger: quietLogger(), natsUrl: '', ...opts });
-  const sql = async (text: string, values?: unknown[]) => (await jl.pool.query(text, values)).rows;
+  const sql = async (text: string, values?: unknown[]) => (await internals(jl).pool.query(text, values)).rows;
   return {
     jl,
     schema,

@@ -4,7 +4,18 @@
  * enqueue with the typed API, run a worker, read the job and its executions, submit a small
  * DAG, stop cleanly. Exits non-zero on the first thing that is not as expected.
  */
-import { Jobline, type TypedJob } from '@jobline/core';
+import { Jobline, JoblineError, NonRetryableError, type TypedJob } from '@jobline/core';
+// Every documented subpath, from the installed tarball (issue 11): each resolves with its types.
+import * as admin from '@jobline/core/admin';
+import * as observability from '@jobline/core/observability';
+import * as events from '@jobline/core/events';
+import * as inspect from '@jobline/core/inspect';
+import * as schemas from '@jobline/core/schemas';
+import * as definitions from '@jobline/core/definitions';
+import * as schedule from '@jobline/core/schedule';
+import * as executors from '@jobline/core/executors';
+import type { JobNameOf, TypedHandler } from '@jobline/core/typed';
+import * as internal from '@jobline/core/internal';
 
 type Jobs = {
   'send-email': { input: { to: string }; output: { messageId: string } };
@@ -25,12 +36,21 @@ async function until<T>(what: string, read: () => Promise<T | undefined>): Promi
   }
 }
 
+const subpaths = { admin, observability, events, inspect, schemas, definitions, schedule, executors, internal };
+for (const [name, mod] of Object.entries(subpaths)) check(Object.keys(mod).length > 0, `@jobline/core/${name} exports nothing`);
+check(typeof admin.migrate === 'function' && typeof observability.MetricsRegistry === 'function' && typeof schemas.JobSpecSchema.parse === 'function', 'subpath members');
+check(new NonRetryableError('x') instanceof JoblineError && new executors.ProcessExitError('x', 1, null, '') instanceof JoblineError, 'one error tree');
+const sendEmail: TypedHandler<Jobs, JobNameOf<Jobs>> | undefined = undefined;
+check(sendEmail === undefined, 'typed subpath');
+
 const databaseUrl = process.env.DATABASE_URL;
 check(typeof databaseUrl === 'string' && databaseUrl.length > 0, 'DATABASE_URL must be set');
 
 const jl = await Jobline.connect<Jobs>({ databaseUrl, natsUrl: '', migrate: false });
 const migrated = await jl.migrate();
 check(migrated.applied.length > 0, `migrate applied nothing on a fresh database (${JSON.stringify(migrated)})`);
+const health = await jl.health();
+check(health.database && health.migrationsCurrent, `health ${JSON.stringify(health)}`);
 
 const job = await jl.enqueue({ queue: 'pack', name: 'send-email', input: { to: 'ada@example.com' } });
 const worker = jl.worker({

@@ -1,5 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
-import { Jobline, createAppLogger, createPool, quoteSchema } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { createPool, quoteSchema } from '@jobline/core/admin';
+import { createAppLogger } from '@jobline/core/observability';
 import { UsageError } from './errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;

@@ -5,7 +5,9 @@
  * where JSON differs from JavaScript (dates are ISO-8601 strings).
  */
 import { z } from 'zod';
-import { DagNodeState, DagRunState, DagSpecSchema, DefinitionSpecSchema, ExecutionState, JobName, JobSpecSchema, JobState, QueueName, type Job as CoreJob } from '@jobline/core';
+import { DagNodeState, DagRunState, ExecutionState, JobState, type Job as CoreJob } from '@jobline/core';
+import { DagSpecSchema, JobName, JobSpecSchema, QueueName } from '@jobline/core/schemas';
+import { DefinitionSpecSchema } from '@jobline/core/definitions';
 
 // PostgreSQL text columns cannot hold NUL: refuse it here with a field error rather than a driver error.
 const noNul = (v: string) => !v.includes('\0');

@@ -11,7 +11,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { QueueName } from '@jobline/core';
+import { QueueName } from '@jobline/core/schemas';
 
 export const Scope = { read: 'read', write: 'write', admin: 'admin' } as const;
 export type Scope = (typeof Scope)[keyof typeof Scope];

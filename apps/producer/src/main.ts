@@ -4,7 +4,8 @@
  * Configured by environment variables (apps/README.md); flags override them.
  */
 import { parseArgs } from 'node:util';
-import { Jobline, createAppLogger } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { createAppLogger } from '@jobline/core/observability';
 import { ConfigError, loadConfig } from './config.js';
 import { createProducer } from './server.js';
 

@@ -1,4 +1,4 @@
-import { MetricsRegistry, registerProcessMetrics, type Counter, type Histogram } from '@jobline/core';
+import { MetricsRegistry, registerProcessMetrics, type Counter, type Histogram } from '@jobline/core/observability';
 
 export interface ProducerMetrics {
   registry: MetricsRegistry;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mirrorMetricsToOpenTelemetry, type Jobline } from '@jobline/core';
+import type { Jobline } from '@jobline/core';
+import { mirrorMetricsToOpenTelemetry } from '@jobline/core/observability';
 import type { Logger } from 'pino';
 import { ANONYMOUS_ADMIN, authenticate, type Principal } from './auth.js';
 import type { ProducerConfig } from './config.js';

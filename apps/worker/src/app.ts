@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
-import { mirrorMetricsToOpenTelemetry, type Handlers, type Jobline, type MetricsRegistry, type ProcessExecutorOptions, type Worker, type WorkerOptions } from '@jobline/core';
+import type { Handlers, Jobline, Worker, WorkerOptions } from '@jobline/core';
+import { mirrorMetricsToOpenTelemetry, type MetricsRegistry } from '@jobline/core/observability';
+import type { ProcessExecutorOptions } from '@jobline/core/executors';
 import { startHealthServer } from './health-server.js';
 import { createWorkerMetrics } from './metrics.js';
 

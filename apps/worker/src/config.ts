@@ -4,7 +4,7 @@
  * line per bad variable or flag.
  */
 import { z } from 'zod';
-import { QueueName } from '@jobline/core';
+import { QueueName } from '@jobline/core/schemas';
 
 const SECRET_VARS = new Set(['DATABASE_URL']);
 const int = (min: number, max: number) => z.coerce.number().int('must be an integer').min(min).max(max);

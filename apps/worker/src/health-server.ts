@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MetricsRegistry, migrationsCurrent, type Jobline } from '@jobline/core';
+import type { Jobline } from '@jobline/core';
+import { MetricsRegistry } from '@jobline/core/observability';
 
 export interface HealthState {
   /** 'running' once the worker started; 'stopping' after a signal. */
@@ -26,11 +27,10 @@ export function startHealthServer(jl: Jobline, metrics: MetricsRegistry, st: Hea
       return json(phase === 'stopping' ? 503 : 200, { status: phase === 'stopping' ? 'stopping' : 'ok', workerId: st.workerId });
     }
     if (path === '/readyz') {
-      const database = await jl.pool.query('select 1').then(() => true, () => false);
-      const current = database && (await migrationsCurrent(jl.pool, jl.schema));
+      const checks = await jl.health();
       const running = st.phase() === 'running';
-      const ok = database && current && running;
-      return json(ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks: { database, migrationsCurrent: current, workerRunning: running } });
+      const ok = checks.database && checks.migrationsCurrent && running;
+      return json(ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks: { ...checks, workerRunning: running } });
     }
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': MetricsRegistry.CONTENT_TYPE, 'cache-control': 'no-store' });

@@ -5,7 +5,8 @@
  * shutdown grace period, then are released for other workers), the second forces it.
  */
 import { parseArgs } from 'node:util';
-import { Jobline, createAppLogger } from '@jobline/core';
+import { Jobline } from '@jobline/core';
+import { createAppLogger } from '@jobline/core/observability';
 import { startWorkerApp } from './app.js';
 import { ConfigError, FLAGS, loadWorkerConfig } from './config.js';
 import { HandlerModuleError, loadHandlers } from './handlers.js';

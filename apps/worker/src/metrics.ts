@@ -1,4 +1,5 @@
-import { AttemptKind, MetricsRegistry, registerProcessMetrics, type AttemptReport, type Job, type Worker } from '@jobline/core';
+import { AttemptKind, MetricsRegistry, registerProcessMetrics, type AttemptReport } from '@jobline/core/observability';
+import type { Job, Worker } from '@jobline/core';
 
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 

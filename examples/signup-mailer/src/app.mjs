@@ -7,25 +7,20 @@ const DAY = 24 * 3600_000;
 
 /** Creates the app's own table (the app's migration; Jobline has its own). */
 export async function migrateApp(jl) {
-  await jl.pool.query(`create table if not exists ${jl.s}.app_users (id bigint generated always as identity primary key, email text not null unique)`);
+  await jl.transaction((tx) => tx.query(`create table if not exists ${usersTable(jl)} (id bigint generated always as identity primary key, email text not null unique)`));
 }
 
 /** One transaction: the user exists if and only if their welcome mail is enqueued. */
 export async function signUp(jl, email) {
-  const client = await jl.pool.connect();
-  try {
-    await client.query('begin');
-    const { rows } = await client.query(`insert into ${jl.s}.app_users (email) values ($1) returning id`, [email]);
-    await jl.enqueue({ queue: MAIL_QUEUE, name: 'send-welcome', input: { userId: rows[0].id, email }, idempotencyKey: `welcome:${email}` }, { tx: client });
-    await client.query('commit');
+  return jl.transaction(async (tx) => {
+    const { rows } = await tx.query(`insert into ${usersTable(jl)} (email) values ($1) returning id`, [email]);
+    await jl.enqueue({ queue: MAIL_QUEUE, name: 'send-welcome', input: { userId: rows[0].id, email }, idempotencyKey: `welcome:${email}` }, { tx });
     return rows[0].id;
-  } catch (err) {
-    await client.query('rollback');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
+
+/** The app keeps its table next to Jobline's (schema names are checked by Jobline.connect). */
+const usersTable = (jl) => `"${jl.schema}".app_users`;
 
 /** Job handlers; `mailer.send(to, subject)` is the app's mail gateway. */
 export function handlers(jl, mailer) {

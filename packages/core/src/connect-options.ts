@@ -1,8 +1,18 @@
+/**
+ * Jobline.connect's options, resolved once (DESIGN §9): ConnectOptions is what callers write,
+ * each field documented with its `@default`; resolveConnectOptions validates them (zod, every
+ * bad field named), reads the environment once and fills the defaults into a
+ * ResolvedConnectOptions, which the instance keeps privately: it holds the connection string
+ * (and so the password), which must not be reachable from the public `Jobline`.
+ */
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Queryable } from './db/pool.js';
 import { DEFAULT_DAG_MAX_EDGES, DEFAULT_DAG_MAX_NODES } from './dag/index.js';
-import type { EventsOptions } from './events/options.js';
+import { quoteSchema } from './db/identifiers.js';
+import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } from './events/options.js';
+import { defaultLogger } from './logger.js';
+import { parseOrThrow } from './schemas.js';
+import type { Queryable } from './db/pool.js';
 import type { JobSpec } from './schemas.js';
 import type { TopologyOptions } from './topology.js';
 
@@ -83,4 +93,54 @@ export interface TxOption {
    * stored for jobs that bring none. Invalid values are ignored. See observability/README.md.
    */
   callerTraceparent?: string;
+}
+
+/** ConnectOptions after validation: defaults filled, environment read, events resolved. */
+export interface ResolvedConnectOptions {
+  /** Unset = start an embedded PostgreSQL (connect fills it with the embedded URL). */
+  databaseUrl: string | undefined;
+  schema: string;
+  poolSize: number;
+  maxInputBytes: number;
+  notifyDebounceMs: number;
+  maxDagNodes: number;
+  maxDagEdges: number;
+  applicationName: string;
+  migrate: boolean;
+  /** '' and unset both mean no NATS. */
+  natsUrl: string | undefined;
+  events: ResolvedEventsOptions;
+  logger: Logger;
+  slowQueryMs: number;
+  /** Checked by openTopology (topology.ts), which owns these settings. */
+  topology: Omit<TopologyOptions, 'natsUrl' | 'schema'>;
+}
+
+/** Validates `options` and fills every default, reading `env` once (DATABASE_URL, JOBLINE_SCHEMA, NATS_URL, JOBLINE_SLOW_QUERY_MS). */
+export function resolveConnectOptions(options: ConnectOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConnectOptions {
+  const o = parseOrThrow(ConnectSchema, options);
+  const schema = o.schema ?? env.JOBLINE_SCHEMA ?? 'jobline';
+  quoteSchema(schema);
+  return {
+    databaseUrl: o.databaseUrl ?? (env.DATABASE_URL || undefined),
+    schema,
+    poolSize: o.poolSize,
+    maxInputBytes: o.maxInputBytes,
+    notifyDebounceMs: o.notifyDebounceMs,
+    maxDagNodes: o.maxDagNodes,
+    maxDagEdges: o.maxDagEdges,
+    applicationName: o.applicationName,
+    migrate: o.migrate,
+    natsUrl: (o.natsUrl ?? env.NATS_URL) || undefined,
+    events: resolveEventsOptions(o.events, schema),
+    logger: o.logger ?? defaultLogger(),
+    slowQueryMs: o.slowQueryMs ?? parseOrThrow(z.coerce.number().min(0).default(0), env.JOBLINE_SLOW_QUERY_MS || undefined, 'JOBLINE_SLOW_QUERY_MS'),
+    topology: {
+      pooler: o.pooler as TopologyOptions['pooler'],
+      directUrl: o.directUrl as string | undefined,
+      statementTimeoutMs: o.statementTimeoutMs as number | undefined,
+      connectTimeoutMs: o.connectTimeoutMs as number | undefined,
+      wakeups: o.wakeups as TopologyOptions['wakeups'],
+    },
+  };
 }

@@ -1,98 +1,53 @@
-export { Jobline, type ConnectOptions, type TxOption, type TypedJobline } from './jobline.js';
+/**
+ * `@jobline/core`: what an application needs (DESIGN §6, §9) — connect, enqueue, run workers,
+ * read jobs and DAGs, the errors to catch and the types of what comes back. At most 60 names
+ * (test/public-api.test.ts counts them). Everything else is behind a documented subpath
+ * (packages/core/README.md "Subpath exports"): `/admin`, `/observability`, `/events`,
+ * `/inspect`, `/schemas`, `/definitions`, `/schedule`, `/executors`, `/typed`, and `/internal`
+ * for this repository's own packages and tests. docs/MIGRATING.md maps every name that moved.
+ */
+export { Jobline, type TxOption, type TypedJobline, type EnqueueSpec } from './jobline.js';
+export type { ConnectOptions } from './connect-options.js';
 export type {
   JobTypes,
-  JobType,
   JobsFromSchemas,
-  JobNameOf,
   JobInput,
   JobOutput,
   TypedJob,
   TypedJobSpec,
-  TypedHandler,
   TypedHandlers,
-  TypedWorkerOptions,
   TypedDagSpec,
-  TypedDagNodeSpec,
-  WithRefs,
-  DagRef,
 } from './typed-jobs.js';
-export type { WorkerStats, Transition } from './worker/worker.js';
 // What jl.worker() returns: the worker runtime and the leader services it hosts (node/node.ts).
-export { JoblineNode, JoblineNode as Worker } from './node/node.js';
-export { LeaderService } from './node/leader-service.js';
-export { RelayService } from './node/relay-service.js';
-export { SchedulerService } from './node/scheduler-service.js';
-export { AttemptKind, type AttemptReport } from './worker/attempt-kind.js';
-export {
-  DagRunState,
-  DagNodeState,
-  DagFailurePolicy,
-  DagEvent,
-  DagNodeKey,
-  DagNodeSpecSchema,
-  DagSpecSchema,
-  type DagSpec,
-  type DagNodeSpec,
-  type DagRun,
-  type DagNode,
-  type DagEdge,
-  type DagRunDetail,
-  type SubmittedDag,
-} from './dag/index.js';
+export { JoblineNode as Worker } from './node/node.js';
 export type { WorkerOptions } from './worker/options.js';
-export type { Handler, Handlers, JobContext } from './worker/run-attempt.js';
-export { TimeoutError } from './worker/run-attempt.js';
-export { NonRetryableError, backoffDelayMs, resolveBackoff, type BackoffOptions } from './queue/retry.js';
-export type { JobFilter, JobPage } from './queue/read.js';
-export { Inspector } from './inspector.js';
-export { DEPTH_COUNT_CAP, type QueueOverview, type QueuePage, type QueuePageOptions, type DepthCount } from './queue/overview.js';
-export { STATS_SAMPLE_CAP, type Throughput, type ThroughputBucket, type QueueStats, type WorkerOverview } from './queue/activity.js';
-export { JobSearchSchema, type JobSearch, type JobSearchPage } from './queue/search.js';
-export { RetryFilterSchema, type RetryFilter, type BulkRetryResult } from './queue/retry-now.js';
-export { DagListSchema, type DagListFilter, type DagRunPage } from './dag/list.js';
-export type { EnqueueResult } from './queue/enqueue.js';
+export { TimeoutError, type Handler, type Handlers, type JobContext } from './worker/run-attempt.js';
 export {
   JoblineError,
+  ErrorCode,
   ValidationError,
   NotFoundError,
   DuplicateError,
   ForeignKeyError,
   ConflictError,
   MigrationError,
+  NonRetryableError,
+  CancelledError,
+  ShutdownError,
   type FieldIssue,
 } from './db/errors.js';
-export { JobState, ExecutionState } from './model/states.js';
-export type { Job, JobExecution, JobError, WorkerInfo } from './model/job.js';
-export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, RENUMBERED, type MigrationFile, type MigrateResult } from './db/migrate.js';
-export { migrationStatus, pendingSql, type MigrationStatus } from './db/migrate-status.js';
-export { assertNotNewer, readApplied, type AppliedMigration } from './db/schema-version.js';
-export { statementHistogram, labelled, deriveName as deriveStatementName, type QueryLogOptions } from './db/query-log.js';
-export { describeSchema, renderSchemaMarkdown, undocumented, type SchemaDoc } from './db/schema-docs.js';
-export { createPool, withTransaction, pgTypes, type Queryable } from './db/pool.js';
-export { PoolerMode, type ConnectionOptions } from './db/connection-options.js';
-export type { Topology } from './topology.js';
-export { wakeSubject } from './events/wakeups.js';
 export { EmbeddedUnavailableError } from './db/embedded.js';
-export { quoteSchema } from './db/identifiers.js';
-export * from './schemas.js';
-export { JobEvent } from './events/outbox.js';
-export { Relay, type RelayStats } from './events/relay.js';
-export { tailEvents, type TailOptions, type TailSource } from './events/tail.js';
-export { outboxBacklog, type OutboxBacklog } from './events/outbox-read.js';
-export { toEnvelope } from './events/envelope.js';
-export type { EventsOptions, ResolvedEventsOptions } from './events/options.js';
-export type { JoblineEvent, EventFilter } from '@jobline/contracts';
-export { defaultLogger } from './logger.js';
+export { JobState, ExecutionState } from './model/states.js';
+export type { Job, JobExecution, JobError } from './model/job.js';
+export type { JobSpec } from './schemas.js';
+export type { EnqueueResult } from './queue/enqueue.js';
+export type { JobFilter, JobPage } from './queue/read.js';
+export type { QueueConfig, QueueSettings } from './queue/queue-config.js';
+export type { QueueInfo } from './queue/list-queues.js';
+export type { HealthChecks } from './db/health.js';
+export { DagRunState, DagNodeState, DagFailurePolicy, type DagSpec, type DagNodeSpec, type DagRunDetail, type SubmittedDag } from './dag/index.js';
+export type { Definition, DefinitionSpec } from './definitions/index.js';
+export type { Schedule, ScheduleSpec } from './schedule/index.js';
+export type { JoblineEvent } from '@jobline/contracts';
+export type { Queryable } from './db/pool.js';
 export { VERSION } from './version.js';
-export * from './definitions/index.js';
-export type { DefinitionJobSpec, EnqueueSpec } from './jobline.js';
-export { MetricsRegistry, Counter, Gauge, Histogram, registerProcessMetrics, type MetricSeries } from './observability/metrics.js';
-export { mirrorMetricsToOpenTelemetry } from './observability/otel-metrics.js';
-export { createAppLogger, prettyLine, type AppLoggerOptions } from './observability/log.js';
-export { roleGrants, TABLE_PRIVILEGES, type RoleKind } from './db/roles.js';
-export { QueueConfigSchema, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
-export * from './schedule/index.js';
-export * from './executors/index.js';
-export { DefinitionCache } from './definitions/cache.js';
-export { currentTraceparent, tracingState, type TracingState } from './observability/trace-status.js';
-export { isValidTraceparent } from './observability/traceparent.js';

@@ -2,6 +2,7 @@ import type { Queryable } from './db/pool.js';
 import { dagRunQueues, listDagRuns, type DagListFilter, type DagRunPage } from './dag/list.js';
 import { outboxBacklog, type OutboxBacklog } from './events/outbox-read.js';
 import { tableEstimates, throughput, workerOverview, type Throughput, type WorkerOverview } from './queue/activity.js';
+import { queueOutcomes, type QueueOutcome } from './queue/outcomes.js';
 import { queueOverview, type QueuePage, type QueuePageOptions } from './queue/overview.js';
 import { searchJobs, type JobSearch, type JobSearchPage } from './queue/search.js';
 
@@ -48,6 +49,11 @@ export class Inspector {
   /** DAG runs, newest first, keyset-paginated. */
   dagRuns(filter: DagListFilter = {}): Promise<DagRunPage> {
     return listDagRuns(this.db, this.s, filter);
+  }
+
+  /** Per-queue outcome over every job (counts, retries, wait and run percentiles); unbounded, for small schemas (outcomes.ts). */
+  outcomes(): Promise<QueueOutcome[]> {
+    return queueOutcomes(this.db, this.s);
   }
 
   /** The queues of each run's nodes. */

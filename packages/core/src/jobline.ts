@@ -36,7 +36,7 @@ import type { TransitionHook } from './queue/transitions.js';
 import { JoblineNode } from './node/node.js';
 import { RelayService } from './node/relay-service.js';
 import { SchedulerService } from './node/scheduler-service.js';
-import { DagEngine, DEFAULT_DAG_MAX_EDGES, DEFAULT_DAG_MAX_NODES, type DagRunDetail, type DagSpec, type SubmittedDag } from './dag/index.js';
+import { DagEngine, type DagRunDetail, type DagSpec, type SubmittedDag } from './dag/index.js';
 import type { WorkerOptions } from './worker/options.js';
 import {
   ActionApi,
@@ -53,7 +53,14 @@ import {
   type Violation,
   type ViolationFilter,
 } from './schedule/index.js';
-import { resolveEventsOptions, type ResolvedEventsOptions } from './events/options.js';
+import type { ResolvedEventsOptions } from './events/options.js';
+import type { ResolvedConnectOptions } from './connect-options.js';
+import { listQueues, type QueueInfo } from './queue/list-queues.js';
+import { healthChecks, type HealthChecks } from './db/health.js';
+import { tailEvents, type TailOptions } from './events/tail.js';
+import type { JoblineEvent } from '@jobline/contracts';
+import type { Queryable } from './db/pool.js';
+import { VERSION } from './version.js';
 import type { JobTypes, JobNameOf, TypedDagSpec, TypedJob, TypedJobSpec, TypedWorkerOptions } from './typed-jobs.js';
 import type { ConnectOptions, EnqueueSpec, TxOption } from './connect-options.js';
 
@@ -76,10 +83,15 @@ export type TypedJobline<J extends JobTypes> = Omit<Jobline, 'enqueue' | 'enqueu
 export class Jobline {
   private notifier: Debounced;
   /** Pooler mode, direct URL, named statements, wake-up transport (topology.ts). */
-  topology: Topology | undefined;
+  private topology: Topology | undefined;
   private readonly workers = new Set<JoblineNode>();
   /** `application_name` of this instance's connections. */
-  applicationName = 'jobline';
+  readonly applicationName: string;
+  /** Schema holding Jobline's tables. */
+  readonly schema: string;
+  readonly logger: Logger;
+  /** Largest job input or output, as JSON bytes. */
+  readonly maxInputBytes: number;
   /** DAG advancement, injected into whatever finishes jobs (completer, rescuer, cancel) at construction. */
   private readonly onTransitions: TransitionHook;
   private readonly dags: DagEngine;
@@ -93,25 +105,34 @@ export class Jobline {
   /** Bounded reads for dashboards: queues with depth, throughput, workers, outbox, job search, DAG runs. */
   readonly inspect: Inspector;
   private readonly relays = new Set<RelayService>();
-  /** NATS for status events; undefined = no relay, `tailEvents` reads the outbox. */
-  natsUrl: string | undefined;
+  /** NATS for status events (it may hold credentials: private); undefined = no relay, tails read the outbox. */
+  private readonly natsUrl: string | undefined;
   /** Resolved event settings (stream, subject prefix, relay tuning). */
-  events: ResolvedEventsOptions;
+  readonly events: ResolvedEventsOptions;
   /** Durations of this instance's statements by name; register it in a MetricsRegistry to expose it. */
-  statementDurations: Histogram<'statement'> = statementHistogram();
+  readonly statementDurations: Histogram<'statement'>;
 
+  /**
+   * `pool` and `connectionString` (which holds the password) are private, like every resolved
+   * option: code inside the repository reaches them through `@jobline/core/internal`.
+   */
   private constructor(
-    readonly pool: pg.Pool,
-    readonly connectionString: string,
-    readonly schema: string,
-    readonly logger: Logger,
-    readonly maxInputBytes: number,
-    notifyDebounceMs: number,
+    private readonly pool: pg.Pool,
+    private readonly connectionString: string,
+    private readonly options: ResolvedConnectOptions,
     private readonly embedded: EmbeddedServer | undefined,
-    dagLimits: { maxNodes: number; maxEdges: number } = { maxNodes: DEFAULT_DAG_MAX_NODES, maxEdges: DEFAULT_DAG_MAX_EDGES },
+    statementDurations: Histogram<'statement'> = statementHistogram(),
   ) {
-    this.notifier = new DebouncedNotifier(pool, jobsChannel(schema), notifyDebounceMs);
-    this.events = resolveEventsOptions(undefined, schema);
+    const { schema, logger, maxInputBytes } = options;
+    this.schema = schema;
+    this.logger = logger;
+    this.maxInputBytes = maxInputBytes;
+    this.applicationName = options.applicationName;
+    this.natsUrl = options.natsUrl;
+    this.events = options.events;
+    this.statementDurations = statementDurations;
+    const dagLimits = { maxNodes: options.maxDagNodes, maxEdges: options.maxDagEdges };
+    this.notifier = new DebouncedNotifier(pool, jobsChannel(schema), options.notifyDebounceMs);
     this.dags = new DagEngine({
       pool,
       s: quoteSchema(schema),
@@ -119,7 +140,7 @@ export class Jobline {
       cancelChannel: cancelChannel(schema),
       limits: { ...dagLimits, maxInputBytes },
     });
-    this.scheduleHost = scheduleHost(this, this.dags);
+    this.scheduleHost = scheduleHost(this.wiring(), this.dags);
     this.schedules = new ScheduleApi(this.scheduleHost);
     this.constraints = new ConstraintApi(this.scheduleHost);
     this.actions = new ActionApi(this.scheduleHost);
@@ -128,8 +149,24 @@ export class Jobline {
   }
 
   /** Quoted schema, for SQL. */
-  get s(): string {
+  private get s(): string {
     return quoteSchema(this.schema);
+  }
+
+  /** What the wiring (jobline-wiring.ts) reads of this instance, private fields included. */
+  private wiring() {
+    return {
+      pool: this.pool,
+      schema: this.schema,
+      connectionString: this.connectionString,
+      applicationName: this.applicationName,
+      logger: this.logger,
+      maxInputBytes: this.maxInputBytes,
+      insertJobs: (jobs: EnqueueSpec[], opts?: TxOption) => this.insertJobs(jobs, opts),
+      natsUrl: this.natsUrl,
+      events: this.events,
+      topology: this.topology,
+    };
   }
 
   /** Connects (and migrates, unless `migrate: false`). `connect<Jobs>()` types the job-shaped methods by a job map (typed-jobs.ts). */
@@ -137,14 +174,7 @@ export class Jobline {
   static connect<J extends JobTypes>(options?: ConnectOptions): Promise<TypedJobline<J>>;
   static async connect(options: ConnectOptions = {}): Promise<unknown> {
     const { o, schema, logger, url, embedded, topology, pool, statementDurations } = await openConnection(options);
-    const jl = new Jobline(pool, url, schema, logger, o.maxInputBytes, o.notifyDebounceMs, embedded, {
-      maxNodes: o.maxDagNodes,
-      maxEdges: o.maxDagEdges,
-    });
-    jl.applicationName = o.applicationName;
-    jl.statementDurations = statementDurations;
-    jl.natsUrl = (o.natsUrl ?? process.env.NATS_URL) || undefined;
-    jl.events = resolveEventsOptions(o.events, schema);
+    const jl = new Jobline(pool, url, o, embedded, statementDurations);
     jl.topology = topology;
     jl.scheduleHost.listenUrl = topology.listenUrl;
     jl.scheduleHost.listenConfig = topology.listenConfig;
@@ -293,12 +323,10 @@ export class Jobline {
 
   /** Creates a worker node (the worker runtime and the leader services it takes part in); call `start()` on it. */
   worker(options: WorkerOptions): JoblineNode {
-    const w = new JoblineNode(nodeDeps(this, this.onTransitions, this.scheduleHost), options);
+    const w = new JoblineNode(nodeDeps(this.wiring(), this.onTransitions, this.scheduleHost), options);
     this.workers.add(w);
     return w;
   }
-
-
 
   /**
    * An outbox relay for a process that runs no worker (workers run one themselves); call
@@ -309,6 +337,37 @@ export class Jobline {
     const r = new RelayService({ pool: this.pool, s: this.s, natsUrl: this.natsUrl, events: this.events, logger: this.logger, holder });
     this.relays.add(r);
     return r;
+  }
+
+  // --- Reads and helpers for applications, so they need neither the pool nor SQL (issue 11) ---
+
+  /** Every queue with a configuration row or jobs, with job counts per state (an admin read: it counts every job; queue/list-queues.ts). */
+  listQueues(): Promise<QueueInfo[]> {
+    return listQueues(this.pool, this.s);
+  }
+
+  /** Readiness checks: the database answers, every migration is applied (never throws; db/health.ts). */
+  health(): Promise<HealthChecks> {
+    return healthChecks(this.pool, this.schema);
+  }
+
+  /** Runs `fn` in one transaction on this instance's pool; pass `{ tx }` to enqueue and submitDag so jobs commit with your writes. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, fn);
+  }
+
+  /** Yields events as they happen: from NATS when configured, else from the outbox (events/tail.ts). */
+  tailEvents(opts: TailOptions = {}): AsyncGenerator<JoblineEvent> {
+    return tailEvents({ pool: this.pool, s: this.s, natsUrl: this.natsUrl, events: this.events, logger: this.logger }, opts);
+  }
+
+  /** What logs and `console.log(jl)` show: never the pool or the connection string (they hold the password). */
+  toJSON(): { schema: string; applicationName: string; version: string } {
+    return { schema: this.schema, applicationName: this.applicationName, version: VERSION };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Jobline ${JSON.stringify(this.toJSON())}`;
   }
 
   /** Stops this instance's workers, closes the pool and stops an embedded server it started. */

@@ -7,6 +7,7 @@
 import { AssertionError } from 'node:assert';
 import { isDeepStrictEqual } from 'node:util';
 import type { Job, JobState, Jobline } from '@jobline/core';
+import { internals } from '@jobline/core/internal';
 
 export interface JobMatch {
   queue?: string;
@@ -31,8 +32,8 @@ export function matches(actual: unknown, expected: unknown): boolean {
 /** Jobs matching `m`, oldest first (at most 1000 are examined). */
 export async function enqueued(jl: Jobline, m: JobMatch = {}): Promise<Job[]> {
   const states = m.state === 'any' ? null : Array.isArray(m.state) ? m.state : [m.state ?? 'available', ...(m.state ? [] : ['scheduled'])];
-  const { rows } = await jl.pool.query<{ id: number }>(
-    `select id from ${jl.s}.jobs where ($1::text is null or queue = $1) and ($2::text is null or name = $2)
+  const { rows } = await internals(jl).pool.query<{ id: number }>(
+    `select id from ${internals(jl).s}.jobs where ($1::text is null or queue = $1) and ($2::text is null or name = $2)
         and ($3::text[] is null or state = any($3)) order by id limit 1000`,
     [m.queue ?? null, m.name ?? null, states],
   );

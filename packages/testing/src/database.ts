@@ -13,6 +13,7 @@ import { reset } from './reset.js';
 import { drain, runJob, type DrainOptions, type DrainResult, type RunJobOptions, type RunJobResult } from './run-job.js';
 import { seed, type SeedData, type SeedResult } from './seed.js';
 import { acquireServer, type ContainerOptions, type Server } from './server.js';
+import { internals } from '@jobline/core/internal';
 
 export interface TestDatabaseOptions {
   /** Server to use. @default process.env.DATABASE_URL, else an embedded PostgreSQL shared by the process */
@@ -39,12 +40,12 @@ export class TestDatabase {
 
   /** The quoted schema, for SQL: `select * from ${db.s}.jobs`. */
   get s(): string {
-    return this.jl.s;
+    return internals(this.jl).s;
   }
 
   /** Rows of a plain SQL statement on the test database. */
   async sql<R extends pg.QueryResultRow = Record<string, any>>(text: string, values?: unknown[]): Promise<R[]> {
-    return (await this.jl.pool.query<R>(text, values)).rows;
+    return (await internals(this.jl).pool.query<R>(text, values)).rows;
   }
 
   /** Empties every table but the migration ledger. */

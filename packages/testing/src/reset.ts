@@ -1,4 +1,5 @@
 import type { Jobline } from '@jobline/core';
+import { internals } from '@jobline/core/internal';
 
 /**
  * Empties every Jobline table of the instance's schema except the migration ledger, with one
@@ -6,10 +7,10 @@ import type { Jobline } from '@jobline/core';
  * first: TRUNCATE waits for their transactions.
  */
 export async function reset(jl: Jobline): Promise<void> {
-  const { rows } = await jl.pool.query<{ t: string }>(
+  const { rows } = await internals(jl).pool.query<{ t: string }>(
     `select quote_ident(tablename) as t from pg_tables where schemaname = $1 and tablename <> 'migrations' order by tablename`,
     [jl.schema],
   );
   if (!rows.length) return;
-  await jl.pool.query(`truncate ${rows.map((r) => `${jl.s}.${r.t}`).join(', ')} restart identity cascade`);
+  await internals(jl).pool.query(`truncate ${rows.map((r) => `${internals(jl).s}.${r.t}`).join(', ')} restart identity cascade`);
 }

@@ -4,6 +4,7 @@
  * the execution history and the outbox rows — exactly what production does, in-process.
  */
 import type { EnqueueSpec, Handlers, Job, JobExecution, Jobline, Worker, WorkerOptions } from '@jobline/core';
+import { internals } from '@jobline/core/internal';
 
 export interface RunJobOptions {
   /**
@@ -35,7 +36,7 @@ const TEST_WORKER: Partial<WorkerOptions> = { pollIntervalMs: 20, maintenance: f
 
 /** Makes a scheduled or retryable job claimable now (what the leader's promoter does at its time). */
 async function makeDue(jl: Jobline, id: number): Promise<void> {
-  await jl.pool.query(`update ${jl.s}.jobs set state = 'available', run_at = now(), updated_at = now() where id = $1 and state in ('scheduled', 'retryable')`, [id]);
+  await internals(jl).pool.query(`update ${internals(jl).s}.jobs set state = 'available', run_at = now(), updated_at = now() where id = $1 and state in ('scheduled', 'retryable')`, [id]);
 }
 
 function checkHandlers(handlers: Handlers, name: string): void {
@@ -94,8 +95,8 @@ export interface DrainResult {
 
 /** Jobs of the queues that a worker still has to run: available, running, or due. */
 async function outstanding(jl: Jobline, queues: string[]): Promise<number> {
-  const { rows } = await jl.pool.query(
-    `select count(*)::int as n from ${jl.s}.jobs where queue = any($1) and (state in ('available', 'running') or (state in ('scheduled', 'retryable') and run_at <= now()))`,
+  const { rows } = await internals(jl).pool.query(
+    `select count(*)::int as n from ${internals(jl).s}.jobs where queue = any($1) and (state in ('available', 'running') or (state in ('scheduled', 'retryable') and run_at <= now()))`,
     [queues],
   );
   return rows[0].n;
@@ -131,7 +132,7 @@ export async function drain(jl: Jobline, queue: string | string[], handlers: Han
     await w.stop();
   }
   if (seen.size) {
-    const { rows } = await jl.pool.query(`select id, state from ${jl.s}.jobs where id = any($1) order by id`, [[...seen]]);
+    const { rows } = await internals(jl).pool.query(`select id, state from ${internals(jl).s}.jobs where id = any($1) order by id`, [[...seen]]);
     for (const r of rows) if (r.state in result) result[r.state as keyof DrainResult].push(r.id);
   }
   return result;

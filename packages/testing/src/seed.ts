@@ -5,16 +5,8 @@
  * (derived from the job itself when it has none).
  */
 import { createHash } from 'node:crypto';
-import {
-  NotFoundError,
-  type ActionSpec,
-  type ConstraintSpec,
-  type DefinitionSpec,
-  type EnqueueSpec,
-  type Jobline,
-  type QueueConfig,
-  type ScheduleSpec,
-} from '@jobline/core';
+import { NotFoundError, type DefinitionSpec, type EnqueueSpec, type Jobline, type QueueConfig, type ScheduleSpec } from '@jobline/core';
+import type { ActionSpec, ConstraintSpec } from '@jobline/core/schedule';
 
 export interface SeedData {
   /** Queue settings by queue name. */

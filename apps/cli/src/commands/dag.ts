@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { backoffDelayMs, type DagRunDetail, type Jobline } from '@jobline/core';
+import { type DagRunDetail, type Jobline } from '@jobline/core';
+import { backoffDelayMs } from '@jobline/core/inspect';
 import { connect, parseId, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { ago, duration, table, writeJson } from '../output.js';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { backoffDelayMs, type EnqueueSpec, type Job } from '@jobline/core';
+import { type EnqueueSpec, type Job } from '@jobline/core';
+import { backoffDelayMs } from '@jobline/core/inspect';
 import { connect, intOption, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { bar, writeJson } from '../output.js';

@@ -1,4 +1,4 @@
-import { tailEvents, type JoblineEvent } from '@jobline/core';
+import type { JoblineEvent } from '@jobline/core';
 import { connect, intOption, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
 
@@ -57,7 +57,7 @@ Options:
     process.once('SIGTERM', stop);
     try {
       let seen = 0;
-      for await (const e of tailEvents(jl, {
+      for await (const e of jl.tailEvents({
         queue: v.queue as string | undefined,
         event: v.event as never,
         jobId: v.job as string | undefined,
@@ -65,8 +65,8 @@ Options:
         from,
         signal: ac.signal,
         // once listening, so that what a person starts after seeing this line is shown
-        onReady: () => {
-          const source = jl.natsUrl ? 'NATS' : 'the outbox';
+        onReady: (from) => {
+          const source = from === 'nats' ? 'NATS' : 'the outbox';
           if (!json && process.stderr.isTTY) process.stderr.write(`following events from ${source} (Ctrl-C stops)\n`);
           else jl.logger.info({ source }, 'following events'); // for scripts (LOG_LEVEL=info): listening from here on
         },

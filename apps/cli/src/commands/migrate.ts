@@ -1,4 +1,4 @@
-import { migrationStatus, pendingSql, readMigrations, type MigrationStatus } from '@jobline/core';
+import { migrationStatus, pendingSql, readMigrations, type MigrationStatus } from '@jobline/core/admin';
 import { connect, rawPool, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { table, writeJson } from '../output.js';

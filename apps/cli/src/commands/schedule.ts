@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Jobline, Schedule, ScheduleRun, ScheduleSpec } from '@jobline/core';
+import type { Jobline, Schedule, ScheduleSpec } from '@jobline/core';
+import type { ScheduleRun } from '@jobline/core/schedule';
 import { connect, intOption, type Command, type Values } from '../context.js';
 import { UsageError } from '../errors.js';
 import { ago, table, writeJson } from '../output.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { describeSchema, migrate, renderSchemaMarkdown, undocumented } from '@jobline/core';
+import { describeSchema, dropSchema, migrate, renderSchemaMarkdown, undocumented } from '@jobline/core/admin';
 import { rawPool, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { writeJson } from '../output.js';
@@ -44,7 +44,7 @@ Environment: DATABASE_URL (required), JOBLINE_SCHEMA (default "jobline").`,
       else process.stdout.write(md);
       return 0;
     } finally {
-      if (fresh) await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => {});
+      if (fresh) await dropSchema(pool, schema).catch(() => {});
       await pool.end();
     }
   },

@@ -99,7 +99,7 @@ Options:
       // shows what ran; the housekeeping row counts those cancelled jobs among its JOBS.
       await stack.jl!.schedules.pause(SCHEDULE.name);
       const runs = await stack.jl!.schedules.runs(SCHEDULE.name, { limit: 500 });
-      const rows = await summarise(stack.jl!.pool, stack.jl!.s);
+      const rows = await summarise(stack.jl!);
       const failed = await stack.jl!.getJob(work.failingJobId);
       const flaky = await stack.jl!.getJob(work.flakyJobId);
       if (json) writeJson({ complete, queues: rows, failedJob: failed, seconds: (performance.now() - t0) / 1000 });

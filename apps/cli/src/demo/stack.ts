@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Jobline } from '@jobline/core';
+import { createPool, dropSchema } from '@jobline/core/admin';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '@jobline/embedded';
 import pino from 'pino';
 import { appEntry } from '../app-paths.js';
@@ -121,7 +122,11 @@ export class Stack {
     }, 5000);
     await all;
     clearTimeout(timer);
-    if (this.dropSchema && this.jl) await this.jl.pool.query(`drop schema if exists "${this.schema}" cascade`).catch(() => {});
+    if (this.dropSchema && this.jl) {
+      const pool = createPool({ connectionString: this.url, max: 1, applicationName: 'jobline-demo' });
+      await dropSchema(pool, this.schema).catch(() => {});
+      await pool.end();
+    }
     await this.jl?.close();
     await this.embedded?.stop();
     if (!keepLogs && this.dir) await rm(this.dir, { recursive: true, force: true });

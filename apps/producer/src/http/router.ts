@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { toValidationError } from '@jobline/core';
+import { toValidationError } from '@jobline/core/schemas';
 import type { Principal, Scope } from '../auth.js';
 import { HttpError } from './errors.js';
 

@@ -5,8 +5,8 @@
  * overview is cached for OVERVIEW_TTL_MS per queue scope, so ten open dashboards polling every
  * two seconds cost the database what one does.
  */
-import type { QueuePage, Throughput, WorkerOverview } from '@jobline/core';
-import { DEPTH_COUNT_CAP, STATS_SAMPLE_CAP } from '@jobline/core';
+import type { QueuePage, Throughput, WorkerOverview } from '@jobline/core/inspect';
+import { DEPTH_COUNT_CAP, STATS_SAMPLE_CAP } from '@jobline/core/inspect';
 import { HttpError } from '../http/errors.js';
 import { defineRoute, type RouteContext } from '../http/router.js';
 import type { ProducerState } from '../state.js';

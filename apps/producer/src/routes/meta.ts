@@ -1,4 +1,4 @@
-import { MetricsRegistry, migrationsCurrent } from '@jobline/core';
+import { MetricsRegistry } from '@jobline/core/observability';
 import { Health, Ready } from '../api-schemas.js';
 import { defineRoute, type Route } from '../http/router.js';
 import { buildOpenApi } from '../openapi.js';
@@ -30,13 +30,9 @@ export function metaRoutes(st: ProducerState, allRoutes: () => Route[]) {
       scope: 'public',
       responses: { 200: { description: 'Ready', schema: Ready }, 503: { description: 'Not ready', schema: Ready } },
       async handle() {
-        const database = await st.jl.pool
-          .query('select 1')
-          .then(() => true)
-          .catch(() => false);
-        const current = database && (await migrationsCurrent(st.jl.pool, st.jl.schema));
-        const ok = database && current;
-        return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'not ready', checks: { database, migrationsCurrent: current } } };
+        const checks = await st.jl.health();
+        const ok = checks.database && checks.migrationsCurrent;
+        return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'not ready', checks } };
       },
     }),
     defineRoute({

@@ -1,6 +1,7 @@
 /** Request and response schemas of the dashboard's endpoints (routes/dashboard.ts, routes/operate.ts). */
 import { z } from 'zod';
-import { DagFailurePolicy, DagRunState, JobName, JobState, QueueName } from '@jobline/core';
+import { DagFailurePolicy, DagRunState, JobState } from '@jobline/core';
+import { JobName, QueueName } from '@jobline/core/schemas';
 // No import from api-schemas.ts: it re-exports this module (for the OpenAPI document), and a
 // cycle would leave these schemas undefined while it loads. Job search pages use its JobPage.
 

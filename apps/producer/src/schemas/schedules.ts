@@ -4,7 +4,7 @@
  * as ISO-8601 strings. Re-exported from api-schemas.ts so /openapi.json names them.
  */
 import { z } from 'zod';
-import { ActionSpecSchema, ActionTrigger, ActionType, ConstraintSpecSchema, RunStatus, RunTrigger, ScheduleName, ScheduleSpecSchema, ViolationType } from '@jobline/core';
+import { ActionSpecSchema, ActionTrigger, ActionType, ConstraintSpecSchema, RunStatus, RunTrigger, ScheduleName, ScheduleSpecSchema, ViolationType } from '@jobline/core/schedule';
 
 const DateTime = z.iso.datetime({ offset: true });
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];

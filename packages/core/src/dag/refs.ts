@@ -9,6 +9,7 @@
  * DAG followed by a dot are references; anything else (e.g. a JSON Schema `"$ref": "#/defs/x"`)
  * is kept literally.
  */
+import { ErrorCode, JoblineError } from '../db/errors.js';
 
 export interface RefUse {
   /** Dotted path of the `$ref` object inside the input, e.g. `input.files.0`. */
@@ -60,7 +61,8 @@ export function findRefs(input: unknown, isNode: (key: string) => boolean, base 
   return found;
 }
 
-export class RefError extends Error {
+export class RefError extends JoblineError {
+  override readonly code = ErrorCode.DagRef;
   constructor(readonly at: string, readonly ref: string, reason: string) {
     super(`${at}: $ref "${ref}" ${reason}`);
     this.name = 'RefError';

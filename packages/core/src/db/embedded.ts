@@ -1,4 +1,4 @@
-import { JoblineError } from './errors.js';
+import { ErrorCode, JoblineError } from './errors.js';
 
 /** What core uses of `@jobline/embedded` (kept here so core has no build-time dependency on it). */
 export interface EmbeddedServer {
@@ -9,7 +9,7 @@ export interface EmbeddedServer {
 
 /** DATABASE_URL is unset and the embedded server cannot be had; the message says what to do. */
 export class EmbeddedUnavailableError extends JoblineError {
-  override readonly code = 'EMBEDDED_UNAVAILABLE';
+  override readonly code = ErrorCode.EmbeddedUnavailable;
 }
 
 // A variable, so TypeScript does not resolve it: @jobline/embedded is an optional peer.

@@ -27,6 +27,9 @@ export interface TailSource {
   logger?: Logger;
 }
 
+/** Where a tail reads: JetStream when NATS is configured, else the outbox table. */
+export type TailFrom = 'nats' | 'outbox';
+
 export interface TailOptions extends EventFilter {
   /** Ends the iteration. */
   signal?: AbortSignal;
@@ -38,8 +41,9 @@ export interface TailOptions extends EventFilter {
    * Called once the tail is in place (the stream consumer exists, or the outbox cursor is read):
    * with `from: 'new'`, every event after this moment is yielded. For callers that must not miss
    * the first events — a test, or a script that starts work only once it is listening.
+   * `source` says where events come from: the stream (`natsUrl` set) or the outbox table.
    */
-  onReady?: () => void;
+  onReady?: (source: TailFrom) => void;
 }
 
 /**
@@ -63,7 +67,7 @@ export async function* tailEvents(src: TailSource, opts: TailOptions = {}): Asyn
   else yield* tailOutbox(src, subjectRegex(subject), from, pollIntervalMs, onReady, signal);
 }
 
-async function* tailNats(url: string, events: ResolvedEventsOptions, log: Logger, subject: string, from: 'new' | 'all', onReady: () => void, signal?: AbortSignal): AsyncGenerator<JoblineEvent> {
+async function* tailNats(url: string, events: ResolvedEventsOptions, log: Logger, subject: string, from: 'new' | 'all', onReady: (source: TailFrom) => void, signal?: AbortSignal): AsyncGenerator<JoblineEvent> {
   if (signal?.aborted) return;
   const nc = await connect({ servers: url, name: 'jobline-tail', noAsyncTraces: true });
   const stop = () => void nc.close();
@@ -78,7 +82,7 @@ async function* tailNats(url: string, events: ResolvedEventsOptions, log: Logger
     const messages = await consumer.consume();
     signal?.addEventListener('abort', () => messages.stop(), { once: true });
     // consumers.get() created the server-side consumer, so "new" is fixed from here on.
-    onReady();
+    onReady('nats');
     for await (const m of messages) {
       const r = JoblineEventSchema.safeParse(safeJson(m.data));
       if (r.success) yield r.data;
@@ -91,9 +95,9 @@ async function* tailNats(url: string, events: ResolvedEventsOptions, log: Logger
   }
 }
 
-async function* tailOutbox(src: TailSource, pattern: string, from: 'new' | 'all', pollMs: number, onReady: () => void, signal?: AbortSignal): AsyncGenerator<JoblineEvent> {
+async function* tailOutbox(src: TailSource, pattern: string, from: 'new' | 'all', pollMs: number, onReady: (source: TailFrom) => void, signal?: AbortSignal): AsyncGenerator<JoblineEvent> {
   let cursor = from === 'all' ? 0 : await maxOutboxId(src.pool, src.s);
-  onReady();
+  onReady('outbox');
   while (!signal?.aborted) {
     const rows = await readOutboxAfter(src.pool, src.s, cursor, pattern, 500);
     for (const row of rows) {

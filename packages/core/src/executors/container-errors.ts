@@ -1,8 +1,8 @@
 /** Failures of container jobs, each with a stable `code` and a message that says what to do. */
-import { NonRetryableError } from '../queue/retry.js';
+import { ErrorCode, JoblineError, NonRetryableError } from '../db/errors.js';
 
-export class ContainerExitError extends Error {
-  readonly code = 'CONTAINER_EXIT';
+export class ContainerExitError extends JoblineError {
+  override readonly code = ErrorCode.ContainerExit;
   constructor(
     readonly image: string,
     readonly exitCode: number,
@@ -18,7 +18,7 @@ export class ContainerExitError extends Error {
 
 /** The image is not on the engine and the pull policy forbids pulling: retrying cannot help. */
 export class ImageMissingError extends NonRetryableError {
-  readonly code = 'IMAGE_MISSING';
+  override readonly code = ErrorCode.ImageMissing;
   constructor(
     readonly image: string,
     socketPath: string,
@@ -32,8 +32,8 @@ export class ImageMissingError extends NonRetryableError {
 }
 
 /** Pulling failed (unknown image, registry unreachable, no credentials): retried, as registries come back. */
-export class ImagePullError extends Error {
-  readonly code = 'IMAGE_PULL_FAILED';
+export class ImagePullError extends JoblineError {
+  override readonly code = ErrorCode.ImagePullFailed;
   constructor(
     readonly image: string,
     engineMessage: string,
@@ -44,7 +44,7 @@ export class ImagePullError extends Error {
 }
 
 export class BadContainerOutputError extends NonRetryableError {
-  readonly code = 'BAD_OUTPUT';
+  override readonly code = ErrorCode.BadOutput;
   constructor(message: string) {
     super(message);
     this.name = 'BadContainerOutputError';

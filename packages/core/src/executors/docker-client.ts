@@ -9,6 +9,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { ErrorCode, JoblineError } from '../db/errors.js';
 
 export const DOCKER_API_VERSION = 'v1.41';
 
@@ -26,8 +27,8 @@ export function resolveDockerSocket(env: NodeJS.ProcessEnv = process.env): strin
   return '/var/run/docker.sock';
 }
 
-export class DockerApiError extends Error {
-  readonly code = 'DOCKER_API';
+export class DockerApiError extends JoblineError {
+  override readonly code = ErrorCode.DockerApi;
   constructor(
     readonly status: number,
     readonly engineMessage: string,
@@ -38,8 +39,8 @@ export class DockerApiError extends Error {
   }
 }
 
-export class DockerUnreachableError extends Error {
-  readonly code = 'DOCKER_UNREACHABLE';
+export class DockerUnreachableError extends JoblineError {
+  override readonly code = ErrorCode.DockerUnreachable;
   constructor(socketPath: string, cause: Error) {
     super(`cannot reach the Docker Engine API at ${socketPath} (${cause.message}); start the engine or set JOBLINE_DOCKER_SOCKET / DOCKER_HOST to its socket`, { cause });
     this.name = 'DockerUnreachableError';

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import type { Definition } from '../definitions/schema.js';
 import type { Job } from '../model/job.js';
-import { NonRetryableError } from '../queue/retry.js';
+import { ErrorCode, JoblineError, NonRetryableError } from '../db/errors.js';
 import { BASE_ENV, jobEnv, parseOutput, redactSecrets, TailBuffer } from './job-env.js';
 import type { ExecutionContext, Executor, ExecutorCapabilities } from './types.js';
 
@@ -28,8 +28,8 @@ export interface ProcessExecutorOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export class ProcessExitError extends Error {
-  readonly code = 'PROCESS_EXIT';
+export class ProcessExitError extends JoblineError {
+  override readonly code = ErrorCode.ProcessExit;
   constructor(
     readonly command: string,
     readonly exitCode: number | null,

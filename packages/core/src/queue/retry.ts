@@ -29,14 +29,5 @@ export function backoffDelayMs(attempt: number, b: ResolvedBackoff, random = Mat
   return backoffDelay(attempt - 1, { baseMs: b.baseMs, maxMs: b.maxMs, jitter: b.jitter }, random);
 }
 
-/**
- * Throw this (or any error with `retryable: false`) from a handler to fail the job for good
- * without using its remaining attempts.
- */
-export class NonRetryableError extends Error {
-  readonly retryable = false;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'NonRetryableError';
-  }
-}
+// Lives with the other errors (db/errors.ts) so executors need not import the queue layer.
+export { NonRetryableError } from '../db/errors.js';

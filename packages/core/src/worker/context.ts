@@ -1,15 +1,10 @@
 import type { Logger } from 'pino';
+import { CancelledError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import type { Job } from '../model/job.js';
 import { touchAttempt } from '../queue/release.js';
 import type { Attempt, JobContext } from './run-attempt.js';
 
-class CancelledError extends Error {
-  constructor() {
-    super('the job was cancelled');
-    this.name = 'CancelledError';
-  }
-}
 
 /** The abort reason when cancel() (or a lost fence on heartbeat) ends an attempt. */
 export const cancelled = (): Error => new CancelledError();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ErrorCode, JoblineError } from '../db/errors.js';
 import type { Job, JobError } from '../model/job.js';
 import type { AttemptSpan } from '../observability/tracing-consumer.js';
 import type { SettledBy } from './attempt-kind.js';
@@ -23,8 +24,8 @@ export interface JobContext<I = unknown> {
 export type Handler<I = any, O = unknown> = (input: I, ctx: JobContext<I>) => Promise<O> | O;
 export type Handlers = Record<string, Handler>;
 
-export class TimeoutError extends Error {
-  readonly code = 'TIMEOUT';
+export class TimeoutError extends JoblineError {
+  override readonly code = ErrorCode.Timeout;
   constructor(ms: number) {
     super(`attempt timed out after ${ms} ms without finishing or heartbeating`);
     this.name = 'TimeoutError';
