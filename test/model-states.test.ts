@@ -6,6 +6,7 @@
  * matching its index without any test noticing).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DagEventDataSchema, JobStateSchema } from '@jobline/contracts';
 import * as model from '../packages/core/dist/model/index.js';
 import { openTestDb, type TestDb } from './helpers/db.js';
 
@@ -67,6 +68,16 @@ describe('state constants equal the schema CHECK constraints', () => {
       expect([...ts].sort()).toEqual([...db].sort());
     });
   }
+});
+
+describe('@jobline/contracts (which cannot import core) spells the same states', () => {
+  it('JobStateSchema is JobState', () => {
+    expect([...JobStateSchema.options].sort()).toEqual(Object.values(model.JobState).sort());
+  });
+  it("DAG event data's state is a run state or a node state, and covers both", () => {
+    const both = [...new Set([...Object.values(model.DagRunState), ...Object.values(model.DagNodeState)])].sort();
+    expect([...DagEventDataSchema.shape.state.options].sort()).toEqual(both);
+  });
 });
 
 describe('derived sets', () => {

@@ -1,7 +1,7 @@
 import { quoteSchema } from '../db/identifiers.js';
 import type pg from 'pg';
 import { withTransaction, type Queryable } from '../db/pool.js';
-import { JOB_COLUMNS, mapJob, type Job } from '../model/job.js';
+import { JOB_COLUMNS, mapJob, type Job, type JobRow } from '../model/job.js';
 import { insertJobEvents } from '../events/outbox.js';
 import { JobEvent } from '../model/events.js';
 import { sqlLit } from '../model/sql.js';
@@ -128,7 +128,7 @@ export function makeClaimer(schema: string): Claimer {
     return st;
   };
   const run = async (db: Queryable, st: { name: string; text: string }, values: unknown[], filter?: ClaimFilter) =>
-    (await db.query({ ...st, values: filter ? [...values, filter.kinds, filter.cpu ?? null, filter.memoryMb ?? null] : values })).rows.map(mapJob);
+    (await db.query<JobRow>({ ...st, values: filter ? [...values, filter.kinds, filter.cpu ?? null, filter.memoryMb ?? null] : values })).rows.map(mapJob);
 
   return async (pool, queues, limit, workerId, limitedQueues = [], after, filter) => {
     if (limit <= 0) return [];

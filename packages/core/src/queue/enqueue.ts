@@ -121,7 +121,7 @@ async function insertChunk(db: Queryable, s: string, chunk: PreparedJob[]): Prom
   const createdKeys = new Set(byKey.keys());
   const missing = chunk.filter((p) => p.spec.idempotencyKey !== undefined && !byKey.has(`${p.spec.queue}\0${p.spec.idempotencyKey}`));
   if (missing.length) {
-    const { rows: existing } = await db.query(existingSql(s), [
+    const { rows: existing } = await db.query<JobRow>(existingSql(s), [
       missing.map((p) => p.spec.queue),
       missing.map((p) => p.spec.idempotencyKey),
     ]);
