@@ -108,7 +108,7 @@ describe('LeaderService (the shared lead/follow base)', () => {
       expect(a.isLeader).toBe(false);
       await waitFor(() => b.isLeader, 10_000, 'b to take over');
       watch.stop();
-      expect(watch.max()).toBe(1);
+      expect(watch.max()).toBeLessThanOrEqual(1); // never both (the sampler may not have run while only one led)
       expect(a.log).toEqual(['lead 1', 'follow']);
       expect(await holderOf('t-step')).toBe('b');
       await b.stop(); // released at once; a is still in its 60 s pause and does not take it
