@@ -13,6 +13,7 @@ import { Jobline } from '@jobline/core';
 import { databaseUrl, quietLogger, uniqueSchema, waitFor } from './helpers/db.js';
 import { startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js';
 import { startWorkerProcess, stopAll, type WorkerProcess } from './helpers/processes.js';
+import { internals } from '@jobline/core/internal';
 
 const direct = process.env.JOBLINE_DIRECT_URL || databaseUrl();
 let admin: pg.Client;
