@@ -67,9 +67,12 @@ export async function startOwnServer(log) {
     url,
     dir,
     async stop() {
-      proc.kill('SIGINT'); // fast shutdown
-      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
-      rmSync(dir, { recursive: true, force: true });
+      // pg_ctl waits until the server is down, so the directory can go.
+      const [c3, a3] = asPostgres(join(BIN, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']);
+      const r = spawnSync(c3, a3, { encoding: 'utf8' });
+      if (r.status !== 0) proc.kill('SIGINT');
+      await new Promise((res) => (proc.exitCode !== null ? res() : proc.once('exit', res)));
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }

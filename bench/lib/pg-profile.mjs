@@ -27,7 +27,8 @@ async function snapshot(c) {
     const { rows } = await c.query(
       `select queryid::text as id, left(regexp_replace(query, '\\s+', ' ', 'g'), 120) as query, calls::float8 as calls,
               total_exec_time as ms, rows::float8 as rows, shared_blks_hit::float8 + shared_blks_read::float8 as blks
-         from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())`,
+         from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+          and query !~ 'pg_stat_statements|pg_stat_user_tables|pg_current_wal'`,
     );
     statements = new Map(rows.map((r) => [r.id, r]));
   }

@@ -9,7 +9,7 @@ import { tableRows } from './metrics.mjs';
 import { fmt } from './markdown.mjs';
 import { renderPng } from './png.mjs';
 
-const COLORS = { jobline: '#1f77b4', 'jobline-max': '#aec7e8', raw: '#7f7f7f', 'pg-boss': '#ff7f0e', 'pg-boss-max': '#ffbb78', 'graphile-worker': '#2ca02c', bullmq: '#d62728' };
+const COLORS = { jobline: '#1f77b4', 'jobline-max': '#aec7e8', 'jobline@node20': '#17becf', 'jobline@baseline': '#9467bd', raw: '#7f7f7f', 'floor-min': '#bcbd22', 'pg-boss': '#ff7f0e', 'graphile-worker': '#2ca02c', bullmq: '#d62728' };
 const W = 1200;
 const LABEL_W = 430;
 const BAR_H = 13;

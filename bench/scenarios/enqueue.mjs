@@ -1,6 +1,7 @@
 /** Scenario 1: enqueue one at a time from concurrent producers, and in bulk. */
 import { now } from '../lib/clock.mjs';
 import { Reservoir, summarise } from '../lib/stats.mjs';
+import { cpuDelta, cpuSnapshot } from '../lib/cpu.mjs';
 import { resetSystem, startProfile } from './common.mjs';
 
 export async function enqueueSingle(ctx) {
@@ -15,6 +16,7 @@ export async function enqueueSingle(ctx) {
     const calls = new Reservoir(100_000);
     let next = 0;
     const prof = await startProfile(ctx);
+    const cpu0 = await cpuSnapshot(ctx.url);
     const c0 = process.cpuUsage();
     const t0 = now();
     const deadline = t0 + seconds * 1000;
@@ -31,6 +33,7 @@ export async function enqueueSingle(ctx) {
     const ms = now() - t0;
     const jobs = next;
     const producerCpuUs = cpuUs(c0) / jobs;
+    const cpu = cpuDelta(cpu0, await cpuSnapshot(ctx.url), 0, jobs);
     await p.close();
     closed = true;
     return {
@@ -40,7 +43,8 @@ export async function enqueueSingle(ctx) {
       jobsPerSec: (jobs / ms) * 1000,
       callLatencyMs: summarise(calls.samples, calls.count, calls.max),
       producerCpuUsPerJob: producerCpuUs,
-      profile: await prof.end(jobs + 20),
+      cpu,
+      profile: await prof.end(jobs),
     };
   } finally {
     if (!closed) await p.close();
@@ -55,6 +59,7 @@ export async function enqueueBulk(ctx) {
   try {
     await p.many([{ warm: 1 }, { warm: 2 }]);
     const prof = await startProfile(ctx);
+    const cpu0 = await cpuSnapshot(ctx.url);
     const c0 = process.cpuUsage();
     const t0 = now();
     for (let i = 0; i < total; i += batch) {
@@ -63,9 +68,10 @@ export async function enqueueBulk(ctx) {
     }
     const ms = now() - t0;
     const producerCpuUs = cpuUs(c0) / total;
+    const cpu = cpuDelta(cpu0, await cpuSnapshot(ctx.url), 0, total);
     await p.close();
     closed = true;
-    return { jobs: total, batch, seconds: ms / 1000, jobsPerSec: (total / ms) * 1000, producerCpuUsPerJob: producerCpuUs, profile: await prof.end(total) };
+    return { jobs: total, batch, seconds: ms / 1000, jobsPerSec: (total / ms) * 1000, producerCpuUsPerJob: producerCpuUs, cpu, profile: await prof.end(total) };
   } finally {
     if (!closed) await p.close();
   }
