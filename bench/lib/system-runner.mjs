@@ -27,7 +27,13 @@ await send({
   type: 'meta',
   label: system.label,
   settings: system.settings,
-  version: system.version?.(),
+  version: (() => {
+    try {
+      return system.version?.();
+    } catch (err) {
+      return `unknown (${err.message})`;
+    }
+  })(),
   node: process.version,
   inFlight: system.inFlight,
 });

@@ -5,8 +5,7 @@
  * The OSS Worker has no batch fetch (batches are a BullMQ Pro feature). Completed jobs are kept
  * (the default), like Jobline keeps its rows and history.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { packageVersion } from '../lib/package-version.mjs';
 import { createPostgresBackend, withBackend } from 'bullmq';
 
 const QUEUE = 'bench';
@@ -19,7 +18,7 @@ export default {
   name: 'bullmq',
   label: 'BullMQ (PostgreSQL)',
   node: '24',
-  version: () => JSON.parse(readFileSync(createRequire(import.meta.url).resolve('bullmq/package.json'), 'utf8')).version,
+  version: () => packageVersion('bullmq'),
   settings: `one Worker per process, concurrency ${CONCURRENCY}, pool ${POOL} + a dedicated LISTEN connection, fused complete-and-fetch-next (default), completed jobs kept (default), addBulk for bulk; no batch fetch in the OSS worker`,
   /** Jobs one worker process holds at once (the steady-state backlog cap scales with it). */
   inFlight: CONCURRENCY,

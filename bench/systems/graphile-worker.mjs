@@ -9,8 +9,7 @@
  * so it keeps no history. Bulk enqueue through its SQL API `graphile_worker.add_jobs(job_spec[])`.
  */
 import pg from 'pg';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { packageVersion } from '../lib/package-version.mjs';
 import { Logger, makeWorkerUtils, run, runMigrations } from 'graphile-worker';
 
 /** The documented performance configuration (concurrentJobs 24, localQueue 500). */
@@ -19,7 +18,7 @@ export const CONCURRENCY = Number(process.env.BENCH_GRAPHILE_CONCURRENCY ?? 24);
 export const POOL = Number(process.env.BENCH_GRAPHILE_POOL ?? 10);
 export const LOCAL_QUEUE = Number(process.env.BENCH_GRAPHILE_LOCAL_QUEUE ?? 500);
 const silent = new Logger(() => () => {});
-const version = () => JSON.parse(readFileSync(createRequire(import.meta.url).resolve('graphile-worker/package.json'), 'utf8')).version;
+const version = () => packageVersion('graphile-worker');
 
 export default {
   name: 'graphile-worker',
@@ -62,7 +61,9 @@ export default {
 
   async worker(url, { onJob }) {
     const pool = new pg.Pool({ connectionString: url, max: POOL });
+    // graphile-worker checks that a pool it is given handles errors on the pool and on its clients.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     let runner;
     return {
       async start() {

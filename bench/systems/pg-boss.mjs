@@ -7,8 +7,7 @@
  * 500 × 4 and 200 × 8 on Node 24 in issue 14's measurements; BENCH_PGBOSS_* override.
  * One configuration (the old 200-in-flight `pg-boss` and `pg-boss-max` rows are folded into it).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { packageVersion } from '../lib/package-version.mjs';
 import { PgBoss } from 'pg-boss';
 
 const QUEUE = 'bench';
@@ -17,7 +16,7 @@ const BATCH = Number(process.env.BENCH_PGBOSS_BATCH ?? 500);
 const LOOPS = Number(process.env.BENCH_PGBOSS_LOOPS ?? 4);
 const POOL = 10;
 
-const version = () => JSON.parse(readFileSync(createRequire(import.meta.url).resolve('pg-boss/package.json'), 'utf8')).version;
+const version = () => packageVersion('pg-boss');
 
 const boss = (url, extra = {}) => {
   const b = new PgBoss({ connectionString: url, max: POOL, schedule: false, supervise: false, migrate: false, useListenNotify: true, ...extra });
