@@ -40,7 +40,9 @@ export async function profileStart(url, { sharedServer = true } = {}) {
   const a = await withClient(url, snapshot);
   return {
     async end(jobs) {
-      await sleep(1100); // let backends that are still open flush their table statistics
+      // The scenario closed its connections: their backends flush table statistics as they exit,
+      // within milliseconds; a backend still open (another process's) flushes at most once a second.
+      await sleep(300);
       const b = await withClient(url, snapshot);
       return profileDelta(a, b, jobs, { sharedServer });
     },
