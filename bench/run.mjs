@@ -15,7 +15,7 @@
  * Needs the built @jobline/core (`npx tsc -b`). See bench/README.md.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,15 @@ mkdirSync(outDir, { recursive: true });
 const base = join(outDir, runId);
 const log = (...a) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
+if (systems.includes('jobline@baseline') && !process.env.JOBLINE_BASELINE_DIR) {
+  throw new Error('system jobline@baseline needs --baseline <dir> (or JOBLINE_BASELINE_DIR): an already built Jobline checkout (bench/README.md, "Baseline")');
+}
+if (baseline.length && !existsSync(join(process.env.JOBLINE_BASELINE_DIR, 'packages', 'core', 'dist', 'index.js'))) {
+  throw new Error(`--baseline ${process.env.JOBLINE_BASELINE_DIR}: packages/core/dist/index.js is missing; build that checkout first (npm ci && npm run build there)`);
+}
+// Which Node each system runs on (fetched once into the cache when missing).
+const nodes = Object.fromEntries(systems.map((s) => [s, nodeFor(nodeLineOf(s))]));
+
 const t0 = now();
 const server = await resolveServer(log, args.server);
 const params = PARAMS[mode];
@@ -95,8 +104,6 @@ const run = {
   systems: [],
   results: {},
 };
-// Which Node each system runs on (fetched once into the cache when missing).
-const nodes = Object.fromEntries(systems.map((s) => [s, nodeFor(nodeLineOf(s))]));
 run.machine.nodeLines = Object.fromEntries([...new Set(Object.values(nodes))].map((b) => [b, nodeVersion(b)]));
 run.estimatedSeconds = estimateSeconds(systems, scenarioIds, mode, params);
 log(`run ${runId}: ${systems.join(', ')} × ${scenarioIds.join(', ')} on ${run.machine.server} (PostgreSQL ${run.machine.postgres}, ${run.machine.cores} cores)`);
