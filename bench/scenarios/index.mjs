@@ -43,7 +43,7 @@ export const PARAMS = {
     enqueueSingle: { total: 2000, producers: 10, seconds: 3 },
     enqueueBulk: { total: 10_000, batch: 1000 },
     drain: { total: 5000, timeoutMs: 60_000 },
-    latency: { seconds: 1.5, timeoutMs: 30_000 },
+    latency: { seconds: 1, timeoutMs: 30_000 },
     steady: { seconds: 3, producers: 4, batch: 100, backlogCap: 2000 },
     longHorizon: { rate: 400, cleanS: 1, idleTxS: 2, recoveryS: 1, windowS: 1, timeoutMs: 30_000 },
     bigTable: 20_000,
