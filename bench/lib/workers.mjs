@@ -9,11 +9,11 @@ const CHILD = fileURLToPath(new URL('./worker-child.mjs', import.meta.url));
  * Spawns `processes` worker processes of `system` against `url`. With `cpuProfDir`, each runs
  * under `node --cpu-prof` and writes its profile there on exit.
  */
-export async function spawnWorkers({ system, url, processes = 1, concurrency = 200, cpuProfDir, startTimeoutMs = 60_000 }) {
+export async function spawnWorkers({ system, url, processes = 1, concurrency = 200, cpuProfDir, windowed = false, startTimeoutMs = 60_000 }) {
   const execArgv = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   const procs = Array.from({ length: processes }, () => {
     const child = fork(CHILD, [], {
-      env: { ...process.env, BENCH_CHILD: JSON.stringify({ system, url, concurrency }) },
+      env: { ...process.env, BENCH_CHILD: JSON.stringify({ system, url, concurrency, windowed }) },
       execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -77,6 +77,7 @@ export async function spawnWorkers({ system, url, processes = 1, concurrency = 2
         /** CPU the worker processes used since `go` (or the last `reset`). */
         cpuMs: parts.reduce((a, r) => a + r.cpuMs, 0),
         stats: parts.map((r) => r.stats).filter(Boolean),
+        timed: parts.flatMap((r) => r.timed ?? []),
       };
     },
     async stop(ms = 30_000) {

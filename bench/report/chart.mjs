@@ -9,7 +9,7 @@ import { tableRows } from './metrics.mjs';
 import { fmt } from './markdown.mjs';
 import { renderPng } from './png.mjs';
 
-const COLORS = { jobline: '#1f77b4', 'jobline-max': '#aec7e8', raw: '#7f7f7f', 'pg-boss': '#ff7f0e', 'pg-boss-max': '#ffbb78', 'graphile-worker': '#2ca02c', bullmq: '#d62728' };
+const COLORS = { jobline: '#1f77b4', 'jobline-max': '#aec7e8', 'jobline@node20': '#17becf', 'jobline@baseline': '#9467bd', raw: '#7f7f7f', 'floor-min': '#bcbd22', 'pg-boss': '#ff7f0e', 'graphile-worker': '#2ca02c', bullmq: '#d62728' };
 const W = 1200;
 const LABEL_W = 430;
 const BAR_H = 13;
@@ -20,14 +20,23 @@ export function chartModel(run) {
   const rows = tableRows(run.results, systems);
   const items = [];
   const text = (x, y, t, o = {}) => items.push({ type: 'text', x, y, text: t, size: 13, fill: '#222222', ...o });
-  text(20, 32, `Jobline benchmark ${run.runId}: ${run.machine.cores} cores, PostgreSQL ${run.machine.postgres.split(" ")[0]}, durable commits`, { size: 18 });
+  const nodes = [...new Set(run.systems.map((s) => s.node).filter(Boolean))].join(' / ');
+  text(20, 32, `Jobline benchmark ${run.runId}: ${run.machine.cores} cores, PostgreSQL ${run.machine.postgres.split(' ')[0]}, Node ${nodes || run.machine.node}, durable commits`, { size: 18 });
   let lx = 20;
+  // Legend: label, plus the version for the peers (Jobline's carries a commit and is in the report).
+  let ly = 48;
   for (const s of run.systems) {
-    items.push({ type: 'rect', x: lx, y: 48, w: 14, h: 14, fill: COLORS[s.name] ?? '#999999' });
-    text(lx + 20, 60, s.label);
-    lx += 40 + s.label.length * 8.5;
+    const name = s.version && !s.name.startsWith('jobline') ? `${s.label} ${s.version}` : s.label;
+    const w = 40 + name.length * 8.5;
+    if (lx + w > W - 20) {
+      lx = 20;
+      ly += 22;
+    }
+    items.push({ type: 'rect', x: lx, y: ly, w: 14, h: 14, fill: COLORS[s.name] ?? '#999999' });
+    text(lx + 20, ly + 12, name);
+    lx += w;
   }
-  let y = 84;
+  let y = ly + 36;
   const barMax = W - LABEL_W - 130;
   for (const row of rows) {
     const present = systems.filter((s) => row.values[s] !== undefined);

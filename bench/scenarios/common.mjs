@@ -1,6 +1,10 @@
 /** Helpers the scenarios share: resetting a system's tables, preloading, waiting for a drain. */
 import { now, sleep } from '../lib/clock.mjs';
 import { withClient } from '../lib/server.mjs';
+import { profileStart } from '../lib/pg-profile.mjs';
+
+/** Starts the PostgreSQL-side profile of a scenario's measured phase (lib/pg-profile.mjs). */
+export const startProfile = (ctx) => profileStart(ctx.url, { sharedServer: ctx.sharedServer });
 
 /** Empties the system's tables, then checkpoints so the next phase doesn't pay for this one's writes. */
 export async function resetSystem(ctx) {

@@ -3,7 +3,7 @@ import { now } from '../lib/clock.mjs';
 import { cpuDelta, cpuSnapshot } from '../lib/cpu.mjs';
 import { withClient } from '../lib/server.mjs';
 import { spawnWorkers } from '../lib/workers.mjs';
-import { preload, resetSystem, settle, waitDrained } from './common.mjs';
+import { preload, resetSystem, settle, startProfile, waitDrained } from './common.mjs';
 
 export async function drain(ctx, { processes, bigTable = 0 }) {
   const { total, timeoutMs } = ctx.params.drain;
@@ -23,7 +23,9 @@ export async function drain(ctx, { processes, bigTable = 0 }) {
     concurrency: ctx.params.concurrency,
     cpuProfDir: ctx.cpuProfDir?.(processes === 1 ? (bigTable ? 'big-table' : 'drain-1p') : 'drain-4p'),
   });
+  let stopped = false;
   try {
+    const prof = await startProfile(ctx);
     const c0 = await cpuSnapshot(ctx.url);
     const t0 = now();
     await workers.go();
@@ -31,6 +33,8 @@ export async function drain(ctx, { processes, bigTable = 0 }) {
     const ms = t1 - t0;
     const c1 = await cpuSnapshot(ctx.url);
     const r = await workers.report();
+    await workers.stop();
+    stopped = true;
     return {
       jobs: total,
       processes,
@@ -42,8 +46,9 @@ export async function drain(ctx, { processes, bigTable = 0 }) {
       rssPeakPerProcessMiB: r.rssPeakPerProcessMiB,
       cpu: cpuDelta(c0, c1, r.cpuMs, total),
       workerStats: r.stats.length ? r.stats : undefined,
+      profile: await prof.end(total),
     };
   } finally {
-    await workers.stop().catch(() => workers.kill());
+    if (!stopped) await workers.stop().catch(() => workers.kill());
   }
 }

@@ -6,7 +6,7 @@
  */
 import { now, sleep } from '../lib/clock.mjs';
 import { spawnWorkers } from '../lib/workers.mjs';
-import { resetSystem, waitDrained } from './common.mjs';
+import { resetSystem, startProfile, waitDrained } from './common.mjs';
 
 /** In-flight enqueue calls beyond which the producer counts sends as dropped (it can't keep the rate). */
 const MAX_IN_FLIGHT = 2000;
@@ -24,6 +24,7 @@ export async function latency(ctx, { rate }) {
     await workers.reset();
     await sleep(1000); // workers idle-waiting, as in the brief
 
+    const prof = await startProfile(ctx);
     const total = Math.round(rate * seconds);
     let sent = 0;
     let dropped = 0;
@@ -50,6 +51,8 @@ export async function latency(ctx, { rate }) {
     while (inFlight > 0) await sleep(5);
     await waitDrained(ctx, workers, sent - errors, timeoutMs);
     const r = await workers.report();
+    await p.close();
+    await workers.stop();
     return {
       targetRate: rate,
       achievedRate: sent / sendSeconds,
@@ -57,6 +60,9 @@ export async function latency(ctx, { rate }) {
       dropped,
       errors,
       latencyMs: r.latency,
+      workerCpuUsPerJob: r.cpuMs * 1000 / Math.max(1, r.done),
+      rssPeakMiB: r.rssPeakMiB,
+      profile: await prof.end(sent),
     };
   } finally {
     await p.close().catch(() => {});

@@ -11,7 +11,7 @@ import { now, sleep } from '../lib/clock.mjs';
 import { summarise } from '../lib/stats.mjs';
 import { cpuDelta, cpuSnapshot } from '../lib/cpu.mjs';
 import { spawnWorkers } from '../lib/workers.mjs';
-import { resetSystem, tupleStats } from './common.mjs';
+import { resetSystem, startProfile, tupleStats } from './common.mjs';
 
 export async function steady(ctx, { longTx = false } = {}) {
   const { seconds, producers, batch } = ctx.params.steady;
@@ -35,6 +35,7 @@ export async function steady(ctx, { longTx = false } = {}) {
       await holder.query('select count(*) from pg_class'); // takes the snapshot, holding back the xmin horizon
     }
     await workers.go();
+    const prof = await startProfile(ctx);
     const c0 = await cpuSnapshot(ctx.url);
     let enqueued = 0;
     let stop = false;
@@ -64,6 +65,8 @@ export async function steady(ctx, { longTx = false } = {}) {
     const perSecond = samples.map((x, i) => x.done - (i ? samples[i - 1].done : 0));
     const backlogAtEnd = enqueued - doneAtEnd;
     await workers.stop();
+    await p.close();
+    const profile = await prof.end(r.done);
     const tuples = await tupleStats(ctx);
     let holderXmin;
     if (holder) {
@@ -83,6 +86,7 @@ export async function steady(ctx, { longTx = false } = {}) {
       rssPeakMiB: r.rssPeakMiB,
       cpu: cpuDelta(c0, c1, r.cpuMs, doneAtEnd),
       ...tuples,
+      profile,
       ...(longTx ? { longTransactionXmin: holderXmin } : {}),
     };
   } finally {

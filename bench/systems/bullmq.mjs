@@ -1,10 +1,11 @@
 /**
- * BullMQ 6.7 on its PostgreSQL backend (`createPostgresBackend`): one worker per process with a
+ * BullMQ 6.7 (the newest release; its PostgreSQL backend ships inside the bullmq package) on its PostgreSQL backend (`createPostgresBackend`): one worker per process with a
  * high `concurrency`, the fused finish-and-fetch-next path (moveToCompleted with fetchNext, one
  * statement per job), LISTEN/NOTIFY for the blocking wait, and `addBulk` for bulk enqueue.
  * The OSS Worker has no batch fetch (batches are a BullMQ Pro feature). Completed jobs are kept
  * (the default), like Jobline keeps its rows and history.
  */
+import { packageVersion } from '../lib/package-version.mjs';
 import { createPostgresBackend, withBackend } from 'bullmq';
 
 const QUEUE = 'bench';
@@ -15,7 +16,9 @@ export const POOL = Number(process.env.BENCH_BULLMQ_POOL ?? 10);
 
 export default {
   name: 'bullmq',
-  label: 'BullMQ 6.7 (PostgreSQL)',
+  label: 'BullMQ (PostgreSQL)',
+  node: '24',
+  version: () => packageVersion('bullmq'),
   settings: `one Worker per process, concurrency ${CONCURRENCY}, pool ${POOL} + a dedicated LISTEN connection, fused complete-and-fetch-next (default), completed jobs kept (default), addBulk for bulk; no batch fetch in the OSS worker`,
   /** Jobs one worker process holds at once (the steady-state backlog cap scales with it). */
   inFlight: CONCURRENCY,

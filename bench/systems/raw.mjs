@@ -96,7 +96,7 @@ const complete = `
   )
   select count(*)::int as n from u`;
 
-const newPool = (url, max) => {
+export const newPool = (url, max) => {
   const p = new pg.Pool({ connectionString: url, max, application_name: 'raw-floor' });
   p.on('error', () => {});
   return p;
@@ -104,7 +104,8 @@ const newPool = (url, max) => {
 
 export default {
   name: 'raw',
-  label: 'raw SQL floor',
+  label: 'raw floor (same rows)',
+  node: '24',
   settings: `hand-written batched SQL on Jobline's tables: claim UPDATE … SKIP LOCKED of ≤${BATCH}, one completion statement per batch (job UPDATE fenced on id+attempt+state, history INSERT, outbox INSERT), ${LOOPS} loops in flight per process, prepared statements; LISTEN/NOTIFY wake-up (producer NOTIFY debounced to one per 2 ms, like Jobline) with a 1 s poll`,
   /** Jobs one worker process holds at once (the steady-state backlog cap scales with it). */
   inFlight: BATCH * LOOPS,
@@ -116,23 +117,7 @@ export default {
 
   async producer(url) {
     const pool = newPool(url, 10);
-    // Wake-ups as Jobline does them: NOTIFY serialises commits, so not one per insert but at
-    // most one per 2 ms window (leading edge, plus one trailing for inserts inside the window).
-    let last = -Infinity;
-    let trailing;
-    const notify = () => {
-      const t = performance.now();
-      if (t - last >= 2) {
-        last = t;
-        pool.query(`select pg_notify('${CHANNEL}', '')`).catch(() => {});
-      } else if (!trailing) {
-        trailing = setTimeout(() => {
-          trailing = undefined;
-          last = performance.now();
-          pool.query(`select pg_notify('${CHANNEL}', '')`).catch(() => {});
-        }, 2 - (t - last));
-      }
-    };
+    const notify = debouncedNotify(pool, CHANNEL);
     return {
       one: async (input) => {
         await pool.query({ name: 'raw_insert_one', text: insertOne, values: [QUEUE, JSON.stringify(input)] });
@@ -146,60 +131,100 @@ export default {
         notify();
       },
       close: async () => {
-        clearTimeout(trailing);
+        notify.cancel();
         await pool.end();
       },
     };
   },
 
-  async worker(url, { onJob }) {
-    const pool = newPool(url, LOOPS);
-    const listener = new pg.Client({ connectionString: url, application_name: 'raw-floor-listen' });
-    const workerId = `raw-${process.pid}`;
-    let stopping = false;
-    const wakers = new Set();
-    const wait = (ms) =>
-      new Promise((resolve) => {
-        const done = () => {
-          clearTimeout(t);
-          wakers.delete(done);
-          resolve();
-        };
-        const t = setTimeout(done, ms);
-        wakers.add(done);
-      });
-    const wakeAll = () => [...wakers].forEach((w) => w());
-    const loop = async () => {
-      const c = await pool.connect();
-      try {
-        while (!stopping) {
-          const { rows } = await c.query({ name: 'raw_claim', text: claim, values: [QUEUE, BATCH, workerId] });
-          if (!rows.length) {
-            await wait(1000);
-            continue;
-          }
-          for (const r of rows) onJob(r.input);
-          await c.query({ name: 'raw_complete', text: complete, values: [rows.map((r) => r.id), rows.map((r) => r.attempt)] });
-        }
-      } finally {
-        c.release();
-      }
-    };
-    let loops = [];
-    return {
-      async start() {
-        await listener.connect();
-        listener.on('notification', wakeAll);
-        await listener.query(`listen ${CHANNEL}`);
-        loops = Array.from({ length: LOOPS }, loop);
-      },
-      async stop() {
-        stopping = true;
-        wakeAll();
-        await Promise.all(loops);
-        await listener.end().catch(() => {});
-        await pool.end();
-      },
-    };
-  },
+  worker: (url, { onJob }) =>
+    sqlWorker(url, {
+      channel: CHANNEL,
+      loops: LOOPS,
+      onJob,
+      claim: (c, workerId) => c.query({ name: 'raw_claim', text: claim, values: [QUEUE, BATCH, workerId] }),
+      complete: (c, rows) => c.query({ name: 'raw_complete', text: complete, values: [rows.map((r) => r.id), rows.map((r) => r.attempt)] }),
+    }),
 };
+
+/**
+ * Wake-ups as Jobline does them: NOTIFY serialises commits, so not one per insert but at most one
+ * per 2 ms window (leading edge, plus one trailing for inserts inside the window).
+ */
+export function debouncedNotify(pool, channel) {
+  let last = -Infinity;
+  let trailing;
+  const send = () => pool.query(`select pg_notify('${channel}', '')`).catch(() => {});
+  const notify = () => {
+    const t = performance.now();
+    if (t - last >= 2) {
+      last = t;
+      send();
+    } else if (!trailing) {
+      trailing = setTimeout(() => {
+        trailing = undefined;
+        last = performance.now();
+        send();
+      }, 2 - (t - last));
+    }
+  };
+  notify.cancel = () => clearTimeout(trailing);
+  return notify;
+}
+
+/**
+ * A floor's worker process: `loops` loops, each on its own connection: claim a batch
+ * (`claim(client, workerId)` → rows with id, attempt, input), run the no-op handler on each row,
+ * complete the batch in one statement (`complete(client, rows)`); sleep on LISTEN `channel` (or
+ * 1 s) when a claim comes back empty.
+ */
+export async function sqlWorker(url, { channel, loops: LOOPS, onJob, claim, complete }) {
+  const pool = newPool(url, LOOPS);
+  const listener = new pg.Client({ connectionString: url, application_name: `${channel}-listen` });
+  const workerId = `${channel}-${process.pid}`;
+  let stopping = false;
+  const wakers = new Set();
+  const wait = (ms) =>
+    new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        wakers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      wakers.add(done);
+    });
+  const wakeAll = () => [...wakers].forEach((w) => w());
+  const loop = async () => {
+    const c = await pool.connect();
+    try {
+      while (!stopping) {
+        const { rows } = await claim(c, workerId);
+        if (!rows.length) {
+          await wait(1000);
+          continue;
+        }
+        for (const r of rows) onJob(r.input);
+        await complete(c, rows);
+      }
+    } finally {
+      c.release();
+    }
+  };
+  let running = [];
+  return {
+    async start() {
+      await listener.connect();
+      listener.on('notification', wakeAll);
+      await listener.query(`listen ${channel}`);
+      running = Array.from({ length: LOOPS }, loop);
+    },
+    async stop() {
+      stopping = true;
+      wakeAll();
+      await Promise.all(running);
+      await listener.end().catch(() => {});
+      await pool.end();
+    },
+  };
+}
