@@ -84,6 +84,7 @@ export { mirrorMetricsToOpenTelemetry } from './observability/otel-metrics.js';
 export { createAppLogger, prettyLine, type AppLoggerOptions } from './observability/log.js';
 export { roleGrants, TABLE_PRIVILEGES, type RoleKind } from './db/roles.js';
 export { QueueConfigSchema, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
+export type { GroupCounts, GroupPatch, GroupSettings, WaitingReason } from './queue/groups.js';
 export * from './schedule/index.js';
 export * from './executors/index.js';
 export { DefinitionCache } from './definitions/cache.js';

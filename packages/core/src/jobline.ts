@@ -16,6 +16,7 @@ import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js'
 import { Debounced, DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
 import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
+import { getGroup, listGroups, updateGroup, waitingReason, type GroupCounts, type GroupPatch, type GroupSettings } from './queue/groups.js';
 import { Inspector } from './queue/inspector.js';
 import { retryJob, retryMatching, type BulkRetryResult, type RetryFilter } from './queue/retry-now.js';
 import { defaultLogger } from './logger.js';
@@ -363,8 +364,26 @@ export class Jobline {
     return updateQueue(this.pool, this.s, name, patch);
   }
 
-  getJob(id: number): Promise<Job> {
-    return getJob(this.pool, this.s, id);
+  /** The job; an available one that cannot start now also says why (`waitingReason`). */
+  async getJob(id: number): Promise<Job> {
+    const job = await getJob(this.pool, this.s, id);
+    const why = await waitingReason(this.pool, this.s, job);
+    if (why) job.waitingReason = why;
+    return job;
+  }
+
+  /** Sets a group's tier (a queue's `groupConcurrency.tiers` entry) and fair-share weight, once per group. */
+  updateGroup(key: string, patch: GroupPatch): Promise<GroupSettings> {
+    return updateGroup(this.pool, this.s, key, patch);
+  }
+
+  getGroup(key: string): Promise<GroupSettings> {
+    return getGroup(this.pool, this.s, key);
+  }
+
+  /** Running and available jobs per group of a queue, busiest first (at most `limit`, default 100). */
+  listGroups(queue: string, limit?: number): Promise<GroupCounts[]> {
+    return listGroups(this.pool, this.s, queue, limit);
   }
 
   listJobs(filter: JobFilter = {}): Promise<JobPage> {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { withTransaction, type Queryable } from '../db/pool.js';
 import type { Job } from '../db/rows.js';
 import { anyDefinitionBeyond, makeClaimer, type ClaimCursor, type ClaimFilter } from '../queue/claim.js';
+import { makeGroupAwareClaimer, type GroupAwareClaimer } from '../queue/claim-groups.js';
 import { DefinitionCache } from '../definitions/cache.js';
 import { ExecutorSet } from '../executors/executor-set.js';
 import type { ExecutorHooks } from '../executors/types.js';
@@ -102,7 +103,7 @@ export class Worker extends EventEmitter {
   private readonly owned = new Map<number, number>();
   /** A claim failed: its rows may have committed with the reply lost (see releaseOrphans). */
   private orphanCheckDue = false;
-  private readonly claim: ReturnType<typeof makeClaimer>;
+  private readonly claim: GroupAwareClaimer;
   private readonly complete: ReturnType<typeof makeCompleter>;
   private readonly completer: BatchingCompleter;
   private readonly listener: Listener;
@@ -154,7 +155,8 @@ export class Worker extends EventEmitter {
     this.id = this.options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.log = deps.logger.child({ workerId: this.id });
     this.contextHost = { pool: deps.pool, s: deps.s, log: this.log };
-    this.claim = makeClaimer(deps.schema);
+    // Queues with group/rate limits (or while a group is held) go through the grouped claim.
+    this.claim = makeGroupAwareClaimer(deps.schema, makeClaimer(deps.schema), () => this.wake(true));
     this.executors = new ExecutorSet(this.options.handlers, this.options.executors);
     this.definitions = new DefinitionCache(deps.pool, deps.s);
     this.complete = makeCompleter(deps.schema);
@@ -483,6 +485,8 @@ export class Worker extends EventEmitter {
     } else {
       applied = await this.complete(this.deps.pool, batch);
     }
+    // Slots of a group found at its limit are free only now that the outcomes are written.
+    if (this.claim.blockedByGroups()) this.wake(true);
     for (const o of batch) if (this.owned.get(o.jobId) === o.attempt) this.owned.delete(o.jobId);
     if (applied.length !== batch.length) {
       const ok = new Set(applied.map((a) => `${a.id}:${a.attempt}`));
