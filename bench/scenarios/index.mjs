@@ -5,6 +5,7 @@ import { latency } from './latency.mjs';
 import { steady } from './steady.mjs';
 import { dag } from './dag.mjs';
 import { WAKEUP_SCENARIOS } from './wakeups.mjs';
+import { groupsScenario } from './groups.mjs';
 
 export const SCENARIOS = [
   { id: 'enqueue-single', title: 'enqueue, one at a time (10 producers)', run: (ctx) => enqueueSingle(ctx) },
@@ -19,6 +20,7 @@ export const SCENARIOS = [
   { id: 'dag', title: '1,000-node DAG', only: ['jobline'], run: (ctx) => dag(ctx) },
   // NOTIFY vs NATS wake-ups (scenarios/wakeups.mjs): in full runs; --quick runs them only when named.
   ...WAKEUP_SCENARIOS,
+  { id: 'groups', title: 'groups: one tenant with a backlog, the rest trickling (Jobline vs pg-boss 12, grouped vs plain)', only: ['jobline'], optIn: true, run: (ctx) => groupsScenario(ctx) },
 ];
 
 export const PARAMS = {

@@ -75,8 +75,10 @@ export const groupStateSql = (s: string) => `
   ),
   qcap as (
     select case when c.paused then 0 else greatest(0, least($2,
-             coalesce(c.concurrency_limit - (select count(*) from ${s}.jobs r where r.state = 'running' and r.queue = $1), $2),
-             coalesce(c.rate_limit - (select rw.n from rw where rw.k = ''), $2))) end as n
+             -- case, not coalesce: the counts are read only when the limit exists
+             case when c.concurrency_limit is null then $2
+                  else c.concurrency_limit - (select count(*) from ${s}.jobs r where r.state = 'running' and r.queue = $1) end,
+             case when c.rate_limit is null then $2 else c.rate_limit - coalesce((select rw.n from rw where rw.k = ''), 0) end)) end as n
       from cfg c
   )`;
 
