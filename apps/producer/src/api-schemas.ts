@@ -104,6 +104,8 @@ export const Job = z.strictObject({
   dagNodeKey: z.string().optional(),
   workerId: z.string().optional(),
   traceparent: z.string().optional(),
+  group: z.string().optional().meta({ description: 'The job\'s group (e.g. a tenant): per-group limits, fair claiming and quotas apply to it.' }),
+  waitingReason: z.enum(['group_limit', 'rate_limit', 'quota', 'queue_paused']).optional().meta({ description: 'For an available job that cannot start now, why.' }),
   createdAt: DateTime,
   claimedAt: DateTime.optional(),
   startedAt: DateTime.optional(),
