@@ -129,6 +129,8 @@ export interface Job {
   dagNodeKey?: string;
   workerId?: string;
   traceparent?: string;
+  group?: string;
+  waitingReason?: 'group_limit' | 'rate_limit' | 'quota' | 'queue_paused';
   createdAt: string;
   claimedAt?: string;
   startedAt?: string;
@@ -213,4 +215,15 @@ export interface Violation {
   occurredAt: string;
   actionTaken: string;
   details: Record<string, unknown>;
+}
+
+/** GET /v1/queues/:name/groups */
+export interface RateLimit {
+  limit: number;
+  periodMs: number;
+}
+export interface QueueGroups {
+  queue: string;
+  settings: { groupConcurrency?: number | { default?: number; tiers: Record<string, number> }; rateLimit?: RateLimit; groupRateLimit?: RateLimit };
+  groups: { group: string; running: number; available: number; tier?: string; weight: number; heldReason?: string; limit?: number }[];
 }

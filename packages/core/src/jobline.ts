@@ -14,7 +14,7 @@ import type { Job, JobExecution } from './db/rows.js';
 import { cancelJob } from './queue/cancel.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
 import { Debounced, DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
-import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
+import { getQueueSettings, updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
 import { getGroup, listGroups, updateGroup, waitingReason, type GroupCounts, type GroupPatch, type GroupSettings } from './queue/groups.js';
 import { Inspector } from './queue/inspector.js';
@@ -370,6 +370,12 @@ export class Jobline {
     const why = await waitingReason(this.pool, this.s, job);
     if (why) job.waitingReason = why;
     return job;
+  }
+
+  /** A queue's settings (defaults when it has no row). */
+  async getQueueSettings(name: string): Promise<QueueSettings> {
+    const [q] = await getQueueSettings(this.pool, this.s, [name]);
+    return q ?? { name, paused: false };
   }
 
   /** Sets a group's tier (a queue's `groupConcurrency.tiers` entry) and fair-share weight, once per group. */
