@@ -172,3 +172,19 @@ describe('grouped claiming', () => {
     for (let i = 3; i < starts.length; i++) expect(starts[i]! - starts[i - 3]!).toBeGreaterThanOrEqual(400);
   });
 });
+
+describe('per-group metrics', () => {
+  it('counts claims per group, naming at most GROUP_LABELS_MAX groups (the rest are "_other")', async () => {
+    const { createWorkerMetrics } = await import('@jobline/worker');
+    await db.jl.enqueueMany(Array.from({ length: 60 }, (_, i) => ({ queue: 'metrics', name: 'x', group: `m${String(i).padStart(2, '0')}` })));
+    const w = db.jl.worker({ queues: ['metrics'], concurrency: 100, handlers: { x: async () => null } });
+    const reg = createWorkerMetrics(w);
+    await w.start();
+    await waitFor(async () => (await count(`queue = 'metrics' and state = 'completed'`)) === 60);
+    await w.stop();
+    const lines = reg.render().split('\n').filter((l) => l.startsWith('jobline_worker_group_jobs_claimed_total{'));
+    expect(lines.length).toBe(51);
+    const other = lines.find((l) => l.includes('group="_other"'))!;
+    expect(Number(other.split(' ').pop())).toBe(10);
+  });
+});
