@@ -157,19 +157,37 @@ describe('grouped claiming', () => {
   });
 
   it('rate limits: jobs over the window wait (rate_limit), are not failed, and run when it opens', async () => {
-    await db.jl.updateQueue('rate', { groupRateLimit: { limit: 3, periodMs: 400 } });
-    const jobs = await db.jl.enqueueMany(Array.from({ length: 9 }, () => ({ queue: 'rate', name: 'x', group: 'r' })));
-    const w = db.jl.worker({ queues: ['rate'], concurrency: 10, pollIntervalMs: 5000, handlers: { x: async () => null } });
+    await db.jl.updateQueue('rate', { groupRateLimit: { limit: 3, periodMs: 2000 } });
+    const jobs = await db.jl.enqueueMany(Array.from({ length: 6 }, () => ({ queue: 'rate', name: 'x', group: 'r' })));
+    const ids = jobs.map((j) => j.id);
+    const w = db.jl.worker({ queues: ['rate'], concurrency: 10, pollIntervalMs: 30_000, handlers: { x: async () => null } });
     await w.start();
-    await waitFor(async () => (await count(`id = any($1) and state = 'completed'`, [jobs.map((j) => j.id)])) === 3);
+    await waitFor(async () => (await count(`id = any($1) and state = 'completed'`, [ids])) === 3);
     const waiting = (await Promise.all(jobs.map((j) => db.jl.getJob(j.id)))).filter((j) => j.state === 'available');
-    expect(waiting.length).toBe(6);
-    expect(waiting[0]!.waitingReason).toBe('rate_limit');
-    // pollIntervalMs is 5 s: finishing in well under that shows the worker woke at the window's end.
-    await waitFor(async () => (await count(`id = any($1) and state = 'completed'`, [jobs.map((j) => j.id)])) === 9, 4000, 'the next windows');
+    expect(waiting.length).toBe(3);
+    expect(waiting.map((j) => j.waitingReason)).toEqual(['rate_limit', 'rate_limit', 'rate_limit']);
+    // pollIntervalMs is 30 s: finishing well before shows the worker woke at the window's end.
+    await waitFor(async () => (await count(`id = any($1) and state = 'completed'`, [ids])) === 6, 15_000, 'the next window');
     await w.stop();
-    const starts = (await db.q(`select extract(epoch from started_at) * 1000 as t from $S.job_executions where job_id = any($1) order by started_at`, [jobs.map((j) => j.id)])).map((r) => Number(r.t));
-    for (let i = 3; i < starts.length; i++) expect(starts[i]! - starts[i - 3]!).toBeGreaterThanOrEqual(400);
+    const starts = (await db.q(`select extract(epoch from started_at) * 1000 as t from $S.job_executions where job_id = any($1) order by started_at`, [ids])).map((r) => Number(r.t));
+    expect(starts.length).toBe(6);
+    for (let i = 3; i < starts.length; i++) expect(starts[i]! - starts[i - 3]!).toBeGreaterThanOrEqual(2000);
+    expect(await count(`id = any($1) and attempt = 1`, [ids])).toBe(6); // waited, never failed
+  });
+
+  it('the queue-wide concurrencyLimit still holds on a grouped queue', async () => {
+    await db.jl.updateQueue('both', { concurrencyLimit: 2, groupConcurrency: 10 });
+    await db.jl.enqueueMany(Array.from({ length: 6 }, (_, i) => ({ queue: 'both', name: 'x', group: `b${i % 3}` })));
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const w = db.jl.worker({ queues: ['both'], concurrency: 6, pollIntervalMs: 100, handlers: { x: () => gate } });
+    await w.start();
+    await waitFor(async () => (await count(`queue = 'both' and state = 'running'`)) === 2);
+    await new Promise((r) => setTimeout(r, 300)); // several polls: still two
+    expect(await count(`queue = 'both' and state = 'running'`)).toBe(2);
+    release();
+    await waitFor(async () => (await count(`queue = 'both' and state = 'completed'`)) === 6);
+    await w.stop();
   });
 });
 

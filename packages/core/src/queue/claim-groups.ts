@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { quoteSchema } from '../db/identifiers.js';
-import { withTransaction } from '../db/pool.js';
 import { mapJob, type Job } from '../db/rows.js';
 import type { Claimer, ClaimFilter } from './claim.js';
 import { groupClaimSql, groupWaitSql } from './claim-groups-sql.js';
@@ -37,9 +36,40 @@ interface Routing {
   at: number;
 }
 
+/**
+ * The queue's lock for grouped claims: the two-int advisory key space (distinct from the bigint
+ * keys of the `concurrencyLimit` claim, which skips grouped queues anyway), class 'JLGQ', object a
+ * 32-bit FNV-1a of schema and queue. Two queues that collide only share a lock (they serialise,
+ * nothing else). Numbers, so the lock can ride in the simple-protocol `begin` (one round trip less
+ * per claim: begin + lock, claim, commit).
+ */
+const LOCK_CLASS = 0x4a4c4751 | 0;
+function queueLockKey(schema: string, queue: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of Buffer.from(`${schema}\u0000${queue}`, 'utf8')) h = Math.imul(h ^ ch, 0x01000193);
+  return h | 0;
+}
+
+/** A transaction that starts holding the queue's lock; rolled back on any error. */
+async function lockedTransaction<T>(pool: pg.Pool, key: number, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    // Both are integers computed here, never input: safe to write into the text.
+    await client.query(`begin; select pg_advisory_xact_lock(${LOCK_CLASS}, ${key | 0})`);
+    const out = await fn(client);
+    await client.query('commit');
+    return out;
+  } catch (err) {
+    await client.query('rollback').catch(() => (broken = true));
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
 export function makeGroupAwareClaimer(schema: string, plain: Claimer, onWake: () => void, routingRefreshMs = ROUTING_REFRESH_MS): GroupAwareClaimer {
   const s = quoteSchema(schema);
-  const lockPrefix = `jobline.queue:${schema}:`;
   const stmts = new Map<string, { name: string; text: string }>();
   const stmt = (filtered: boolean) => {
     const key = filtered ? 'fit' : 'plain';
@@ -84,8 +114,7 @@ export function makeGroupAwareClaimer(schema: string, plain: Claimer, onWake: ()
   };
 
   const claimQueue = (pool: pg.Pool, queue: string, limit: number, workerId: string, filter?: ClaimFilter) =>
-    withTransaction(pool, async (tx) => {
-      await tx.query('select pg_advisory_xact_lock(hashtext($1 || $2::text))', [lockPrefix, queue]);
+    lockedTransaction(pool, queueLockKey(schema, queue), async (tx) => {
       const values: unknown[] = [queue, limit, workerId];
       if (filter) values.push(filter.kinds, filter.cpu ?? null, filter.memoryMb ?? null);
       const jobs = (await tx.query({ ...stmt(filter !== undefined), values })).rows.map(mapJob);
