@@ -136,6 +136,7 @@ async function child(run, url) {
     if (input?.t) lat.push(clock() - input.t);
   });
   process.send({ ready: true });
+  process.on('disconnect', () => process.exit(1)); // the parent is gone
   process.on('message', async (m) => {
     if (m !== 'stop') return;
     await w.stop().catch(() => {});
@@ -180,6 +181,7 @@ async function runOne(run, serverUrl, size, log) {
     // the clock); it runs until the backlog is gone.
     const small = size.groups - 1;
     let sent = 0;
+    let sendErrors = 0;
     let trickling = true;
     const pending = new Set();
     const trickle = (async () => {
@@ -187,7 +189,9 @@ async function runOne(run, serverUrl, size, log) {
         const due = Math.floor(((clock() - t0) / 1000) * small);
         while (sent < due) {
           const g = `g${sent % small}`;
-          const q = p.one({ t: clock() }, g).finally(() => pending.delete(q));
+          // A send that fails (a pool timeout on a loaded machine) is retried: the job must exist.
+          const send = (tries) => p.one({ t: clock() }, g).catch((err) => (tries > 0 ? (sendErrors++, send(tries - 1)) : Promise.reject(err)));
+          const q = send(5).finally(() => pending.delete(q));
           pending.add(q);
           sent++;
         }
@@ -221,6 +225,7 @@ async function runOne(run, serverUrl, size, log) {
       smallPickupP50Ms: pct(done.lat, 50),
       smallPickupP99Ms: pct(done.lat, 99),
       handled: done.handled,
+      ...(sendErrors ? { sendRetries: sendErrors } : {}),
     };
     log(`${run}: ${JSON.stringify(r)}`);
     return r;
