@@ -11,7 +11,10 @@
  * 4 loops), the fastest stable setting found — shown so nobody has to guess what pg-boss does
  * unconstrained.
  */
-import PgBoss from 'pg-boss';
+// pg-boss 12 has no default export (bench's devDependency is ^12 since issue 15's groups scenario);
+// the named export keeps this file loading, and insert() takes the queue name first in 12.
+import * as pgBoss from 'pg-boss';
+const PgBoss = pgBoss.PgBoss ?? pgBoss.default;
 
 const QUEUE = 'bench';
 const POLL_S = 0.5;
@@ -55,7 +58,7 @@ export function makePgBoss({ name, label, batchSize, loops, scenarios }) {
       await b.start();
       return {
         one: (input) => b.send(QUEUE, input),
-        many: (inputs) => b.insert(inputs.map((data) => ({ name: QUEUE, data }))),
+        many: (inputs) => b.insert(QUEUE, inputs.map((data) => ({ data }))), // pg-boss 12: insert(name, jobs)
         close: () => b.stop({ graceful: false, wait: true }),
       };
     },
