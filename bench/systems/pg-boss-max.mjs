@@ -3,7 +3,7 @@ import { makePgBoss } from './pg-boss.mjs';
 
 export default makePgBoss({
   name: 'pg-boss-max',
-  label: 'pg-boss 10.4 (8k in flight)',
+  label: 'pg-boss 12.38 (8k in flight)',
   batchSize: 2000,
   loops: 4,
   // Enqueue and latency are the same code as `pg-boss` (polling bounds latency, not batch size).

@@ -42,7 +42,7 @@ export function makePgBoss({ name, label, batchSize, loops, scenarios }) {
     },
 
     async reset(c) {
-      await c.query('truncate pgboss.job, pgboss.archive');
+      await c.query('truncate pgboss.job'); // pg-boss 12 keeps finished jobs in job (no archive table)
     },
 
     async remaining(c) {
@@ -97,7 +97,7 @@ export function makePgBoss({ name, label, batchSize, loops, scenarios }) {
 
 export default makePgBoss({
   name: 'pg-boss',
-  label: 'pg-boss 10.4',
+  label: 'pg-boss 12.38',
   batchSize: Number(process.env.BENCH_PGBOSS_BATCH ?? 200),
   loops: Number(process.env.BENCH_PGBOSS_LOOPS ?? 1),
 });
