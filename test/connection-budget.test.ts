@@ -6,7 +6,6 @@
  * pool 6, direct URL for LISTEN): client connections vs the server connections it opens.
  * The README's "Sizing behind a pooler" quotes these tables.
  */
-import { internals } from '@jobline/core/internal';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Jobline } from '@jobline/core';

@@ -6,6 +6,7 @@ import { steady } from './steady.mjs';
 import { longHorizon } from './long-horizon.mjs';
 import { dag } from './dag.mjs';
 import { WAKEUP_SCENARIOS } from './wakeups.mjs';
+import { groupsScenario } from './groups.mjs';
 
 // `optIn`: runs only when named with --scenarios (in every mode).
 export const SCENARIOS = [
@@ -22,6 +23,7 @@ export const SCENARIOS = [
   { id: 'dag', title: '1,000-node DAG', only: ['jobline'], run: (ctx) => dag(ctx) },
   // NOTIFY vs NATS wake-ups (scenarios/wakeups.mjs, issue 13): only when named.
   ...WAKEUP_SCENARIOS,
+  { id: 'groups', title: 'groups: one tenant with a backlog, the rest trickling (Jobline vs pg-boss 12, grouped vs plain)', only: ['jobline'], optIn: true, run: (ctx) => groupsScenario(ctx) },
 ];
 
 // Full: sized so the whole suite fits in ≤ 25 min on 2 cores (lib/estimate.mjs prints the estimate).

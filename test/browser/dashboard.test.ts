@@ -200,6 +200,30 @@ describe('dashboard (operator token)', () => {
     await page.waitForSelector('.settings strong:has-text("6")');
     await shot(page, 'queue');
   });
+
+  it("a queue's page shows its group settings and a per-group table; a job's page its group and why it waits", async () => {
+    const { page } = b;
+    await db.jl.updateQueue('thumbnails', { groupConcurrency: { default: 2, tiers: { pro: 5 } }, groupRateLimit: { limit: 10, periodMs: 1000 } });
+    await db.jl.updateGroup('tenant-pro', { tier: 'pro', weight: 2 });
+    const jobs = await db.jl.enqueueMany([
+      ...Array.from({ length: 3 }, () => ({ queue: 'thumbnails', name: 'resize', group: 'tenant-pro' })),
+      { queue: 'thumbnails', name: 'resize', group: 'tenant-free' },
+    ]);
+    await page.goto(`${url}/ui/queues/thumbnails`);
+    await page.waitForSelector('[data-testid=groups-table] tbody tr');
+    expect(await page.textContent('[data-testid=group-settings]')).toMatch(/Per-group concurrency: 2 \(tiers: pro 5\).*Per-group rate limit: 10 per/);
+    const rows = await page.$$eval('[data-testid=groups-table] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
+    // the queue is paused (previous test): everything is available, nothing runs
+    expect(rows).toEqual([
+      ['tenant-pro', 'pro', '2', '0', '5', '3', ''],
+      ['tenant-free', '–', '1', '0', '2', '1', ''],
+    ]);
+    await page.goto(`${url}/ui/jobs/${jobs[0]!.id}`);
+    await page.waitForSelector('[data-testid=job-group]');
+    expect(await page.textContent('[data-testid=job-group]')).toBe('tenant-pro');
+    expect(await page.textContent('[data-testid=job-waiting]')).toBe('the queue is paused');
+    await shot(page, 'queue-groups');
+  });
 });
 
 describe('dashboard (read-only token)', () => {

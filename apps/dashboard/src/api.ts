@@ -197,3 +197,14 @@ export interface Violation {
   actionTaken: string;
   details: Record<string, unknown>;
 }
+
+/** GET /v1/queues/:name/groups */
+export interface RateLimit {
+  limit: number;
+  periodMs: number;
+}
+export interface QueueGroups {
+  queue: string;
+  settings: { groupConcurrency?: number | { default?: number; tiers: Record<string, number> }; rateLimit?: RateLimit; groupRateLimit?: RateLimit };
+  groups: { group: string; running: number; available: number; tier?: string; weight: number; heldReason?: string; limit?: number }[];
+}

@@ -2,6 +2,8 @@ import { AttemptKind, MetricsRegistry, registerProcessMetrics, type AttemptRepor
 import type { Job, Worker } from '@jobline/core';
 
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+/** How many groups get their own label in the per-group metrics (cardinality bound). */
+export const GROUP_LABELS_MAX = 50;
 
 /**
  * Worker metrics from the core Worker's events: claims per queue and batch sizes, outcomes per
@@ -22,6 +24,15 @@ export function createWorkerMetrics(worker: Worker): MetricsRegistry {
   const duration = r.histogram('jobline_worker_handler_duration_seconds', 'Attempt duration, by queue and outcome.', ['queue', 'outcome']);
   const wait = r.histogram('jobline_worker_queue_wait_seconds', 'Time from a job being due (run_at) to its attempt starting, by queue.', ['queue']);
   const batch = r.histogram('jobline_worker_claim_batch_size', 'Jobs per claim statement.', [], BATCH_BUCKETS);
+  // Per group (issue 15), bounded: a tenant id per label would grow without end, so only the first
+  // GROUP_LABELS_MAX groups this process claims from are named; the rest count as "_other".
+  const groupClaimed = r.counter(
+    'jobline_worker_group_jobs_claimed_total',
+    `Jobs claimed, by queue and group (the first ${GROUP_LABELS_MAX} groups this process sees by name, the rest as "_other").`,
+    ['queue', 'group'],
+  );
+  const named = new Set<string>();
+  const groupLabel = (g: string) => (named.has(g) || (named.size < GROUP_LABELS_MAX && named.add(g)) ? g : '_other');
   r.gauge('jobline_worker_in_flight', 'Jobs running in this worker now.', [], (set) => set({}, worker.inFlight));
   r.gauge('jobline_worker_concurrency', 'Configured concurrency of this worker.', [], (set) => set({}, worker.options.concurrency));
 
@@ -29,6 +40,7 @@ export function createWorkerMetrics(worker: Worker): MetricsRegistry {
     batch.observe({}, jobs.length);
     for (const j of jobs) {
       claimed.inc({ queue: j.queue });
+      if (j.group !== undefined) groupClaimed.inc({ queue: j.queue, group: groupLabel(j.group) });
       if (j.startedAt) wait.observe({ queue: j.queue }, Math.max(0, (j.startedAt.getTime() - j.runAt.getTime()) / 1000));
     }
   });

@@ -43,6 +43,8 @@ export const JobEventDataSchema = z.object({
   maxAttempts: z.number().int().min(1),
   dagRunId: Id.optional(),
   dagNodeKey: z.string().optional(),
+  /** The job's group (e.g. a tenant), when it has one. */
+  group: z.string().optional(),
   /** The worker that ran (or runs) the attempt. */
   workerId: z.string().optional(),
   runAt: IsoTime,

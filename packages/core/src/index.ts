@@ -51,3 +51,4 @@ export type { Schedule, ScheduleSpec } from './schedule/index.js';
 export type { JoblineEvent } from '@jobline/contracts';
 export type { Queryable } from './db/pool.js';
 export { VERSION } from './version.js';
+export type { GroupCounts, GroupPatch, GroupSettings, WaitingReason } from './queue/groups.js';

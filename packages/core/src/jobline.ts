@@ -17,9 +17,10 @@ import { writeJobs } from './write-jobs.js';
 import { openConnection } from './connect.js';
 import { DebouncedNotifier, cancelChannel, jobsChannel, type Debounced } from './queue/notify.js';
 import { nodeDeps, scheduleHost, viaPublisher } from './jobline-wiring.js';
-import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
+import { getQueueSettings, updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
 import { Inspector } from './inspector.js';
+import { getGroup, listGroups, updateGroup, waitingReason, type GroupCounts, type GroupPatch, type GroupSettings } from './queue/groups.js';
 import { retryJob, retryMatching, type BulkRetryResult, type RetryFilter } from './queue/retry-now.js';
 import {
   createDefinition,
@@ -241,8 +242,32 @@ export class Jobline {
     return updateQueue(this.pool, this.s, name, patch);
   }
 
-  getJob(id: number): Promise<Job> {
-    return getJob(this.pool, this.s, id);
+  /** The job; an available one that cannot start now also says why (`waitingReason`). */
+  async getJob(id: number): Promise<Job> {
+    const job = await getJob(this.pool, this.s, id);
+    const why = await waitingReason(this.pool, this.s, job);
+    if (why) job.waitingReason = why;
+    return job;
+  }
+
+  /** A queue's settings (defaults when it has no row). */
+  async getQueueSettings(name: string): Promise<QueueSettings> {
+    const [q] = await getQueueSettings(this.pool, this.s, [name]);
+    return q ?? { name, paused: false };
+  }
+
+  /** Sets a group's tier (a queue's `groupConcurrency.tiers` entry) and fair-share weight, once per group. */
+  updateGroup(key: string, patch: GroupPatch): Promise<GroupSettings> {
+    return updateGroup(this.pool, this.s, key, patch);
+  }
+
+  getGroup(key: string): Promise<GroupSettings> {
+    return getGroup(this.pool, this.s, key);
+  }
+
+  /** Running and available jobs per group of a queue, busiest first (at most `limit`, default 100). */
+  listGroups(queue: string, limit?: number): Promise<GroupCounts[]> {
+    return listGroups(this.pool, this.s, queue, limit);
   }
 
   listJobs(filter: JobFilter = {}): Promise<JobPage> {

@@ -30,6 +30,7 @@ Options:
   --max-attempts N        attempts including the first
   --timeout-ms N          per-attempt timeout
   --idempotency-key KEY   a second enqueue with the same key returns the first job
+  --group KEY             the job's group (e.g. a tenant): per-group limits and fair claiming
   --definition NAME[@V]   enqueue by job definition (validates input, applies its defaults;
                           give "-" as <name> to take the definition's name)
   --count N               enqueue N copies (batches of 1,000, with progress)
@@ -46,6 +47,7 @@ Examples:
     'max-attempts': { type: 'string' },
     'timeout-ms': { type: 'string' },
     'idempotency-key': { type: 'string' },
+    group: { type: 'string' },
     definition: { type: 'string' },
     count: { type: 'string' },
     wait: { type: 'boolean' },
@@ -67,6 +69,7 @@ Examples:
       maxAttempts: intOption(v['max-attempts'], 'max-attempts', 1, 1000),
       timeoutMs: intOption(v['timeout-ms'], 'timeout-ms', 1, 7 * 24 * 3600 * 1000),
       idempotencyKey: v['idempotency-key'] as string | undefined,
+      group: v.group as string | undefined,
       definition: v.definition as string | undefined,
     } as EnqueueSpec;
     if (name === '-' && !v.definition) throw new UsageError('"-" as the name needs --definition');

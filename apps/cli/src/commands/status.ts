@@ -53,6 +53,8 @@ export function renderJob(job: Job, attempts: JobExecution[]): string {
   if (job.progress !== undefined) rows.push(['progress', String(job.progress)]);
   if (job.definition) rows.push(['definition', job.definition]);
   if (job.idempotencyKey) rows.push(['idempotency', job.idempotencyKey]);
+  if (job.group) rows.push(['group', job.group]);
+  if (job.waitingReason) rows.push(['waiting', job.waitingReason]);
   if (job.dagRunId !== undefined) rows.push(['dag', `dag:${job.dagRunId} node ${job.dagNodeKey}`]);
   if (job.workerId) rows.push(['worker', job.workerId]);
   rows.push(['input', brief(job.input, 500)]);

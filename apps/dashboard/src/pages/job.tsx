@@ -5,6 +5,13 @@ import { usePoll } from '../hooks';
 import { useCan } from '../session';
 
 const UNFINISHED = ['scheduled', 'available', 'running', 'retryable', 'waiting'];
+/** Why an available job is not running (getJob's waitingReason). */
+const WAITING: Record<string, string> = {
+  group_limit: 'its group is at its concurrency limit',
+  rate_limit: 'the rate limit is reached for this window',
+  quota: "its group is held (quota exhausted)",
+  queue_paused: 'the queue is paused',
+};
 
 export function JobPage({ id }: { id: number }) {
   const canWrite = useCan('write');
@@ -46,6 +53,18 @@ export function JobPage({ id }: { id: number }) {
           <dd>
             <a href={`/ui/queues/${encodeURIComponent(job.queue)}`}>{job.queue}</a>
           </dd>
+          {job.group !== undefined && (
+            <>
+              <dt>group</dt>
+              <dd data-testid="job-group">{job.group}</dd>
+            </>
+          )}
+          {job.waitingReason && (
+            <>
+              <dt>waiting</dt>
+              <dd data-testid="job-waiting">{WAITING[job.waitingReason]}</dd>
+            </>
+          )}
           <dt>attempt</dt>
           <dd>
             {job.attempt} of {job.maxAttempts}

@@ -5,6 +5,7 @@ import { count, duration, percent } from '../format';
 import { usePoll } from '../hooks';
 import { useCan } from '../session';
 import { JobTable } from './jobs';
+import { QueueGroupsCard } from './queue-groups';
 
 /** One queue: depth, the hour's numbers, settings (pause/resume, concurrency limit) and its newest jobs. */
 export function QueuePage({ name }: { name: string }) {
@@ -79,6 +80,7 @@ export function QueuePage({ name }: { name: string }) {
           )}
         </div>
       </Card>
+      <QueueGroupsCard name={name} />
       <Card title="Newest jobs" extra={<a href={`/ui/jobs?queue=${encodeURIComponent(name)}`}>all jobs →</a>}>
         <ErrorNote error={jobs.error} />
         {jobs.data ? <JobTable jobs={jobs.data.jobs} /> : <Loading />}

@@ -1,7 +1,7 @@
 /** Request and response schemas of the dashboard's endpoints (routes/dashboard.ts, routes/operate.ts). */
 import { z } from 'zod';
 import { DagFailurePolicy, DagRunState, JobState } from '@jobline/core';
-import { JobName, QueueName } from '@jobline/core/schemas';
+import { JobName, QueueConfigSchema, QueueName } from '@jobline/core/schemas';
 // No import from api-schemas.ts: it re-exports this module (for the OpenAPI document), and a
 // cycle would leave these schemas undefined while it loads. Job search pages use its JobPage.
 
@@ -119,9 +119,17 @@ export const BulkRetry = z.strictObject({
 export const BulkRetryResult = z.strictObject({ retried: z.int(), ids: z.array(z.int()), more: z.boolean() });
 
 export const QueueParams = z.strictObject({ name: QueueName });
+// Group settings (issue 15) take the library's schemas, so the API and jl.updateQueue agree.
+const GroupFields = {
+  groupConcurrency: QueueConfigSchema.shape.groupConcurrency.meta({ description: 'Running jobs per group across all workers: a number, or { default, tiers: { pro: 5 } } (a group\'s tier is set once per group); null = none.' }),
+  rateLimit: QueueConfigSchema.shape.rateLimit.meta({ description: 'At most limit job starts of the queue in any window of periodMs; null = none.' }),
+  groupRateLimit: QueueConfigSchema.shape.groupRateLimit.meta({ description: 'At most limit job starts per group in any window of periodMs; null = none.' }),
+};
 export const QueueSettingsPatch = z.strictObject({
   concurrencyLimit: z.int().min(1).max(1_000_000).nullable().optional().meta({ description: 'Running jobs across all workers; null = no limit.' }),
+  ...GroupFields,
 });
+const RateLimitOut = z.strictObject({ limit: z.int(), periodMs: z.int() });
 export const QueueSettings = z.strictObject({
   name: z.string(),
   paused: z.boolean(),
@@ -131,6 +139,26 @@ export const QueueSettings = z.strictObject({
   backoffBaseMs: z.int().optional(),
   backoffMaxMs: z.int().optional(),
   emitEvents: z.array(z.string()).optional(),
+  groupConcurrency: z.union([z.int(), z.strictObject({ default: z.int().optional(), tiers: z.record(z.string(), z.int()) })]).optional(),
+  rateLimit: RateLimitOut.optional(),
+  groupRateLimit: RateLimitOut.optional(),
+});
+
+/** GET /v1/queues/:name/groups: the queue's group settings and its groups' live counts. */
+export const QueueGroups = z.strictObject({
+  queue: z.string(),
+  settings: QueueSettings.pick({ groupConcurrency: true, rateLimit: true, groupRateLimit: true }),
+  groups: z.array(
+    z.strictObject({
+      group: z.string(),
+      running: z.int(),
+      available: z.int(),
+      tier: z.string().optional(),
+      weight: z.int(),
+      heldReason: z.string().optional(),
+      limit: z.int().optional().meta({ description: 'The concurrency limit that applies to this group here (its tier, else the default).' }),
+    }),
+  ),
 });
 
 export const NextRuns = z.strictObject({ times: z.array(DateTime) });

@@ -33,6 +33,8 @@ export const DagNodeSpecSchema = z
     dependsOn: z.array(DagNodeKey).default([]),
     /** Lower runs first among claimable jobs of the queue. @default 0 */
     priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
+    /** The node job's group (e.g. a tenant): per-group limits and fair claiming apply to it. */
+    group: z.string({ error: 'group must be a string (e.g. a tenant id)' }).min(1, 'group must be a non-empty string').max(255).optional(),
     ...RetryTimeoutFields,
   })
   .refine((n) => n.name !== undefined || n.definition !== undefined, {

@@ -23,15 +23,15 @@ const insertRunSql = (s: string) => `
 const insertNodesSql = (s: string) => `
   with t as (
     select * from unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::jsonb[],
-                         $9::text[], $10::text[], $11::text[])
+                         $9::text[], $10::text[], $11::text[], $14::text[])
       with ordinality as t(key, queue, name, priority, max_attempts, timeout_ms, input, definition,
-                           depends_on, children, ord)
+                           depends_on, children, group_key, ord)
   ), ins as (
     insert into ${s}.jobs (queue, name, state, priority, max_attempts, timeout_ms, input, definition,
-                           dag_run_id, dag_node_key, traceparent)
+                           dag_run_id, dag_node_key, traceparent, group_key)
     select t.queue, t.name, case when t.depends_on = '' then ${sqlLit(JobState.available)} else ${sqlLit(JobState.waiting)} end,
            t.priority, coalesce(t.max_attempts, q.max_attempts, ${DEFAULT_MAX_ATTEMPTS}),
-           coalesce(t.timeout_ms, q.timeout_ms, ${DEFAULT_TIMEOUT_MS}), t.input, t.definition, $1, t.key, $13::text
+           coalesce(t.timeout_ms, q.timeout_ms, ${DEFAULT_TIMEOUT_MS}), t.input, t.definition, $1, t.key, $13::text, t.group_key
       from t left join ${s}.queues q on q.name = t.queue
      order by t.ord
     returning *
@@ -92,6 +92,7 @@ export async function insertDag(db: Queryable, s: string, jobsChannel: string, d
       col((n) => n.children.join(',')),
       jobsChannel,
       traceparent ?? null,
+      col((n) => n.group ?? null),
     ]);
   } catch (err) {
     throw fromPgError(err, 'DAG node');

@@ -37,6 +37,8 @@ export const TABLE_PRIVILEGES: Record<string, Privileges> = {
   orchestrator_stats: { worker: 'select, insert, delete', producer: 'select' },
   // Groups (0006): producers set tiers and weights; workers hold and release groups (quotas).
   job_groups: { worker: 'select, insert, update', producer: 'select, insert, update' },
+  // Rate windows (0007): written by the grouped claim (workers); producers read them for waiting reasons.
+  rate_windows: { worker: 'select, insert, update', producer: 'select' },
 };
 
 /** The GRANT statements for `role` on `schema`'s tables (only tables that exist are granted by the caller's choice). */

@@ -43,7 +43,7 @@ export function insertJobEvents(s: string, source: string): string {
              case when e.error is null then null
                   else jsonb_build_object('message', coalesce(left(e.error->>'message', 1000), ''),
                          'name', e.error->>'name', 'code', e.error->>'code') end as error,
-             e.traceparent) d
+             e.traceparent, e.group_key as "group") d
       left join ${s}.queues q on q.name = e.queue
      where q.emit_events is null or e.event = any(q.emit_events)`;
 }

@@ -39,6 +39,8 @@ export interface Job<I = unknown, O = unknown> {
   traceparent?: string;
   /** The job's group (e.g. a tenant), when it has one. */
   group?: string;
+  /** For an available job that cannot start now, why (group_limit, rate_limit, quota, queue_paused); set by getJob only. */
+  waitingReason?: 'group_limit' | 'rate_limit' | 'quota' | 'queue_paused';
   createdAt: Date;
   claimedAt?: Date;
   startedAt?: Date;

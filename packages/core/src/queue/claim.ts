@@ -70,7 +70,7 @@ const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
     const fit = filtered ? fitSql(s, variant === 'after' ? 7 : 4) : '';
     return `select id from ${s}.jobs
         where state = ${sqlLit(JobState.available)} and queue = ($1::text[])[1] and run_at <= now() ${after} ${fit}
-          and not exists (select 1 from ${s}.queues q where q.name = ($1::text[])[1] and q.paused)
+          and not exists (select 1 from ${s}.queues q where q.name = ($1::text[])[1] and (q.paused or q.grouped_claims))
         order by priority, run_at, id limit $2
         for update skip locked`;
   }
@@ -87,7 +87,7 @@ const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
          lateral (select id, priority, run_at from ${s}.jobs
                    where state = ${sqlLit(JobState.available)} and queue = wanted.queue and run_at <= now() ${filtered ? fitSql(s, 4) : ''}
                    order by priority, run_at, id limit ${perQueueLimit} for update skip locked) c
-        where not coalesce(q.paused, false)
+        where not coalesce(q.paused or q.grouped_claims, false)
         order by c.priority, c.run_at, c.id limit $2`;
 };
 

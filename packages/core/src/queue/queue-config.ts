@@ -3,6 +3,7 @@ import type { Queryable } from '../db/pool.js';
 import { JobEvent } from '../events/outbox.js';
 import { QueueName, parseOrThrow } from '../schemas.js';
 import type { ResolvedBackoff } from './retry.js';
+import { GroupQueueFields, groupColumns, mapGroupSettings, type GroupQueueSettings } from './group-settings.js';
 
 /**
  * Per-queue settings (the `queues` row). A queue needs no row; a row overrides defaults:
@@ -19,10 +20,11 @@ export const QueueConfigSchema = z.strictObject({
   backoffBaseMs: z.number().int().min(0).max(24 * 3600 * 1000).nullable().optional(),
   backoffMaxMs: z.number().int().min(0).max(7 * 24 * 3600 * 1000).nullable().optional(),
   emitEvents: z.array(z.enum(Object.values(JobEvent) as [string, ...string[]])).nullable().optional(),
+  ...GroupQueueFields,
 });
 export type QueueConfig = z.input<typeof QueueConfigSchema>;
 
-export interface QueueSettings {
+export interface QueueSettings extends GroupQueueSettings {
   name: string;
   paused: boolean;
   concurrencyLimit?: number;
@@ -33,7 +35,8 @@ export interface QueueSettings {
   emitEvents?: string[];
 }
 
-const COLUMNS: Record<keyof z.output<typeof QueueConfigSchema>, string> = {
+type PlainKey = Exclude<keyof z.output<typeof QueueConfigSchema>, keyof typeof GroupQueueFields>;
+const COLUMNS: Record<PlainKey, string> = {
   paused: 'paused',
   concurrencyLimit: 'concurrency_limit',
   maxAttempts: 'max_attempts',
@@ -47,7 +50,7 @@ const COLUMNS: Record<keyof z.output<typeof QueueConfigSchema>, string> = {
 type QueueRow = { name: string; paused: boolean } & Record<string, unknown>;
 
 function mapQueue(r: QueueRow): QueueSettings {
-  const out: QueueSettings = { name: r.name, paused: r.paused };
+  const out: QueueSettings = { name: r.name, paused: r.paused, ...mapGroupSettings(r) };
   for (const [key, col] of Object.entries(COLUMNS)) {
     if (key !== 'paused' && r[col] !== null && r[col] !== undefined) (out as any)[key] = r[col];
   }
@@ -58,9 +61,10 @@ function mapQueue(r: QueueRow): QueueSettings {
 export async function updateQueue(db: Queryable, s: string, name: string, patch: QueueConfig): Promise<QueueSettings> {
   const queue = parseOrThrow(QueueName, name, 'name');
   const p = parseOrThrow(QueueConfigSchema, patch);
-  const keys = Object.keys(p) as (keyof typeof COLUMNS)[];
-  const cols = keys.map((k) => COLUMNS[k]);
-  const values = keys.map((k) => p[k]);
+  const keys = (Object.keys(p) as (keyof typeof p)[]).filter((k): k is PlainKey => k in COLUMNS);
+  const grouped = groupColumns(p);
+  const cols = keys.map((k) => COLUMNS[k]).concat(grouped.map(([c]) => c));
+  const values = (keys.map((k) => p[k]) as unknown[]).concat(grouped.map(([, v]) => v));
   const set = cols.map((c, i) => `${c} = $${i + 2}`).concat('updated_at = now()').join(', ');
   const { rows } = await db.query<QueueRow>(
     `insert into ${s}.queues (name${cols.map((c) => `, ${c}`).join('')})

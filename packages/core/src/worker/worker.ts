@@ -7,6 +7,7 @@ import type { Job } from '../model/job.js';
 import { Listener } from '../db/listener.js';
 import { makeClaimer, type ClaimCursor } from '../queue/claim.js';
 import { ShutdownError } from '../db/errors.js';
+import { makeGroupAwareClaimer, type GroupAwareClaimer } from '../queue/claim-groups.js';
 import { ExecutorSet } from '../executors/executor-set.js';
 import type { ExecutorHooks } from '../executors/types.js';
 import { WakeupSubscriber } from '../events/wakeups.js';
@@ -45,7 +46,7 @@ export class Worker extends EventEmitter {
   private readonly running = new Map<number, Attempt>();
   /** Attempts this worker started whose outcome is not written yet (job id → attempt). */
   private readonly owned = new Map<number, number>();
-  private readonly claim: ReturnType<typeof makeClaimer>;
+  private readonly claim: GroupAwareClaimer;
   private readonly loop: ClaimLoop;
   private readonly deadlines = new Deadlines(this.running);
   private readonly writer: OutcomeWriter;
@@ -78,7 +79,8 @@ export class Worker extends EventEmitter {
     this.id = o.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.log = deps.logger.child({ workerId: this.id });
     this.contextHost = { pool: deps.pool, s: deps.s, log: this.log };
-    this.claim = makeClaimer(deps.schema);
+    // Queues with group/rate limits (or while a group is held) go through the grouped claim.
+    this.claim = makeGroupAwareClaimer(deps.schema, makeClaimer(deps.schema), () => this.loop.wake(true));
     this.executors = new ExecutorSet(o.handlers, o.executors);
     this.writer = new OutcomeWriter(deps.pool, deps.schema, deps.s, deps.onTransitions);
     this.completer = new BatchingCompleter({
@@ -268,6 +270,8 @@ export class Worker extends EventEmitter {
   private async writeOutcomes(batch: Parameters<OutcomeWriter['write']>[0]): Promise<void> {
     const rejected = await this.writer.write(batch);
     for (const o of batch) if (this.owned.get(o.jobId) === o.attempt) this.owned.delete(o.jobId);
+    // Slots of a group found at its limit are free only now that the outcomes are written.
+    if (this.claim.blockedByGroups()) this.loop.wake(true);
     if (!rejected.length) return;
     this.stats.rejected += rejected.length;
     this.log.warn(

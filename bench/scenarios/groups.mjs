@@ -1,0 +1,264 @@
+/**
+ * Groups (issue 15): many tenants, one with a huge backlog. 1,000 groups; group `big` has
+ * 100,000 queued no-op jobs when one worker process (concurrency 200) starts; meanwhile each of
+ * the other 999 groups enqueues one job per second (999 jobs/s, open loop, timestamps in the
+ * input). Reported per run: total throughput (every job of the run / time until the last one
+ * finished), and the pickup latency (enqueue → handler start) of the small groups' jobs, p50/p99.
+ *
+ * Runs, side by side on the same server, each in a fresh database:
+ *   jobline-groups    queue with groupConcurrency 1,000 (above the worker's concurrency, so the
+ *                     limit never binds the backlog: the cost measured is the grouped claim's)
+ *   jobline-plain     the same jobs without groups (the reference throughput; small jobs wait
+ *                     behind the backlog)
+ *   pg-boss-groups    pg-boss 12 `work()` with `groupConcurrency` 1,000, batchSize 50 × 4 local loops
+ *   pg-boss-plain     the same without groups
+ *
+ *   node bench/scenarios/groups.mjs [--quick] [--systems jobline,pg-boss]
+ *
+ * Self-contained (own databases, own child processes) so it also runs from bench/run.mjs as
+ * scenario `groups` (registered in scenarios/index.mjs, Jobline only: it runs the peers itself).
+ * `--quick`: 100 groups, a 10,000-job backlog.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import pino from 'pino';
+
+const SELF = fileURLToPath(import.meta.url);
+const QUEUE = 'groups';
+const CONCURRENCY = 200;
+/**
+ * Above the worker's concurrency, so the limit never binds the backlog and the throughput ratio
+ * measures the grouped claim, not the limit (a limit of 200 would also count jobs whose completion
+ * is not written yet). GROUP_LIMIT=… to try a binding one.
+ */
+const GROUP_LIMIT = Number(process.env.GROUP_LIMIT ?? 1000);
+const SIZES = { full: { groups: 1000, backlog: 100_000 }, quick: { groups: 100, backlog: 10_000 } };
+const clock = () => performance.timeOrigin + performance.now();
+const pct = (xs, p) => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 10) / 10;
+};
+
+// ---- systems --------------------------------------------------------------------------------
+
+const jobline = (grouped) => ({
+  async install(url) {
+    const { Jobline } = await import('@jobline/core');
+    const jl = await Jobline.connect({ databaseUrl: url, poolSize: 4, migrate: true, logger: quiet() });
+    if (grouped) await jl.updateQueue(QUEUE, { groupConcurrency: GROUP_LIMIT });
+    await jl.close();
+  },
+  async producer(url) {
+    const { Jobline } = await import('@jobline/core');
+    const jl = await Jobline.connect({ databaseUrl: url, poolSize: 10, migrate: false, logger: quiet() });
+    const spec = (input, group) => ({ queue: QUEUE, name: 'noop', input, ...(grouped ? { group } : {}) });
+    return {
+      many: (inputs, group) => jl.enqueueMany(inputs.map((i) => spec(i, group))),
+      one: (input, group) => jl.enqueue(spec(input, group)),
+      close: () => jl.close(),
+    };
+  },
+  async worker(url, onJob) {
+    const { Jobline } = await import('@jobline/core');
+    const jl = await Jobline.connect({ databaseUrl: url, poolSize: 10, migrate: false, logger: quiet() });
+    const w = jl.worker({
+      queues: [QUEUE], concurrency: CONCURRENCY, claimBatchSize: 500, completionBatchSize: 500, completionFlushMs: 2, pollIntervalMs: 1000,
+      handlers: { noop: async (input) => void onJob(input) },
+    });
+    await w.start();
+    return { stop: async () => (await w.stop(), await jl.close()) };
+  },
+  remainingSql: `select count(*)::int as n from jobline.jobs where state in ('available', 'running', 'retryable')`,
+});
+
+const pgBoss = (grouped) => {
+  const boss = async (url, extra = {}) => {
+    const { PgBoss } = await import('pg-boss');
+    const b = new PgBoss({ connectionString: url, max: 10, schedule: false, supervise: false, migrate: false, ...extra });
+    b.on('error', () => {});
+    await b.start();
+    return b;
+  };
+  const opts = (group) => (grouped ? { group: { id: group } } : {});
+  return {
+    async install(url) {
+      const b = await boss(url, { migrate: true });
+      await b.createQueue(QUEUE, { policy: 'standard' });
+      await b.stop({ graceful: false, wait: true });
+    },
+    async producer(url) {
+      const b = await boss(url);
+      return {
+        many: (inputs, group) => b.insert(QUEUE, inputs.map((data) => ({ data, ...opts(group) }))),
+        one: (input, group) => b.send(QUEUE, input, opts(group)),
+        close: () => b.stop({ graceful: false, wait: true }),
+      };
+    },
+    async worker(url, onJob) {
+      const b = await boss(url, { supervise: true });
+      await b.work(
+        QUEUE,
+        { batchSize: 50, localConcurrency: 4, pollingIntervalSeconds: 0.5, ...(grouped ? { groupConcurrency: GROUP_LIMIT } : {}) },
+        async (jobs) => {
+          for (const j of jobs) onJob(j.data);
+        },
+      );
+      return { stop: () => b.stop({ graceful: true, wait: true, timeout: 10_000 }) };
+    },
+    remainingSql: `select count(*)::int as n from pgboss.job where name = '${QUEUE}' and state < 'completed'`,
+  };
+};
+
+const RUNS = {
+  jobline: [
+    ['jobline-groups', () => jobline(true)],
+    ['jobline-plain', () => jobline(false)],
+  ],
+  'pg-boss': [
+    ['pg-boss-groups', () => pgBoss(true)],
+    ['pg-boss-plain', () => pgBoss(false)],
+  ],
+};
+const systemFor = (run) => Object.values(RUNS).flat().find(([n]) => n === run)[1]();
+
+const quiet = () => pino({ level: process.env.LOG_LEVEL ?? 'warn' });
+
+// ---- child: one worker process ---------------------------------------------------------------
+
+async function child(run, url) {
+  const lat = [];
+  let handled = 0;
+  const w = await systemFor(run).worker(url, (input) => {
+    handled++;
+    if (input?.t) lat.push(clock() - input.t);
+  });
+  process.send({ ready: true });
+  process.on('disconnect', () => process.exit(1)); // the parent is gone
+  process.on('message', async (m) => {
+    if (m !== 'stop') return;
+    await w.stop().catch(() => {});
+    process.send({ done: true, lat, handled }, () => process.exit(0));
+  });
+}
+
+// ---- parent: one run -------------------------------------------------------------------------
+
+async function withDatabase(url, name, fn) {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name}`);
+  await admin.query(`create database ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  try {
+    return await fn(u.toString());
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`).catch(() => {});
+    await admin.end();
+  }
+}
+
+async function runOne(run, serverUrl, size, log) {
+  return withDatabase(serverUrl, `bench_groups_${run.replace(/-/g, '_')}_${process.pid}`, async (url) => {
+    const sys = systemFor(run);
+    await sys.install(url);
+    const p = await sys.producer(url);
+    for (let i = 0; i < size.backlog; i += 5000) await p.many(Array.from({ length: Math.min(5000, size.backlog - i) }, () => ({})), 'big');
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    await db.query('vacuum analyze');
+    const worker = fork(SELF, ['--child', run, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const msgs = [];
+    let onMsg = () => {};
+    worker.on('message', (m) => (msgs.push(m), onMsg()));
+    const next = (pred) => new Promise((r) => { const check = () => { const m = msgs.find(pred); if (m) r(m); }; onMsg = check; check(); });
+    await next((m) => m.ready);
+    const t0 = clock();
+    // The trickle: every small group once per second, spread evenly, open loop (sends scheduled by
+    // the clock); it runs until the backlog is gone.
+    const small = size.groups - 1;
+    let sent = 0;
+    let sendErrors = 0;
+    let trickling = true;
+    const pending = new Set();
+    const trickle = (async () => {
+      while (trickling) {
+        const due = Math.floor(((clock() - t0) / 1000) * small);
+        while (sent < due) {
+          const g = `g${sent % small}`;
+          // A send that fails (a pool timeout on a loaded machine) is retried: the job must exist.
+          const send = (tries) => p.one({ t: clock() }, g).catch((err) => (tries > 0 ? (sendErrors++, send(tries - 1)) : Promise.reject(err)));
+          const q = send(5).finally(() => pending.delete(q));
+          pending.add(q);
+          sent++;
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const remaining = async () => (await db.query(sys.remainingSql)).rows[0].n;
+    // the backlog is drained when fewer jobs remain than one second of trickle could leave
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 100));
+      const n = await remaining();
+      if (n <= small * 2 && clock() - t0 > 1000) break;
+      if (clock() - t0 > 20 * 60_000) throw new Error(`${run}: not drained after 20 min (${n} left)`);
+    }
+    trickling = false;
+    await trickle;
+    await Promise.all(pending);
+    while ((await remaining()) > 0) await new Promise((r) => setTimeout(r, 20));
+    const t1 = clock();
+    worker.send('stop');
+    const done = await next((m) => m.done);
+    await db.end();
+    await p.close();
+    const total = size.backlog + sent;
+    const r = {
+      run,
+      jobs: total,
+      smallJobs: sent,
+      seconds: Math.round((t1 - t0) / 100) / 10,
+      jobsPerSec: Math.round((total / (t1 - t0)) * 1000),
+      smallPickupP50Ms: pct(done.lat, 50),
+      smallPickupP99Ms: pct(done.lat, 99),
+      handled: done.handled,
+      ...(sendErrors ? { sendRetries: sendErrors } : {}),
+    };
+    log(`${run}: ${JSON.stringify(r)}`);
+    return r;
+  });
+}
+
+/** Runs the scenario for the named systems; returns one row per run plus the ratios. */
+export async function groups({ url, quick = false, systems = ['jobline', 'pg-boss'], log = console.log }) {
+  const size = SIZES[quick ? 'quick' : 'full'];
+  const rows = [];
+  for (const s of systems) for (const [run] of RUNS[s]) rows.push(await runOne(run, url, size, log));
+  const ratio = (a, b) => {
+    const x = rows.find((r) => r.run === a);
+    const y = rows.find((r) => r.run === b);
+    return x && y ? Math.round((x.jobsPerSec / y.jobsPerSec) * 100) / 100 : undefined;
+  };
+  return { size, rows, groupedVsPlain: { jobline: ratio('jobline-groups', 'jobline-plain'), 'pg-boss': ratio('pg-boss-groups', 'pg-boss-plain') } };
+}
+
+/** For bench/run.mjs: ctx.url is Jobline's database; the runs use their own databases on that server. */
+export const groupsScenario = (ctx) => groups({ url: ctx.url, quick: ctx.params?.drain?.total < 50_000, log: ctx.log });
+
+if (process.argv[1] === SELF) {
+  const { values } = parseArgs({ options: { child: { type: 'boolean' }, quick: { type: 'boolean' }, systems: { type: 'string' } }, allowPositionals: true, strict: false });
+  if (values.child) {
+    const [run, url] = process.argv.slice(3);
+    await child(run, url);
+  } else {
+    const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    const out = await groups({ url, quick: values.quick, systems: values.systems ? values.systems.split(',') : undefined });
+    console.log(JSON.stringify(out, null, 2));
+    console.log('\n| run | jobs | s | jobs/s | small groups pickup p50 ms | p99 ms |\n|---|---|---|---|---|---|');
+    for (const r of out.rows) console.log(`| ${r.run} | ${r.jobs} | ${r.seconds} | ${r.jobsPerSec} | ${r.smallPickupP50Ms} | ${r.smallPickupP99Ms} |`);
+    console.log(`\ngrouped / plain throughput: ${JSON.stringify(out.groupedVsPlain)}`);
+  }
+}

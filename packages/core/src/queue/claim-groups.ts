@@ -1,0 +1,152 @@
+import type pg from 'pg';
+import { quoteSchema } from '../db/identifiers.js';
+import { mapJob, type Job } from '../model/job.js';
+import type { Claimer, ClaimFilter } from './claim.js';
+import { groupClaimSql, groupWaitSql } from './claim-groups-sql.js';
+
+/**
+ * The claim dispatch (issue 15): queues with group or rate limits (`queues.grouped_claims`) are
+ * claimed by the grouped claim — one short transaction per queue: take the queue's advisory lock
+ * (the key the plain claim's `limited` variant uses, so the two exclude each other), then claim in
+ * a second statement whose snapshot sees every earlier claim (see `claim-groups-sql.ts` for why
+ * that is exact). Every other queue keeps the plain single-statement claim of `claim.ts`.
+ *
+ * Holding: while any group is held (`job_groups.held_reason`, set by quotas), every queue goes
+ * through the grouped claim, which skips held groups at the group level (one look per group, not
+ * one per job: a held tenant with 100,000 queued jobs costs a claim one index descent). Without a
+ * held group and without limits, nothing changes for a queue: one extra read of the routing every
+ * `routingRefreshMs`, shared by all claims of the worker. A hold therefore reaches a queue without
+ * group settings within `routingRefreshMs` (1 s); a queue with them skips held groups at once.
+ */
+export interface GroupAwareClaimer extends Claimer {
+  /**
+   * Whether written outcomes should trigger a claim: the last grouped claim of some queue found a
+   * group with work at its concurrency limit, so a slot freed by a completion can be used at once
+   * (work-conserving) rather than at the next poll.
+   */
+  blockedByGroups(): boolean;
+}
+
+/** How often the worker re-reads which of its queues are grouped and whether any group is held. */
+const ROUTING_REFRESH_MS = 1000;
+
+interface Routing {
+  grouped: Set<string>;
+  anyHeld: boolean;
+  at: number;
+}
+
+/**
+ * The queue's lock for grouped claims: the two-int advisory key space (distinct from the bigint
+ * keys of the `concurrencyLimit` claim, which skips grouped queues anyway), class 'JLGQ', object a
+ * 32-bit FNV-1a of schema and queue. Two queues that collide only share a lock (they serialise,
+ * nothing else). Numbers, so the lock can ride in the simple-protocol `begin` (one round trip less
+ * per claim: begin + lock, claim, commit).
+ */
+const LOCK_CLASS = 0x4a4c4751 | 0;
+function queueLockKey(schema: string, queue: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of Buffer.from(`${schema}\u0000${queue}`, 'utf8')) h = Math.imul(h ^ ch, 0x01000193);
+  return h | 0;
+}
+
+/** A transaction that starts holding the queue's lock; rolled back on any error. */
+async function lockedTransaction<T>(pool: pg.Pool, key: number, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    // Both are integers computed here, never input: safe to write into the text.
+    await client.query(`begin; select pg_advisory_xact_lock(${LOCK_CLASS}, ${key | 0})`);
+    const out = await fn(client);
+    await client.query('commit');
+    return out;
+  } catch (err) {
+    await client.query('rollback').catch(() => (broken = true));
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+export function makeGroupAwareClaimer(schema: string, plain: Claimer, onWake: () => void, routingRefreshMs = ROUTING_REFRESH_MS): GroupAwareClaimer {
+  const s = quoteSchema(schema);
+  const stmts = new Map<string, { name: string; text: string }>();
+  const stmt = (filtered: boolean) => {
+    const key = filtered ? 'fit' : 'plain';
+    let st = stmts.get(key);
+    if (!st) stmts.set(key, (st = { name: `jobline_claim_groups_${key}_${schema}`, text: groupClaimSql(s, filtered) }));
+    return st;
+  };
+  const waitStmt = { name: `jobline_claim_groups_wait_${schema}`, text: groupWaitSql(s) };
+  let routing: Routing | undefined;
+  let routingRead: Promise<Routing> | undefined;
+  /** Queues whose last grouped claim found a group with work at its concurrency limit. */
+  const blocked = new Set<string>();
+  let wakeTimer: NodeJS.Timeout | undefined;
+  let wakeAt = Infinity;
+
+  const readRouting = async (pool: pg.Pool, queues: string[]): Promise<Routing> => {
+    const { rows } = await pool.query(
+      `select array(select name from ${s}.queues where name = any($1::text[]) and grouped_claims) as grouped,
+              exists (select 1 from ${s}.job_groups where held_reason is not null) as any_held`,
+      [queues],
+    );
+    return { grouped: new Set(rows[0].grouped), anyHeld: rows[0].any_held, at: performance.now() };
+  };
+  const currentRouting = async (pool: pg.Pool, queues: string[]): Promise<Routing> => {
+    if (routing && performance.now() - routing.at < routingRefreshMs) return routing;
+    routingRead ??= readRouting(pool, queues).finally(() => (routingRead = undefined));
+    return (routing = await routingRead);
+  };
+
+  /** Wakes the worker's loop when the first full rate window of its queues opens again. */
+  const wakeAtTime = (at: Date) => {
+    const ms = Math.max(1, at.getTime() - Date.now() + 2);
+    const target = performance.now() + ms;
+    if (target >= wakeAt) return;
+    clearTimeout(wakeTimer);
+    wakeAt = target;
+    wakeTimer = setTimeout(() => {
+      wakeAt = Infinity;
+      onWake();
+    }, ms);
+    wakeTimer.unref();
+  };
+
+  const claimQueue = (pool: pg.Pool, queue: string, limit: number, workerId: string, filter?: ClaimFilter) =>
+    lockedTransaction(pool, queueLockKey(schema, queue), async (tx) => {
+      const values: unknown[] = [queue, limit, workerId];
+      if (filter) values.push(filter.kinds, filter.cpu ?? null, filter.memoryMb ?? null);
+      const jobs = (await tx.query({ ...stmt(filter !== undefined), values })).rows.map(mapJob);
+      blocked.delete(queue);
+      if (jobs.length < limit) {
+        const w = (await tx.query({ ...waitStmt, values: [queue, limit] })).rows[0];
+        if (w.blocked) blocked.add(queue);
+        if (w.next_at) wakeAtTime(w.next_at);
+      }
+      return jobs;
+    });
+
+  let turn = 0;
+  const claim: Claimer = async (pool, queues, limit, workerId, limitedQueues = [], after, filter) => {
+    if (limit <= 0) return [];
+    const r = await currentRouting(pool, queues);
+    const grouped = r.anyHeld ? queues : queues.filter((q) => r.grouped.has(q));
+    if (!grouped.length) return plain(pool, queues, limit, workerId, limitedQueues, after, filter);
+    const out: Job[] = [];
+    // Several grouped queues: start at a different one each claim so none waits behind another.
+    const start = turn++ % grouped.length;
+    for (let i = 0; i < grouped.length && out.length < limit; i++) {
+      out.push(...(await claimQueue(pool, grouped[(start + i) % grouped.length]!, limit - out.length, workerId, filter)));
+    }
+    const rest = queues.filter((q) => !grouped.includes(q));
+    if (rest.length && out.length < limit) {
+      const limited = limitedQueues.filter((q) => rest.includes(q));
+      out.push(...(await plain(pool, rest, limit - out.length, workerId, limited, undefined, filter)));
+    }
+    return out;
+  };
+  return Object.assign(claim, {
+    blockedByGroups: () => blocked.size > 0,
+  });
+}
