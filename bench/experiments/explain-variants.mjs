@@ -25,8 +25,11 @@ export default (schema, B) => {
     'claim core': { sql: `with next as (${next}), claimed as (${upd('j.*')}), ev as (${ev}) select ${JOB_COLUMNS} from claimed order by priority, run_at, id`, params: P },
     'claim core, no event': { sql: `with next as (${next}), claimed as (${upd('j.*')}) select ${JOB_COLUMNS} from claimed order by priority, run_at, id`, params: P },
     'claim no event, no order': { sql: `with next as (${next}), claimed as (${upd('j.*')}) select ${JOB_COLUMNS} from claimed`, params: P },
+    'claim core, narrow timestamps': { sql: `with next as (${next}), claimed as (${upd('j.*')}), ev as (${ev}) select ${JOB_COLUMNS.replace(/claimed_at, started_at, heartbeat_at, completed_at, updated_at/, 'started_at')} from claimed order by priority, run_at, id`, params: P },
     'claim floor': { sql: `with next as (${next}) ${upd('j.id, j.attempt, j.input')}`, params: P },
     'complete core': { setup: runAll, sql: `with ${i}, ${u('j.*')}, ${h}, ev as (${cev}) select id, attempt, state, dag_run_id, dag_node_key from u`, params: [ids, att] },
+    'complete core, seqscan off': { setup: `set local enable_seqscan = off; ${runAll}`, sql: `with ${i}, ${u('j.*')}, ${h}, ev as (${cev}) select id, attempt, state, dag_run_id, dag_node_key from u`, params: [ids, att] },
+    'complete core, generic plan': { setup: `set local plan_cache_mode = force_generic_plan; ${runAll}`, sql: `with ${i}, ${u('j.*')}, ${h}, ev as (${cev}) select id, attempt, state, dag_run_id, dag_node_key from u`, params: [ids, att] },
     'complete core, no event': { setup: runAll, sql: `with ${i}, ${u('j.*')}, ${h} select id, attempt, state, dag_run_id, dag_node_key from u`, params: [ids, att] },
     'complete, small event': { setup: runAll, sql: `with ${i}, ${u('j.*')}, ${h} ${small}`, params: [ids, att] },
     'claim, event no queues join': { sql: `with next as (${next}), claimed as (${upd('j.*')}), ev as (${ev.replace(/left join .* q on q.name = e.queue\s+where .*$/s, '')}) select ${JOB_COLUMNS} from claimed order by priority, run_at, id`, params: P },
@@ -59,6 +62,13 @@ export const eventVariants = (schema, B) => {
   const P = { setup: runAll, params: [ids, att] };
   return {
     'ev: current (to_jsonb, strip, ||)': { ...P, sql: ins(`jsonb_strip_nulls(to_jsonb(d)) || ${out}`) },
+    'ev: one batch row (jsonb_agg)': { ...P, sql: `${head} insert into ${s}.events (type, subject, job_id, dag_run_id, data)
+      select 'dev.jobline.job.batch', 'jobline.batch', null, null, jsonb_agg(jsonb_strip_nulls(to_jsonb(d)) || ${out})
+      from u e ${lat} left join ${s}.queues q on q.name = e.queue where q.emit_events is null or 'completed' = any(q.emit_events)` },
+    'ev: one batch row, lz4': { ...P, setup: `alter table ${s}.events alter column data set compression lz4; ${runAll}`, sql: `${head} insert into ${s}.events (type, subject, job_id, dag_run_id, data)
+      select 'dev.jobline.job.batch', 'jobline.batch', null, null, jsonb_agg(jsonb_strip_nulls(to_jsonb(d)) || ${out})
+      from u e ${lat} left join ${s}.queues q on q.name = e.queue where q.emit_events is null or 'completed' = any(q.emit_events)` },
+    'ev: no event row': { ...P, sql: `${head} select count(*) from u` },
     'ev: no data at all': { ...P, sql: ins(`'{}'::jsonb`, '') },
     'ev: to_jsonb, no strip': { ...P, sql: ins(`to_jsonb(d) || ${out}`) },
     'ev: strip only when output null': { ...P, sql: ins(`case when e.output is null then jsonb_strip_nulls(to_jsonb(d)) else jsonb_strip_nulls(to_jsonb(d)) || ${out} end`) },

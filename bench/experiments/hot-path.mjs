@@ -26,6 +26,10 @@ const SYSTEMS = (process.env.SYSTEMS ?? 'floor,jobline').split(',');
 const PROCS = (process.env.PROCS ?? '1,4').split(',').map(Number);
 const CONC = Number(process.env.CONC ?? 1000);
 const QUEUE = 'hp';
+// System `before`: Jobline from another build of core (BEFORE_DIST, e.g. a copy of
+// packages/core/dist built at the base commit, kept inside the repository so its imports resolve).
+const coreFor = (system) =>
+  system === 'before' ? import(new URL(`${process.env.BEFORE_DIST}/index.js`, `file://${process.cwd()}/`).href) : import('@jobline/core');
 pg.types.setTypeParser(20, (v) => Number(v));
 
 // ---------------------------------------------------------------------------------------- floor
@@ -77,7 +81,7 @@ async function child(system, schema) {
     process.once('message', () => { loops = Array.from({ length: 4 }, loop); });
     stop = async () => { stopping = true; await Promise.all(loops); await pool.end(); };
   } else {
-    const { Jobline } = await import('@jobline/core');
+    const { Jobline } = await coreFor(system);
     const jl = await Jobline.connect({ databaseUrl: URL_, schema, natsUrl: '', poolSize: 10, migrate: false });
     const w = jl.worker({
       queues: [QUEUE], concurrency: CONC, claimBatchSize: 500, completionBatchSize: 500, completionFlushMs: 2, pollIntervalMs: 1000,
@@ -168,7 +172,7 @@ async function main() {
   for (const system of SYSTEMS) {
     const schema = `hp_${system}`;
     await admin.query(`drop schema if exists "${schema}" cascade`);
-    const { Jobline } = await import('@jobline/core');
+    const { Jobline } = await coreFor(system);
     const setup = await Jobline.connect({ databaseUrl: URL_, schema, natsUrl: '', poolSize: 2, migrate: true });
     // EMIT=none|completed,…: the queue's emit_events (a bound on what events cost); unset = all.
     if (process.env.EMIT) await setup.updateQueue(QUEUE, { emitEvents: process.env.EMIT === 'none' ? [] : process.env.EMIT.split(',') });
@@ -176,49 +180,70 @@ async function main() {
     const q = floorSql(`"${schema}"`);
     const inputs = Array.from({ length: N }, (_, i) => ({ n: i }));
 
-    const enqueueBulk = async () => {
-      const cpu0 = process.cpuUsage();
+    // Producers connect before the clock and the Node CPU count start (Jobline.connect checks the
+    // schema version: tens of ms that would otherwise be charged to the jobs).
+    const producer = async (max) => {
       if (system === 'floor') {
-        const pool = new pg.Pool({ connectionString: URL_, max: 1 });
-        for (let i = 0; i < N; i += 500) await pool.query({ name: 'm', text: q.insertMany, values: [QUEUE, inputs.slice(i, i + 500).map((x) => JSON.stringify(x))] });
-        await pool.end();
-      } else {
-        const jl = await Jobline.connect({ databaseUrl: URL_, schema, natsUrl: '', poolSize: 1, migrate: false });
-        for (let i = 0; i < N; i += 500) await jl.enqueueMany(inputs.slice(i, i + 500).map((input) => ({ queue: QUEUE, name: 'noop', input })));
-        await jl.close();
+        const pool = new pg.Pool({ connectionString: URL_, max });
+        await Promise.all(Array.from({ length: max }, () => pool.connect())).then((cs) => cs.forEach((c) => c.release()));
+        return {
+          many: (chunk) => pool.query({ name: 'm', text: q.insertMany, values: [QUEUE, chunk.map((x) => JSON.stringify(x))] }),
+          one: () => pool.query({ name: 'o', text: q.insertOne, values: [QUEUE, '{"n":1}'] }),
+          close: () => pool.end(),
+        };
       }
-      const c = process.cpuUsage(cpu0);
-      return { jobs: N, nodeCpuUs: c.user + c.system };
+      const jl = await Jobline.connect({ databaseUrl: URL_, schema, natsUrl: '', poolSize: max, migrate: false });
+      await jl.enqueueMany([{ queue: 'warm', name: 'w' }]);
+      return {
+        many: (chunk) => jl.enqueueMany(chunk.map((input) => ({ queue: QUEUE, name: 'noop', input }))),
+        one: () => jl.enqueue({ queue: QUEUE, name: 'noop', input: { n: 1 } }),
+        close: () => jl.close(),
+      };
     };
-    const enqueueSingle = async () => {
+    const timed = async (max, fn, jobs) => {
+      const p = await producer(max);
       const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await fn(p);
+      const secsInner = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(cpu0);
+      await p.close();
+      return { jobs, nodeCpuUs: c.user + c.system, secsInner };
+    };
+    // Bulk: batches of BULK (default 1,000, as bench/scenarios/enqueue.mjs), one connection, serial.
+    const BULK = Number(process.env.BULK ?? 1000);
+    const enqueueBulk = () => timed(1, async (p) => { for (let i = 0; i < N; i += BULK) await p.many(inputs.slice(i, i + BULK)); }, N);
+    const enqueueSingle = () => timed(10, async (p) => {
       let next = 0;
-      if (system === 'floor') {
-        const pool = new pg.Pool({ connectionString: URL_, max: 10 });
-        await Promise.all(Array.from({ length: 64 }, async () => { while (next++ < SINGLE) await pool.query({ name: 'o', text: q.insertOne, values: [QUEUE, '{"n":1}'] }); }));
-        await pool.end();
-      } else {
-        const jl = await Jobline.connect({ databaseUrl: URL_, schema, natsUrl: '', poolSize: 10, migrate: false });
-        await Promise.all(Array.from({ length: 64 }, async () => { while (next++ < SINGLE) await jl.enqueue({ queue: QUEUE, name: 'noop', input: { n: 1 } }); }));
-        await jl.close();
-      }
-      const c = process.cpuUsage(cpu0);
-      return { jobs: SINGLE, nodeCpuUs: c.user + c.system };
-    };
+      await Promise.all(Array.from({ length: 64 }, async () => { while (next++ < SINGLE) await p.one(); }));
+    }, SINGLE);
     const drain = (procs, jobs) => async () => {
       const kids = Array.from({ length: procs }, () => fork(new URL(import.meta.url).pathname, ['--child', system, schema], {
         stdio: 'inherit', execArgv: process.env.CPUPROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPUPROF}`] : [] }));
       await Promise.all(kids.map((k) => new Promise((r) => k.once('message', r))));
+      // PERF=<file>: perf record of this cluster's client backends for the drain (PostgreSQL's own profile).
+      let perf;
+      if (process.env.PERF && procs === 1) {
+        await new Promise((r) => setTimeout(r, 300));
+        const pids = (await admin.query(`select string_agg(pid::text, ',') p from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid() and datname = current_database()`)).rows[0].p;
+        const { spawn } = await import('node:child_process');
+        perf = spawn('perf', ['record', '-F', '2000', '-g', '-o', process.env.PERF, '-p', pids], { stdio: 'ignore' });
+        await new Promise((r) => setTimeout(r, 500));
+      }
       const t0 = performance.now();
       kids.forEach((k) => k.send('go'));
       const poll = new pg.Client({ connectionString: URL_ });
       await poll.connect();
       for (;;) {
-        const { rows } = await poll.query(`select count(*)::int n from "${schema}".jobs where state in ('available','running')`);
-        if (!rows[0].n) break;
-        await new Promise((r) => setTimeout(r, 20));
+        // Through the partial indexes (claim, running): a count over the whole table every 20 ms
+        // was up to half the PostgreSQL time of a drain and made slower systems look costlier.
+        const { rows } = await poll.query(`select exists (select 1 from "${schema}".jobs where state = 'available' and queue = $1)
+            or exists (select 1 from "${schema}".jobs where state = 'running' and worker_id is not null) as busy`, [QUEUE]);
+        if (!rows[0].busy) break;
+        await new Promise((r) => setTimeout(r, 50));
       }
       const secs = (performance.now() - t0) / 1000;
+      if (perf) { perf.kill('SIGINT'); await new Promise((r) => perf.once('exit', r)); }
       await poll.end();
       const res = await Promise.all(kids.map((k) => new Promise((r) => { k.once('message', r); k.send('stop'); })));
       return { jobs, nodeCpuUs: res.reduce((a, x) => a + x.cpuUs, 0), rss: Math.max(...res.map((x) => x.rss)), secsInner: secs };
@@ -226,7 +251,7 @@ async function main() {
 
     await phase(schema, `${system} bulk enqueue`, enqueueBulk);
     await admin.query(`vacuum analyze "${schema}".jobs`);
-    await phase(schema, `${system} drain 1p`, drain(1, N));
+    if (PROCS.includes(1)) await phase(schema, `${system} drain 1p`, drain(1, N));
     if (PROCS.includes(4)) {
       await phase(schema, `${system} bulk enqueue (again)`, enqueueBulk);
       await admin.query(`vacuum analyze "${schema}".jobs`);
