@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { instrumentedClient, type QueryLogOptions } from './query-log.js';
+import { parseTimestamptz } from './timestamptz.js';
 
 /** Anything that can run a query: the pool, a checked-out client, or a caller's transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -14,7 +15,14 @@ const parseInt8 = (v: string): number => Number(v);
  */
 export const pgTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    format === 'binary'
+      ? pg.types.getTypeParser(oid, format)
+      : oid === pg.types.builtins.INT8
+        ? parseInt8
+        : // timestamptz by position instead of postgres-date's regular expressions (db/timestamptz.ts)
+          oid === pg.types.builtins.TIMESTAMPTZ
+          ? parseTimestamptz
+          : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 export interface PoolOptions {

@@ -69,7 +69,48 @@ const insertSql = (s: string) => `
     ${insertJobEvents(s, `(select ins.*, ${sqlLit(JobEvent.enqueued)} as event, null::timestamptz as finished_at,
                                  null::float8 as duration_ms from ins) `)}
   )
-  select ${JOB_COLUMNS} from ins`;
+  select id, state, run_at, max_attempts, timeout_ms, input, created_at, queue, idempotency_key from ins`;
+
+/**
+ * The inserted job, mapped by `mapJob` like any job row: the statement returns 9 columns instead
+ * of all 26, and the rest are the spec's own values or still unset (a new job has no attempt,
+ * output, worker or DAG), so reading them back only cost PostgreSQL output and Node parsing per
+ * job (measured 2026-11-30: returning every column was ~35 µs of a 160–220 µs `enqueue`).
+ */
+function insertedJob(p: PreparedJob, r: Record<string, unknown>): Job {
+  const t = p.spec;
+  // One object literal, no spread: spreading the pg row into a base object made enqueueMany's
+  // Node CPU 20 → 60 µs per job (the spread copies through a slow path, and GC followed).
+  return mapJob({
+    id: r.id,
+    queue: t.queue,
+    name: t.name,
+    state: r.state,
+    priority: t.priority,
+    run_at: r.run_at,
+    attempt: 0,
+    max_attempts: r.max_attempts,
+    timeout_ms: r.timeout_ms,
+    input: r.input,
+    output: null,
+    error: null,
+    progress: null,
+    idempotency_key: t.idempotencyKey ?? null,
+    definition: t.definition ?? null,
+    dag_run_id: null,
+    dag_node_key: null,
+    worker_id: null,
+    traceparent: t.traceparent ?? null,
+    group_key: t.group ?? null,
+    created_at: r.created_at,
+    claimed_at: null,
+    started_at: null,
+    heartbeat_at: null,
+    completed_at: null,
+    // Both default to now(): the same value within the inserting transaction.
+    updated_at: r.created_at,
+  });
+}
 
 const existingSql = (s: string) => `
   select ${JOB_COLUMNS} from ${s}.jobs
@@ -114,10 +155,23 @@ async function insertChunk(db: Queryable, s: string, chunk: PreparedJob[]): Prom
   } catch (err) {
     throw fromPgError(err, 'job');
   }
-  const jobs = rows.map(mapJob);
   // Unkeyed jobs get ids in insert order (the SELECT is ordered by input position).
-  const unkeyed = jobs.filter((j) => j.idempotencyKey === undefined).sort((a, b) => a.id - b.id);
-  const byKey = new Map(jobs.filter((j) => j.idempotencyKey !== undefined).map((j) => [`${j.queue}\0${j.idempotencyKey}`, j]));
+  const unkeyedSpecs = chunk.filter((p) => p.spec.idempotencyKey === undefined);
+  const unkeyed = rows
+    .filter((r) => r.idempotency_key === null)
+    .sort((a, b) => (a.id as number) - (b.id as number))
+    .map((r, i) => insertedJob(unkeyedSpecs[i], r));
+  const specByKey = new Map<string, PreparedJob>();
+  for (const p of chunk) {
+    const k = `${p.spec.queue}\0${p.spec.idempotencyKey}`;
+    if (p.spec.idempotencyKey !== undefined && !specByKey.has(k)) specByKey.set(k, p);
+  }
+  const byKey = new Map<string, Job>();
+  for (const r of rows) {
+    if (r.idempotency_key === null) continue;
+    const k = `${r.queue}\0${r.idempotency_key}`;
+    byKey.set(k, insertedJob(specByKey.get(k)!, r));
+  }
   const createdKeys = new Set(byKey.keys());
   const missing = chunk.filter((p) => p.spec.idempotencyKey !== undefined && !byKey.has(`${p.spec.queue}\0${p.spec.idempotencyKey}`));
   if (missing.length) {
