@@ -13,6 +13,7 @@ import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './db/rows.js';
 import { cancelJob } from './queue/cancel.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
+import { hasPolicy } from './queue/enqueue-policies.js';
 import { Debounced, DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
 import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
@@ -329,9 +330,9 @@ export class Jobline {
       await notifyInTransaction(opts.tx, jobsChannel(this.schema), queues);
       return results;
     }
-    // Over 10,000 jobs take several statements: one transaction keeps the call all-or-nothing.
+    // Over 10,000 jobs take several statements, and so do enqueue policies: one transaction keeps the call all-or-nothing.
     const results =
-      prepared.length > 10_000
+      prepared.length > 10_000 || prepared.some(hasPolicy)
         ? await withTransaction(this.pool, (tx) => insertJobs(tx, this.s, prepared))
         : await insertJobs(this.pool, this.s, prepared);
     this.notifier.notify(queues);

@@ -59,6 +59,8 @@ export interface Job<I = unknown, O = unknown> {
   traceparent?: string;
   /** The job's group (e.g. a tenant), when it has one. */
   group?: string;
+  /** enqueue({ singletonKey }): no other unfinished job of the queue carries this key. */
+  singletonKey?: string;
   createdAt: Date;
   claimedAt?: Date;
   startedAt?: Date;
@@ -100,7 +102,7 @@ const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
 export const JOB_COLUMNS = `id, queue, name, state, priority, run_at, attempt, max_attempts, timeout_ms, input,
   output, error, progress, idempotency_key, definition, dag_run_id, dag_node_key, worker_id, traceparent,
-  group_key, created_at, claimed_at, started_at, heartbeat_at, completed_at, updated_at`;
+  group_key, singleton_key, created_at, claimed_at, started_at, heartbeat_at, completed_at, updated_at`;
 
 export function mapJob(r: Row): Job {
   return {
@@ -124,6 +126,7 @@ export function mapJob(r: Row): Job {
     workerId: opt(r.worker_id),
     traceparent: opt(r.traceparent),
     group: opt(r.group_key),
+    singletonKey: opt(r.singleton_key),
     createdAt: r.created_at,
     claimedAt: opt(r.claimed_at),
     startedAt: opt(r.started_at),

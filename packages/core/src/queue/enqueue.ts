@@ -2,6 +2,7 @@ import { ValidationError, fromPgError, type FieldIssue } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import { JOB_COLUMNS, mapJob, type Job } from '../db/rows.js';
 import { insertJobEvents } from '../events/outbox.js';
+import { hasPolicy, insertWithPolicies, type EnqueuePolicy } from './enqueue-policies.js';
 import { JobSpecSchema, serialiseJson, toValidationError, type JobSpec, type ParsedJobSpec } from '../schemas.js';
 
 /** Defaults applied when neither the job nor its queue's row says otherwise. */
@@ -14,6 +15,8 @@ export interface EnqueueResult {
   job: Job;
   /** false when an existing job with the same idempotency key was returned instead. */
   created: boolean;
+  /** When created is false: the rule that returned the existing job (enqueue-policies.ts). */
+  policy?: EnqueuePolicy;
 }
 
 export interface PreparedJob {
@@ -78,6 +81,8 @@ const existingSql = (s: string) => `
  * holds for two specs with the same key in one call.
  */
 export async function insertJobs(db: Queryable, schema: string, prepared: PreparedJob[]): Promise<EnqueueResult[]> {
+  // singletonKey/throttle/debounce jobs take their own path, which comes back here without the policy.
+  if (prepared.some(hasPolicy)) return insertWithPolicies(db, schema, prepared, (p) => insertJobs(db, schema, p));
   const results: EnqueueResult[] = [];
   for (let i = 0; i < prepared.length; i += MAX_JOBS_PER_STATEMENT) {
     results.push(...(await insertChunk(db, schema, prepared.slice(i, i + MAX_JOBS_PER_STATEMENT))));
