@@ -45,6 +45,8 @@ export { JobSearchSchema, type JobSearch, type JobSearchPage } from './queue/sea
 export { RetryFilterSchema, type RetryFilter, type BulkRetryResult } from './queue/retry-now.js';
 export { DagListSchema, type DagListFilter, type DagRunPage } from './dag/list.js';
 export type { EnqueueResult } from './queue/enqueue.js';
+export type { EnqueuePolicy } from './queue/enqueue-policies.js';
+export type { Balance, LedgerPage, LedgerQuery, QuotaSpec, QuotaUnit, WalletEntry, WalletEntryKind } from './queue/quota.js';
 export {
   JoblineError,
   ValidationError,

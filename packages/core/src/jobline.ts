@@ -7,13 +7,14 @@ import { RENUMBERED, migrate, readMigrations, type MigrateResult } from './db/mi
 import { assertNotNewer } from './db/schema-version.js';
 import { statementHistogram } from './db/query-log.js';
 import type { Histogram } from './observability/metrics.js';
-import { createPool, withTransaction, type Queryable } from './db/pool.js';
+import { createPool, inTransaction, withTransaction, type Queryable } from './db/pool.js';
 import { openTopology, type Topology, type TopologyOptions } from './topology.js';
 import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './db/rows.js';
 import { cancelJob } from './queue/cancel.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
 import { hasPolicy } from './queue/enqueue-policies.js';
+import { getBalance, listLedger, setQuota, topUp, type Balance, type LedgerPage, type LedgerQuery, type QuotaSpec } from './queue/quota.js';
 import { Debounced, DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
 import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
@@ -362,6 +363,28 @@ export class Jobline {
   /** Creates or changes a queue's settings (pause, concurrency limit, defaults, events); see QueueConfig. */
   updateQueue(name: string, patch: QueueConfig): Promise<QueueSettings> {
     return updateQueue(this.pool, this.s, name, patch);
+  }
+
+  // ---- quotas (queue/quota.ts): a group's wallet, top-ups and the usage ledger ----
+
+  /** Creates or replaces a group's (tenant's) wallet: its unit and balance. Balance 0 holds its jobs. */
+  setQuota(group: string, spec: QuotaSpec, opts: TxOption = {}): Promise<Balance> {
+    return inTransaction(this.pool, opts.tx, (tx) => setQuota(tx, this.s, group, spec));
+  }
+
+  /** Adds units to a group's wallet (NotFoundError without one); a positive balance releases held jobs. */
+  topUp(group: string, amount: number, opts: TxOption & { note?: string } = {}): Promise<Balance> {
+    return inTransaction(this.pool, opts.tx, (tx) => topUp(tx, this.s, group, amount, opts.note));
+  }
+
+  /** A group's wallet: unit, balance and whether its jobs are held. NotFoundError without one. */
+  getBalance(group: string): Promise<Balance> {
+    return getBalance(this.pool, this.s, group);
+  }
+
+  /** A group's ledger, newest first: one charge per finished attempt, and every top-up and set. */
+  listLedger(group: string, query: LedgerQuery = {}): Promise<LedgerPage> {
+    return listLedger(this.pool, this.s, group, query);
   }
 
   getJob(id: number): Promise<Job> {
