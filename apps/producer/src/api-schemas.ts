@@ -104,6 +104,8 @@ export const Job = z.strictObject({
   dagNodeKey: z.string().optional(),
   workerId: z.string().optional(),
   traceparent: z.string().optional(),
+  group: z.string().optional().meta({ description: 'The job\'s group (e.g. a tenant).' }),
+  singletonKey: z.string().optional().meta({ description: 'While this job is unfinished, enqueues with the same singletonKey in its queue return it.' }),
   createdAt: DateTime,
   claimedAt: DateTime.optional(),
   startedAt: DateTime.optional(),
@@ -113,7 +115,13 @@ export const Job = z.strictObject({
 });
 
 export const BatchResult = z.strictObject({
-  jobs: z.array(z.strictObject({ job: Job, created: z.boolean() })),
+  jobs: z.array(
+    z.strictObject({
+      job: Job,
+      created: z.boolean(),
+      policy: z.enum(['idempotencyKey', 'singletonKey', 'throttle', 'debounce']).optional().meta({ description: 'When created is false: the rule that returned the existing job.' }),
+    }),
+  ),
 });
 
 export const JobPage = z.strictObject({
@@ -220,3 +228,6 @@ export * from './routes/schedule-schemas.js';
 
 // Dashboard endpoints (issue 17): their schemas live next to their routes too.
 export * from './routes/dashboard-schemas.js';
+
+// Quota endpoints (issue 15): their schemas live next to their routes.
+export * from './routes/quota-schemas.js';

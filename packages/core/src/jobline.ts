@@ -14,7 +14,7 @@ import type { Job, JobExecution } from './db/rows.js';
 import { cancelJob } from './queue/cancel.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
 import { hasPolicy } from './queue/enqueue-policies.js';
-import { getBalance, listLedger, setQuota, topUp, type Balance, type LedgerPage, type LedgerQuery, type QuotaSpec } from './queue/quota.js';
+import { countHeldGroups, getBalance, listLedger, setQuota, topUp, type Balance, type LedgerPage, type LedgerQuery, type QuotaSpec } from './queue/quota.js';
 import { Debounced, DebouncedNotifier, cancelChannel, jobsChannel, notifyInTransaction } from './queue/notify.js';
 import { updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
@@ -385,6 +385,11 @@ export class Jobline {
   /** A group's ledger, newest first: one charge per finished attempt, and every top-up and set. */
   listLedger(group: string, query: LedgerQuery = {}): Promise<LedgerPage> {
     return listLedger(this.pool, this.s, group, query);
+  }
+
+  /** Groups held now, by reason (`{ quota: 3 }`), for a gauge. */
+  heldGroupCounts(): Promise<Record<string, number>> {
+    return countHeldGroups(this.pool, this.s);
   }
 
   getJob(id: number): Promise<Job> {
