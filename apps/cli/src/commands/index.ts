@@ -8,10 +8,11 @@ import { demo } from '../demo/command.js';
 import { enqueue } from './enqueue.js';
 import { events } from './events.js';
 import { migrate } from './migrate.js';
+import { quota } from './quota.js';
 import { status } from './status.js';
 import { schedule } from './schedule.js';
 import { schema } from './schema.js';
 import { scheduler } from './scheduler.js';
 
 /** Every command, in the order `jobline --help` lists them. */
-export const apps: Command[] = [demo, migrate, producer, worker, enqueue, status, cancel, dag, schedule, scheduler, definitions, events, dashboard, schema, bench];
+export const apps: Command[] = [demo, migrate, producer, worker, enqueue, status, cancel, dag, schedule, scheduler, definitions, quota, events, dashboard, schema, bench];
