@@ -28,9 +28,10 @@ describe('jobline quota', () => {
   it('bad input names the field, exits 2 (usage) or 1 (unknown tenant), and writes nothing', async () => {
     await jobline(['quota', 'set', 'tenant-8', '3']);
     const before = await db.q(`select count(*)::int as n from $S.wallet_transactions`);
-    const neg = await jobline(['quota', 'top-up', 'tenant-8', '-5']);
+    // A negative number is given after `--` (node:util.parseArgs reads -5 as a flag).
+    const neg = await jobline(['quota', 'top-up', 'tenant-8', '--', '-5']);
     expect(neg.code).toBe(2);
-    expect(neg.stderr).toMatch(/amount/);
+    expect(neg.stderr).toMatch(/amount: amount must be at least 1/);
     const word = await jobline(['quota', 'top-up', 'tenant-8', 'ten']);
     expect(word.code).toBe(2);
     expect(word.stderr).toMatch(/amount must be a whole number/);
