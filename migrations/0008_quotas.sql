@@ -100,27 +100,39 @@ $$;
 -- Charges every finished attempt (not `released`: a release gives the attempt back) of a job
 -- whose group has a wallet. A statement-level trigger with a transition table: one pass per
 -- completion batch, in its transaction, whichever path wrote the history (completion, rescue,
--- cancel), and a batch without metered groups costs one probe of the (small) wallets table.
+-- cancel). Without any wallet a batch costs one probe of the (empty) wallets table; otherwise one
+-- primary-key lookup per attempt to find its job's group (`id = any(array)`: the planner has no
+-- statistics for a transition table, and joined it to a sequential scan of jobs).
 create function charge_finished_attempts() returns trigger
 language plpgsql set search_path from current as $$
 declare
+  ids bigint[];
+  metered text[];
   charged text[];
 begin
   if not exists (select 1 from wallets) then
     return null;
   end if;
+  select array_agg(job_id) into ids from new_rows where state <> 'released';
+  if ids is null then
+    return null;
+  end if;
+  select array_agg(distinct j.group_key order by j.group_key) into metered
+    from jobs j join wallets w on w.key = j.group_key
+   where j.id = any(ids);
+  if metered is null then
+    return null;
+  end if;
   -- Lock the wallets in key order first: two batches charging the same tenants cannot deadlock.
-  perform 1 from wallets w
-   where w.key in (select j.group_key from new_rows n join jobs j on j.id = n.job_id)
-   order by w.key for update of w;
+  perform 1 from wallets w where w.key = any(metered) order by w.key for update of w;
   with c as (
     select j.group_key as key, n.job_id, n.attempt, n.state, w.balance,
            case w.unit when 'attempts' then 1
                 else greatest(1, ceil(coalesce(n.duration_ms, 0)))::bigint end as cost
-      from new_rows n
-      join jobs j on j.id = n.job_id
+      from jobs j
+      join new_rows n on n.job_id = j.id
       join wallets w on w.key = j.group_key
-     where n.state <> 'released'
+     where j.id = any(ids) and j.group_key = any(metered) and n.state <> 'released'
   ), ins as (
     insert into wallet_transactions (wallet_key, kind, amount, balance_after, job_id, attempt, execution_state)
     select key, 'charge', -cost,

@@ -202,6 +202,24 @@ describe('charging finished attempts', () => {
     expect(await db.q(`select count(*)::int as n from $S.wallet_transactions where job_id = any($1)`, [[free.id, plain.id]])).toEqual([{ n: 0 }]);
   });
 
+  it('concurrent batches charging the same tenants in different orders neither deadlock nor lose a charge', async () => {
+    const tenants = ['c-a', 'c-b', 'c-c'];
+    for (const t of tenants) await db.jl.setQuota(t, { balance: 1000 });
+    const batches: Outcome[][] = [];
+    for (let b = 0; b < 8; b++) {
+      const order = b % 2 ? [...tenants].reverse() : tenants;
+      const batch: Outcome[] = [];
+      for (let k = 0; k < 6; k++) batch.push(outcome(await running(order[k % 3])));
+      batches.push(batch);
+    }
+    const applied = await Promise.all(batches.map((b) => complete(b)));
+    expect(applied.flat()).toHaveLength(48);
+    for (const t of tenants) {
+      expect((await db.jl.getBalance(t)).balance, t).toBe(1000 - 16);
+      expect(await charges(t)).toHaveLength(16);
+    }
+  });
+
   it('a real worker run charges each attempt of a tenant, including retries', async () => {
     await db.jl.setQuota('t-worker', { balance: 50 });
     const ids: number[] = [];
