@@ -62,13 +62,13 @@ export function isDagFilter(f: EventFilter): boolean {
 /** The one NATS subject (with wildcards) that selects exactly the events the filter asks for. */
 export function filterSubject(f: EventFilter = {}, prefix = DEFAULT_SUBJECT_PREFIX): string {
   assertSubjectPrefix(prefix);
-  if (f.event !== undefined && !isJobEventName(f.event) && !isDagEventName(f.event)) {
-    throw new FilterError('event', `unknown event "${f.event}"`);
-  }
   if (f.event !== undefined && isGroupEventName(f.event)) {
     const other = (['queue', 'jobId', 'dagRunId'] as const).find((k) => f[k] !== undefined);
     if (other) throw new FilterError(other, `group events (${f.event}) carry no ${other}: filter them by event alone`);
     return groupSubject(f.event, prefix);
+  }
+  if (f.event !== undefined && !isJobEventName(f.event) && !isDagEventName(f.event)) {
+    throw new FilterError('event', `unknown event "${f.event}"`);
   }
   if (isDagFilter(f)) {
     const run = f.dagRunId === undefined ? '*' : check('dagRunId', String(f.dagRunId), ID, 'a DAG run id');
