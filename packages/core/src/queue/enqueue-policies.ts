@@ -23,7 +23,7 @@
  */
 import { ValidationError, type FieldIssue } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
-import { FINISHED_STATES, JOB_COLUMNS, mapJob, type Job } from '../db/rows.js';
+import { FINISHED_STATES, JOB_COLUMNS, JobState, mapJob, type Job } from '../db/rows.js';
 import type { ParsedJobSpec } from '../schemas.js';
 
 /** Which rule answered an enqueue with an existing job. */
@@ -154,9 +154,9 @@ async function jobById(db: Queryable, s: string, id: number): Promise<Job | unde
  */
 async function replacePending(db: Queryable, s: string, id: number, inputJson: string | null, periodMs: number): Promise<Job | undefined> {
   const { rows } = await db.query(
-    `update ${s}.jobs set input = $2::jsonb, state = 'scheduled',
+    `update ${s}.jobs set input = $2::jsonb, state = '${JobState.scheduled}',
             run_at = clock_timestamp() + $3 * interval '1 millisecond', updated_at = now()
-      where id = $1 and state in ('scheduled', 'available') and attempt = 0
+      where id = $1 and state in ('${JobState.scheduled}', '${JobState.available}') and attempt = 0
      returning ${JOB_COLUMNS}`,
     [id, inputJson, periodMs],
   );
