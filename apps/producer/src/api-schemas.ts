@@ -110,6 +110,7 @@ export const Job = z.strictObject({
   traceparent: z.string().optional(),
   group: z.string().optional().meta({ description: 'The job\'s group (e.g. a tenant): per-group limits, fair claiming and quotas apply to it.' }),
   waitingReason: z.enum(['group_limit', 'rate_limit', 'quota', 'queue_paused']).optional().meta({ description: 'For an available job that cannot start now, why.' }),
+  singletonKey: z.string().optional().meta({ description: 'While this job is unfinished, enqueues with the same singletonKey in its queue return it.' }),
   createdAt: DateTime,
   claimedAt: DateTime.optional(),
   startedAt: DateTime.optional(),
@@ -119,7 +120,13 @@ export const Job = z.strictObject({
 } satisfies Record<keyof CoreJob, z.ZodType>);
 
 export const BatchResult = z.strictObject({
-  jobs: z.array(z.strictObject({ job: Job, created: z.boolean() })),
+  jobs: z.array(
+    z.strictObject({
+      job: Job,
+      created: z.boolean(),
+      policy: z.enum(['idempotencyKey', 'singletonKey', 'throttle', 'debounce']).optional().meta({ description: 'When created is false: the rule that returned the existing job.' }),
+    }),
+  ),
 });
 
 export const JobPage = z.strictObject({
@@ -225,3 +232,4 @@ export const nestedComponents: z.ZodType[] = [FieldIssue, JobError, Execution, Q
 // which imports this file (that was a folder cycle, scripts/check-imports.mjs).
 export * from './schemas/schedules.js';
 export * from './schemas/dashboard.js';
+export * from './schemas/quotas.js';

@@ -1,4 +1,4 @@
-import { MetricsRegistry, registerProcessMetrics, type Counter, type Histogram } from '@jobline/core/observability';
+import { MetricsRegistry, registerProcessMetrics, type Counter, type Gauge, type Histogram } from '@jobline/core/observability';
 
 export interface ProducerMetrics {
   registry: MetricsRegistry;
@@ -7,6 +7,8 @@ export interface ProducerMetrics {
   enqueued: Counter<'queue'>;
   duplicates: Counter<'queue'>;
   dagsSubmitted: Counter;
+  /** Groups held by reason, as read at the last scrape (refreshHeld). */
+  held: Gauge<'reason'>;
 }
 
 export function createProducerMetrics(): ProducerMetrics {
@@ -23,5 +25,6 @@ export function createProducerMetrics(): ProducerMetrics {
       ['queue'],
     ),
     dagsSubmitted: registry.counter('jobline_dags_submitted_total', 'DAG runs created through the API.'),
+    held: registry.gauge('jobline_groups_held', 'Groups (tenants) whose jobs are held now, by reason (quota: wallet exhausted).', ['reason']),
   };
 }

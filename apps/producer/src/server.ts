@@ -15,6 +15,7 @@ import { dagRoutes } from './routes/dags.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
 import { queueRoutes } from './routes/queues.js';
+import { quotaRoutes } from './routes/quotas.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import type { ProducerState } from './state.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -50,7 +51,7 @@ export function createProducer(o: ProducerOptions): Producer {
   mirrorMetricsToOpenTelemetry(metrics.registry); // also through the OpenTelemetry metrics API when installed
   const st: ProducerState = { jl: o.jl, config: o.config as ProducerConfig, logger: o.logger, metrics };
   const routes: Route[] = [];
-  routes.push(...jobRoutes(st), ...dagRoutes(st), ...definitionRoutes(st), ...queueRoutes(st), ...scheduleRoutes(st), ...dashboardRoutes(st), ...operateRoutes(st), ...metaRoutes(st, () => routes));
+  routes.push(...jobRoutes(st), ...dagRoutes(st), ...definitionRoutes(st), ...queueRoutes(st), ...quotaRoutes(st), ...scheduleRoutes(st), ...dashboardRoutes(st), ...operateRoutes(st), ...metaRoutes(st, () => routes));
   const router = new Router(routes);
   if (!o.config.tokens) {
     o.logger.warn(

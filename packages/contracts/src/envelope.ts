@@ -2,9 +2,12 @@ import { z } from 'zod';
 import {
   DAG_EVENT_NAMES,
   DAG_TYPE_PREFIX,
+  GROUP_EVENT_NAMES,
+  GROUP_TYPE_PREFIX,
   JOB_EVENT_NAMES,
   JOB_TYPE_PREFIX,
   type DagEventName,
+  type GroupEventName,
   type JobEventName,
 } from './names.js';
 
@@ -70,6 +73,18 @@ export const DagEventDataSchema = z.object({
 });
 export type DagEventData = z.infer<typeof DagEventDataSchema>;
 
+/** `data` of group events: a group (tenant) held because its quota ran out, or released after a top-up. */
+export const GroupEventDataSchema = z.object({
+  group: z.string().min(1),
+  reason: z.enum(['quota']),
+  /** true for held, false for released. */
+  held: z.boolean(),
+  /** The wallet balance at the transition (absent when the wallet was removed). */
+  balance: z.number().int().optional(),
+  unit: z.enum(['attempts', 'run_ms']).optional(),
+});
+export type GroupEventData = z.infer<typeof GroupEventDataSchema>;
+
 const envelope = {
   specversion: z.literal('1.0'),
   id: z.string().regex(/^[1-9][0-9]*$/, 'id is the outbox row id'),
@@ -86,25 +101,37 @@ const jobEventSchema = <E extends JobEventName>(e: E) =>
 const dagEventSchema = <E extends DagEventName>(e: E) =>
   z.looseObject({ ...envelope, type: z.literal(`${DAG_TYPE_PREFIX}${e}` as `dev.jobline.dag.${E}`), data: DagEventDataSchema });
 
+/** Group events' CloudEvents `subject` is the group key (free text), not a numeric id. */
+const groupEventSchema = <E extends GroupEventName>(e: E) =>
+  z.looseObject({ ...envelope, subject: z.string().min(1), type: z.literal(`${GROUP_TYPE_PREFIX}${e}` as `dev.jobline.group.${E}`), data: GroupEventDataSchema });
+
 type JobSchemas = { [E in JobEventName]: ReturnType<typeof jobEventSchema<E>> };
 type DagSchemas = { [E in DagEventName]: ReturnType<typeof dagEventSchema<E>> };
+type GroupSchemas = { [E in GroupEventName]: ReturnType<typeof groupEventSchema<E>> };
 
 /** One schema per job event, by event name: `JobEventSchemas.completed.parse(x)`. */
 export const JobEventSchemas = Object.fromEntries(JOB_EVENT_NAMES.map((e) => [e, jobEventSchema(e)])) as JobSchemas;
 /** One schema per DAG event, by event name. */
 export const DagEventSchemas = Object.fromEntries(DAG_EVENT_NAMES.map((e) => [e, dagEventSchema(e)])) as DagSchemas;
 
+/** One schema per group event, by event name: `GroupEventSchemas.held.parse(x)`. */
+export const GroupEventSchemas = Object.fromEntries(GROUP_EVENT_NAMES.map((e) => [e, groupEventSchema(e)])) as GroupSchemas;
+
 /** Any job event (discriminated by `type`). */
 export const JobEventSchema = z.discriminatedUnion('type', Object.values(JobEventSchemas) as unknown as [JobSchemas[JobEventName], ...JobSchemas[JobEventName][]]);
 /** Any DAG event (discriminated by `type`). */
 export const DagEventSchema = z.discriminatedUnion('type', Object.values(DagEventSchemas) as unknown as [DagSchemas[DagEventName], ...DagSchemas[DagEventName][]]);
+/** Any group event (discriminated by `type`). */
+export const GroupEventSchema = z.discriminatedUnion('type', Object.values(GroupEventSchemas) as unknown as [GroupSchemas[GroupEventName], ...GroupSchemas[GroupEventName][]]);
 /** Any Jobline event. */
-export const JoblineEventSchema = z.union([JobEventSchema, DagEventSchema]);
+export const JoblineEventSchema = z.union([JobEventSchema, DagEventSchema, GroupEventSchema]);
 
 export type JobEventOf<E extends JobEventName> = z.infer<JobSchemas[E]>;
 export type DagEventOf<E extends DagEventName> = z.infer<DagSchemas[E]>;
 export type JobEvent = z.infer<typeof JobEventSchema>;
 export type DagEvent = z.infer<typeof DagEventSchema>;
+export type GroupEventOf<E extends GroupEventName> = z.infer<GroupSchemas[E]>;
+export type GroupEvent = z.infer<typeof GroupEventSchema>;
 export type JoblineEvent = z.infer<typeof JoblineEventSchema>;
 
 export function isJobEvent(e: JoblineEvent): e is JobEvent {
@@ -113,10 +140,13 @@ export function isJobEvent(e: JoblineEvent): e is JobEvent {
 export function isDagEvent(e: JoblineEvent): e is DagEvent {
   return e.type.startsWith(DAG_TYPE_PREFIX);
 }
+export function isGroupEvent(e: JoblineEvent): e is GroupEvent {
+  return e.type.startsWith(GROUP_TYPE_PREFIX);
+}
 
 /** The event name of an envelope (`completed`, `run_failed`, …). */
-export function eventName(e: JoblineEvent): JobEventName | DagEventName {
-  return e.type.slice(e.type.lastIndexOf('.') + 1) as JobEventName | DagEventName;
+export function eventName(e: JoblineEvent): JobEventName | DagEventName | GroupEventName {
+  return e.type.slice(e.type.lastIndexOf('.') + 1) as JobEventName | DagEventName | GroupEventName;
 }
 
 const decoder = new TextDecoder();

@@ -29,13 +29,25 @@ export const DagEventName = {
 } as const;
 export type DagEventName = (typeof DagEventName)[keyof typeof DagEventName];
 
-export type EventName = JobEventName | DagEventName;
+/**
+ * Group (tenant) transitions; the CloudEvents type is `dev.jobline.group.<event>`, the subject
+ * `jobline.group.<event>` (group keys are free text, not safe as NATS tokens: filter on `data.group`).
+ */
+export const GroupEventName = {
+  held: 'held',
+  released: 'released',
+} as const;
+export type GroupEventName = (typeof GroupEventName)[keyof typeof GroupEventName];
+
+export type EventName = JobEventName | DagEventName | GroupEventName;
 
 export const JOB_EVENT_NAMES = Object.values(JobEventName) as JobEventName[];
 export const DAG_EVENT_NAMES = Object.values(DagEventName) as DagEventName[];
 
 export const JOB_TYPE_PREFIX = 'dev.jobline.job.';
 export const DAG_TYPE_PREFIX = 'dev.jobline.dag.';
+export const GROUP_TYPE_PREFIX = 'dev.jobline.group.';
+export const GROUP_EVENT_NAMES = Object.values(GroupEventName) as GroupEventName[];
 
 /** The subject prefix of the default stream; a deployment may choose its own (e.g. per schema). */
 export const DEFAULT_SUBJECT_PREFIX = 'jobline';
@@ -44,10 +56,14 @@ export const DEFAULT_STREAM = 'JOBLINE';
 
 export const jobEventType = (e: JobEventName) => `${JOB_TYPE_PREFIX}${e}` as const;
 export const dagEventType = (e: DagEventName) => `${DAG_TYPE_PREFIX}${e}` as const;
+export const groupEventType = (e: GroupEventName) => `${GROUP_TYPE_PREFIX}${e}` as const;
 
 export function isJobEventName(v: string): v is JobEventName {
   return Object.hasOwn(JobEventName, v);
 }
 export function isDagEventName(v: string): v is DagEventName {
   return Object.hasOwn(DagEventName, v);
+}
+export function isGroupEventName(v: string): v is GroupEventName {
+  return Object.hasOwn(GroupEventName, v);
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_SUBJECT_PREFIX, isDagEventName, isJobEventName, type DagEventName, type EventName, type JobEventName } from './names.js';
+import { DEFAULT_SUBJECT_PREFIX, isDagEventName, isGroupEventName, isJobEventName, type DagEventName, type EventName, type GroupEventName, type JobEventName } from './names.js';
 
 /**
  * Subjects: `<prefix>.job.<queue>.<event>.<jobId>` and `<prefix>.dag.<event>.<dagRunId>`, so a
@@ -8,6 +8,8 @@ export const jobSubject = (queue: string, event: JobEventName, jobId: number | s
   `${prefix}.job.${queue}.${event}.${jobId}`;
 export const dagSubject = (event: DagEventName, dagRunId: number | string, prefix = DEFAULT_SUBJECT_PREFIX) =>
   `${prefix}.dag.${event}.${dagRunId}`;
+/** Group events: `<prefix>.group.<event>`; the group key is in `data.group` (keys are free text). */
+export const groupSubject = (event: GroupEventName, prefix = DEFAULT_SUBJECT_PREFIX) => `${prefix}.group.${event}`;
 
 /** What a subscriber wants. Everything given must match; nothing given means every event. */
 export interface EventFilter {
@@ -60,6 +62,11 @@ export function isDagFilter(f: EventFilter): boolean {
 /** The one NATS subject (with wildcards) that selects exactly the events the filter asks for. */
 export function filterSubject(f: EventFilter = {}, prefix = DEFAULT_SUBJECT_PREFIX): string {
   assertSubjectPrefix(prefix);
+  if (f.event !== undefined && isGroupEventName(f.event)) {
+    const other = (['queue', 'jobId', 'dagRunId'] as const).find((k) => f[k] !== undefined);
+    if (other) throw new FilterError(other, `group events (${f.event}) carry no ${other}: filter them by event alone`);
+    return groupSubject(f.event, prefix);
+  }
   if (f.event !== undefined && !isJobEventName(f.event) && !isDagEventName(f.event)) {
     throw new FilterError('event', `unknown event "${f.event}"`);
   }

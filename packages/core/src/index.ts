@@ -22,6 +22,8 @@ export type {
 export { JoblineNode as Worker } from './node/node.js';
 export type { WorkerOptions } from './worker/options.js';
 export { TimeoutError, type Handler, type Handlers, type JobContext } from './worker/run-attempt.js';
+export type { EnqueuePolicy } from './queue/enqueue-policies.js';
+export type { Balance, LedgerPage, LedgerQuery, QuotaSpec, QuotaUnit, WalletEntry, WalletEntryKind } from './queue/quota.js';
 export {
   JoblineError,
   ErrorCode,

@@ -6,7 +6,7 @@ import { RENUMBERED, migrate, readMigrations, type MigrateResult } from './db/mi
 import { assertNotNewer } from './db/schema-version.js';
 import { statementHistogram } from './db/query-log.js';
 import type { Histogram } from './observability/metrics.js';
-import { withTransaction } from './db/pool.js';
+import { inTransaction, withTransaction } from './db/pool.js';
 import type { Topology } from './topology.js';
 import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './model/job.js';
@@ -18,6 +18,7 @@ import { openConnection } from './connect.js';
 import { DebouncedNotifier, cancelChannel, jobsChannel, type Debounced } from './queue/notify.js';
 import { nodeDeps, scheduleHost, viaPublisher } from './jobline-wiring.js';
 import { getQueueSettings, updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
+import { countHeldGroups, getBalance, listLedger, setQuota, topUp, type Balance, type LedgerPage, type LedgerQuery, type QuotaSpec } from './queue/quota.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
 import { Inspector } from './inspector.js';
 import { getGroup, listGroups, updateGroup, waitingReason, type GroupCounts, type GroupPatch, type GroupSettings } from './queue/groups.js';
@@ -268,6 +269,33 @@ export class Jobline {
   /** Running and available jobs per group of a queue, busiest first (at most `limit`, default 100). */
   listGroups(queue: string, limit?: number): Promise<GroupCounts[]> {
     return listGroups(this.pool, this.s, queue, limit);
+  }
+
+  // ---- quotas (queue/quota.ts): a group's wallet, top-ups and the usage ledger ----
+
+  /** Creates or replaces a group's (tenant's) wallet: its unit and balance. Balance 0 holds its jobs. */
+  setQuota(group: string, spec: QuotaSpec, opts: TxOption = {}): Promise<Balance> {
+    return inTransaction(this.pool, opts.tx, (tx) => setQuota(tx, this.s, group, spec));
+  }
+
+  /** Adds units to a group's wallet (NotFoundError without one); a positive balance releases held jobs. */
+  topUp(group: string, amount: number, opts: TxOption & { note?: string } = {}): Promise<Balance> {
+    return inTransaction(this.pool, opts.tx, (tx) => topUp(tx, this.s, group, amount, opts.note));
+  }
+
+  /** A group's wallet: unit, balance and whether its jobs are held. NotFoundError without one. */
+  getBalance(group: string): Promise<Balance> {
+    return getBalance(this.pool, this.s, group);
+  }
+
+  /** A group's ledger, newest first: one charge per finished attempt, and every top-up and set. */
+  listLedger(group: string, query: LedgerQuery = {}): Promise<LedgerPage> {
+    return listLedger(this.pool, this.s, group, query);
+  }
+
+  /** Groups held now, by reason (`{ quota: 3 }`), for a gauge. */
+  heldGroupCounts(): Promise<Record<string, number>> {
+    return countHeldGroups(this.pool, this.s);
   }
 
   listJobs(filter: JobFilter = {}): Promise<JobPage> {

@@ -37,6 +37,18 @@ export const RetryTimeoutFields = {
   timeoutMs: int(1, 7 * 24 * 3600 * 1000).optional(),
 };
 
+const PolicyKey = StorableText.pipe(z.string().min(1, 'key must be a non-empty string').max(255));
+
+/** A throttle/debounce window (queue/enqueue-policies.ts): `periodMs` from 1 ms to 30 days. */
+export const PolicyWindow = z.strictObject({
+  key: PolicyKey,
+  periodMs: z
+    .number()
+    .int('periodMs must be a whole number of milliseconds')
+    .min(1, 'periodMs must be at least 1 (a window of 0 ms would let every job through)')
+    .max(30 * 24 * 3600 * 1000, 'periodMs is at most 30 days'),
+});
+
 export const JobSpecSchema = z.strictObject({
   queue: QueueName.default('default'),
   name: JobName,
@@ -48,6 +60,12 @@ export const JobSpecSchema = z.strictObject({
   idempotencyKey: StorableText.pipe(z.string().min(1).max(255)).optional(),
   /** The job's group (e.g. a tenant id): per-group limits, fair claiming and quotas apply to it. */
   group: StorableText.pipe(z.string().min(1, 'group must be a non-empty string').max(255)).optional(),
+  /** At most one unfinished job per key and queue: a repeated enqueue returns the existing job. */
+  singletonKey: PolicyKey.optional(),
+  /** At most one job per key and queue per window; later enqueues in the window return that job. */
+  throttle: PolicyWindow.optional(),
+  /** The last enqueue in a window wins: it replaces the input of the pending job and pushes its start to the window's end. */
+  debounce: PolicyWindow.optional(),
   /** Name of a job definition (`job_definitions.name`) whose defaults and input schema apply. */
   definition: StorableText.pipe(z.string().min(1).max(200)).optional(),
   traceparent: z.string().regex(TRACEPARENT, 'traceparent must be a W3C trace context header').optional(),

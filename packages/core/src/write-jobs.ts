@@ -4,6 +4,7 @@ import { withTransaction } from './db/pool.js';
 import { applyDefinitions } from './definitions/index.js';
 import { startPublishSpan } from './observability/tracing.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
+import { hasPolicy } from './queue/enqueue-policies.js';
 import { jobsChannel, notifyInTransaction, type Debounced } from './queue/notify.js';
 import { parseOrThrow, type JobSpec } from './schemas.js';
 import type { EnqueueSpec, TxOption } from './connect-options.js';
@@ -52,9 +53,9 @@ async function write(h: JobWriterHost, prepared: ReturnType<typeof prepareJobs>,
     await notifyInTransaction(opts.tx, jobsChannel(h.schema), queues);
     return results;
   }
-  // Over 10,000 jobs take several statements: one transaction keeps the call all-or-nothing.
+  // Over 10,000 jobs take several statements, and so do enqueue policies: one transaction keeps the call all-or-nothing.
   const results =
-    prepared.length > 10_000 ? await withTransaction(h.pool, (tx) => insertJobs(tx, h.s, prepared)) : await insertJobs(h.pool, h.s, prepared);
+    prepared.length > 10_000 || prepared.some(hasPolicy) ? await withTransaction(h.pool, (tx) => insertJobs(tx, h.s, prepared)) : await insertJobs(h.pool, h.s, prepared);
   h.notifier.notify(queues);
   return results;
 }

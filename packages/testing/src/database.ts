@@ -53,7 +53,7 @@ export class TestDatabase {
     return reset(this.jl);
   }
 
-  /** Idempotent seed data: queues, definitions, constraints, actions, schedules, jobs. */
+  /** Idempotent seed data: queues, definitions, constraints, actions, schedules, tenants (wallets), jobs. */
   seed(data: SeedData): Promise<SeedResult> {
     return seed(this.jl, data);
   }

@@ -2,10 +2,12 @@
  * Idempotent seed data: running `seed()` twice leaves the database as running it once. Queues
  * are upserted, definitions registered (an identical one is not a new version), constraints,
  * actions and schedules created or updated by name, jobs enqueued with an idempotency key
- * (derived from the job itself when it has none).
+ * (derived from the job itself when it has none). Tenants get a wallet only when they have none:
+ * an existing wallet's balance is live usage data, and a second run must not reset it (nor write a
+ * ledger entry).
  */
 import { createHash } from 'node:crypto';
-import { NotFoundError, type DefinitionSpec, type EnqueueSpec, type Jobline, type QueueConfig, type ScheduleSpec } from '@jobline/core';
+import { NotFoundError, type DefinitionSpec, type EnqueueSpec, type Jobline, type QueueConfig, type QuotaSpec, type ScheduleSpec } from '@jobline/core';
 import type { ActionSpec, ConstraintSpec } from '@jobline/core/schedule';
 
 export interface SeedData {
@@ -16,13 +18,32 @@ export interface SeedData {
   actions?: ActionSpec[];
   schedules?: ScheduleSpec[];
   jobs?: EnqueueSpec[];
+  /** Tenants (job groups) with their wallet, by group key: `{ 'acme': { balance: 1000 } }`. */
+  tenants?: Record<string, QuotaSpec>;
 }
+
+/**
+ * A development data set: three tenants with wallets (one exhausted, so its jobs are held) and a
+ * few jobs of each. `seed(jl, DEV_SEED)` any number of times.
+ */
+export const DEV_SEED: SeedData = {
+  tenants: {
+    acme: { unit: 'attempts', balance: 10_000, note: 'seed: pro plan' },
+    globex: { unit: 'run_ms', balance: 60_000, note: 'seed: one minute of run time' },
+    initech: { unit: 'attempts', balance: 0, note: 'seed: exhausted (held)' },
+  },
+  jobs: ['acme', 'globex', 'initech'].flatMap((group) =>
+    [1, 2, 3].map((n) => ({ queue: 'tenant-work', name: 'report', group, input: { group, n } })),
+  ),
+};
 
 export interface SeedResult {
   /** Jobs in input order, with `created: false` for those that existed already. */
   jobs: { id: number; created: boolean }[];
   /** Definitions registered as new versions by this call. */
   definitionsCreated: number;
+  /** Tenants whose wallet this call created. */
+  tenantsCreated: number;
   /** Constraints, actions and schedules created (not updated) by this call. */
   created: { constraints: number; actions: number; schedules: number };
 }
@@ -58,7 +79,17 @@ export async function seed(jl: Jobline, data: SeedData): Promise<SeedResult> {
     const { name, ...patch } = s;
     if (await upsert(() => jl.schedules.get(name), () => jl.schedules.add(s), () => jl.schedules.update(name, patch))) created.schedules++;
   }
+  let tenantsCreated = 0;
+  for (const [group, spec] of Object.entries(data.tenants ?? {})) {
+    try {
+      await jl.getBalance(group);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      await jl.setQuota(group, spec);
+      tenantsCreated++;
+    }
+  }
   const jobs = (data.jobs ?? []).map((j) => ({ ...j, idempotencyKey: j.idempotencyKey ?? seedKey(j) }) as EnqueueSpec);
   const results = jobs.length ? await jl.insertJobs(jobs) : [];
-  return { jobs: results.map((r) => ({ id: r.job.id, created: r.created })), definitionsCreated, created };
+  return { jobs: results.map((r) => ({ id: r.job.id, created: r.created })), definitionsCreated, tenantsCreated, created };
 }

@@ -17,6 +17,15 @@ async function parseInput(v: string | undefined): Promise<unknown> {
   }
 }
 
+/** `KEY:MS` (the key may itself contain ':'; the last one separates the period). */
+function policyWindow(v: unknown, flag: string): { key: string; periodMs: number } | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  const at = s.lastIndexOf(':');
+  if (at <= 0 || !/^-?\d+$/.test(s.slice(at + 1))) throw new UsageError(`--${flag} takes KEY:MS, e.g. --${flag} user-7:60000 (got ${JSON.stringify(s)})`);
+  return { key: s.slice(0, at), periodMs: Number(s.slice(at + 1)) };
+}
+
 export const enqueue: Command = {
   name: 'enqueue',
   summary: 'enqueue a job (or --count copies of it)',
@@ -30,7 +39,11 @@ Options:
   --max-attempts N        attempts including the first
   --timeout-ms N          per-attempt timeout
   --idempotency-key KEY   a second enqueue with the same key returns the first job
-  --group KEY             the job's group (e.g. a tenant): per-group limits and fair claiming
+  --group KEY             the job's group (e.g. a tenant): group limits, fair claiming, quotas
+  --singleton-key KEY     at most one unfinished job with KEY in the queue (returns the existing one)
+  --throttle KEY:MS       at most one job with KEY per MS milliseconds (later ones return it)
+  --debounce KEY:MS       the last enqueue within MS wins: replaces the pending job's input,
+                          which runs MS after the last enqueue
   --definition NAME[@V]   enqueue by job definition (validates input, applies its defaults;
                           give "-" as <name> to take the definition's name)
   --count N               enqueue N copies (batches of 1,000, with progress)
@@ -48,6 +61,9 @@ Examples:
     'timeout-ms': { type: 'string' },
     'idempotency-key': { type: 'string' },
     group: { type: 'string' },
+    'singleton-key': { type: 'string' },
+    throttle: { type: 'string' },
+    debounce: { type: 'string' },
     definition: { type: 'string' },
     count: { type: 'string' },
     wait: { type: 'boolean' },
@@ -69,8 +85,11 @@ Examples:
       maxAttempts: intOption(v['max-attempts'], 'max-attempts', 1, 1000),
       timeoutMs: intOption(v['timeout-ms'], 'timeout-ms', 1, 7 * 24 * 3600 * 1000),
       idempotencyKey: v['idempotency-key'] as string | undefined,
-      group: v.group as string | undefined,
       definition: v.definition as string | undefined,
+      group: v.group as string | undefined,
+      singletonKey: v['singleton-key'] as string | undefined,
+      throttle: policyWindow(v.throttle, 'throttle'),
+      debounce: policyWindow(v.debounce, 'debounce'),
     } as EnqueueSpec;
     if (name === '-' && !v.definition) throw new UsageError('"-" as the name needs --definition');
     const jl = await connect();
@@ -80,9 +99,9 @@ Examples:
         const [r] = await jl.insertJobs([spec], { callerTraceparent: process.env.TRACEPARENT }, true);
         let job: Job = r.job;
         if (v.wait) job = await waitForJob(jl, job.id);
-        if (json) writeJson({ ...job, created: r.created });
+        if (json) writeJson({ ...job, created: r.created, ...(r.policy ? { policy: r.policy } : {}) });
         else if (v.quiet) process.stdout.write(`${job.id}\n`);
-        else process.stdout.write(`${r.created ? 'enqueued' : 'already existed:'} job ${job.id} (${job.queue}/${job.name}) ${job.state}${job.state === 'failed' ? `: ${job.error?.message}` : ''}\n`);
+        else process.stdout.write(`${r.created ? 'enqueued' : `already existed (${r.policy ?? 'idempotencyKey'}):`} job ${job.id} (${job.queue}/${job.name}) ${job.state}${job.state === 'failed' ? `: ${job.error?.message}` : ''}\n`);
         return v.wait && job.state !== 'completed' ? 1 : 0;
       }
       return await enqueueMany(jl, spec, count, json);

@@ -11,6 +11,8 @@ export function eventLine(e: JoblineEvent): string {
     parts.push(`job ${d.jobId}`, `${d.queue}/${d.name}`);
     if (d.attempt) parts.push(`attempt ${d.attempt}/${d.maxAttempts}`);
     if (d.dagRunId !== undefined) parts.push(`dag:${d.dagRunId}/${d.dagNodeKey}`);
+  } else if (what.startsWith('group.')) {
+    parts.push(`group ${d.group}`, `${d.reason}: balance ${d.balance ?? '-'} ${d.unit ?? ''}`.trimEnd());
   } else {
     parts.push(`dag:${d.dagRunId ?? e.subject}`);
     if (d.nodeKey ?? d.key) parts.push(`node ${d.nodeKey ?? d.key}`);

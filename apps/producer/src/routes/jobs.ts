@@ -44,16 +44,20 @@ export function jobRoutes(st: ProducerState) {
       summary: 'Enqueue a job',
       description:
         'Creates a job (201). With an idempotencyKey that already exists in the queue, returns the existing job (200). ' +
+        'Likewise singletonKey (an unfinished job with the key), throttle (the job of the open window) and debounce (the pending job, its input replaced): ' +
+        'a 200 then says which in the `jobline-enqueue-policy` header. ' +
         'With a definition, the job takes its defaults and its input is validated against the definition\'s JSON schema.',
       scope: 'write',
       body: JobCreate,
-      responses: { 201: { description: 'Created', schema: Job }, 200: { description: 'An existing job with the same idempotency key', schema: Job }, ...errors(400, 401, 403, 413, 415) },
+      responses: { 201: { description: 'Created', schema: Job }, 200: { description: 'An existing job (same idempotency key, singletonKey, throttle or debounce window)', schema: Job }, ...errors(400, 401, 403, 413, 415) },
       async handle(ctx, { body }) {
         const queue = await effectiveQueue(st, body, new Map());
         if (queue !== undefined) ctx.requireQueue(queue);
         const [r] = await st.jl.insertJobs([body as EnqueueSpec], callerTrace(ctx.req), true);
         (r.created ? st.metrics.enqueued : st.metrics.duplicates).inc({ queue: r.job.queue });
-        return { status: r.created ? 201 : 200, body: r.job, headers: { location: `/v1/jobs/${r.job.id}` } };
+        // Which rule answered with an existing job (idempotencyKey, singletonKey, throttle, debounce).
+        const policy: Record<string, string> = r.policy ? { 'jobline-enqueue-policy': r.policy } : {};
+        return { status: r.created ? 201 : 200, body: r.job, headers: { location: `/v1/jobs/${r.job.id}`, ...policy } };
       },
     }),
     defineRoute({

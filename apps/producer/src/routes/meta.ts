@@ -44,6 +44,9 @@ export function metaRoutes(st: ProducerState, allRoutes: () => Route[]) {
       scope: 'public',
       responses: { 200: { description: 'Metrics', contentType: 'text/plain' } },
       async handle() {
+        // Held groups are database state: read once per scrape (one grouped count of job_groups).
+        const held = await st.jl.heldGroupCounts().catch(() => undefined);
+        if (held) st.metrics.held.set({ reason: 'quota' }, held.quota ?? 0);
         return { status: 200, body: st.metrics.registry.render(), contentType: MetricsRegistry.CONTENT_TYPE };
       },
     }),

@@ -39,6 +39,11 @@ export const TABLE_PRIVILEGES: Record<string, Privileges> = {
   job_groups: { worker: 'select, insert, update', producer: 'select, insert, update' },
   // Rate windows (0007): written by the grouped claim (workers); producers read them for waiting reasons.
   rate_windows: { worker: 'select, insert, update', producer: 'select' },
+  // Enqueue policies (0008): whoever enqueues opens and moves throttle/debounce windows.
+  enqueue_windows: { worker: 'select, insert, update', producer: 'select, insert, update' },
+  // Quotas (0008): finishing an attempt (worker; producer cancels) charges the wallet by trigger; producers set and top up.
+  wallets: { worker: 'select, update', producer: 'select, insert, update' },
+  wallet_transactions: { worker: 'select, insert', producer: 'select, insert' },
 };
 
 /** The GRANT statements for `role` on `schema`'s tables (only tables that exist are granted by the caller's choice). */

@@ -1,4 +1,4 @@
-import { DAG_TYPE_PREFIX, DEFAULT_SUBJECT_PREFIX, type JoblineEvent } from '@jobline/contracts';
+import { DAG_TYPE_PREFIX, DEFAULT_SUBJECT_PREFIX, GROUP_TYPE_PREFIX, type JoblineEvent } from '@jobline/contracts';
 
 /** An outbox row as the relay and `tailEvents` read it. */
 export interface OutboxRow {
@@ -62,6 +62,8 @@ export interface RelayRow {
 export function envelopeJson(row: RelayRow, sourceJson: string): string {
   const dag = row.type.startsWith(DAG_TYPE_PREFIX);
   const subject = dag ? row.dagRunId : row.jobId;
+  // Group events (rare: a quota hold or release) carry their group key as the subject.
+  const subjectJson = row.type.startsWith(GROUP_TYPE_PREFIX) ? JSON.stringify(String(JSON.parse(row.dataJson).group)) : `"${subject}"`;
   const trace = row.traceparent === null ? '' : `,"traceparent":${JSON.stringify(row.traceparent)}`;
-  return `{"specversion":"1.0","id":"${row.id}","source":${sourceJson},"type":${JSON.stringify(row.type)},"subject":"${subject}","time":"${row.time}","datacontenttype":"application/json"${trace},"data":${row.dataJson}}`;
+  return `{"specversion":"1.0","id":"${row.id}","source":${sourceJson},"type":${JSON.stringify(row.type)},"subject":${subjectJson},"time":"${row.time}","datacontenttype":"application/json"${trace},"data":${row.dataJson}}`;
 }

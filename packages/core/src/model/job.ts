@@ -41,6 +41,8 @@ export interface Job<I = unknown, O = unknown> {
   group?: string;
   /** For an available job that cannot start now, why (group_limit, rate_limit, quota, queue_paused); set by getJob only. */
   waitingReason?: 'group_limit' | 'rate_limit' | 'quota' | 'queue_paused';
+  /** enqueue({ singletonKey }): no other unfinished job of the queue carries this key. */
+  singletonKey?: string;
   createdAt: Date;
   claimedAt?: Date;
   startedAt?: Date;
@@ -71,6 +73,7 @@ export interface JobRow {
   worker_id: string | null;
   traceparent: string | null;
   group_key: string | null;
+  singleton_key: string | null;
   created_at: Date;
   claimed_at: Date | null;
   started_at: Date | null;
@@ -139,7 +142,7 @@ export const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : 
 
 export const JOB_COLUMNS = `id, queue, name, state, priority, run_at, attempt, max_attempts, timeout_ms, input,
   output, error, progress, idempotency_key, definition, dag_run_id, dag_node_key, worker_id, traceparent,
-  group_key, created_at, claimed_at, started_at, heartbeat_at, completed_at, updated_at`;
+  group_key, singleton_key, created_at, claimed_at, started_at, heartbeat_at, completed_at, updated_at`;
 
 export function mapJob(r: JobRow): Job {
   return {
@@ -163,6 +166,7 @@ export function mapJob(r: JobRow): Job {
     workerId: opt(r.worker_id),
     traceparent: opt(r.traceparent),
     group: opt(r.group_key),
+    singletonKey: opt(r.singleton_key),
     createdAt: r.created_at,
     claimedAt: opt(r.claimed_at),
     startedAt: opt(r.started_at),

@@ -5,6 +5,7 @@ import { JobEvent } from '../model/events.js';
 import { sqlLit } from '../model/sql.js';
 import { JobState } from '../model/states.js';
 import { insertJobEvents } from '../events/outbox.js';
+import { hasPolicy, insertWithPolicies, type EnqueuePolicy } from './enqueue-policies.js';
 import { JobSpecSchema, serialiseJson, toValidationError, type JobSpec, type ParsedJobSpec } from '../schemas.js';
 
 /** Defaults applied when neither the job nor its queue's row says otherwise. */
@@ -17,6 +18,8 @@ export interface EnqueueResult {
   job: Job;
   /** false when an existing job with the same idempotency key was returned instead. */
   created: boolean;
+  /** When created is false: the rule that returned the existing job (enqueue-policies.ts). */
+  policy?: EnqueuePolicy;
 }
 
 export interface PreparedJob {
@@ -77,7 +80,10 @@ const insertSql = (s: string) => `
  * output, worker or DAG), so reading them back only cost PostgreSQL output and Node parsing per
  * job (measured 2026-11-30: returning every column was ~35 µs of a 160–220 µs `enqueue`).
  */
-function insertedJob(p: PreparedJob, r: Record<string, unknown>): Job {
+/** The columns the insert statement returns. */
+type InsertedRow = Pick<JobRow, 'id' | 'state' | 'run_at' | 'max_attempts' | 'timeout_ms' | 'input' | 'created_at' | 'queue' | 'idempotency_key'>;
+
+function insertedJob(p: PreparedJob, r: InsertedRow): Job {
   const t = p.spec;
   // One object literal, no spread: spreading the pg row into a base object made enqueueMany's
   // Node CPU 20 → 60 µs per job (the spread copies through a slow path, and GC followed).
@@ -102,6 +108,7 @@ function insertedJob(p: PreparedJob, r: Record<string, unknown>): Job {
     worker_id: null,
     traceparent: t.traceparent ?? null,
     group_key: t.group ?? null,
+    singleton_key: null,
     created_at: r.created_at,
     claimed_at: null,
     started_at: null,
@@ -122,6 +129,8 @@ const existingSql = (s: string) => `
  * holds for two specs with the same key in one call.
  */
 export async function insertJobs(db: Queryable, schema: string, prepared: PreparedJob[]): Promise<EnqueueResult[]> {
+  // singletonKey/throttle/debounce jobs take their own path, which comes back here without the policy.
+  if (prepared.some(hasPolicy)) return insertWithPolicies(db, schema, prepared, (p) => insertJobs(db, schema, p));
   const results: EnqueueResult[] = [];
   for (let i = 0; i < prepared.length; i += MAX_JOBS_PER_STATEMENT) {
     results.push(...(await insertChunk(db, schema, prepared.slice(i, i + MAX_JOBS_PER_STATEMENT))));
@@ -131,9 +140,9 @@ export async function insertJobs(db: Queryable, schema: string, prepared: Prepar
 
 async function insertChunk(db: Queryable, s: string, chunk: PreparedJob[]): Promise<EnqueueResult[]> {
   const col = <T>(f: (p: PreparedJob) => T) => chunk.map(f);
-  let rows: JobRow[];
+  let rows: InsertedRow[];
   try {
-    ({ rows } = await db.query<JobRow>({
+    ({ rows } = await db.query<InsertedRow>({
       // Named, so each connection parses and plans this ~2 KB statement once: unnamed, planning
       // cost more than running it (0.26–0.86 ms vs 0.16–0.49 ms; one-at-a-time enqueue 2.0k → 5.0k jobs/s).
       name: `jobline_insert_${s}`,
