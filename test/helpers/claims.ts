@@ -9,7 +9,8 @@ export function watchClaims(w: Worker): { claimed: number[]; inFlight: () => num
   let inFlight = 0;
   const runtime = (w as any).worker; // the node's worker runtime (worker/worker.ts)
   const claim = runtime.claim;
-  runtime.claim = async (...args: unknown[]) => {
+  // Object.assign keeps the claimer's own members (the group-aware claimer's blockedByGroups()).
+  runtime.claim = Object.assign(async (...args: unknown[]) => {
     inFlight++;
     try {
       const jobs = await claim(...args);
@@ -18,6 +19,6 @@ export function watchClaims(w: Worker): { claimed: number[]; inFlight: () => num
     } finally {
       inFlight--;
     }
-  };
+  }, claim);
   return { claimed, inFlight: () => inFlight };
 }

@@ -3,7 +3,7 @@
  * read jobs and DAGs, the errors to catch and the types of what comes back. At most 60 names
  * (test/public-api.test.ts counts them). Everything else is behind a documented subpath
  * (packages/core/README.md "Subpath exports"): `/admin`, `/observability`, `/events`,
- * `/inspect`, `/schemas`, `/definitions`, `/schedule`, `/executors`, `/typed`, and `/internal`
+ * `/inspect`, `/tenants`, `/schemas`, `/definitions`, `/schedule`, `/executors`, `/typed`, and `/internal`
  * for this repository's own packages and tests. docs/MIGRATING.md maps every name that moved.
  */
 export { Jobline, type TxOption, type TypedJobline, type EnqueueSpec } from './jobline.js';
@@ -22,8 +22,6 @@ export type {
 export { JoblineNode as Worker } from './node/node.js';
 export type { WorkerOptions } from './worker/options.js';
 export { TimeoutError, type Handler, type Handlers, type JobContext } from './worker/run-attempt.js';
-export type { EnqueuePolicy } from './queue/enqueue-policies.js';
-export type { Balance, LedgerPage, LedgerQuery, QuotaSpec, QuotaUnit, WalletEntry, WalletEntryKind } from './queue/quota.js';
 export {
   JoblineError,
   ErrorCode,
@@ -53,4 +51,3 @@ export type { Schedule, ScheduleSpec } from './schedule/index.js';
 export type { JoblineEvent } from '@jobline/contracts';
 export type { Queryable } from './db/pool.js';
 export { VERSION } from './version.js';
-export type { GroupCounts, GroupPatch, GroupSettings, WaitingReason } from './queue/groups.js';

@@ -7,7 +7,8 @@
  * ledger entry).
  */
 import { createHash } from 'node:crypto';
-import { NotFoundError, type DefinitionSpec, type EnqueueSpec, type Jobline, type QueueConfig, type QuotaSpec, type ScheduleSpec } from '@jobline/core';
+import { NotFoundError, type DefinitionSpec, type EnqueueSpec, type Jobline, type QueueConfig, type ScheduleSpec } from '@jobline/core';
+import type { QuotaSpec } from '@jobline/core/tenants';
 import type { ActionSpec, ConstraintSpec } from '@jobline/core/schedule';
 
 export interface SeedData {

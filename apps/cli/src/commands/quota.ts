@@ -1,4 +1,4 @@
-import type { Balance } from '@jobline/core';
+import type { Balance } from '@jobline/core/tenants';
 import { connect, intOption, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { table, writeJson } from '../output.js';

@@ -55,6 +55,16 @@ const fitSql = (s: string, p: number) => `
                                             (select max(m.version) from ${s}.job_definitions m where m.name = d.name))
                    and ${cannotRunSql(p)}))`;
 
+/**
+ * Jobs of a held group (quota exhausted, `job_groups.held_reason`) are passed over here too, not
+ * only by the grouped claim: the worker routes a queue without group settings to the grouped claim
+ * only once it re-reads its routing (up to 1 s later), and a tenant's whole backlog could start in
+ * that second. A job without a group short-circuits the OR, so ungrouped work pays nothing.
+ */
+const notHeldSql = (s: string) => `
+          and (jobs.group_key is null or not exists (
+                select 1 from ${s}.job_groups g where g.key = jobs.group_key and g.held_reason is not null))`;
+
 /** Where a worker's last claim ended, in claim order; the next claim may start after it. */
 export interface ClaimCursor {
   priority: number;
@@ -69,7 +79,7 @@ const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
     const after = variant === 'after' ? `and (priority, run_at, id) > ($4::int, $5::timestamptz, $6::bigint)` : '';
     const fit = filtered ? fitSql(s, variant === 'after' ? 7 : 4) : '';
     return `select id from ${s}.jobs
-        where state = ${sqlLit(JobState.available)} and queue = ($1::text[])[1] and run_at <= now() ${after} ${fit}
+        where state = ${sqlLit(JobState.available)} and queue = ($1::text[])[1] and run_at <= now() ${after} ${fit} ${notHeldSql(s)}
           and not exists (select 1 from ${s}.queues q where q.name = ($1::text[])[1] and (q.paused or q.grouped_claims))
         order by priority, run_at, id limit $2
         for update skip locked`;
@@ -85,7 +95,7 @@ const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
   return `select c.id from unnest($1::text[]) as wanted(queue)
          left join ${s}.queues q on q.name = wanted.queue,
          lateral (select id, priority, run_at from ${s}.jobs
-                   where state = ${sqlLit(JobState.available)} and queue = wanted.queue and run_at <= now() ${filtered ? fitSql(s, 4) : ''}
+                   where state = ${sqlLit(JobState.available)} and queue = wanted.queue and run_at <= now() ${filtered ? fitSql(s, 4) : ''} ${notHeldSql(s)}
                    order by priority, run_at, id limit ${perQueueLimit} for update skip locked) c
         where not coalesce(q.paused or q.grouped_claims, false)
         order by c.priority, c.run_at, c.id limit $2`;

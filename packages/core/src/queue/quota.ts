@@ -15,7 +15,7 @@
  * (`job_groups.held_reason = 'quota'`, event `dev.jobline.group.held`); a top-up or set that makes it
  * positive releases it (`dev.jobline.group.released`). Held jobs stay `available`: claims skip
  * held groups. Attempts already running when the balance runs out finish and are charged, so a
- * balance can go below 0 (by at most the attempts in flight); the next top-up pays that back first.
+ * balance can go below 0 (by at most the attempts in flight, including those claimed before the exhausting charge committed); the next top-up pays that back first.
  */
 import { z } from 'zod';
 import { NotFoundError } from '../db/errors.js';

@@ -1,20 +1,12 @@
 import type { Logger } from 'pino';
-import { CancelledError } from '../db/errors.js';
+import { CancelledError, ShutdownError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import type { Job } from '../model/job.js';
 import { touchAttempt } from '../queue/release.js';
 import type { Attempt, JobContext } from './run-attempt.js';
 
-
 /** The abort reason when cancel() (or a lost fence on heartbeat) ends an attempt. */
 export const cancelled = (): Error => new CancelledError();
-
-class ShutdownError extends Error {
-  constructor() {
-    super('the worker is shutting down');
-    this.name = 'ShutdownError';
-  }
-}
 
 /** The abort reason of attempts a stopping worker releases. */
 export const shuttingDown = (): Error => new ShutdownError();

@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 import type { Job } from '../model/job.js';
 import { Listener } from '../db/listener.js';
 import { makeClaimer, type ClaimCursor } from '../queue/claim.js';
-import { ShutdownError } from '../db/errors.js';
 import { makeGroupAwareClaimer, type GroupAwareClaimer } from '../queue/claim-groups.js';
 import { ExecutorSet } from '../executors/executor-set.js';
 import type { ExecutorHooks } from '../executors/types.js';
