@@ -47,7 +47,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log(`node bench/run.mjs [--quick] [--systems ${SYSTEMS.join(',')}] [--scenarios ${SCENARIOS.map((s) => s.id).join(',')}] [--server auto|own] [--baseline DIR] [--out DIR] [--cpu-prof] [--note TEXT] | --report <run>.json`);
+  console.log(
+    `node bench/run.mjs [--quick] [--systems ${SYSTEMS.join(',')}] [--scenarios ${SCENARIOS.map((s) => s.id).join(',')}] [--server auto|own] [--baseline DIR] [--out DIR] [--cpu-prof] [--note TEXT] | --report <run>.json`,
+  );
   process.exit(0);
 }
 
@@ -61,17 +63,23 @@ if (args.report) {
 }
 
 const mode = args.quick ? 'quick' : 'full';
-const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 if (args.baseline) process.env.JOBLINE_BASELINE_DIR = resolve(args.baseline);
 if (!['auto', 'own'].includes(args.server)) throw new Error(`--server must be auto or own, not "${args.server}"`);
 const baseline = process.env.JOBLINE_BASELINE_DIR ? ['jobline@baseline'] : [];
 const defaults = mode === 'quick' ? QUICK_SYSTEMS : DEFAULT_SYSTEMS;
 // The baseline row goes right after this tree's Jobline rows when a baseline checkout is given.
-const withBaseline = (l) => (baseline.length ? [...l.filter((s) => s.startsWith('jobline')), ...baseline, ...l.filter((s) => !s.startsWith('jobline'))] : l);
+const withBaseline = (l) =>
+  baseline.length ? [...l.filter((s) => s.startsWith('jobline')), ...baseline, ...l.filter((s) => !s.startsWith('jobline'))] : l;
 const systems = args.systems ? list(args.systems) : withBaseline(defaults);
 const scenarioIds = args.scenarios ? list(args.scenarios) : SCENARIOS.filter((s) => !s.optIn).map((s) => s.id);
 for (const s of systems) if (!SYSTEMS.includes(s)) throw new Error(`unknown system "${s}"; known: ${SYSTEMS.join(', ')}`);
-for (const id of scenarioIds) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario "${id}"; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+for (const id of scenarioIds)
+  if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario "${id}"; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
 
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 const runId = `${mode}-${stamp}`;
@@ -81,10 +89,14 @@ const base = join(outDir, runId);
 const log = (...a) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 if (systems.includes('jobline@baseline') && !process.env.JOBLINE_BASELINE_DIR) {
-  throw new Error('system jobline@baseline needs --baseline <dir> (or JOBLINE_BASELINE_DIR): an already built Jobline checkout (bench/README.md, "Baseline")');
+  throw new Error(
+    'system jobline@baseline needs --baseline <dir> (or JOBLINE_BASELINE_DIR): an already built Jobline checkout (bench/README.md, "Baseline")',
+  );
 }
 if (baseline.length && !existsSync(join(process.env.JOBLINE_BASELINE_DIR, 'packages', 'core', 'dist', 'index.js'))) {
-  throw new Error(`--baseline ${process.env.JOBLINE_BASELINE_DIR}: packages/core/dist/index.js is missing; build that checkout first (npm ci && npm run build there)`);
+  throw new Error(
+    `--baseline ${process.env.JOBLINE_BASELINE_DIR}: packages/core/dist/index.js is missing; build that checkout first (npm ci && npm run build there)`,
+  );
 }
 // Which Node each system runs on (fetched once into the cache when missing).
 const nodes = Object.fromEntries(systems.map((s) => [s, nodeFor(nodeLineOf(s))]));
@@ -106,8 +118,12 @@ const run = {
 };
 run.machine.nodeLines = Object.fromEntries([...new Set(Object.values(nodes))].map((b) => [b, nodeVersion(b)]));
 run.estimatedSeconds = estimateSeconds(systems, scenarioIds, mode, params);
-log(`run ${runId}: ${systems.join(', ')} × ${scenarioIds.join(', ')} on ${run.machine.server} (PostgreSQL ${run.machine.postgres}, ${run.machine.cores} cores)`);
-log(`estimated duration ~${Math.round(run.estimatedSeconds / 60)} min (${run.estimatedSeconds} s); Node: ${systems.map((s) => `${s} ${run.machine.nodeLines[nodes[s]]}`).join(', ')}`);
+log(
+  `run ${runId}: ${systems.join(', ')} × ${scenarioIds.join(', ')} on ${run.machine.server} (PostgreSQL ${run.machine.postgres}, ${run.machine.cores} cores)`,
+);
+log(
+  `estimated duration ~${Math.round(run.estimatedSeconds / 60)} min (${run.estimatedSeconds} s); Node: ${systems.map((s) => `${s} ${run.machine.nodeLines[nodes[s]]}`).join(', ')}`,
+);
 
 const save = () => writeFileSync(`${base}.json`, JSON.stringify(run, null, 2));
 

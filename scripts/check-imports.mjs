@@ -142,7 +142,10 @@ for (const pkg of packages) {
   if (pkg.dir !== RANKED_PACKAGE) continue;
   for (const [path, f] of files) {
     if (f.pkg === pkg && f.rank === undefined) {
-      offend('unknown-folder', `${rel(path)}: folder '${f.folder}' is not in RANKS — add it to the rank table at the top of scripts/check-imports.mjs`);
+      offend(
+        'unknown-folder',
+        `${rel(path)}: folder '${f.folder}' is not in RANKS — add it to the rank table at the top of scripts/check-imports.mjs`,
+      );
     }
   }
 }
@@ -156,7 +159,8 @@ for (const [path, f] of files) {
       if (!target) {
         // An import of a non-source file (JSON, CSS) inside the package is not a module edge.
         const abs = resolve(dirname(path), spec);
-        if (!posix(abs).startsWith(posix(f.pkg.src) + '/')) offend('outside-package', `${rel(path)} imports '${spec}', which is outside ${f.pkg.dir}/src — import the package by name`);
+        if (!posix(abs).startsWith(posix(f.pkg.src) + '/'))
+          offend('outside-package', `${rel(path)} imports '${spec}', which is outside ${f.pkg.dir}/src — import the package by name`);
         continue;
       }
       const t = files.get(target);
@@ -167,7 +171,10 @@ for (const [path, f] of files) {
       const typeOnly = isTypeOnly(f.text, spec);
       edges.get(path).push({ to: target, spec, typeOnly });
       if (f.rank !== undefined && t.rank !== undefined && t.rank > f.rank) {
-        offend('rank', `${rel(path)} [${f.folder}, rank ${f.rank}] imports ${rel(target)} [${t.folder}, rank ${t.rank}]${typeOnly ? ' (type-only)' : ''}: a lower layer may not import a higher one`);
+        offend(
+          'rank',
+          `${rel(path)} [${f.folder}, rank ${f.rank}] imports ${rel(target)} [${t.folder}, rank ${t.rank}]${typeOnly ? ' (type-only)' : ''}: a lower layer may not import a higher one`,
+        );
       }
       continue;
     }
@@ -185,7 +192,10 @@ for (const [path, f] of files) {
     }
     const subpath = m[2] ? `.${m[2]}` : '.';
     if (!subpathAllowed(subpath, exportedSubpaths(target.exports))) {
-      offend('not-exported', `${rel(path)} imports '${spec}': '${subpath}' is not in the exports map of ${target.name} (${target.dir}/package.json)`);
+      offend(
+        'not-exported',
+        `${rel(path)} imports '${spec}': '${subpath}' is not in the exports map of ${target.name} (${target.dir}/package.json)`,
+      );
     }
     if (f.pkg.isApp && target.isApp) {
       offend('app-imports-app', `${rel(path)} imports '${spec}': apps never import each other (${f.pkg.dir} → ${target.dir})`);
@@ -194,7 +204,10 @@ for (const [path, f] of files) {
     const from = f.pkg.isApp ? PACKAGE_ORDER.length : PACKAGE_ORDER.indexOf(f.pkg.dir);
     const to = target.isApp ? PACKAGE_ORDER.length : PACKAGE_ORDER.indexOf(target.dir);
     if (from < 0 || to < 0) {
-      offend('unknown-package', `${rel(path)} imports '${spec}': ${from < 0 ? f.pkg.dir : target.dir} is not in PACKAGE_ORDER — add it in scripts/check-imports.mjs`);
+      offend(
+        'unknown-package',
+        `${rel(path)} imports '${spec}': ${from < 0 ? f.pkg.dir : target.dir} is not in PACKAGE_ORDER — add it in scripts/check-imports.mjs`,
+      );
     } else if (to > from) {
       const extra = f.pkg.dir === 'packages/contracts' && target.dir === 'packages/core' ? ' (contracts must not depend on core)' : '';
       offend('package-order', `${rel(path)} imports '${spec}': ${f.pkg.dir} comes before ${target.dir} in the package order${extra}`);
@@ -313,7 +326,10 @@ const fileCycles = tarjan([...files.keys()], fileNext).map((scc) => ({
   cycles: coveringCycles(scc, fileNext).map((c) => c.map(rel)),
 }));
 for (const c of fileCycles) {
-  offend('file-cycle', `file cycle among ${c.files.length} files (${c.files.join(', ')}):\n${c.cycles.map((cy) => `      ${cy.join(' → ')}`).join('\n')}`);
+  offend(
+    'file-cycle',
+    `file cycle among ${c.files.length} files (${c.files.join(', ')}):\n${c.cycles.map((cy) => `      ${cy.join(' → ')}`).join('\n')}`,
+  );
 }
 
 // Folder graph, per package: node = '<pkg>/src/<folder>', edge = some file imports a file of the
@@ -375,7 +391,9 @@ const summary = {
 if (asJson) {
   console.log(JSON.stringify(summary, null, 2));
 } else {
-  console.log(`import graph: ${summary.packages} packages, ${summary.files} files, ${summary.folders} folder nodes, ${summary.fileEdges} file→file imports, ${summary.packageImports} @jobline/* imports (${summary.imports} import specifiers in all)`);
+  console.log(
+    `import graph: ${summary.packages} packages, ${summary.files} files, ${summary.folders} folder nodes, ${summary.fileEdges} file→file imports, ${summary.packageImports} @jobline/* imports (${summary.imports} import specifiers in all)`,
+  );
   console.log('largest files (lines):');
   for (const l of largest) console.log(`  ${String(l.lines).padStart(5)}  ${l.file}`);
   console.log(`files in ${RANKED_PACKAGE}/src over 300 lines: ${over300}`);
@@ -383,7 +401,11 @@ if (asJson) {
   else {
     const kinds = {};
     for (const o of offences) kinds[o.kind] = (kinds[o.kind] ?? 0) + 1;
-    console.log(`\n${offences.length} offences (${Object.entries(kinds).map(([k, n]) => `${k}: ${n}`).join(', ')}):`);
+    console.log(
+      `\n${offences.length} offences (${Object.entries(kinds)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(', ')}):`,
+    );
     for (const o of offences) console.log(`  [${o.kind}] ${o.message}`);
   }
 }

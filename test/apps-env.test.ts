@@ -54,67 +54,93 @@ afterAll(async () => {
   await admin.end();
 });
 
-it.skipIf(!hasNats)('migrate, producer and worker configured by environment as in docker-compose.yml; events tail follows live from NATS', { timeout: 120_000 }, async () => {
-  // x-env in docker-compose.yml, pointed at this machine
-  const env = { DATABASE_URL: databaseUrl(), JOBLINE_SCHEMA: schema, NATS_URL: nats.url, LOG_LEVEL: 'info', JOBLINE_MIGRATE: 'off' };
-  const migrate = start([JOBLINE_BIN, 'migrate'], env);
-  expect(await migrate.exited, migrate.out()).toBe(0);
+it.skipIf(!hasNats)(
+  'migrate, producer and worker configured by environment as in docker-compose.yml; events tail follows live from NATS',
+  { timeout: 120_000 },
+  async () => {
+    // x-env in docker-compose.yml, pointed at this machine
+    const env = { DATABASE_URL: databaseUrl(), JOBLINE_SCHEMA: schema, NATS_URL: nats.url, LOG_LEVEL: 'info', JOBLINE_MIGRATE: 'off' };
+    const migrate = start([JOBLINE_BIN, 'migrate'], env);
+    expect(await migrate.exited, migrate.out()).toBe(0);
 
-  const [producerPort, workerPort] = [await freePort(), await freePort()];
-  const producer = start([app('producer/dist/main.js')], {
-    ...env,
-    PORT: String(producerPort),
-    JOBLINE_API_TOKENS: `[{"name":"dev","token":"${TOKEN}","queues":["*"],"scopes":["read","write","admin"]}]`,
-  });
-  const worker = start([app('worker/dist/main.js')], {
-    ...env,
-    PORT: String(workerPort),
-    JOBLINE_QUEUES: 'emails,reports,media,billing',
-    JOBLINE_CONCURRENCY: '16',
-    JOBLINE_HANDLERS: app('cli/dist/demo/handlers.js'),
-    JOBLINE_SHUTDOWN_GRACE_MS: '20000',
-    JOBLINE_WORKER_ID: 'worker-1',
-  });
-  await waitFor(() => /listening on/.test(producer.out()), 30_000, `the producer to listen: ${producer.out()}`);
-  await waitFor(() => /jobline worker worker-1 ready/.test(worker.out()), 30_000, `the worker to be ready: ${worker.out()}`);
-  const api = `http://127.0.0.1:${producerPort}`;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${api}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: r.status, body: (await r.json()) as any };
-  };
-  expect((await fetch(`${api}/readyz`)).status).toBe(200);
-  expect((await fetch(`http://127.0.0.1:${workerPort}/readyz`)).status).toBe(200);
+    const [producerPort, workerPort] = [await freePort(), await freePort()];
+    const producer = start([app('producer/dist/main.js')], {
+      ...env,
+      PORT: String(producerPort),
+      JOBLINE_API_TOKENS: `[{"name":"dev","token":"${TOKEN}","queues":["*"],"scopes":["read","write","admin"]}]`,
+    });
+    const worker = start([app('worker/dist/main.js')], {
+      ...env,
+      PORT: String(workerPort),
+      JOBLINE_QUEUES: 'emails,reports,media,billing',
+      JOBLINE_CONCURRENCY: '16',
+      JOBLINE_HANDLERS: app('cli/dist/demo/handlers.js'),
+      JOBLINE_SHUTDOWN_GRACE_MS: '20000',
+      JOBLINE_WORKER_ID: 'worker-1',
+    });
+    await waitFor(() => /listening on/.test(producer.out()), 30_000, `the producer to listen: ${producer.out()}`);
+    await waitFor(() => /jobline worker worker-1 ready/.test(worker.out()), 30_000, `the worker to be ready: ${worker.out()}`);
+    const api = `http://127.0.0.1:${producerPort}`;
+    const call = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${api}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: r.status, body: (await r.json()) as any };
+    };
+    expect((await fetch(`${api}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${workerPort}/readyz`)).status).toBe(200);
 
-  // the compose file's example request
-  const created = await call('POST', '/v1/jobs', { queue: 'emails', name: 'send-email', input: { to: 'ada@example.com', template: 'welcome' } });
-  expect(created.status).toBe(201);
-  const done = await waitFor(async () => {
-    const j = (await call('GET', `/v1/jobs/${created.body.id}`)).body;
-    return j.state === 'completed' ? j : undefined;
-  }, 30_000, 'the email job to complete');
-  expect(done.output).toEqual({ messageId: `msg-${created.body.id}`, to: 'ada@example.com' });
-  expect((await call('GET', `/v1/jobs/${created.body.id}/executions`)).body.executions.map((e: { workerId: string }) => e.workerId)).toEqual(['worker-1']);
-  // its events reached the stream of this NATS (the worker's relay publishes them)
-  await waitFor(async () => (await readStream(nats.url, 'JOBLINE')).filter((m: any) => m.event.subject === String(created.body.id)).length === 3, 30_000, 'the three events on the stream');
+    // the compose file's example request
+    const created = await call('POST', '/v1/jobs', {
+      queue: 'emails',
+      name: 'send-email',
+      input: { to: 'ada@example.com', template: 'welcome' },
+    });
+    expect(created.status).toBe(201);
+    const done = await waitFor(
+      async () => {
+        const j = (await call('GET', `/v1/jobs/${created.body.id}`)).body;
+        return j.state === 'completed' ? j : undefined;
+      },
+      30_000,
+      'the email job to complete',
+    );
+    expect(done.output).toEqual({ messageId: `msg-${created.body.id}`, to: 'ada@example.com' });
+    expect(
+      (await call('GET', `/v1/jobs/${created.body.id}/executions`)).body.executions.map((e: { workerId: string }) => e.workerId),
+    ).toEqual(['worker-1']);
+    // its events reached the stream of this NATS (the worker's relay publishes them)
+    await waitFor(
+      async () => (await readStream(nats.url, 'JOBLINE')).filter((m: any) => m.event.subject === String(created.body.id)).length === 3,
+      30_000,
+      'the three events on the stream',
+    );
 
-  // `jobline events tail` live from NATS: start it, wait until it says it is listening, then enqueue
-  const tail = start([JOBLINE_BIN, 'events', 'tail', '--queue', 'emails', '--count', '3', '--json'], env);
-  await waitFor(() => /following events/.test(tail.out()), 30_000, `the tail to listen: ${tail.out()}`);
-  const second = await call('POST', '/v1/jobs', { queue: 'emails', name: 'send-email', input: { to: 'grace@example.com', template: 'welcome' } });
-  expect(await tail.exited, tail.out()).toBe(0);
-  const events = tail
-    .out()
-    .split('\n')
-    .filter((l) => l.startsWith('{"specversion"'))
-    .map((l) => JSON.parse(l));
-  expect(events.map((e) => [e.type, e.subject])).toEqual([
-    ['dev.jobline.job.enqueued', String(second.body.id)],
-    ['dev.jobline.job.started', String(second.body.id)],
-    ['dev.jobline.job.completed', String(second.body.id)],
-  ]);
+    // `jobline events tail` live from NATS: start it, wait until it says it is listening, then enqueue
+    const tail = start([JOBLINE_BIN, 'events', 'tail', '--queue', 'emails', '--count', '3', '--json'], env);
+    await waitFor(() => /following events/.test(tail.out()), 30_000, `the tail to listen: ${tail.out()}`);
+    const second = await call('POST', '/v1/jobs', {
+      queue: 'emails',
+      name: 'send-email',
+      input: { to: 'grace@example.com', template: 'welcome' },
+    });
+    expect(await tail.exited, tail.out()).toBe(0);
+    const events = tail
+      .out()
+      .split('\n')
+      .filter((l) => l.startsWith('{"specversion"'))
+      .map((l) => JSON.parse(l));
+    expect(events.map((e) => [e.type, e.subject])).toEqual([
+      ['dev.jobline.job.enqueued', String(second.body.id)],
+      ['dev.jobline.job.started', String(second.body.id)],
+      ['dev.jobline.job.completed', String(second.body.id)],
+    ]);
 
-  // and both apps stop cleanly on SIGTERM, as `docker compose down` does
-  producer.child.kill('SIGTERM');
-  worker.child.kill('SIGTERM');
-  expect([await producer.exited, await worker.exited]).toEqual([0, 0]);
-});
+    // and both apps stop cleanly on SIGTERM, as `docker compose down` does
+    producer.child.kill('SIGTERM');
+    worker.child.kill('SIGTERM');
+    expect([await producer.exited, await worker.exited]).toEqual([0, 0]);
+  },
+);

@@ -58,7 +58,8 @@ describe('the callers keep their numbers', () => {
     const b = resolveBackoff();
     expect(b).toEqual({ baseMs: 1000, maxMs: 3_600_000, jitter: 0.5 });
     // the former formula, verbatim
-    const before = (attempt: number, r: number) => Math.round(Math.min(b.maxMs, b.baseMs * 2 ** Math.max(0, attempt - 1)) * (1 - b.jitter * r));
+    const before = (attempt: number, r: number) =>
+      Math.round(Math.min(b.maxMs, b.baseMs * 2 ** Math.max(0, attempt - 1)) * (1 - b.jitter * r));
     for (const attempt of [0, 1, 2, 3, 5, 12, 13, 30]) {
       for (const r of [0, 0.3, 0.999]) expect(backoffDelayMs(attempt, b, fixed(r)), `attempt ${attempt}, r ${r}`).toBe(before(attempt, r));
     }
@@ -77,7 +78,9 @@ describe('the callers keep their numbers', () => {
     // schedule/webhook.ts: retryDelayMs * 2 ** (attempt - 2) from attempt 2
     expect(seq(4, { baseMs: 300 })).toEqual([300, 600, 1200, 2400]);
     // CLI polls (enqueue --wait, dag --wait): Math.min(1000, 50 * 2 ** Math.min(i, 5)), through backoffDelayMs
-    expect(steps(8, (i) => backoffDelayMs(i + 1, { baseMs: 50, maxMs: 1000, jitter: 0 }))).toEqual(steps(8, (i) => Math.min(1000, 50 * 2 ** Math.min(i, 5))));
+    expect(steps(8, (i) => backoffDelayMs(i + 1, { baseMs: 50, maxMs: 1000, jitter: 0 }))).toEqual(
+      steps(8, (i) => Math.min(1000, 50 * 2 ** Math.min(i, 5))),
+    );
   });
 
   it('the relay: 100 ms doubling to 5 s, times 0.8 + 0.4·random', () => {

@@ -148,7 +148,10 @@ describe('enqueue, status, cancel', () => {
   });
 
   it('--wait exits 1 when the job fails', async () => {
-    const worker = db.jl.worker({ queues: ['cli-wait'], handlers: { boom: async () => Promise.reject(new Error('kaput')), fine: async () => 1 } });
+    const worker = db.jl.worker({
+      queues: ['cli-wait'],
+      handlers: { boom: async () => Promise.reject(new Error('kaput')), fine: async () => 1 },
+    });
     await worker.start();
     try {
       const bad = await jobline(['enqueue', 'cli-wait', 'boom', '--max-attempts', '1', '--wait']);
@@ -166,7 +169,15 @@ describe('enqueue, status, cancel', () => {
 describe('definitions and dags', () => {
   it('registers a definition from a file and enqueues by it', async () => {
     const file = join(dir, 'def.json');
-    await writeFile(file, JSON.stringify({ name: 'cli-def', executor: 'handler', inputSchema: { type: 'object', required: ['n'] }, defaults: { queue: 'cli-defq' } }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'cli-def',
+        executor: 'handler',
+        inputSchema: { type: 'object', required: ['n'] },
+        defaults: { queue: 'cli-defq' },
+      }),
+    );
     const c = await jobline(['definitions', 'create', file]);
     expect(c.code).toBe(0);
     expect(c.stdout).toMatch(/registered cli-def@1/);
@@ -183,7 +194,16 @@ describe('definitions and dags', () => {
 
   it('dag submit, status dag:<id>, dag cancel', async () => {
     const file = join(dir, 'dag.json');
-    await writeFile(file, JSON.stringify({ name: 'cli-dag', nodes: [{ key: 'a', queue: 'cli-dag', name: 'x' }, { key: 'b', queue: 'cli-dag', name: 'y', dependsOn: ['a'] }] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'cli-dag',
+        nodes: [
+          { key: 'a', queue: 'cli-dag', name: 'x' },
+          { key: 'b', queue: 'cli-dag', name: 'y', dependsOn: ['a'] },
+        ],
+      }),
+    );
     const s = await jobline(['dag', 'submit', file, '--json']);
     expect(s.code).toBe(0);
     const run = JSON.parse(s.stdout);
@@ -198,7 +218,16 @@ describe('definitions and dags', () => {
     expect((await db.jl.getDag(run.id)).state).toBe('cancelled');
     expect((await jobline(['dag', 'cancel', String(run.id)])).code).toBe(1);
     const bad = join(dir, 'cycle.json');
-    await writeFile(bad, JSON.stringify({ name: 'c', nodes: [{ key: 'a', name: 'x', dependsOn: ['b'] }, { key: 'b', name: 'x', dependsOn: ['a'] }] }));
+    await writeFile(
+      bad,
+      JSON.stringify({
+        name: 'c',
+        nodes: [
+          { key: 'a', name: 'x', dependsOn: ['b'] },
+          { key: 'b', name: 'x', dependsOn: ['a'] },
+        ],
+      }),
+    );
     const cyc = await jobline(['dag', 'submit', bad]);
     expect(cyc.code).toBe(2);
     expect(cyc.stderr).toMatch(/cycle/i);
@@ -212,7 +241,10 @@ describe('events tail', () => {
     await db.jl.cancel(a.id);
     const r = await jobline(['events', 'tail', '--queue', 'ev', '--from', 'all', '--count', '2', '--json']);
     expect(r.code).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => e.type)).toEqual(['dev.jobline.job.enqueued', 'dev.jobline.job.cancelled']);
     expect(events[0]).toMatchObject({ specversion: '1.0', subject: String(a.id), data: { jobId: a.id, queue: 'ev', name: 'first' } });
     const human = await jobline(['events', 'tail', '--job', String(a.id), '--event', 'cancelled', '--from', 'all', '--count', '1']);
@@ -226,10 +258,14 @@ describe('events tail', () => {
 
 describe('apps through the CLI', () => {
   it('jobline worker runs jobs with the handler module and stops on SIGTERM (exit 0)', async () => {
-    const child = spawn(process.execPath, [JOBLINE_BIN, 'worker', '--queues', 'cli-w', '--handlers', HANDLERS, '--concurrency', '2', '--port', 'off'], {
-      env: { PATH: process.env.PATH, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [JOBLINE_BIN, 'worker', '--queues', 'cli-w', '--handlers', HANDLERS, '--concurrency', '2', '--port', 'off'],
+      {
+        env: { PATH: process.env.PATH, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     try {
       await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('ready') && resolve()));
@@ -264,7 +300,11 @@ describe('apps through the CLI', () => {
           if (m) resolve(m[1]);
         });
       });
-      const res = await fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"queue":"cli-p","name":"x"}' });
+      const res = await fetch(`${url}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"queue":"cli-p","name":"x"}',
+      });
       expect(res.status).toBe(201);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

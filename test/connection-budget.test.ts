@@ -42,7 +42,10 @@ function sampler(prefix: string) {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const { rows } = await admin.query(`select application_name as a, count(*)::int as n from pg_stat_activity where application_name like $1 || '%' group by 1`, [prefix]);
+      const { rows } = await admin.query(
+        `select application_name as a, count(*)::int as n from pg_stat_activity where application_name like $1 || '%' group by 1`,
+        [prefix],
+      );
       let sum = 0;
       for (const r of rows) {
         peak.set(r.a, Math.max(peak.get(r.a) ?? 0, r.n));
@@ -63,10 +66,26 @@ function sampler(prefix: string) {
 
 async function drainRun(url: string, extraEnv: Record<string, string>, tag: string) {
   const schema = uniqueSchema('budget');
-  const producer = await Jobline.connect({ databaseUrl: url, schema, logger: quietLogger(), natsUrl: '', applicationName: `${tag}-producer`, poolSize: 10, ...(extraEnv.JOBLINE_DIRECT_URL ? { directUrl: extraEnv.JOBLINE_DIRECT_URL } : { directUrl: '' }) });
+  const producer = await Jobline.connect({
+    databaseUrl: url,
+    schema,
+    logger: quietLogger(),
+    natsUrl: '',
+    applicationName: `${tag}-producer`,
+    poolSize: 10,
+    ...(extraEnv.JOBLINE_DIRECT_URL ? { directUrl: extraEnv.JOBLINE_DIRECT_URL } : { directUrl: '' }),
+  });
   opened.push(producer);
   const s = sampler(tag);
-  const w = await startWorkerProcess({ DATABASE_URL: url, JOBLINE_SCHEMA: schema, QUEUES: 'budget', CONCURRENCY: '50', APP_NAME: `${tag}-worker`, NATS_URL: '', ...extraEnv });
+  const w = await startWorkerProcess({
+    DATABASE_URL: url,
+    JOBLINE_SCHEMA: schema,
+    QUEUES: 'budget',
+    CONCURRENCY: '50',
+    APP_NAME: `${tag}-worker`,
+    NATS_URL: '',
+    ...extraEnv,
+  });
   procs.push(w);
   const total = 3000;
   let next = 0;
@@ -78,7 +97,13 @@ async function drainRun(url: string, extraEnv: Record<string, string>, tag: stri
       }
     }),
   );
-  await waitFor(async () => (await internals(producer).pool.query(`select count(*)::int as n from "${schema}".jobs where state = 'completed'`)).rows[0].n === total, 60_000, 'the drain');
+  await waitFor(
+    async () =>
+      (await internals(producer).pool.query(`select count(*)::int as n from "${schema}".jobs where state = 'completed'`)).rows[0].n ===
+      total,
+    60_000,
+    'the drain',
+  );
   const measured = await s.stop();
   await stopAll([w], 'SIGTERM');
   return measured;
@@ -103,18 +128,25 @@ describe('connection budget', () => {
         const rows = await bouncer.show('servers');
         serversPeak.n = Math.max(serversPeak.n, rows.length);
         // Client connections from this test's producer and worker (the admin console's own excluded).
-        serversPeak.clients = Math.max(serversPeak.clients, (await bouncer.show('clients')).filter((c) => c.database !== 'pgbouncer').length);
+        serversPeak.clients = Math.max(
+          serversPeak.clients,
+          (await bouncer.show('clients')).filter((c) => c.database !== 'pgbouncer').length,
+        );
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
     const m = await drainRun(bouncer.url(), { JOBLINE_DIRECT_URL: direct, JOBLINE_POOLER: 'transaction' }, 'cbp');
     polling = false;
     await poll;
-    console.log(`\n### through PgBouncer pool_size 6: server connections by application_name (peak)\n${JSON.stringify(m.peak, null, 1)}\nPgBouncer client connections (peak): ${serversPeak.clients}, server connections (peak): ${serversPeak.n}`);
+    console.log(
+      `\n### through PgBouncer pool_size 6: server connections by application_name (peak)\n${JSON.stringify(m.peak, null, 1)}\nPgBouncer client connections (peak): ${serversPeak.clients}, server connections (peak): ${serversPeak.n}`,
+    );
     expect(serversPeak.n).toBeLessThanOrEqual(6);
     expect(m.peak['cbp-worker-listener']).toBe(1); // on the direct URL
     // Pooled connections show the pooler's server connections, at most its pool size in total.
-    const pooled = Object.entries(m.peak).filter(([k]) => !k.endsWith('-listener') && !k.endsWith('-scheduler')).reduce((a, [, n]) => a + n, 0);
+    const pooled = Object.entries(m.peak)
+      .filter(([k]) => !k.endsWith('-listener') && !k.endsWith('-scheduler'))
+      .reduce((a, [, n]) => a + n, 0);
     expect(pooled).toBeLessThanOrEqual(6 * 2); // two application_names can share a server connection over time
   });
 });

@@ -46,12 +46,15 @@ afterAll(async () => {
   await db.close();
 });
 
-
 const runFinished = (id: number, timeoutMs = 45_000) =>
-  waitFor(async () => {
-    const d = await db.jl.getDag(id);
-    return d.state !== 'running' ? d : undefined;
-  }, timeoutMs, `DAG run ${id} to finish`);
+  waitFor(
+    async () => {
+      const d = await db.jl.getDag(id);
+      return d.state !== 'running' ? d : undefined;
+    },
+    timeoutMs,
+    `DAG run ${id} to finish`,
+  );
 
 /** The invariants every successful run must satisfy, checked from the database. */
 async function expectRanExactlyOnceInOrder(id: number, nodeCount: number, edgeCount: number) {
@@ -130,10 +133,20 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
   });
 
   it('fans out 1 → 500 → 1 and releases the sink exactly once', async () => {
-    const mids = Array.from({ length: 500 }, (_, i) => ({ key: `m${i}`, queue: 'dag', name: 'step', dependsOn: ['src'], input: { ms: i % 3 } }));
+    const mids = Array.from({ length: 500 }, (_, i) => ({
+      key: `m${i}`,
+      queue: 'dag',
+      name: 'step',
+      dependsOn: ['src'],
+      input: { ms: i % 3 },
+    }));
     const dag = await db.jl.submitDag({
       name: 'fan',
-      nodes: [{ key: 'src', queue: 'dag', name: 'step' }, ...mids, { key: 'sink', queue: 'dag', name: 'step', dependsOn: mids.map((m) => m.key) }],
+      nodes: [
+        { key: 'src', queue: 'dag', name: 'step' },
+        ...mids,
+        { key: 'sink', queue: 'dag', name: 'step', dependsOn: mids.map((m) => m.key) },
+      ],
     });
     const done = await runFinished(dag.id);
     expect(done).toMatchObject({ state: 'succeeded', nodeCount: 502, nodesDone: 502 });
@@ -150,7 +163,12 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
 
   it('releases each child of a dense 100 × 100 fan-in exactly once', async () => {
     const parents = Array.from({ length: 100 }, (_, i) => ({ key: `p${i}`, queue: 'dag', name: 'step' }));
-    const children = Array.from({ length: 100 }, (_, i) => ({ key: `c${i}`, queue: 'dag', name: 'step', dependsOn: parents.map((p) => p.key) }));
+    const children = Array.from({ length: 100 }, (_, i) => ({
+      key: `c${i}`,
+      queue: 'dag',
+      name: 'step',
+      dependsOn: parents.map((p) => p.key),
+    }));
     const dag = await db.jl.submitDag({ name: 'dense', nodes: [...parents, ...children] });
     expect((await runFinished(dag.id)).state).toBe('succeeded');
     await expectRanExactlyOnceInOrder(dag.id, 200, 10_000);
@@ -191,7 +209,13 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
       const k = i === 0 ? 0 : Math.floor(rnd() * 3);
       for (let j = 0; j < k; j++) parents.add(`n${i - 1 - Math.floor(rnd() * Math.min(i, 30))}`);
       const fails = rnd() < 0.03;
-      nodes.push({ key: `n${i}`, queue: 'dag', name: fails ? 'fail' : 'step', dependsOn: [...parents], input: { ms: Math.floor(rnd() * 3) } });
+      nodes.push({
+        key: `n${i}`,
+        queue: 'dag',
+        name: fails ? 'fail' : 'step',
+        dependsOn: [...parents],
+        input: { ms: Math.floor(rnd() * 3) },
+      });
       const blocked = [...parents].some((p) => expected[p] !== 'succeeded');
       expected[`n${i}`] = blocked ? 'skipped' : fails ? 'failed' : 'succeeded';
     }
@@ -211,7 +235,9 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
         where j.dag_run_id = $1 group by 1`,
       [dag.id],
     );
-    const shouldRun = Object.entries(expected).filter(([, s]) => s !== 'skipped').map(([k]) => k);
+    const shouldRun = Object.entries(expected)
+      .filter(([, s]) => s !== 'skipped')
+      .map(([k]) => k);
     expect(Object.fromEntries(ran.map((r) => [r.key, r.n]))).toEqual(Object.fromEntries(shouldRun.map((k) => [k, 1])));
   });
 
@@ -238,12 +264,20 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
       [dag.id],
     );
     expect(c).toEqual({ cancelled_but_ran: 0, finished_without_running: 0, ran_without_parents: 0 });
-    const runEvents = await q(`select type from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.run_%' order by id`, [dag.id]);
+    const runEvents = await q(`select type from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.run_%' order by id`, [
+      dag.id,
+    ]);
     expect(runEvents.map((e) => e.type.slice(16))).toEqual(['run_created', 'run_failed']);
   });
 
   it('cancels a run mid-flight: running handlers in other processes are aborted, nothing else starts', async () => {
-    const sleepers = Array.from({ length: 24 }, (_, i) => ({ key: `s${i}`, queue: 'dag', name: 'sleep', dependsOn: ['root'], input: { ms: 30_000 } }));
+    const sleepers = Array.from({ length: 24 }, (_, i) => ({
+      key: `s${i}`,
+      queue: 'dag',
+      name: 'sleep',
+      dependsOn: ['root'],
+      input: { ms: 30_000 },
+    }));
     const dag = await db.jl.submitDag({
       name: 'cancel-mid',
       nodes: [
@@ -259,24 +293,42 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
     expect(cancelled).toMatchObject({ state: 'cancelled', nodesDone: 49 });
     const states = Object.fromEntries(cancelled.nodes.map((n) => [n.key, n.state]));
     expect(states.root).toBe('succeeded');
-    expect(Object.entries(states).filter(([k]) => k !== 'root').every(([, s]) => s === 'cancelled')).toBe(true);
+    expect(
+      Object.entries(states)
+        .filter(([k]) => k !== 'root')
+        .every(([, s]) => s === 'cancelled'),
+    ).toBe(true);
 
     // Every running handler, spread over the processes, sees its signal abort.
     await waitFor(
-      async () => (await q(`select count(*)::int as n from $S.dag_test_invocations i join $S.jobs j on j.id = i.job_id where j.dag_run_id = $1 and i.what = 'aborted'`, [dag.id]))[0].n === 24,
+      async () =>
+        (
+          await q(
+            `select count(*)::int as n from $S.dag_test_invocations i join $S.jobs j on j.id = i.job_id where j.dag_run_id = $1 and i.what = 'aborted'`,
+            [dag.id],
+          )
+        )[0].n === 24,
       10_000,
       'all 24 running handlers to be aborted',
     );
-    const hist = await q(`select e.state, count(*)::int as n from $S.job_executions e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1 group by 1 order by 1`, [dag.id]);
+    const hist = await q(
+      `select e.state, count(*)::int as n from $S.job_executions e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1 group by 1 order by 1`,
+      [dag.id],
+    );
     expect(hist).toEqual([
       { state: 'cancelled', n: 24 },
       { state: 'completed', n: 1 },
     ]);
-    const after = await q(`select count(*)::int as n from $S.dag_test_invocations i join $S.jobs j on j.id = i.job_id where j.dag_run_id = $1 and i.node_key like 'after-%'`, [dag.id]);
+    const after = await q(
+      `select count(*)::int as n from $S.dag_test_invocations i join $S.jobs j on j.id = i.job_id where j.dag_run_id = $1 and i.node_key like 'after-%'`,
+      [dag.id],
+    );
     expect(after[0].n).toBe(0);
     // The late outcomes of the aborted attempts were fenced off: the run stays cancelled.
     expect((await db.jl.getDag(dag.id)).state).toBe('cancelled');
-    const runEvents = await q(`select type from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.run_%' order by id`, [dag.id]);
+    const runEvents = await q(`select type from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.run_%' order by id`, [
+      dag.id,
+    ]);
     expect(runEvents.map((e) => e.type.slice(16))).toEqual(['run_created', 'run_cancelled']);
   });
 
@@ -292,7 +344,13 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
       // Kill it while it holds running w-nodes (each runs 1.5 s, so they cannot finish first;
       // the instant root could complete between the check and the kill).
       await waitFor(
-        async () => (await q(`select count(*)::int as n from $S.jobs where dag_run_id = $1 and state = 'running' and worker_id = $2 and dag_node_key like 'w%'`, [dag.id, victim.id]))[0].n > 0,
+        async () =>
+          (
+            await q(
+              `select count(*)::int as n from $S.jobs where dag_run_id = $1 and state = 'running' and worker_id = $2 and dag_node_key like 'w%'`,
+              [dag.id, victim.id],
+            )
+          )[0].n > 0,
         20_000,
         'the victim to run nodes',
       );
@@ -300,7 +358,10 @@ describe(`DAGs on ${PROCESSES} worker processes`, () => {
       await victim.exited;
       const done = await runFinished(dag.id);
       expect(done.state).toBe('succeeded');
-      const lost = await q(`select count(*)::int as n from $S.job_executions e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1 and e.state = 'lost'`, [dag.id]);
+      const lost = await q(
+        `select count(*)::int as n from $S.job_executions e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1 and e.state = 'lost'`,
+        [dag.id],
+      );
       expect(lost[0].n).toBeGreaterThan(0);
       // Each node completed exactly once, and the join ran once, after every parent completed.
       const [c] = await q(

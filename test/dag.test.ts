@@ -45,13 +45,18 @@ afterAll(async () => {
   }
 });
 
-
 /** Each test uses its own queue so one test's worker never runs another's nodes. */
 const freshQueue = () => `dag${queueNo++}`;
 
-it('DAG outbox rows match the subscribers\' contract: submitted, then cancelled', async () => {
+it("DAG outbox rows match the subscribers' contract: submitted, then cancelled", async () => {
   const queue = freshQueue();
-  const run = await db.jl.submitDag({ name: 'contract', nodes: [{ key: 'a', queue, name: 'x' }, { key: 'b', queue, name: 'x', dependsOn: ['a'] }] });
+  const run = await db.jl.submitDag({
+    name: 'contract',
+    nodes: [
+      { key: 'a', queue, name: 'x' },
+      { key: 'b', queue, name: 'x', dependsOn: ['a'] },
+    ],
+  });
   await db.jl.cancelDag(run.id);
   const types = (await q(`select type from $S.events where dag_run_id = $1 order by id`, [run.id])).map((r) => r.type);
   expect(types).toContain('dev.jobline.dag.run_created');
@@ -64,7 +69,15 @@ const fail = async () => {
 };
 
 async function withWorker<T>(queue: string, handlers: Handlers, fn: (w: Worker) => Promise<T>, extra: object = {}): Promise<T> {
-  const w = db.jl.worker({ queues: [queue], concurrency: 8, handlers, pollIntervalMs: 50, promoteIntervalMs: 20, backoff: { baseMs: 10, maxMs: 10, jitter: 0 }, ...extra });
+  const w = db.jl.worker({
+    queues: [queue],
+    concurrency: 8,
+    handlers,
+    pollIntervalMs: 50,
+    promoteIntervalMs: 20,
+    backoff: { baseMs: 10, maxMs: 10, jitter: 0 },
+    ...extra,
+  });
   await w.start();
   try {
     return await fn(w);
@@ -74,10 +87,14 @@ async function withWorker<T>(queue: string, handlers: Handlers, fn: (w: Worker) 
 }
 
 const runFinished = (id: number) =>
-  waitFor(async () => {
-    const d = await db.jl.getDag(id);
-    return d.state !== 'running' ? d : undefined;
-  }, 20_000, `DAG run ${id} to finish`);
+  waitFor(
+    async () => {
+      const d = await db.jl.getDag(id);
+      return d.state !== 'running' ? d : undefined;
+    },
+    20_000,
+    `DAG run ${id} to finish`,
+  );
 
 const nodeStates = async (id: number) => Object.fromEntries((await db.jl.getDag(id)).nodes.map((n) => [n.key, n.state]));
 
@@ -113,7 +130,13 @@ describe('DAG validation', () => {
 
   it('accepts a parent listed twice as one dependency', async () => {
     const queue = freshQueue();
-    const dag = await db.jl.submitDag({ name: 'dup-dep', nodes: [{ key: 'a', queue, name: 'x' }, { key: 'b', queue, name: 'x', dependsOn: ['a', 'a'] }] });
+    const dag = await db.jl.submitDag({
+      name: 'dup-dep',
+      nodes: [
+        { key: 'a', queue, name: 'x' },
+        { key: 'b', queue, name: 'x', dependsOn: ['a', 'a'] },
+      ],
+    });
     expect(dag.nodes[1]).toMatchObject({ dependsOn: ['a'], remainingDeps: 1 });
     expect(dag.edges).toEqual([{ from: 'a', to: 'b' }]);
   });
@@ -151,7 +174,10 @@ describe('DAG validation', () => {
     ];
     for (const [spec, path] of cases) {
       const issues = await validationIssues(() => db.jl.submitDag(spec as DagSpec));
-      expect(issues.map((i) => i.path), JSON.stringify(spec)).toContain(path);
+      expect(
+        issues.map((i) => i.path),
+        JSON.stringify(spec),
+      ).toContain(path);
     }
   });
 
@@ -161,7 +187,12 @@ describe('DAG validation', () => {
     expect(tooMany).toMatchObject({ path: 'nodes' });
     expect(tooMany.message).toMatch(/51 nodes, over the limit of 50.*maxDagNodes/);
 
-    const dense = Array.from({ length: 12 }, (_, i) => node(`n${i}`, Array.from({ length: i }, (_, j) => `n${j}`)));
+    const dense = Array.from({ length: 12 }, (_, i) =>
+      node(
+        `n${i}`,
+        Array.from({ length: i }, (_, j) => `n${j}`),
+      ),
+    );
     const [tooDense] = await validationIssues(() => db.jl.submitDag({ name: 'dense', nodes: dense }));
     expect(tooDense.message).toMatch(/66 dependency edges, over the limit of 60/);
 
@@ -172,7 +203,9 @@ describe('DAG validation', () => {
 
   it('writes nothing when validation fails', async () => {
     const before = await q('select (select count(*) from $S.dag_runs)::int as runs, (select count(*) from $S.jobs)::int as jobs');
-    await expect(db.jl.submitDag({ name: 'cyclic', nodes: [node('a', ['b']), node('b', ['a'])] })).rejects.toThrow(/a -> b -> a|b -> a -> b/);
+    await expect(db.jl.submitDag({ name: 'cyclic', nodes: [node('a', ['b']), node('b', ['a'])] })).rejects.toThrow(
+      /a -> b -> a|b -> a -> b/,
+    );
     const after = await q('select (select count(*) from $S.dag_runs)::int as runs, (select count(*) from $S.jobs)::int as jobs');
     expect(after).toEqual(before);
   });
@@ -205,7 +238,16 @@ describe('DAG submission', () => {
     ]);
     expect(dag.nodes.find((n) => n.key === 'a')!.children).toEqual(['b', 'c']);
     const a = await db.jl.getJob(dag.nodes[0].jobId);
-    expect(a).toMatchObject({ queue, name: 'step', state: 'available', input: { n: 1 }, maxAttempts: 3, priority: -5, dagRunId: dag.id, dagNodeKey: 'a' });
+    expect(a).toMatchObject({
+      queue,
+      name: 'step',
+      state: 'available',
+      input: { n: 1 },
+      maxAttempts: 3,
+      priority: -5,
+      dagRunId: dag.id,
+      dagNodeKey: 'a',
+    });
     expect((await db.jl.getJob(dag.nodes[2].jobId)).timeoutMs).toBe(1234);
 
     const events = await q('select type, subject, job_id, dag_run_id, data from $S.events where dag_run_id = $1 order by id', [dag.id]);
@@ -245,7 +287,13 @@ describe('DAG submission', () => {
 
   it("is atomic in the caller's transaction: invisible until commit, gone on rollback", async () => {
     const queue = freshQueue();
-    const spec: DagSpec = { name: 'tx', nodes: [{ key: 'a', queue, name: 'step' }, { key: 'b', queue, name: 'step', dependsOn: ['a'] }] };
+    const spec: DagSpec = {
+      name: 'tx',
+      nodes: [
+        { key: 'a', queue, name: 'step' },
+        { key: 'b', queue, name: 'step', dependsOn: ['a'] },
+      ],
+    };
     let rolledBack = 0;
     await expect(
       withTransaction(internals(db.jl).pool, async (tx) => {
@@ -255,7 +303,10 @@ describe('DAG submission', () => {
       }),
     ).rejects.toThrow('abort');
     await expect(db.jl.getDag(rolledBack)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    const leftovers = await q('select (select count(*) from $S.jobs where queue = $1)::int as jobs, (select count(*) from $S.dag_nodes where dag_run_id = $2)::int as nodes, (select count(*) from $S.events where dag_run_id = $2)::int as events', [queue, rolledBack]);
+    const leftovers = await q(
+      'select (select count(*) from $S.jobs where queue = $1)::int as jobs, (select count(*) from $S.dag_nodes where dag_run_id = $2)::int as nodes, (select count(*) from $S.events where dag_run_id = $2)::int as events',
+      [queue, rolledBack],
+    );
     expect(leftovers).toEqual([{ jobs: 0, nodes: 0, events: 0 }]);
 
     const committed = await withTransaction(internals(db.jl).pool, (tx) => db.jl.submitDag(spec, { tx }));
@@ -264,10 +315,23 @@ describe('DAG submission', () => {
 
   it('takes queue, name and defaults from a job definition', async () => {
     const queue = freshQueue();
-    await db.jl.createDefinition({ name: 'dag-def', executor: 'handler', defaults: { queue, maxAttempts: 7 }, inputSchema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] } });
+    await db.jl.createDefinition({
+      name: 'dag-def',
+      executor: 'handler',
+      defaults: { queue, maxAttempts: 7 },
+      inputSchema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] },
+    });
     const dag = await db.jl.submitDag({ name: 'defs', nodes: [{ key: 'a', definition: 'dag-def', input: { n: 1 } }] });
     expect(await db.jl.getJob(dag.nodes[0].jobId)).toMatchObject({ queue, name: 'dag-def', maxAttempts: 7, definition: 'dag-def@1' });
-    const issues = await validationIssues(() => db.jl.submitDag({ name: 'defs', nodes: [{ key: 'a', definition: 'dag-def', input: { n: 'x' } }, { key: 'b', definition: 'nope' }] }));
+    const issues = await validationIssues(() =>
+      db.jl.submitDag({
+        name: 'defs',
+        nodes: [
+          { key: 'a', definition: 'dag-def', input: { n: 'x' } },
+          { key: 'b', definition: 'nope' },
+        ],
+      }),
+    );
     expect(issues.map((i) => i.path).sort()).toEqual(['nodes.0.input.n', 'nodes.1.definition']);
   });
 });
@@ -286,7 +350,11 @@ describe('DAG advancement in one process', () => {
     const t = Object.fromEntries(done.nodes.map((n) => [n.key, n]));
     expect(t.b.startedAt!.getTime()).toBeGreaterThanOrEqual(t.a.finishedAt!.getTime());
     expect(t.d.startedAt!.getTime()).toBeGreaterThanOrEqual(Math.max(t.b.finishedAt!.getTime(), t.c.finishedAt!.getTime()));
-    const types = (await q(`select type, data->>'nodeKey' as key from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.%' order by id`, [dag.id])).map((e) => `${e.type.slice(16)}${e.key ? ':' + e.key : ''}`);
+    const types = (
+      await q(`select type, data->>'nodeKey' as key from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.%' order by id`, [
+        dag.id,
+      ])
+    ).map((e) => `${e.type.slice(16)}${e.key ? ':' + e.key : ''}`);
     expect(types[0]).toBe('run_created');
     expect(types.at(-1)).toBe('run_succeeded');
     for (const k of ['a', 'b', 'c', 'd']) {
@@ -295,8 +363,13 @@ describe('DAG advancement in one process', () => {
     }
     expect(types.indexOf('node_succeeded:a')).toBeLessThan(types.indexOf('node_ready:b'));
     expect(types.indexOf('node_succeeded:c')).toBeLessThan(types.indexOf('node_ready:d'));
-    const [finished] = await q(`select subject, data from $S.events where dag_run_id = $1 and type = 'dev.jobline.dag.run_succeeded'`, [dag.id]);
-    expect(finished).toEqual({ subject: `jobline.dag.run_succeeded.${dag.id}`, data: { dagRunId: dag.id, name: 'diamond', state: 'succeeded', failurePolicy: 'fail_fast' } });
+    const [finished] = await q(`select subject, data from $S.events where dag_run_id = $1 and type = 'dev.jobline.dag.run_succeeded'`, [
+      dag.id,
+    ]);
+    expect(finished).toEqual({
+      subject: `jobline.dag.run_succeeded.${dag.id}`,
+      data: { dagRunId: dag.id, name: 'diamond', state: 'succeeded', failurePolicy: 'fail_fast' },
+    });
   });
 
   it("passes parents' outputs into a child's input through $ref, resolved at release", async () => {
@@ -320,7 +393,9 @@ describe('DAG advancement in one process', () => {
         },
       ],
     });
-    expect((await db.jl.getJob(dag.nodes[2].jobId)).input).toMatchObject({ values: [{ $ref: 'a.output.x' }, { $ref: 'b.output' }, { $ref: 'a.output.list.1' }] });
+    expect((await db.jl.getJob(dag.nodes[2].jobId)).input).toMatchObject({
+      values: [{ $ref: 'a.output.x' }, { $ref: 'b.output' }, { $ref: 'a.output.list.1' }],
+    });
     const seen: unknown[] = [];
     const done = await withWorker(
       queue,
@@ -334,7 +409,12 @@ describe('DAG advancement in one process', () => {
       () => runFinished(dag.id),
     );
     expect(done.state).toBe('succeeded');
-    const expected = { values: [2, 5, 20], whole: { x: 2, list: [10, 20], deep: { k: 'v' } }, schema: { $ref: '#/definitions/keepMe' }, note: 'a.output is plain text here' };
+    const expected = {
+      values: [2, 5, 20],
+      whole: { x: 2, list: [10, 20], deep: { k: 'v' } },
+      schema: { $ref: '#/definitions/keepMe' },
+      note: 'a.output is plain text here',
+    };
     expect(seen).toEqual([expected]);
     const c = await db.jl.getJob(dag.nodes[2].jobId);
     expect(c.input).toEqual(expected);
@@ -396,7 +476,11 @@ describe('DAG advancement in one process', () => {
         await waitFor(async () => (await nodeStates(dag.id)).bad === 'failed', 20_000, 'bad to fail');
         const mid = await db.jl.getDag(dag.id);
         expect(mid.state).toBe('running'); // `slow` still runs
-        expect(Object.fromEntries(mid.nodes.map((n) => [n.key, n.state]))).toMatchObject({ slow: 'running', afterSlow: 'cancelled', afterBad: 'cancelled' });
+        expect(Object.fromEntries(mid.nodes.map((n) => [n.key, n.state]))).toMatchObject({
+          slow: 'running',
+          afterSlow: 'cancelled',
+          afterBad: 'cancelled',
+        });
         releaseSlow();
         return runFinished(dag.id);
       },
@@ -410,7 +494,9 @@ describe('DAG advancement in one process', () => {
     const afterBad = done.nodes.find((n) => n.key === 'afterBad')!;
     expect(afterBad).toMatchObject({ jobState: 'cancelled', attempt: 0, error: { code: 'DAG_FAIL_FAST' } });
     expect(await db.jl.executions(afterBad.jobId)).toEqual([]);
-    const events = (await q(`select type from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.%' order by id`, [dag.id])).map((e) => e.type.slice(16));
+    const events = (
+      await q(`select type from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.%' order by id`, [dag.id])
+    ).map((e) => e.type.slice(16));
     expect(events.at(-1)).toBe('run_failed');
     expect(events.filter((e) => e === 'run_failed')).toHaveLength(1);
     expect(events.filter((e) => e === 'node_cancelled').length).toBeGreaterThanOrEqual(2);
@@ -434,11 +520,21 @@ describe('DAG advancement in one process', () => {
     });
     const done = await withWorker(queue, { ok: () => 'ok', bad: fail }, () => runFinished(dag.id));
     expect(Object.fromEntries(done.nodes.map((n) => [n.key, n.state]))).toEqual({
-      r: 'succeeded', f: 'failed', x: 'skipped', y: 'skipped', ok1: 'succeeded', ok2: 'succeeded', mixed: 'skipped', last: 'skipped',
+      r: 'succeeded',
+      f: 'failed',
+      x: 'skipped',
+      y: 'skipped',
+      ok1: 'succeeded',
+      ok2: 'succeeded',
+      mixed: 'skipped',
+      last: 'skipped',
     });
     expect(done).toMatchObject({ state: 'failed', nodesDone: 8 });
     expect(done.nodes.find((n) => n.key === 'y')).toMatchObject({ jobState: 'cancelled', error: { code: 'DAG_SKIPPED' } });
-    const skipped = await q(`select data->>'nodeKey' as key from $S.events where dag_run_id = $1 and type = 'dev.jobline.dag.node_skipped' order by 1`, [dag.id]);
+    const skipped = await q(
+      `select data->>'nodeKey' as key from $S.events where dag_run_id = $1 and type = 'dev.jobline.dag.node_skipped' order by 1`,
+      [dag.id],
+    );
     expect(skipped.map((e) => e.key)).toEqual(['last', 'mixed', 'x', 'y']);
   });
 
@@ -503,7 +599,9 @@ describe('DAG advancement in one process', () => {
       {
         ok: () => 'ok',
         long: (_i, ctx) =>
-          new Promise((_, reject) => ctx.signal.addEventListener('abort', () => ((aborted = ctx.signal.reason), reject(ctx.signal.reason)), { once: true })),
+          new Promise((_, reject) =>
+            ctx.signal.addEventListener('abort', () => ((aborted = ctx.signal.reason), reject(ctx.signal.reason)), { once: true }),
+          ),
       },
       async (w) => {
         await waitFor(async () => (await nodeStates(dag.id)).long === 'running');
@@ -520,7 +618,9 @@ describe('DAG advancement in one process', () => {
     expect((await db.jl.executions(long.jobId)).map((e) => e.state)).toEqual(['cancelled']);
     await expect(db.jl.cancelDag(dag.id)).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(db.jl.cancelDag(987654321)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    const runEvents = await q(`select type from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.run_%' order by id`, [dag.id]);
+    const runEvents = await q(`select type from $S.events where dag_run_id = $1 and type like 'dev.jobline.dag.run_%' order by id`, [
+      dag.id,
+    ]);
     expect(runEvents.map((e) => e.type)).toEqual(['dev.jobline.dag.run_created', 'dev.jobline.dag.run_cancelled']);
   });
 
@@ -534,10 +634,15 @@ describe('DAG advancement in one process', () => {
       ],
     });
     // A worker that claimed `a` and died without a row: the rescuer's first pass returns it.
-    await q(`update $S.jobs set state = 'running', attempt = 1, worker_id = 'ghost', started_at = now() where id = $1`, [dag.nodes[0].jobId]);
+    await q(`update $S.jobs set state = 'running', attempt = 1, worker_id = 'ghost', started_at = now() where id = $1`, [
+      dag.nodes[0].jobId,
+    ]);
     const done = await withWorker(queue, { ok: () => 'ok' }, () => runFinished(dag.id), { rescueIntervalMs: 20 });
     expect(done.state).toBe('failed');
-    expect(Object.fromEntries(done.nodes.map((n) => [n.key, [n.state, n.jobState]]))).toEqual({ a: ['failed', 'failed'], b: ['cancelled', 'cancelled'] });
+    expect(Object.fromEntries(done.nodes.map((n) => [n.key, [n.state, n.jobState]]))).toEqual({
+      a: ['failed', 'failed'],
+      b: ['cancelled', 'cancelled'],
+    });
     expect(done.nodes[0].error).toMatchObject({ code: 'WORKER_LOST' });
   });
 });
@@ -554,22 +659,34 @@ describe('DAG retention', () => {
     });
     const [old, recent] = [await db.jl.submitDag(spec('old')), await db.jl.submitDag(spec('recent'))];
     const stillRunning = await db.jl.submitDag(spec('cancelled-running', freshQueue())); // no worker serves it
-    await withWorker(queue, { ok: () => 'ok' }, async (w) => {
-      for (const d of [old, recent]) await runFinished(d.id);
-      // A cancelled run whose running node has not finished yet: final state, but not done.
-      await db.jl.cancelDag(stillRunning.id);
-      await q(`update $S.jobs set state = 'running', attempt = 1, worker_id = 'elsewhere', started_at = now() where id = $1`, [stillRunning.nodes[0].jobId]);
-      await q(`update $S.dag_runs set finished_at = now() - interval '2 hours' where id = any($1)`, [[old.id, stillRunning.id]]);
-      const oldJobs = old.nodes.map((n) => n.jobId);
-      expect((await q(`select count(*)::int as n from $S.job_executions where job_id = any($1)`, [oldJobs]))[0].n).toBe(2);
+    await withWorker(
+      queue,
+      { ok: () => 'ok' },
+      async (w) => {
+        for (const d of [old, recent]) await runFinished(d.id);
+        // A cancelled run whose running node has not finished yet: final state, but not done.
+        await db.jl.cancelDag(stillRunning.id);
+        await q(`update $S.jobs set state = 'running', attempt = 1, worker_id = 'elsewhere', started_at = now() where id = $1`, [
+          stillRunning.nodes[0].jobId,
+        ]);
+        await q(`update $S.dag_runs set finished_at = now() - interval '2 hours' where id = any($1)`, [[old.id, stillRunning.id]]);
+        const oldJobs = old.nodes.map((n) => n.jobId);
+        expect((await q(`select count(*)::int as n from $S.job_executions where job_id = any($1)`, [oldJobs]))[0].n).toBe(2);
 
-      await (w as unknown as { maintenance: { retention(): Promise<void> } }).maintenance.retention();
+        await (w as unknown as { maintenance: { retention(): Promise<void> } }).maintenance.retention();
 
-      await expect(db.jl.getDag(old.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      const left = async (table: string, col: string, ids: number[]) => (await q(`select count(*)::int as n from $S.${table} where ${col} = any($1)`, [ids]))[0].n;
-      expect([await left('jobs', 'id', oldJobs), await left('job_executions', 'job_id', oldJobs), await left('dag_nodes', 'dag_run_id', [old.id])]).toEqual([0, 0, 0]);
-      expect((await db.jl.getDag(recent.id)).state).toBe('succeeded');
-      expect((await db.jl.getDag(stillRunning.id)).nodes).toHaveLength(2);
-    }, { retentionMs: 3600_000 });
+        await expect(db.jl.getDag(old.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        const left = async (table: string, col: string, ids: number[]) =>
+          (await q(`select count(*)::int as n from $S.${table} where ${col} = any($1)`, [ids]))[0].n;
+        expect([
+          await left('jobs', 'id', oldJobs),
+          await left('job_executions', 'job_id', oldJobs),
+          await left('dag_nodes', 'dag_run_id', [old.id]),
+        ]).toEqual([0, 0, 0]);
+        expect((await db.jl.getDag(recent.id)).state).toBe('succeeded');
+        expect((await db.jl.getDag(stillRunning.id)).nodes).toHaveLength(2);
+      },
+      { retentionMs: 3600_000 },
+    );
   });
 });

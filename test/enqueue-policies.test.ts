@@ -33,8 +33,11 @@ describe('singletonKey', () => {
   });
 
   it('the partial unique index excludes exactly the finished states of the model', async () => {
-    const [r] = await db.sql(`select pg_get_indexdef(i.indexrelid) as def from pg_index i join pg_class c on c.oid = i.indexrelid
-      join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = 'jobs_singleton_key_idx'`, [db.schema]);
+    const [r] = await db.sql(
+      `select pg_get_indexdef(i.indexrelid) as def from pg_index i join pg_class c on c.oid = i.indexrelid
+      join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = 'jobs_singleton_key_idx'`,
+      [db.schema],
+    );
     const states = [...r.def.matchAll(/'([a-z_]+)'::text/g)].map((m) => m[1]).sort();
     expect(states).toEqual([...FINISHED_STATES].sort());
     expect(r.def).toMatch(/UNIQUE/);
@@ -45,7 +48,9 @@ describe('singletonKey', () => {
     expect(rs.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(rs.map((r) => r.job.id)).size).toBe(1);
     expect(await db.q(`select count(*)::int as n from $S.jobs where queue = 'race'`)).toEqual([{ n: 1 }]);
-    await expect(db.q(`insert into $S.jobs (queue, name, state, singleton_key) values ('race', 'y', 'available', 'k')`)).rejects.toThrow(/jobs_singleton_key_idx/);
+    await expect(db.q(`insert into $S.jobs (queue, name, state, singleton_key) values ('race', 'y', 'available', 'k')`)).rejects.toThrow(
+      /jobs_singleton_key_idx/,
+    );
   });
 
   it('is transactional: a rolled-back singleton leaves the key free', async () => {
@@ -87,7 +92,9 @@ describe('throttle', () => {
   });
 
   it('lets exactly one of 20 concurrent enqueues through', async () => {
-    const rs = await Promise.all(Array.from({ length: 20 }, () => one({ queue: 'trace', name: 'x', throttle: { key: 'k', periodMs: 60_000 } })));
+    const rs = await Promise.all(
+      Array.from({ length: 20 }, () => one({ queue: 'trace', name: 'x', throttle: { key: 'k', periodMs: 60_000 } })),
+    );
     expect(rs.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(rs.map((r) => r.job.id)).size).toBe(1);
   });
@@ -114,7 +121,9 @@ describe('debounce', () => {
   });
 
   it('20 concurrent enqueues leave one pending job holding one of their inputs', async () => {
-    const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => one({ queue: 'drace', name: 'x', debounce: { key: 'k', periodMs: 60_000 }, input: { i } })));
+    const rs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => one({ queue: 'drace', name: 'x', debounce: { key: 'k', periodMs: 60_000 }, input: { i } })),
+    );
     expect(rs.filter((r) => r.created)).toHaveLength(1);
     const jobs = await db.q(`select input from $S.jobs where queue = 'drace'`);
     expect(jobs).toHaveLength(1);

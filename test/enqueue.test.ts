@@ -13,7 +13,15 @@ afterAll(() => db.close());
 describe('enqueue', () => {
   it('stores a job with defaults and returns it', async () => {
     const job = await db.jl.enqueue({ queue: 'mail', name: 'send', input: { to: 'a@example.com' } });
-    expect(job).toMatchObject({ queue: 'mail', name: 'send', state: 'available', attempt: 0, priority: 0, maxAttempts: 5, input: { to: 'a@example.com' } });
+    expect(job).toMatchObject({
+      queue: 'mail',
+      name: 'send',
+      state: 'available',
+      attempt: 0,
+      priority: 0,
+      maxAttempts: 5,
+      input: { to: 'a@example.com' },
+    });
     expect(job.createdAt).toBeInstanceOf(Date);
     expect(await db.jl.getJob(job.id)).toEqual(job);
   });
@@ -90,14 +98,22 @@ describe('enqueue', () => {
     ];
     for (const [spec, field] of cases) {
       const err = await db.jl.enqueue(spec as never).catch((e) => e);
-      expect(err, JSON.stringify(spec, (_, v) => (typeof v === 'bigint' ? String(v) : v))).toBeInstanceOf(ValidationError);
+      expect(
+        err,
+        JSON.stringify(spec, (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+      ).toBeInstanceOf(ValidationError);
       expect((err as ValidationError).issues.map((i) => i.path)).toContain(field);
     }
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     await expect(db.jl.enqueue({ queue: 'q', name: 'x', input: circular })).rejects.toThrow(/input: is not JSON-serialisable/);
     // one bad job in a batch rejects the batch, naming its index
-    const err = await db.jl.enqueueMany([{ queue: 'q', name: 'ok' }, { queue: 'q', name: 'x', priority: 'high' as never }]).catch((e) => e);
+    const err = await db.jl
+      .enqueueMany([
+        { queue: 'q', name: 'ok' },
+        { queue: 'q', name: 'x', priority: 'high' as never },
+      ])
+      .catch((e) => e);
     expect(err.issues[0].path).toBe('jobs.1.priority');
     const after = await db.sql(`select count(*)::int as n from "${db.schema}".jobs`);
     expect(after[0].n).toBe(before[0].n);

@@ -69,7 +69,8 @@ describe('error tree', () => {
     for (const f of files) {
       const text = await readFile(new URL(f, dir), 'utf8');
       for (const m of text.matchAll(/class (\w+) extends Error\b/g)) direct.push(`${f}: ${m[1]}`);
-      for (const m of text.matchAll(/class (\w+) extends \w+ \{[^]*?readonly code(?:: string)? = ErrorCode\.(\w+)/g)) uses.set(m[2], [...(uses.get(m[2]) ?? []), m[1]]);
+      for (const m of text.matchAll(/class (\w+) extends \w+ \{[\s\S]*?readonly code(?:: string)? = ErrorCode\.(\w+)/g))
+        uses.set(m[2], [...(uses.get(m[2]) ?? []), m[1]]);
     }
     expect(direct).toEqual(['db/errors.ts: JoblineError']);
     for (const key of Object.keys(ErrorCode)) expect(uses.get(key), `ErrorCode.${key}`).toHaveLength(1);

@@ -89,7 +89,9 @@ describe('subjects and filters', () => {
 
 describe('envelope schemas', () => {
   it('accepts a CloudEvents 1.0 job event, keeps extensions, and names its event', () => {
-    const e = parseEvent(JSON.stringify(jobEnvelope({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', comexampleext: 'x' })));
+    const e = parseEvent(
+      JSON.stringify(jobEnvelope({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', comexampleext: 'x' })),
+    );
     expect(e.type).toBe('dev.jobline.job.completed');
     expect(eventName(e)).toBe('completed');
     expect((e as Record<string, unknown>).comexampleext).toBe('x');
@@ -126,8 +128,20 @@ describe('envelope schemas', () => {
     });
     expect(e.data.nodeKey).toBe('extract');
     expect(eventName(e)).toBe('node_succeeded');
-    expect(DagEventSchemas.run_created.safeParse({ ...e, type: 'dev.jobline.dag.run_created', data: { dagRunId: 3, name: 'etl', state: 'running', failurePolicy: 'fail_fast' } }).success).toBe(true);
-    expect(DagEventSchemas.run_created.safeParse({ ...e, type: 'dev.jobline.dag.run_created', data: { dagRunId: 3, name: 'etl', state: 'running', failurePolicy: 'sometimes' } }).success).toBe(false);
+    expect(
+      DagEventSchemas.run_created.safeParse({
+        ...e,
+        type: 'dev.jobline.dag.run_created',
+        data: { dagRunId: 3, name: 'etl', state: 'running', failurePolicy: 'fail_fast' },
+      }).success,
+    ).toBe(true);
+    expect(
+      DagEventSchemas.run_created.safeParse({
+        ...e,
+        type: 'dev.jobline.dag.run_created',
+        data: { dagRunId: 3, name: 'etl', state: 'running', failurePolicy: 'sometimes' },
+      }).success,
+    ).toBe(false);
   });
 
   it('remembers a bounded number of recent ids, evicting the oldest', () => {

@@ -42,8 +42,16 @@ afterAll(async () => {
   if (natsUp) for (const s of streams) await deleteStream(natsUrl, s);
 });
 
-const count = async (db: TestDb, table: string, where = 'true') => (await db.sql(`select count(*)::int as n from "${db.schema}".${table} where ${where}`))[0].n as number;
-const fast = { pollIntervalMs: 50, promoteIntervalMs: 20, rescueIntervalMs: 50, heartbeatIntervalMs: 100, staleAfterMs: 500, leaseTtlMs: 300 };
+const count = async (db: TestDb, table: string, where = 'true') =>
+  (await db.sql(`select count(*)::int as n from "${db.schema}".${table} where ${where}`))[0].n as number;
+const fast = {
+  pollIntervalMs: 50,
+  promoteIntervalMs: 20,
+  rescueIntervalMs: 50,
+  heartbeatIntervalMs: 100,
+  staleAfterMs: 500,
+  leaseTtlMs: 300,
+};
 /**
  * For the scenarios that kill no worker and assert exactly three events per job: rescue made
  * impossible by construction (a heartbeat delayed past 500 ms on a loaded machine would otherwise
@@ -57,7 +65,14 @@ async function expectExactlyOnce(db: TestDb, msgs: StreamMsg[]): Promise<void> {
   for (const m of msgs) expect(m.msgId).toBe(m.event.id);
   const written = audit.map((r) => ({ id: Number(r.id), jobId: r.job_id === null ? null : Number(r.job_id) }));
   const stream = msgs.map((m) => ({ id: Number(m.event.id), jobId: isJobEvent(m.event) ? m.event.data.jobId : undefined }));
-  expect(checkEvents(written, stream)).toEqual({ written: audit.length, delivered: audit.length, missing: 0, duplicated: 0, unknown: 0, outOfOrder: 0 });
+  expect(checkEvents(written, stream)).toEqual({
+    written: audit.length,
+    delivered: audit.length,
+    missing: 0,
+    duplicated: 0,
+    unknown: 0,
+    outOfOrder: 0,
+  });
 }
 
 describe.skipIf(!natsUp)('event faults', () => {
@@ -74,7 +89,19 @@ describe.skipIf(!natsUp)('event faults', () => {
       w.relay!.on('warning', () => void (sawDisconnect ||= !w.relay!.stats.connected));
       await w.start();
       // A second worker process (its relay stands by) shares the jobs.
-      procs.push(await startWorkerProcess({ DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, NATS_URL: nats.url, EVENTS: JSON.stringify(ev), QUEUES: 'f', WORKER_OPTIONS: JSON.stringify(noRescue) }, fixture('events-worker.mjs')));
+      procs.push(
+        await startWorkerProcess(
+          {
+            DATABASE_URL: db.url,
+            JOBLINE_SCHEMA: db.schema,
+            NATS_URL: nats.url,
+            EVENTS: JSON.stringify(ev),
+            QUEUES: 'f',
+            WORKER_OPTIONS: JSON.stringify(noRescue),
+          },
+          fixture('events-worker.mjs'),
+        ),
+      );
       const enqueue = (n: number) => db.jl.enqueueMany(Array.from({ length: n }, (_, i) => ({ queue: 'f', name: 'noop', input: { i } })));
 
       // 1. NATS down from the start.
@@ -106,7 +133,8 @@ describe.skipIf(!natsUp)('event faults', () => {
       expect(msgs.length).toBe(15_000);
       await expectExactlyOnce(db, msgs);
       const perJob = new Map<number, string[]>();
-      for (const m of msgs) if (isJobEvent(m.event)) perJob.set(m.event.data.jobId, [...(perJob.get(m.event.data.jobId) ?? []), eventName(m.event)]);
+      for (const m of msgs)
+        if (isJobEvent(m.event)) perJob.set(m.event.data.jobId, [...(perJob.get(m.event.data.jobId) ?? []), eventName(m.event)]);
       expect(perJob.size).toBe(5000);
       for (const names of perJob.values()) expect(names).toEqual(['enqueued', 'started', 'completed']);
       expect(sawDisconnect).toBe(true);
@@ -117,7 +145,9 @@ describe.skipIf(!natsUp)('event faults', () => {
     }
   });
 
-  it("SIGKILL of the relay's process between publish acks and delete: takeover, nothing missing, duplicates dropped by msg id", { timeout: 120_000 }, async () => {
+  it("SIGKILL of the relay's process between publish acks and delete: takeover, nothing missing, duplicates dropped by msg id", {
+    timeout: 120_000,
+  }, async () => {
     const ev = eventsOptions({ batchSize: 200, leaseTtlMs: 1000 });
     const db = await openTestDb({ natsUrl, events: ev });
     const procs: WorkerProcess[] = [];
@@ -126,16 +156,41 @@ describe.skipIf(!natsUp)('event faults', () => {
       await db.jl.enqueueMany(Array.from({ length: 3000 }, (_, i) => ({ queue: 'k', name: 'noop', input: { i } })));
       // A: worker + relay leader, blocks right after its 3rd batch was acked (rows not yet deleted).
       const a = await startWorkerProcess(
-        { DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, NATS_URL: natsUrl, EVENTS: JSON.stringify(ev), QUEUES: 'k', CONCURRENCY: '20', PAUSE_AFTER_ACKS: '3', WORKER_OPTIONS: JSON.stringify(fast) },
+        {
+          DATABASE_URL: db.url,
+          JOBLINE_SCHEMA: db.schema,
+          NATS_URL: natsUrl,
+          EVENTS: JSON.stringify(ev),
+          QUEUES: 'k',
+          CONCURRENCY: '20',
+          PAUSE_AFTER_ACKS: '3',
+          WORKER_OPTIONS: JSON.stringify(fast),
+        },
         fixture('events-worker.mjs'),
       );
       procs.push(a);
       let out = '';
       a.child.stdout!.on('data', (d) => (out += d));
-      await waitFor(async () => (await db.sql(`select holder from "${db.schema}".leases where name = 'relay'`))[0]?.holder === a.id, 10_000, 'A to hold the relay lease');
+      await waitFor(
+        async () => (await db.sql(`select holder from "${db.schema}".leases where name = 'relay'`))[0]?.holder === a.id,
+        10_000,
+        'A to hold the relay lease',
+      );
       // The standby relay in this process, and a worker process with no relay to finish A's jobs.
       const standby = db.jl.relay('standby').start();
-      procs.push(await startWorkerProcess({ DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, NATS_URL: natsUrl, EVENTS: JSON.stringify(ev), QUEUES: 'k', WORKER_OPTIONS: JSON.stringify({ ...fast, relay: false }) }, fixture('events-worker.mjs')));
+      procs.push(
+        await startWorkerProcess(
+          {
+            DATABASE_URL: db.url,
+            JOBLINE_SCHEMA: db.schema,
+            NATS_URL: natsUrl,
+            EVENTS: JSON.stringify(ev),
+            QUEUES: 'k',
+            WORKER_OPTIONS: JSON.stringify({ ...fast, relay: false }),
+          },
+          fixture('events-worker.mjs'),
+        ),
+      );
       const paused = await waitFor(() => /paused (\d+)/.exec(out), 30_000, 'A to pause after an acked batch');
       const inLimbo = Number(paused[1]);
       expect(inLimbo).toBeGreaterThan(0);
@@ -168,7 +223,11 @@ describe.skipIf(!natsUp)('event faults', () => {
       const w = db.jl.worker({ ...noRescue, queues: ['s'], concurrency: 50, handlers: { noop: async () => null } });
       await w.start();
       await db.jl.enqueueMany(Array.from({ length: 300 }, () => ({ queue: 's', name: 'noop' })));
-      await waitFor(async () => (await count(db, 'jobs', `state = 'completed'`)) === 300 && (await count(db, 'events')) === 0, 60_000, 'events published');
+      await waitFor(
+        async () => (await count(db, 'jobs', `state = 'completed'`)) === 300 && (await count(db, 'events')) === 0,
+        60_000,
+        'events published',
+      );
       const msgs: StreamMsg[] = await readStream(natsUrl, ev.stream);
       expect(msgs.length).toBe(900);
       const env = { NATS_URL: natsUrl, STREAM: ev.stream, PREFIX: ev.subjectPrefix, DURABLE: 'crashy', OUT: outFile, ACK_WAIT_MS: '1000' };
@@ -181,10 +240,14 @@ describe.skipIf(!natsUp)('event faults', () => {
       procs.push(s2);
       const nc = await connect({ servers: natsUrl });
       const jsm = await jetstreamManager(nc);
-      await waitFor(async () => {
-        const ci = await jsm.consumers.info(ev.stream, 'crashy');
-        return ci.num_pending === 0 && ci.num_ack_pending === 0;
-      }, 30_000, 'the consumer to be fully acked');
+      await waitFor(
+        async () => {
+          const ci = await jsm.consumers.info(ev.stream, 'crashy');
+          return ci.num_pending === 0 && ci.num_ack_pending === 0;
+        },
+        30_000,
+        'the consumer to be fully acked',
+      );
       await nc.close();
       const handled = readFileSync(outFile, 'utf8').trim().split('\n');
       expect(handled.length).toBe(900);
@@ -196,4 +259,3 @@ describe.skipIf(!natsUp)('event faults', () => {
     }
   });
 });
-

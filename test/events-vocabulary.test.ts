@@ -130,31 +130,59 @@ describe('events written by real transitions', () => {
     await db.jl.cancel(cancelled.id);
     const good = await db.jl.submitDag({
       name: 'vocab-ok',
-      nodes: [{ key: 'a', queue, name: 'ok' }, { key: 'b', queue, name: 'ok', dependsOn: ['a'] }],
+      nodes: [
+        { key: 'a', queue, name: 'ok' },
+        { key: 'b', queue, name: 'ok', dependsOn: ['a'] },
+      ],
     });
     const failing = await db.jl.submitDag({
       name: 'vocab-fail',
       failurePolicy: 'continue',
-      nodes: [{ key: 'a', queue, name: 'bad' }, { key: 'b', queue, name: 'ok', dependsOn: ['a'] }],
+      nodes: [
+        { key: 'a', queue, name: 'bad' },
+        { key: 'b', queue, name: 'ok', dependsOn: ['a'] },
+      ],
     });
     const toCancel = await db.jl.submitDag({ name: 'vocab-cancel', nodes: [{ key: 'a', queue: 'vocab-idle', name: 'ok' }] });
     await db.jl.cancelDag(toCancel.id);
-    const w = db.jl.worker({ queues: [queue], concurrency: 4, handlers, pollIntervalMs: 50, promoteIntervalMs: 20, backoff: { baseMs: 10, maxMs: 10, jitter: 0 } });
+    const w = db.jl.worker({
+      queues: [queue],
+      concurrency: 4,
+      handlers,
+      pollIntervalMs: 50,
+      promoteIntervalMs: 20,
+      backoff: { baseMs: 10, maxMs: 10, jitter: 0 },
+    });
     await w.start();
     try {
-      await waitFor(async () => {
-        const states = await Promise.all(jobs.map((j) => db.jl.getJob(j.id).then((x) => x.state)));
-        const runs = await Promise.all([good.id, failing.id].map((id) => db.jl.getDag(id).then((d) => d.state)));
-        return states.every((st) => ['completed', 'failed'].includes(st)) && runs.every((st) => st !== 'running');
-      }, 20_000, 'jobs and runs to finish');
+      await waitFor(
+        async () => {
+          const states = await Promise.all(jobs.map((j) => db.jl.getJob(j.id).then((x) => x.state)));
+          const runs = await Promise.all([good.id, failing.id].map((id) => db.jl.getDag(id).then((d) => d.state)));
+          return states.every((st) => ['completed', 'failed'].includes(st)) && runs.every((st) => st !== 'running');
+        },
+        20_000,
+        'jobs and runs to finish',
+      );
     } finally {
       await w.stop();
     }
     const rows = await eventsAfter(from);
     const types = new Set(rows.map((r) => r.type));
     // every kind these transitions make (rescued is covered by the SQL test above and the rescue tests)
-    for (const e of ['enqueued', 'started', 'completed', 'retrying', 'failed', 'cancelled'] as const) expect(types).toContain(jobEventType(e));
-    for (const e of ['run_created', 'run_succeeded', 'run_failed', 'run_cancelled', 'node_ready', 'node_succeeded', 'node_failed', 'node_skipped', 'node_cancelled'] as const) {
+    for (const e of ['enqueued', 'started', 'completed', 'retrying', 'failed', 'cancelled'] as const)
+      expect(types).toContain(jobEventType(e));
+    for (const e of [
+      'run_created',
+      'run_succeeded',
+      'run_failed',
+      'run_cancelled',
+      'node_ready',
+      'node_succeeded',
+      'node_failed',
+      'node_skipped',
+      'node_cancelled',
+    ] as const) {
       expect(types).toContain(dagEventType(e));
     }
     for (const r of rows) expectContractShape(r);
@@ -166,7 +194,10 @@ describe('events written by real transitions', () => {
     relayRows.forEach((relayRow, i) => {
       const r = rows[i]!;
       const viaRelay = JSON.parse(envelopeJson(relayRow, JSON.stringify(source)));
-      const viaTail = toEnvelope({ id: r.id, type: r.type, subject: r.subject, jobId: r.job_id, dagRunId: r.dag_run_id, data: r.data, createdAt: r.created_at }, source);
+      const viaTail = toEnvelope(
+        { id: r.id, type: r.type, subject: r.subject, jobId: r.job_id, dagRunId: r.dag_run_id, data: r.data, createdAt: r.created_at },
+        source,
+      );
       expect(viaTail).toEqual(viaRelay);
       const parsed = JoblineEventSchema.safeParse(viaRelay);
       expect(parsed.success, `${r.type}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);

@@ -54,7 +54,15 @@ const sleepHandler = (ms: number) => (_: unknown, ctx: { signal: AbortSignal }) 
 // No rescue of a live worker by construction: its exact event sequences assume one attempt per job,
 // and a heartbeat delayed past a short staleAfterMs on a loaded machine would (legitimately) add one.
 // The dead worker of the "rescued" job is backdated an hour, so it is stale under this setting too.
-const fast = { pollIntervalMs: 50, promoteIntervalMs: 20, rescueIntervalMs: 50, heartbeatIntervalMs: 100, staleAfterMs: 600_000, leaseTtlMs: 300, backoff: { baseMs: 10, maxMs: 50, jitter: 0 } };
+const fast = {
+  pollIntervalMs: 50,
+  promoteIntervalMs: 20,
+  rescueIntervalMs: 50,
+  heartbeatIntervalMs: 100,
+  staleAfterMs: 600_000,
+  leaseTtlMs: 300,
+  backoff: { baseMs: 10, maxMs: 50, jitter: 0 },
+};
 
 afterAll(async () => {
   if (natsUp) for (const s of streams) await deleteStream(natsUrl, s);
@@ -76,7 +84,13 @@ describe.skipIf(!natsUp)('job and DAG events through the relay', () => {
     await db.sql(`insert into ${s}.queues (name, emit_events) values ('quiet', '{completed}')`);
 
     // Rescued: a real worker process claims a long job and is SIGKILLed; its heartbeat is backdated.
-    const proc = await startWorkerProcess({ DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'r', NATS_URL: '', WORKER_OPTIONS: JSON.stringify({ maintenance: false }) });
+    const proc = await startWorkerProcess({
+      DATABASE_URL: db.url,
+      JOBLINE_SCHEMA: db.schema,
+      QUEUES: 'r',
+      NATS_URL: '',
+      WORKER_OPTIONS: JSON.stringify({ maintenance: false }),
+    });
     procs.push(proc);
     ids.rescued = (await db.jl.enqueue({ queue: 'r', name: 'sleep', input: { ms: 60_000 } })).id;
     await waitFor(async () => (await db.jl.getJob(ids.rescued)).state === 'running', 20_000, 'the process to claim');
@@ -106,7 +120,13 @@ describe.skipIf(!natsUp)('job and DAG events through the relay', () => {
     ids.quiet = (await db.jl.enqueue({ queue: 'quiet', name: 'noop' })).id;
     ids.cancelled = (await db.jl.enqueue({ queue: 'parked', name: 'noop' })).id;
     await db.jl.cancel(ids.cancelled);
-    const dag = await db.jl.submitDag({ name: 'pair', nodes: [{ key: 'a', queue: 'q', name: 'noop' }, { key: 'b', queue: 'q', name: 'noop', dependsOn: ['a'] }] });
+    const dag = await db.jl.submitDag({
+      name: 'pair',
+      nodes: [
+        { key: 'a', queue: 'q', name: 'noop' },
+        { key: 'b', queue: 'q', name: 'noop', dependsOn: ['a'] },
+      ],
+    });
     ids.dag = dag.id;
 
     const terminal = ['completed', 'failed', 'cancelled'];
@@ -150,13 +170,27 @@ describe.skipIf(!natsUp)('job and DAG events through the relay', () => {
       expect(event.source).toBe(`/jobline/${db.schema}`);
     }
     const names = new Set(msgs.map((m) => eventName(m.event)));
-    for (const n of ['enqueued', 'started', 'completed', 'failed', 'retrying', 'cancelled', 'rescued', 'run_created', 'node_ready', 'node_succeeded', 'run_succeeded']) {
+    for (const n of [
+      'enqueued',
+      'started',
+      'completed',
+      'failed',
+      'retrying',
+      'cancelled',
+      'rescued',
+      'run_created',
+      'node_ready',
+      'node_succeeded',
+      'run_succeeded',
+    ]) {
       expect(names, n).toContain(n);
     }
   });
 
   it("delivers each job's events in the database's transition order, matching its lifecycle", async () => {
-    const audit = await db.sql(`select job_id, type from "${db.schema}".events_audit where job_id is not null and type like 'dev.jobline.job.%' order by id`);
+    const audit = await db.sql(
+      `select job_id, type from "${db.schema}".events_audit where job_id is not null and type like 'dev.jobline.job.%' order by id`,
+    );
     const dbOrder = new Map<number, string[]>();
     for (const r of audit) dbOrder.set(Number(r.job_id), [...(dbOrder.get(Number(r.job_id)) ?? []), r.type.split('.').pop()]);
     const streamOrder = new Map<number, string[]>();
@@ -177,14 +211,27 @@ describe.skipIf(!natsUp)('job and DAG events through the relay', () => {
   });
 
   it('carries attempts, timings, output or error summary, and the traceparent', () => {
-    const of = (id: number, name: string) => msgs.map((m) => m.event).find((e) => isJobEvent(e) && e.data.jobId === id && eventName(e) === name)!;
+    const of = (id: number, name: string) =>
+      msgs.map((m) => m.event).find((e) => isJobEvent(e) && e.data.jobId === id && eventName(e) === name)!;
     const ok = of(ids.ok, 'completed');
     if (!isJobEvent(ok)) throw new Error('not a job event');
     expect(ok.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
-    expect(ok.data).toMatchObject({ queue: 'q', name: 'noop', state: 'completed', attempt: 1, output: { hello: 'world' }, workerId: worker.id });
+    expect(ok.data).toMatchObject({
+      queue: 'q',
+      name: 'noop',
+      state: 'completed',
+      attempt: 1,
+      output: { hello: 'world' },
+      workerId: worker.id,
+    });
     expect(ok.data.durationMs).toBeGreaterThanOrEqual(0);
     expect(ok.data.startedAt && ok.data.finishedAt).toBeTruthy();
-    expect(of(ids.fail, 'failed').data).toMatchObject({ state: 'failed', attempt: 2, maxAttempts: 2, error: { message: 'boom', code: 'E_BOOM' } });
+    expect(of(ids.fail, 'failed').data).toMatchObject({
+      state: 'failed',
+      attempt: 2,
+      maxAttempts: 2,
+      error: { message: 'boom', code: 'E_BOOM' },
+    });
     expect(of(ids.fail, 'retrying').data).toMatchObject({ state: 'retryable', attempt: 1, error: { message: 'boom' } });
     expect(of(ids.big, 'completed').data).toMatchObject({ output: { truncated: true } });
     expect(of(ids.nulls, 'completed').data).toMatchObject({ output: { a: null, b: [null, 1] } });
@@ -202,7 +249,14 @@ describe.skipIf(!natsUp)('job and DAG events through the relay', () => {
 
     const collect = async (filter: Parameters<typeof subscribe>[0]['filter'], expected: number) => {
       const got: JoblineEvent[] = [];
-      const sub = await subscribe({ nc, durable: `d_${randomBytes(3).toString('hex')}`, stream: ev.stream, subjectPrefix: ev.subjectPrefix, filter, handler: (e) => void got.push(e) });
+      const sub = await subscribe({
+        nc,
+        durable: `d_${randomBytes(3).toString('hex')}`,
+        stream: ev.stream,
+        subjectPrefix: ev.subjectPrefix,
+        filter,
+        handler: (e) => void got.push(e),
+      });
       await waitFor(() => got.length >= expected, 20_000, `${expected} events for ${JSON.stringify(filter)}`);
       await new Promise((r) => setTimeout(r, 200)); // nothing beyond the expected ones arrives
       await sub.stop();
@@ -254,7 +308,14 @@ describe.skipIf(!natsUp)('job and DAG events through the relay', () => {
       const original = msgs.find((m) => isJobEvent(m.event) && m.event.data.jobId === ids.nulls && eventName(m.event) === 'completed')!;
       await js.publish(original.subject, JSON.stringify(original.event), { msgID: `replay-${original.event.id}` });
       const handled: string[] = [];
-      const sub = await subscribe({ nc, durable: 'dedupe', stream: ev.stream, subjectPrefix: ev.subjectPrefix, filter: { jobId: ids.nulls }, handler: (e) => void handled.push(e.id) });
+      const sub = await subscribe({
+        nc,
+        durable: 'dedupe',
+        stream: ev.stream,
+        subjectPrefix: ev.subjectPrefix,
+        filter: { jobId: ids.nulls },
+        handler: (e) => void handled.push(e.id),
+      });
       await waitFor(() => sub.stats.duplicates === 1, 20_000, 'the replayed event to be seen');
       await sub.stop();
       expect(handled.length).toBe(new Set(handled).size);
@@ -265,9 +326,18 @@ describe.skipIf(!natsUp)('job and DAG events through the relay', () => {
       // A durable of its own (it used the dedup test's, so it passed only after that test, and
       // when it ran first it created that durable with the wrong filter and failed the dedup test).
       const durable = `refuse_${randomBytes(3).toString('hex')}`;
-      const first = await subscribe({ nc, durable, stream: ev.stream, subjectPrefix: ev.subjectPrefix, filter: { jobId: ids.nulls }, handler: () => {} });
+      const first = await subscribe({
+        nc,
+        durable,
+        stream: ev.stream,
+        subjectPrefix: ev.subjectPrefix,
+        filter: { jobId: ids.nulls },
+        handler: () => {},
+      });
       await first.stop();
-      await expect(subscribe({ nc, durable, stream: ev.stream, subjectPrefix: ev.subjectPrefix, filter: { queue: 'q' }, handler: () => {} })).rejects.toThrow(/filters/);
+      await expect(
+        subscribe({ nc, durable, stream: ev.stream, subjectPrefix: ev.subjectPrefix, filter: { queue: 'q' }, handler: () => {} }),
+      ).rejects.toThrow(/filters/);
     });
   });
 
@@ -325,7 +395,13 @@ describe.skipIf(!natsUp)('relay lease, stream setup, backlog', () => {
       const r1 = db.jl.relay('one').start();
       await waitFor(async () => r1.stats.connected && (await streamInfo(natsUrl, ev.stream).catch(() => undefined)), 10_000, 'the stream');
       let info = await streamInfo(natsUrl, ev.stream);
-      expect(info.config).toMatchObject({ subjects: [`${ev.subjectPrefix}.>`], storage: 'file', duplicate_window: 90_000 * 1e6, max_age: 3_600_000 * 1e6, num_replicas: 1 });
+      expect(info.config).toMatchObject({
+        subjects: [`${ev.subjectPrefix}.>`],
+        storage: 'file',
+        duplicate_window: 90_000 * 1e6,
+        max_age: 3_600_000 * 1e6,
+        num_replicas: 1,
+      });
       await r1.stop();
       await db.jl.close();
       const db2 = await openTestDb({ natsUrl, events: { ...ev, duplicateWindowMs: 150_000 } });
@@ -349,7 +425,10 @@ describe.skipIf(!natsUp)('relay lease, stream setup, backlog', () => {
       await db.jl.enqueue({ queue: 'q', name: 'before' });
       await waitFor(outboxEmpty(db), 10_000, 'the first event');
       await deleteStream(natsUrl, ev.stream);
-      const after = await db.jl.enqueueMany([{ queue: 'q', name: 'after' }, { queue: 'q', name: 'after' }]);
+      const after = await db.jl.enqueueMany([
+        { queue: 'q', name: 'after' },
+        { queue: 'q', name: 'after' },
+      ]);
       await waitFor(outboxEmpty(db), 20_000, 'events after the stream was deleted');
       expect(r.stats.publishErrors).toBeGreaterThan(0); // the first try found no stream (503 no responders)
       const msgs: StreamMsg[] = await readStream(natsUrl, ev.stream);
@@ -373,7 +452,11 @@ describe.skipIf(!natsUp)('relay lease, stream setup, backlog', () => {
       const w = db.jl.worker({ ...fast, queues: ['q'], concurrency: 50, handlers: { noop: async () => null } });
       await w.start();
       const jobs = await db.jl.enqueueMany(Array.from({ length: 100 }, () => ({ queue: 'q', name: 'noop' })));
-      await waitFor(async () => (await db.jl.listJobs({ queue: 'q', state: 'completed', limit: 200 })).jobs.length === jobs.length, 20_000, 'jobs to finish without NATS');
+      await waitFor(
+        async () => (await db.jl.listJobs({ queue: 'q', state: 'completed', limit: 200 })).jobs.length === jobs.length,
+        20_000,
+        'jobs to finish without NATS',
+      );
       await waitFor(() => w.relay!.backlog >= 300, 10_000, 'the backlog metric');
       expect(w.relay!.stats).toMatchObject({ leader: true, connected: false, published: 0 });
       await waitFor(() => lines.some((l) => l.level === 40 && /alert threshold/.test(l.msg)), 10_000, 'the alert log line');

@@ -27,15 +27,31 @@ const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 describe('executors', () => {
   it('validates container definitions, naming each bad field', async () => {
-    const bad = async (spec: object) => db.jl.createDefinition({ name: 'bad-def', ...spec } as never).then(() => [], (e) => e.issues.map((i: { path: string }) => i.path));
+    const bad = async (spec: object) =>
+      db.jl.createDefinition({ name: 'bad-def', ...spec } as never).then(
+        () => [],
+        (e) => e.issues.map((i: { path: string }) => i.path),
+      );
     expect(await bad({ executor: 'container' })).toEqual(['image']);
     expect(await bad({ executor: 'process', command: 'true', image: 'localhost/x:1' })).toEqual(['image']);
-    expect(await bad({ executor: 'container', image: 'localhost/x:1', resources: { cpu: 'two', memoryMb: 0.5 } })).toEqual(['resources.cpu', 'resources.memoryMb']);
-    expect(await bad({ executor: 'container', image: 'localhost/x:1', container: { pullPolicy: 'always', outputPath: 'rel/out.json' } })).toEqual(
-      expect.arrayContaining(['container.pullPolicy', 'container.outputPath']),
-    );
-    const { definition } = await db.jl.createDefinition({ name: 'good-c', executor: 'container', image: 'localhost/x:1', container: { input: 'file' } });
-    expect(definition).toMatchObject({ executor: 'container', image: 'localhost/x:1', container: { input: 'file', pullPolicy: 'if-missing' } });
+    expect(await bad({ executor: 'container', image: 'localhost/x:1', resources: { cpu: 'two', memoryMb: 0.5 } })).toEqual([
+      'resources.cpu',
+      'resources.memoryMb',
+    ]);
+    expect(
+      await bad({ executor: 'container', image: 'localhost/x:1', container: { pullPolicy: 'always', outputPath: 'rel/out.json' } }),
+    ).toEqual(expect.arrayContaining(['container.pullPolicy', 'container.outputPath']));
+    const { definition } = await db.jl.createDefinition({
+      name: 'good-c',
+      executor: 'container',
+      image: 'localhost/x:1',
+      container: { input: 'file' },
+    });
+    expect(definition).toMatchObject({
+      executor: 'container',
+      image: 'localhost/x:1',
+      container: { input: 'file', pullPolicy: 'if-missing' },
+    });
   });
 
   it('jl.worker() runs a process job by definition, with TRACEPARENT from the job in its environment', async () => {
@@ -64,14 +80,32 @@ describe('executors', () => {
     const q = 'ex-filter';
     await db.jl.createDefinition({ name: 'needs-container', executor: 'container', image: 'localhost/nothing:1', defaults: { queue: q } });
     await db.jl.createDefinition({ name: 'big-proc', executor: 'process', command: 'true', resources: { cpu: 8 }, defaults: { queue: q } });
-    await db.jl.createDefinition({ name: 'small-proc', executor: 'process', command: 'true', resources: { cpu: 1 }, defaults: { queue: q } });
+    await db.jl.createDefinition({
+      name: 'small-proc',
+      executor: 'process',
+      command: 'true',
+      resources: { cpu: 1 },
+      defaults: { queue: q },
+    });
     // Enqueued first, so they sort ahead of the job the worker can run.
     const container = await db.jl.enqueue({ definition: 'needs-container' });
     const big = await db.jl.enqueue({ definition: 'big-proc' });
     const small = await db.jl.enqueue({ definition: 'small-proc' });
     const plain = await db.jl.enqueue({ queue: q, name: 'plain' });
-    await start(db.jl.worker({ queues: [q], pollIntervalMs: 50, maintenance: false, handlers: { plain: () => 'ok' }, executors: { resources: { cpu: 2 } } }));
-    await waitFor(async () => (await db.jl.getJob(small.id)).state === 'completed' && (await db.jl.getJob(plain.id)).state === 'completed', 15_000, 'the runnable jobs');
+    await start(
+      db.jl.worker({
+        queues: [q],
+        pollIntervalMs: 50,
+        maintenance: false,
+        handlers: { plain: () => 'ok' },
+        executors: { resources: { cpu: 2 } },
+      }),
+    );
+    await waitFor(
+      async () => (await db.jl.getJob(small.id)).state === 'completed' && (await db.jl.getJob(plain.id)).state === 'completed',
+      15_000,
+      'the runnable jobs',
+    );
     for (const j of [container, big]) expect(await db.jl.getJob(j.id)).toMatchObject({ state: 'available', attempt: 0 });
     expect(await db.jl.executions(container.id)).toEqual([]);
   });
@@ -82,7 +116,12 @@ describe('executors', () => {
     const own = await openTestDb();
     try {
       const w = await start(own.jl.worker({ queues: [q], pollIntervalMs: 50, maintenance: false, handlers: { plain: () => 'ok' } }));
-      await own.jl.createDefinition({ name: 'late-container', executor: 'container', image: 'localhost/nothing:1', defaults: { queue: q, maxAttempts: 1 } });
+      await own.jl.createDefinition({
+        name: 'late-container',
+        executor: 'container',
+        image: 'localhost/nothing:1',
+        defaults: { queue: q, maxAttempts: 1 },
+      });
       const { id } = await own.jl.enqueue({ definition: 'late-container' });
       await waitFor(async () => (await own.jl.executions(id)).length === 1, 10_000, 'the release');
       const [ex] = await own.jl.executions(id);

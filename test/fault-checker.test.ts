@@ -50,7 +50,16 @@ describe('checkJobs on known histories', () => {
     await attempt(ids[5], 2, 'completed', 14, 13);
     await finish(ids[5], 'completed', 2);
     const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
-    expect(v).toMatchObject({ jobs: 6, completedOnce: 4, failedForGood: 1, cancelled: 1, lost: 0, duplicated: 0, missingRows: 0, rescuedAttempts: 1 });
+    expect(v).toMatchObject({
+      jobs: 6,
+      completedOnce: 4,
+      failedForGood: 1,
+      cancelled: 1,
+      lost: 0,
+      duplicated: 0,
+      missingRows: 0,
+      rescuedAttempts: 1,
+    });
   });
 
   it('a lost job (left running, never finished) and one never claimed are counted lost, by id', async () => {
@@ -105,8 +114,15 @@ describe('checkEvents on known streams', () => {
   ];
 
   it('a clean stream is clean', () => {
-    expect(checkEvents(written, [{ id: 1, jobId: 10 }, { id: 2, jobId: 11 }, { id: 3, jobId: 10 }, { id: 4, jobId: 11 }, { id: 5 }])).toEqual({
-      written: 5, delivered: 5, missing: 0, duplicated: 0, unknown: 0, outOfOrder: 0,
+    expect(
+      checkEvents(written, [{ id: 1, jobId: 10 }, { id: 2, jobId: 11 }, { id: 3, jobId: 10 }, { id: 4, jobId: 11 }, { id: 5 }]),
+    ).toEqual({
+      written: 5,
+      delivered: 5,
+      missing: 0,
+      duplicated: 0,
+      unknown: 0,
+      outOfOrder: 0,
     });
   });
 
@@ -117,7 +133,14 @@ describe('checkEvents on known streams', () => {
   });
 
   it('a missing, a duplicated and an unknown event are each counted', () => {
-    const v = checkEvents(written, [{ id: 1, jobId: 10 }, { id: 1, jobId: 10 }, { id: 2, jobId: 11 }, { id: 3, jobId: 10 }, { id: 99, jobId: 12 }, { id: 5 }]);
+    const v = checkEvents(written, [
+      { id: 1, jobId: 10 },
+      { id: 1, jobId: 10 },
+      { id: 2, jobId: 11 },
+      { id: 3, jobId: 10 },
+      { id: 99, jobId: 12 },
+      { id: 5 },
+    ]);
     expect(v).toMatchObject({ missing: 1, duplicated: 1, unknown: 1, outOfOrder: 0, delivered: 6 });
   });
 });

@@ -94,15 +94,20 @@ describe('fencing and rescue', () => {
   it('gives the maintenance lease to one holder at a time and hands it over when released', async () => {
     const ws = Array.from({ length: 3 }, () => db.jl.worker({ queues: ['lease'], leaseTtlMs: 300 }));
     await Promise.all(ws.map((w) => w.start()));
-    const holder = async () => (await db.sql(`select holder from ${S()}.leases where name = 'maintenance' and expires_at > now()`))[0]?.holder;
+    const holder = async () =>
+      (await db.sql(`select holder from ${S()}.leases where name = 'maintenance' and expires_at > now()`))[0]?.holder;
     const first = await waitFor(holder, 5000, 'a leader');
     expect(ws.map((w) => w.id)).toContain(first);
     const leader = ws.find((w) => w.id === first)!;
     await leader.stop();
-    const second = await waitFor(async () => {
-      const h = await holder();
-      return h && h !== first ? h : undefined;
-    }, 5000, 'a new leader');
+    const second = await waitFor(
+      async () => {
+        const h = await holder();
+        return h && h !== first ? h : undefined;
+      },
+      5000,
+      'a new leader',
+    );
     expect(ws.map((w) => w.id)).toContain(second);
     await Promise.all(ws.map((w) => w.stop()));
   });

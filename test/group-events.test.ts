@@ -26,7 +26,9 @@ describe('group events', () => {
   });
 
   it('the relay envelope carries the group key (any text) as subject and validates', () => {
-    const e = parseEvent(envelopeJson(row('held', { group: 'tenant "x".1', reason: 'quota', held: true, balance: 0, unit: 'attempts' }), '"/jobline/test"'));
+    const e = parseEvent(
+      envelopeJson(row('held', { group: 'tenant "x".1', reason: 'quota', held: true, balance: 0, unit: 'attempts' }), '"/jobline/test"'),
+    );
     expect(isGroupEvent(e)).toBe(true);
     expect(e.subject).toBe('tenant "x".1');
     expect(e.data).toMatchObject({ group: 'tenant "x".1', held: true });

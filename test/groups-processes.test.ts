@@ -19,7 +19,8 @@ afterAll(async () => {
   await db.close();
 });
 
-const done = async (ids: number[]) => (await db.q(`select count(*)::int as n from $S.jobs where id = any($1) and state = 'completed'`, [ids]))[0].n;
+const done = async (ids: number[]) =>
+  (await db.q(`select count(*)::int as n from $S.jobs where id = any($1) and state = 'completed'`, [ids]))[0].n;
 
 it('groupConcurrency with tiers is exact across three worker processes; rate limits hold in every window', async () => {
   await db.jl.updateQueue('gp', { groupConcurrency: { default: 2, tiers: { pro: 3 } } });
@@ -33,17 +34,25 @@ it('groupConcurrency with tiers is exact across three worker processes; rate lim
   const gp = jobs.filter((j) => j.queue === 'gp').map((j) => j.id);
   const gr = jobs.filter((j) => j.queue === 'gr').map((j) => j.id);
   // An observer independent of the history: samples running rows per group while they drain.
-  let peak: Record<string, number> = {};
+  const peak: Record<string, number> = {};
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      for (const r of await db.q(`select group_key as g, count(*)::int as n from $S.jobs where queue = 'gp' and state = 'running' group by 1`)) {
+      for (const r of await db.q(
+        `select group_key as g, count(*)::int as n from $S.jobs where queue = 'gp' and state = 'running' group by 1`,
+      )) {
         peak[r.g] = Math.max(peak[r.g] ?? 0, r.n);
       }
       await new Promise((r) => setTimeout(r, 3));
     }
   })();
-  const env = { DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'gp,gr', CONCURRENCY: '6', WORKER_OPTIONS: JSON.stringify({ pollIntervalMs: 200 }) };
+  const env = {
+    DATABASE_URL: db.url,
+    JOBLINE_SCHEMA: db.schema,
+    QUEUES: 'gp,gr',
+    CONCURRENCY: '6',
+    WORKER_OPTIONS: JSON.stringify({ pollIntervalMs: 200 }),
+  };
   procs.push(...(await Promise.all([startWorkerProcess(env), startWorkerProcess(env), startWorkerProcess(env)])));
   await waitFor(async () => (await done([...gp, ...gr])) === jobs.length, 60_000, 'both queues to drain');
   sampling = false;

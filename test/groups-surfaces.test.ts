@@ -18,10 +18,22 @@ afterAll(async () => {
 });
 
 it('submitDag takes a group per node; events carry the group', async () => {
-  const dag = await db.jl.submitDag({ name: 'd', nodes: [{ key: 'a', name: 'x', group: 'tenant-1' }, { key: 'b', name: 'x', dependsOn: ['a'] }] });
+  const dag = await db.jl.submitDag({
+    name: 'd',
+    nodes: [
+      { key: 'a', name: 'x', group: 'tenant-1' },
+      { key: 'b', name: 'x', dependsOn: ['a'] },
+    ],
+  });
   const jobs = await db.q(`select dag_node_key, group_key from $S.jobs where dag_run_id = $1 order by dag_node_key`, [dag.id]);
-  expect(jobs).toEqual([{ dag_node_key: 'a', group_key: 'tenant-1' }, { dag_node_key: 'b', group_key: null }]);
-  const [ev] = await db.q(`select data from $S.events e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1 and j.dag_node_key = 'a' and e.type = 'dev.jobline.job.enqueued'`, [dag.id]);
+  expect(jobs).toEqual([
+    { dag_node_key: 'a', group_key: 'tenant-1' },
+    { dag_node_key: 'b', group_key: null },
+  ]);
+  const [ev] = await db.q(
+    `select data from $S.events e join $S.jobs j on j.id = e.job_id where j.dag_run_id = $1 and j.dag_node_key = 'a' and e.type = 'dev.jobline.job.enqueued'`,
+    [dag.id],
+  );
   expect(JobEventDataSchema.parse(ev.data).group).toBe('tenant-1');
   const bad = await db.jl.submitDag({ name: 'd', nodes: [{ key: 'a', name: 'x', group: 7 as never }] }).catch((e) => e);
   expect(bad.issues[0].path).toBe('nodes.0.group');
@@ -34,9 +46,20 @@ it('HTTP: POST /v1/jobs, batch and DAG nodes take group; GET shows it and why th
   expect(S.Job.parse(one.body).group).toBe('acme');
   const got = await p.call('GET', `/v1/jobs/${(one.body as { id: number }).id}`);
   expect(S.Job.parse(got.body)).toMatchObject({ group: 'acme', waitingReason: 'queue_paused' });
-  const batch = await p.call('POST', '/v1/jobs/batch', { body: { jobs: [{ queue: 'hq', name: 'x', group: 'a' }, { queue: 'hq', name: 'x', group: 'b' }] } });
+  const batch = await p.call('POST', '/v1/jobs/batch', {
+    body: {
+      jobs: [
+        { queue: 'hq', name: 'x', group: 'a' },
+        { queue: 'hq', name: 'x', group: 'b' },
+      ],
+    },
+  });
   expect(batch.status).toBe(201);
-  expect(await db.q(`select group_key from $S.jobs where queue = 'hq' order by id`)).toEqual([{ group_key: 'acme' }, { group_key: 'a' }, { group_key: 'b' }]);
+  expect(await db.q(`select group_key from $S.jobs where queue = 'hq' order by id`)).toEqual([
+    { group_key: 'acme' },
+    { group_key: 'a' },
+    { group_key: 'b' },
+  ]);
   const dag = await p.call('POST', '/v1/dags', { body: { name: 'd', nodes: [{ key: 'n', queue: 'hq', name: 'x', group: 'g-dag' }] } });
   expect(dag.status).toBe(201);
   const bad = await p.call('POST', '/v1/jobs', { body: { queue: 'hq', name: 'x', group: 12 } });

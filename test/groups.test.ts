@@ -10,7 +10,8 @@ afterAll(async () => {
   await db.close();
 });
 
-const count = async (where: string, values: unknown[] = []) => (await db.q(`select count(*)::int as n from $S.jobs where ${where}`, values))[0].n as number;
+const count = async (where: string, values: unknown[] = []) =>
+  (await db.q(`select count(*)::int as n from $S.jobs where ${where}`, values))[0].n as number;
 
 describe('group settings', () => {
   it('reads back groupConcurrency (number or tiers), rateLimit and groupRateLimit; null clears', async () => {
@@ -20,7 +21,13 @@ describe('group settings', () => {
       groupConcurrency: 3,
       rateLimit: { limit: 10, periodMs: 1000 },
     });
-    expect(await db.jl.updateQueue('gs', { groupConcurrency: { default: 2, tiers: { pro: 5 } }, rateLimit: null, groupRateLimit: { limit: 2, periodMs: 50 } })).toEqual({
+    expect(
+      await db.jl.updateQueue('gs', {
+        groupConcurrency: { default: 2, tiers: { pro: 5 } },
+        rateLimit: null,
+        groupRateLimit: { limit: 2, periodMs: 50 },
+      }),
+    ).toEqual({
       name: 'gs',
       paused: false,
       groupConcurrency: { default: 2, tiers: { pro: 5 } },
@@ -55,7 +62,12 @@ describe('group settings', () => {
     const notString = await db.jl.enqueue({ queue: 'bad', name: 'x', group: 42 as never }).catch((e) => e);
     expect(notString).toBeInstanceOf(ValidationError);
     expect(notString.issues[0].path).toBe('group');
-    const inBatch = await db.jl.enqueueMany([{ queue: 'bad', name: 'x', group: 'ok' }, { queue: 'bad', name: 'x', group: '' }]).catch((e) => e);
+    const inBatch = await db.jl
+      .enqueueMany([
+        { queue: 'bad', name: 'x', group: 'ok' },
+        { queue: 'bad', name: 'x', group: '' },
+      ])
+      .catch((e) => e);
     expect(inBatch).toBeInstanceOf(ValidationError);
     expect(await count('true')).toBe(before);
   });
@@ -78,7 +90,11 @@ describe('grouped claiming', () => {
     const w = db.jl.worker({ queues: ['fair'], concurrency: 10, claimBatchSize: 10, claimsInFlight: 1, handlers: { x: async () => null } });
     w.on('claimed', (jobs: Job[]) => batches.push(jobs));
     await w.start();
-    await waitFor(async () => (await count(`id = any($1) and state = 'completed'`, [small.map((j) => j.id)])) === 20, 30_000, 'the small group');
+    await waitFor(
+      async () => (await count(`id = any($1) and state = 'completed'`, [small.map((j) => j.id)])) === 20,
+      30_000,
+      'the small group',
+    );
     await w.stop();
     // Each claim of 10 alternates the two groups: the small group's 20 jobs are in the first ~4 claims.
     const lastSmall = batches.findIndex((b) => b.some((j) => j.id === small[19]!.id));
@@ -92,7 +108,13 @@ describe('grouped claiming', () => {
     await db.jl.updateGroup('heavy', { weight: 3 });
     await db.jl.enqueueMany(Array.from({ length: 40 }, (_, i) => ({ queue: 'weights', name: 'x', group: i % 2 ? 'heavy' : 'light' })));
     const first: Job[] = [];
-    const w = db.jl.worker({ queues: ['weights'], concurrency: 8, claimBatchSize: 8, claimsInFlight: 1, handlers: { x: async () => new Promise((r) => setTimeout(r, 2000)) } });
+    const w = db.jl.worker({
+      queues: ['weights'],
+      concurrency: 8,
+      claimBatchSize: 8,
+      claimsInFlight: 1,
+      handlers: { x: async () => new Promise((r) => setTimeout(r, 2000)) },
+    });
     w.on('claimed', (jobs: Job[]) => first.length || first.push(...jobs));
     await w.start();
     await waitFor(() => first.length > 0);
@@ -144,9 +166,14 @@ describe('grouped claiming', () => {
   });
 
   it('a held group on a queue without group settings is skipped too (within the routing refresh)', async () => {
-    await db.q(`insert into $S.job_groups (key, held_reason) values ('broke2', 'quota') on conflict (key) do update set held_reason = 'quota'`);
+    await db.q(
+      `insert into $S.job_groups (key, held_reason) values ('broke2', 'quota') on conflict (key) do update set held_reason = 'quota'`,
+    );
     const held = await db.jl.enqueue({ queue: 'plain', name: 'x', group: 'broke2' });
-    const free = await db.jl.enqueueMany([{ queue: 'plain', name: 'x' }, { queue: 'plain', name: 'x', group: 'other' }]);
+    const free = await db.jl.enqueueMany([
+      { queue: 'plain', name: 'x' },
+      { queue: 'plain', name: 'x', group: 'other' },
+    ]);
     const w = db.jl.worker({ queues: ['plain'], concurrency: 5, pollIntervalMs: 100, handlers: { x: async () => null } });
     await w.start();
     await waitFor(async () => (await count(`id = any($1) and state = 'completed'`, [free.map((j) => j.id)])) === 2);
@@ -169,7 +196,11 @@ describe('grouped claiming', () => {
     // pollIntervalMs is 30 s: finishing well before shows the worker woke at the window's end.
     await waitFor(async () => (await count(`id = any($1) and state = 'completed'`, [ids])) === 6, 15_000, 'the next window');
     await w.stop();
-    const starts = (await db.q(`select extract(epoch from started_at) * 1000 as t from $S.job_executions where job_id = any($1) order by started_at`, [ids])).map((r) => Number(r.t));
+    const starts = (
+      await db.q(`select extract(epoch from started_at) * 1000 as t from $S.job_executions where job_id = any($1) order by started_at`, [
+        ids,
+      ])
+    ).map((r) => Number(r.t));
     expect(starts.length).toBe(6);
     for (let i = 3; i < starts.length; i++) expect(starts[i]! - starts[i - 3]!).toBeGreaterThanOrEqual(2000);
     expect(await count(`id = any($1) and attempt = 1`, [ids])).toBe(6); // waited, never failed
@@ -194,13 +225,18 @@ describe('grouped claiming', () => {
 describe('per-group metrics', () => {
   it('counts claims per group, naming at most GROUP_LABELS_MAX groups (the rest are "_other")', async () => {
     const { createWorkerMetrics } = await import('@jobline/worker');
-    await db.jl.enqueueMany(Array.from({ length: 60 }, (_, i) => ({ queue: 'metrics', name: 'x', group: `m${String(i).padStart(2, '0')}` })));
+    await db.jl.enqueueMany(
+      Array.from({ length: 60 }, (_, i) => ({ queue: 'metrics', name: 'x', group: `m${String(i).padStart(2, '0')}` })),
+    );
     const w = db.jl.worker({ queues: ['metrics'], concurrency: 100, handlers: { x: async () => null } });
     const reg = createWorkerMetrics(w);
     await w.start();
     await waitFor(async () => (await count(`queue = 'metrics' and state = 'completed'`)) === 60);
     await w.stop();
-    const lines = reg.render().split('\n').filter((l) => l.startsWith('jobline_worker_group_jobs_claimed_total{'));
+    const lines = reg
+      .render()
+      .split('\n')
+      .filter((l) => l.startsWith('jobline_worker_group_jobs_claimed_total{'));
     expect(lines.length).toBe(51);
     const other = lines.find((l) => l.includes('group="_other"'))!;
     expect(Number(other.split(' ').pop())).toBe(10);

@@ -13,7 +13,10 @@ beforeAll(async () => {
   db = await openTestDb();
   ids = (await db.jl.enqueueMany([1, 2, 3].map((i) => ({ queue: 'hl', name: 'x', input: { i } })))).map((j) => j.id);
   // As Jobline would leave them: all three completed, job 0 and 1 on attempt 1, job 2 on attempt 2.
-  await db.q(`update $S.jobs set state = 'completed', attempt = case when id = $2 then 2 else 1 end, completed_at = now() where id = any($1)`, [ids, ids[2]]);
+  await db.q(
+    `update $S.jobs set state = 'completed', attempt = case when id = $2 then 2 else 1 end, completed_at = now() where id = any($1)`,
+    [ids, ids[2]],
+  );
 });
 afterAll(() => db.close());
 

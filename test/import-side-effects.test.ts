@@ -16,7 +16,8 @@ describe('importing @jobline/core', () => {
     await import('@jobline/core');
     // Every subpath too (packages/core/package.json "exports"): none may have side effects either.
     const core = await import('@jobline/core/admin');
-    for (const sub of ['observability', 'events', 'inspect', 'schemas', 'definitions', 'schedule', 'executors', 'typed', 'internal']) await import(`@jobline/core/${sub}`);
+    for (const sub of ['observability', 'events', 'inspect', 'schemas', 'definitions', 'schedule', 'executors', 'typed', 'internal'])
+      await import(`@jobline/core/${sub}`);
     expect(pg.types.getTypeParser(20)).toBe(before);
     expect(listeners()).toEqual(onProcess);
 

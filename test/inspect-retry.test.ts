@@ -15,10 +15,17 @@ afterAll(async () => {
 async function drain(handlers: Record<string, (input: any) => Promise<unknown>>, queue: string, ids: number[]) {
   const w = db.jl.worker({ queues: [queue], concurrency: 4, handlers, scheduler: false } as any);
   await w.start();
-  await waitFor(async () => {
-    const rows = await db.sql(`select count(*)::int as n from "${db.schema}".jobs where id = any($1) and state in ('completed','failed','cancelled')`, [ids]);
-    return rows[0].n === ids.length;
-  }, 20_000, 'jobs to finish');
+  await waitFor(
+    async () => {
+      const rows = await db.sql(
+        `select count(*)::int as n from "${db.schema}".jobs where id = any($1) and state in ('completed','failed','cancelled')`,
+        [ids],
+      );
+      return rows[0].n === ids.length;
+    },
+    20_000,
+    'jobs to finish',
+  );
   await w.stop();
 }
 
@@ -60,7 +67,18 @@ describe('jl.retry', () => {
   it('retryMany retries only the filtered failed jobs, newest first, up to the limit', async () => {
     const mk = (name: string) => db.jl.enqueue({ queue: 'bulk', name, maxAttempts: 1 });
     const jobs = [await mk('a'), await mk('a'), await mk('a'), await mk('b')];
-    await drain({ a: async () => { throw new Error('no'); }, b: async () => { throw new Error('no'); } }, 'bulk', jobs.map((j) => j.id));
+    await drain(
+      {
+        a: async () => {
+          throw new Error('no');
+        },
+        b: async () => {
+          throw new Error('no');
+        },
+      },
+      'bulk',
+      jobs.map((j) => j.id),
+    );
     const r1 = await db.jl.retryMany({ queue: 'bulk', name: 'a', limit: 2 });
     expect(r1).toEqual({ retried: 2, ids: [jobs[2].id, jobs[1].id], more: true });
     const r2 = await db.jl.retryMany({ queue: 'bulk', name: 'a' });
@@ -72,7 +90,11 @@ describe('jl.retry', () => {
 describe('jl.inspect', () => {
   it('pages queues by name with depth per state, settings and the oldest available job', async () => {
     await db.jl.updateQueue('zz-config-only', { paused: true, concurrencyLimit: 3 });
-    await db.jl.enqueueMany([{ queue: 'zz-a', name: 'n' }, { queue: 'zz-a', name: 'n' }, { queue: 'zz-b', name: 'n' }]);
+    await db.jl.enqueueMany([
+      { queue: 'zz-a', name: 'n' },
+      { queue: 'zz-a', name: 'n' },
+      { queue: 'zz-b', name: 'n' },
+    ]);
     const p1 = await db.jl.inspect.queues({ prefix: 'zz-', limit: 2 });
     expect(p1.queues.map((q) => q.name)).toEqual(['zz-a', 'zz-b']);
     expect(p1.queues[0].depth.available).toEqual({ n: 2, estimated: false });

@@ -31,7 +31,8 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-const holderOf = async (name: string) => (await db.sql(`select holder from ${s}.leases where name = $1`, [name]))[0]?.holder as string | undefined;
+const holderOf = async (name: string) =>
+  (await db.sql(`select holder from ${s}.leases where name = $1`, [name]))[0]?.holder as string | undefined;
 
 /** Samples both probes every 5 ms and remembers the most that led at once. */
 function watchLeaders(probes: Probe[]): { max: () => number; stop: () => void } {
@@ -41,14 +42,16 @@ function watchLeaders(probes: Probe[]): { max: () => number; stop: () => void } 
 }
 
 describe('LeaderService (the shared lead/follow base)', () => {
-  it('two nodes, one leader; the other takes over once the dead leader\'s lease expires (backdated, not waited for)', async () => {
+  it("two nodes, one leader; the other takes over once the dead leader's lease expires (backdated, not waited for)", async () => {
     // A's own pool stands for A's process: ending it makes every later renewal fail, as a dead or
     // partitioned process would, without releasing the lease row.
     const poolA = new pg.Pool({ connectionString: db.url, max: 1 });
     const a = new Probe('t-takeover', 'a', poolA, s, 60_000);
     // b's queries go to the real pool; counting them tells when b has tried (and failed) a few times.
     let tries = 0;
-    const counted: Queryable = { query: ((...args: Parameters<pg.Pool['query']>) => (tries++, internals(db.jl).pool.query(...args))) as Queryable['query'] };
+    const counted: Queryable = {
+      query: ((...args: Parameters<pg.Pool['query']>) => (tries++, internals(db.jl).pool.query(...args))) as Queryable['query'],
+    };
     const b = new Probe('t-takeover', 'b', counted, s, 600); // b retries every 200 ms
     try {
       a.start();

@@ -107,7 +107,9 @@ describe('a schema newer than the code', () => {
     expect(err.message).toContain(`its migrations end at version ${latest.version} (${latest.name})`);
     expect(err.message).toContain('upgrade the application');
     // Without migrating at start too.
-    await expect(Jobline.connect({ databaseUrl: databaseUrl(), schema, logger: quietLogger(), natsUrl: '', migrate: false })).rejects.toThrow(/version 9000/);
+    await expect(
+      Jobline.connect({ databaseUrl: databaseUrl(), schema, logger: quietLogger(), natsUrl: '', migrate: false }),
+    ).rejects.toThrow(/version 9000/);
     // The apps (here the worker, through the CLI) refuse to start with the same message.
     const w = await jobline(schema, 'worker', '--queues', 'q', '--handlers', HANDLERS, '--port', 'off');
     expect(w.code).not.toBe(0);
@@ -139,7 +141,12 @@ comment on column job_notes.note is 'x';`;
         `insert into "${schema}".jobs (queue, name, state, input, tenant_note) values ('compat', 'greet', 'available', '{"who":"new"}', 'from the newer release') returning id`,
       );
       const old = await jl.enqueue({ queue: 'compat', name: 'greet', input: { who: 'old' } });
-      const w = jl.worker({ queues: ['compat'], handlers: { greet: async (i: { who: string }) => ({ hello: i.who }) }, pollIntervalMs: 50, scheduler: false });
+      const w = jl.worker({
+        queues: ['compat'],
+        handlers: { greet: async (i: { who: string }) => ({ hello: i.who }) },
+        pollIntervalMs: 50,
+        scheduler: false,
+      });
       await w.start();
       for (const id of [rows[0].id, old.id]) await waitFor(async () => (await jl.getJob(id)).state === 'completed', 20_000, `job ${id}`);
       await w.stop();

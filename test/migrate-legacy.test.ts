@@ -5,7 +5,7 @@
  * ends up identical to a freshly migrated one, and Jobline runs on it.
  */
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Jobline } from '@jobline/core';
 import { RENUMBERED, createPool, migrate, migrationsCurrent, readMigrations } from '@jobline/core/admin';
@@ -31,8 +31,10 @@ function pool() {
 
 /** Tables, columns, constraints and indexes of a schema, with the schema's name taken out. */
 async function shape(p: pg.Pool, schema: string): Promise<string[]> {
-  const q = async (sql: string) => (await p.query(sql, [schema])).rows.map((r) => String(r.x).replaceAll(`"${schema}".`, '').replaceAll(`${schema}.`, ''));
-  const columns = await q(`select table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') as x
+  const q = async (sql: string) =>
+    (await p.query(sql, [schema])).rows.map((r) => String(r.x).replaceAll(`"${schema}".`, '').replaceAll(`${schema}.`, ''));
+  const columns =
+    await q(`select table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') as x
     from information_schema.columns where table_schema = $1 and table_name <> 'migrations' order by 1`);
   const indexes = await q(`select indexdef as x from pg_indexes where schemaname = $1 order by indexname`);
   const checks = await q(`select conrelid::regclass || ' ' || pg_get_constraintdef(oid) as x from pg_constraint
@@ -70,9 +72,14 @@ describe('upgrading databases created by earlier migration sets', () => {
         await p.query(`insert into ${s}.jobs (queue, name, state, attempt, input, output, completed_at)
           values ('q', 'old-done', 'completed', 1, '{"n":1}', '{"ok":true}', now()) returning id`)
       ).rows;
-      await p.query(`insert into ${s}.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, output)
-        values ($1, 1, 'w-old', 'completed', now(), now(), 5, '{"ok":true}')`, [done.id]);
-      const [pending] = (await p.query(`insert into ${s}.jobs (queue, name, state, input) values ('q', 'old-pending', 'available', '{"n":2}') returning id`)).rows;
+      await p.query(
+        `insert into ${s}.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, output)
+        values ($1, 1, 'w-old', 'completed', now(), now(), 5, '{"ok":true}')`,
+        [done.id],
+      );
+      const [pending] = (
+        await p.query(`insert into ${s}.jobs (queue, name, state, input) values ('q', 'old-pending', 'available', '{"n":2}') returning id`)
+      ).rows;
 
       const up = await migrate(p, schema);
       const all = await readMigrations();
@@ -94,12 +101,20 @@ describe('upgrading databases created by earlier migration sets', () => {
       try {
         expect((await jl.getJob(done.id)).output).toEqual({ ok: true });
         expect((await jl.executions(done.id)).map((e) => e.workerId)).toEqual(['w-old']);
-        const w = jl.worker({ queues: ['q'], concurrency: 1, handlers: { 'old-pending': async (input: { n: number }) => ({ doubled: input.n * 2 }) } });
+        const w = jl.worker({
+          queues: ['q'],
+          concurrency: 1,
+          handlers: { 'old-pending': async (input: { n: number }) => ({ doubled: input.n * 2 }) },
+        });
         await w.start();
-        const finished = await waitFor(async () => {
-          const j = await jl.getJob(pending.id);
-          return j.state === 'completed' ? j : undefined;
-        }, 20_000, 'the pending job of the old schema to complete');
+        const finished = await waitFor(
+          async () => {
+            const j = await jl.getJob(pending.id);
+            return j.state === 'completed' ? j : undefined;
+          },
+          20_000,
+          'the pending job of the old schema to complete',
+        );
         expect(finished.output).toEqual({ doubled: 4 });
         await w.stop();
       } finally {

@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MigrationError } from '@jobline/core';
 import { MIGRATIONS_DIR, createPool, migrate, migrationsCurrent } from '@jobline/core/admin';

@@ -122,7 +122,8 @@ describe('derived sets', () => {
   });
 
   it('isJobFinished agrees with JobFinished', () => {
-    for (const s of Object.values(model.JobState)) expect(model.isJobFinished(s)).toBe((model.JobFinished as readonly string[]).includes(s));
+    for (const s of Object.values(model.JobState))
+      expect(model.isJobFinished(s)).toBe((model.JobFinished as readonly string[]).includes(s));
   });
 
   it('a completion names its event after the job state (else u.state in complete.ts), except retryable → retrying', () => {

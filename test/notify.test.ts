@@ -38,7 +38,13 @@ describe('wake-ups', () => {
     const client = await internals(db.jl).pool.connect();
     try {
       await client.query('begin');
-      await db.jl.enqueueMany([{ queue: 'txq', name: 'a' }, { queue: 'txq', name: 'b' }], { tx: client });
+      await db.jl.enqueueMany(
+        [
+          { queue: 'txq', name: 'a' },
+          { queue: 'txq', name: 'b' },
+        ],
+        { tx: client },
+      );
       // A marker sent after the enqueue and committed on its own: notifications arrive in commit
       // order, so once it is here anything the open transaction had sent would be here too.
       await internals(db.jl).pool.query(`select pg_notify($1, 'marker')`, [`${db.schema}_jobs`]);

@@ -51,7 +51,15 @@ describe('orchestrator stats', () => {
     const passes = await db.jl.orchestratorStats();
     expect(passes).toHaveLength(2);
     const [second, first] = passes;
-    expect(first).toMatchObject({ holder: 'stats-test', schedules: 1, constraintsChecked: 1, actionsTaken: 0, runsMaterialised: 1, violations: 0, failedSteps: [] });
+    expect(first).toMatchObject({
+      holder: 'stats-test',
+      schedules: 1,
+      constraintsChecked: 1,
+      actionsTaken: 0,
+      runsMaterialised: 1,
+      violations: 0,
+      failedSteps: [],
+    });
     expect(second).toMatchObject({ holder: 'stats-test', schedules: 1, constraintsChecked: 0, actionsTaken: 1, runsMaterialised: 0 });
     expect(first.startedAt).toEqual(now);
     for (const p of passes) expect(p.runtimeMs).toBeGreaterThan(0);
@@ -72,7 +80,9 @@ describe('orchestrator stats', () => {
     const sch = db.jl.scheduler({ id: 'idle', passStatsRetentionMs: HOUR });
     await sch.tick();
     expect(await db.jl.orchestratorStats()).toEqual([]);
-    await db.sql(`insert into ${db.s}.orchestrator_stats (holder, started_at, runtime_ms) values ('old', now() - interval '2 hours', 1), ('recent', now(), 1)`);
+    await db.sql(
+      `insert into ${db.s}.orchestrator_stats (holder, started_at, runtime_ms) values ('old', now() - interval '2 hours', 1), ('recent', now(), 1)`,
+    );
     await sch.flushStats();
     expect((await db.jl.orchestratorStats()).map((p) => p.holder)).toEqual(['recent']);
   });

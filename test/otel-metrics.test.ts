@@ -26,7 +26,16 @@ beforeAll(async () => {
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
   db = await openTestDb();
   p = await startTestProducer(db);
-  app = await startWorkerApp({ jl: db.jl, handlers: { ok: async () => 'done', boom: async () => { throw new Error('boom'); } }, worker: { queues: ['m'] } });
+  app = await startWorkerApp({
+    jl: db.jl,
+    handlers: {
+      ok: async () => 'done',
+      boom: async () => {
+        throw new Error('boom');
+      },
+    },
+    worker: { queues: ['m'] },
+  });
 });
 afterAll(async () => {
   await app?.stop();
@@ -52,7 +61,11 @@ describe('metrics through the OpenTelemetry API', () => {
     const a = await p.call('POST', '/v1/jobs', { body: { queue: 'm', name: 'ok' } });
     const b = await p.call('POST', '/v1/jobs', { body: { queue: 'm', name: 'boom', maxAttempts: 1 } });
     expect([a.status, b.status]).toEqual([201, 201]);
-    await waitFor(async () => (await db.jl.getJob(a.body.id)).state === 'completed' && (await db.jl.getJob(b.body.id)).state === 'failed', 20_000, 'both jobs to finish');
+    await waitFor(
+      async () => (await db.jl.getJob(a.body.id)).state === 'completed' && (await db.jl.getJob(b.body.id)).state === 'failed',
+      20_000,
+      'both jobs to finish',
+    );
 
     const m = await collected();
     // Producer: the same series as GET /metrics.

@@ -9,7 +9,15 @@ import { VERSION } from '@jobline/core';
 import { MIGRATIONS_DIR } from '@jobline/core/admin';
 
 const root = new URL('../', import.meta.url);
-const PUBLISHED = ['packages/contracts', 'packages/embedded', 'packages/core', 'packages/testing', 'apps/producer', 'apps/worker', 'apps/cli'];
+const PUBLISHED = [
+  'packages/contracts',
+  'packages/embedded',
+  'packages/core',
+  'packages/testing',
+  'apps/producer',
+  'apps/worker',
+  'apps/cli',
+];
 const manifest = async (dir: string) => JSON.parse(await readFile(new URL(`${dir}/package.json`, root), 'utf8'));
 
 describe('publishable packages', () => {

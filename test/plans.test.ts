@@ -17,7 +17,9 @@ beforeAll(async () => {
 afterAll(() => db.close());
 
 /** Captures the SQL a statement factory sends, then EXPLAINs it with real values. */
-async function plan(run: (q: { query: (c: { text: string; values: unknown[] }) => Promise<{ rows: never[] }> }) => Promise<unknown>): Promise<string> {
+async function plan(
+  run: (q: { query: (c: { text: string; values: unknown[] }) => Promise<{ rows: never[] }> }) => Promise<unknown>,
+): Promise<string> {
   let captured!: { text: string; values: unknown[] };
   await run({ query: async (c) => ((captured = c), { rows: [] }) });
   const client = await internals(db.jl).pool.connect();
@@ -37,8 +39,15 @@ it('completion and claim use the primary key and the claim index after ANALYZE o
   await db.sql(`update ${S}.jobs set state = 'completed', attempt = 1 where id <= $1`, [jobs[2500].id]);
   await db.sql(`analyze ${S}.jobs`);
   const batch = jobs.slice(3000, 3500).map((j) => ({
-    jobId: j.id, attempt: 1, nextState: 'completed' as const, executionState: 'completed' as const,
-    outputJson: null, errorJson: null, retryDelayMs: null, durationMs: 1, inDag: false,
+    jobId: j.id,
+    attempt: 1,
+    nextState: 'completed' as const,
+    executionState: 'completed' as const,
+    outputJson: null,
+    errorJson: null,
+    retryDelayMs: null,
+    durationMs: 1,
+    inDag: false,
   }));
   const completePlan = await plan((q) => makeCompleter(db.schema)(q as never, batch));
   // Small tables get a hash join over a sequential scan (cheaper there; from ~70k rows on the

@@ -86,13 +86,18 @@ describe('behind PgBouncer in transaction mode', () => {
   it('migrations without a direct URL take a transaction-scoped lock: 4 concurrent connects to a fresh schema all succeed', async () => {
     const schema = uniqueSchema('poolmig');
     const all = await Promise.all(Array.from({ length: 4 }, () => connect(bouncer.url(), { schema })));
-    const [{ n, distinct }] = (await internals(all[0]).pool.query(`select count(*)::int as n, count(distinct version)::int as distinct from "${schema}".migrations`)).rows;
+    const [{ n, distinct }] = (
+      await internals(all[0]).pool.query(`select count(*)::int as n, count(distinct version)::int as distinct from "${schema}".migrations`)
+    ).rows;
     expect(n).toBe(distinct);
     expect(n).toBeGreaterThan(0);
     // No session advisory lock is left on any server connection of the pooler.
     const admin = new pg.Client({ connectionString: direct });
     await admin.connect();
-    const { rows } = await admin.query(`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = hashtext($1)::oid`, [`jobline.migrate:${schema}`]);
+    const { rows } = await admin.query(
+      `select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = hashtext($1)::oid`,
+      [`jobline.migrate:${schema}`],
+    );
     await admin.end();
     expect(rows[0].n).toBe(0);
   });
@@ -102,17 +107,30 @@ describe('behind PgBouncer in transaction mode', () => {
     expect(internals(jl).topology?.listenUrl).toBe(direct);
     const jobs = await jl.enqueueMany(Array.from({ length: 4000 }, (_, i) => ({ queue: 'pdrain', name: 'noop', input: { i } })));
     const env = {
-      DATABASE_URL: bouncer.url(), JOBLINE_DIRECT_URL: direct, JOBLINE_POOLER: 'transaction', NATS_URL: '',
-      JOBLINE_SCHEMA: jl.schema, QUEUES: 'pdrain', CONCURRENCY: '50',
+      DATABASE_URL: bouncer.url(),
+      JOBLINE_DIRECT_URL: direct,
+      JOBLINE_POOLER: 'transaction',
+      NATS_URL: '',
+      JOBLINE_SCHEMA: jl.schema,
+      QUEUES: 'pdrain',
+      CONCURRENCY: '50',
     };
     procs.push(...(await Promise.all([startWorkerProcess(env), startWorkerProcess(env)])));
     // Enqueued after the workers are idle: a LISTEN wake-up (on the direct URL) must reach them.
     const late = await enqueueBurst(jl, 'pdrain', 200);
     const ids = [...jobs.map((j) => j.id), ...late];
-    await waitFor(async () => (await internals(jl).pool.query(`select count(*)::int as n from "${jl.schema}".jobs where state = 'completed'`)).rows[0].n === ids.length, 120_000, 'drain through the pooler');
+    await waitFor(
+      async () =>
+        (await internals(jl).pool.query(`select count(*)::int as n from "${jl.schema}".jobs where state = 'completed'`)).rows[0].n ===
+        ids.length,
+      120_000,
+      'drain through the pooler',
+    );
     await stopAll(procs.splice(0), 'SIGTERM');
     const v = await checkJobs(internals(jl).pool, jl.schema, ids);
-    summaryTable('drain through PgBouncer 1.18, transaction mode (2 worker processes)', v, { 'pooler server connections': (await bouncer.show('servers')).length });
+    summaryTable('drain through PgBouncer 1.18, transaction mode (2 worker processes)', v, {
+      'pooler server connections': (await bouncer.show('servers')).length,
+    });
     expect(v.completedOnce).toBe(ids.length);
     expect(v.lost + v.missingRows + v.duplicated).toBe(0);
   });

@@ -21,7 +21,12 @@ afterAll(async () => {
 
 describe('authentication', () => {
   it('401 without a token, with a malformed header, or with an unknown token', async () => {
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${TOKENS.admin}x` }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { authorization: 'Basic abc' },
+      { authorization: 'Bearer wrong-token-0123456789' },
+      { authorization: `Bearer ${TOKENS.admin}x` },
+    ] as Record<string, string>[]) {
       const r = await p.call('GET', '/v1/queues', { token: null, headers });
       expect(r.status, JSON.stringify(headers)).toBe(401);
       expect(r.body.error.code).toBe('UNAUTHORIZED');
@@ -102,7 +107,15 @@ describe('scopes and queues', () => {
     // a definition whose default queue is out of scope
     expect((await p.call('POST', '/v1/jobs', { token: t, body: { definition: 'in-b' } })).status).toBe(403);
     // one out-of-scope job fails the whole batch, and nothing is written
-    const batch = await p.call('POST', '/v1/jobs/batch', { token: t, body: { jobs: [{ queue: 'a', name: 'x' }, { queue: 'b', name: 'y' }] } });
+    const batch = await p.call('POST', '/v1/jobs/batch', {
+      token: t,
+      body: {
+        jobs: [
+          { queue: 'a', name: 'x' },
+          { queue: 'b', name: 'y' },
+        ],
+      },
+    });
     expect(batch.status).toBe(403);
     expect((await db.sql(`select count(*)::int as n from "${db.schema}".jobs where queue = 'b' and name = 'y'`))[0].n).toBe(0);
     expect((await p.call('GET', `/v1/jobs/${jobA}`, { token: t })).status).toBe(200);

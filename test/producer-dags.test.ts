@@ -33,7 +33,11 @@ describe('DAG endpoints', () => {
     const run = S.DagRun.parse(r.body);
     expect(r.headers.get('location')).toBe(`/v1/dags/${run.id}`);
     expect(run).toMatchObject({ name: 'etl', state: 'running', failurePolicy: 'fail_fast', nodeCount: 3, nodesDone: 0 });
-    expect(Object.fromEntries(run.nodes.map((n) => [n.key, n.state]))).toEqual({ extract: 'available', transform: 'waiting', load: 'waiting' });
+    expect(Object.fromEntries(run.nodes.map((n) => [n.key, n.state]))).toEqual({
+      extract: 'available',
+      transform: 'waiting',
+      load: 'waiting',
+    });
     expect(run.edges).toEqual([
       { from: 'extract', to: 'transform' },
       { from: 'transform', to: 'load' },
@@ -73,7 +77,13 @@ describe('DAG endpoints', () => {
     expect(bad.status).toBe(400);
     expect(issuePaths(bad.body)).toEqual(expect.arrayContaining(['name', 'nodes.0.key', 'nodes.0.priority']));
     const cycle = await p.call('POST', '/v1/dags', {
-      body: { name: 'c', nodes: [{ key: 'x', name: 'n', dependsOn: ['y'] }, { key: 'y', name: 'n', dependsOn: ['x'] }] },
+      body: {
+        name: 'c',
+        nodes: [
+          { key: 'x', name: 'n', dependsOn: ['y'] },
+          { key: 'y', name: 'n', dependsOn: ['x'] },
+        ],
+      },
     });
     expect(cycle.status).toBe(400);
     expect(JSON.stringify(cycle.body.error)).toMatch(/cycle/i);
@@ -99,7 +109,9 @@ describe('DAG endpoints', () => {
     expect((await p.call('POST', '/v1/dags', { token: TOKENS.reader, body: etl() })).status).toBe(403);
     expect((await p.call('POST', '/v1/dags', { token: TOKENS.writerA, body: inB })).status).toBe(403);
     // a node with no queue lands in "default", which writer-a may not use
-    expect((await p.call('POST', '/v1/dags', { token: TOKENS.writerA, body: { name: 'd', nodes: [{ key: 'x', name: 'n' }] } })).status).toBe(403);
+    expect(
+      (await p.call('POST', '/v1/dags', { token: TOKENS.writerA, body: { name: 'd', nodes: [{ key: 'x', name: 'n' }] } })).status,
+    ).toBe(403);
     const ok = await p.call('POST', '/v1/dags', { token: TOKENS.writerA, body: etl() });
     expect(ok.status).toBe(201);
     const other = await p.call('POST', '/v1/dags', { body: inB });

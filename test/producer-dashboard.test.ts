@@ -56,7 +56,12 @@ describe('/ui/', () => {
     expect(ok.status).toBe(303);
     const res = await fetch(`${p.url}/ui/`, { headers: { cookie: ok.cookie! } });
     expect(res.status).toBe(200);
-    const raw = await fetch(`${p.url}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${TOKENS.reader}`, redirect: 'manual' });
+    const raw = await fetch(`${p.url}/ui/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${TOKENS.reader}`,
+      redirect: 'manual',
+    });
     expect(raw.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
   });
 
@@ -67,7 +72,9 @@ describe('/ui/', () => {
     const session = await p.call('GET', '/v1/dashboard/session', { token: null, headers: { cookie: reader } });
     expect(session.body).toEqual({ name: 'reader', scopes: ['read'], allQueues: true, auth: true });
     const h = { cookie: admin, 'x-jobline-dashboard': '1' };
-    expect((await p.call('POST', `/v1/jobs/${job.id}/cancel`, { token: null, headers: { cookie: reader, 'x-jobline-dashboard': '1' } })).status).toBe(403);
+    expect(
+      (await p.call('POST', `/v1/jobs/${job.id}/cancel`, { token: null, headers: { cookie: reader, 'x-jobline-dashboard': '1' } })).status,
+    ).toBe(403);
     expect((await p.call('POST', `/v1/jobs/${job.id}/cancel`, { token: null, headers: { cookie: admin } })).status).toBe(403);
     expect((await db.jl.getJob(job.id)).state).toBe('available');
     expect((await p.call('POST', `/v1/jobs/${job.id}/cancel`, { token: null, headers: h })).status).toBe(200);
@@ -88,7 +95,11 @@ describe('/ui/ with JOBLINE_AUTH=off', () => {
 
 describe('/v1/dashboard and the actions', () => {
   it('overview: a queue-limited token sees only its queues, and no outbox or table sizes', async () => {
-    await db.jl.enqueueMany([{ queue: 'a', name: 'x' }, { queue: 'b', name: 'x' }, { queue: 'zzz', name: 'x' }]);
+    await db.jl.enqueueMany([
+      { queue: 'a', name: 'x' },
+      { queue: 'b', name: 'x' },
+      { queue: 'zzz', name: 'x' },
+    ]);
     const all = await p.call('GET', '/v1/dashboard/overview');
     expect(all.status).toBe(200);
     expect(all.body.queues.map((q: any) => q.name)).toEqual(expect.arrayContaining(['a', 'b', 'zzz']));
@@ -131,9 +142,15 @@ describe('/v1/dashboard and the actions', () => {
     expect((await p.call('POST', '/v1/queues/b/pause', { token: TOKENS.writerA })).status).toBe(403);
     expect((await p.call('POST', '/v1/queues/a/pause', { token: TOKENS.writerA })).body).toMatchObject({ name: 'a', paused: true });
     expect((await p.call('POST', '/v1/queues/a/settings', { body: { concurrencyLimit: 0 } })).status).toBe(400);
-    expect((await p.call('POST', '/v1/queues/a/settings', { body: { concurrencyLimit: 7 } })).body).toMatchObject({ paused: true, concurrencyLimit: 7 });
+    expect((await p.call('POST', '/v1/queues/a/settings', { body: { concurrencyLimit: 7 } })).body).toMatchObject({
+      paused: true,
+      concurrencyLimit: 7,
+    });
     expect((await p.call('POST', '/v1/queues/a/resume')).body).toMatchObject({ paused: false, concurrencyLimit: 7 });
-    expect((await p.call('POST', '/v1/queues/a/settings', { body: { concurrencyLimit: null } })).body).toEqual({ name: 'a', paused: false });
+    expect((await p.call('POST', '/v1/queues/a/settings', { body: { concurrencyLimit: null } })).body).toEqual({
+      name: 'a',
+      paused: false,
+    });
   });
 });
 

@@ -61,10 +61,14 @@ describe('producer main', () => {
     schemas.push(schema);
     let health: unknown;
     let created = 0;
-    const r = await run({ DATABASE_URL: databaseUrl(), JOBLINE_SCHEMA: schema, JOBLINE_AUTH: 'off', PORT: '0', HOST: '127.0.0.1' }, async (url) => {
-      health = await (await fetch(`${url}/readyz`)).json();
-      created = (await fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' })).status;
-    });
+    const r = await run(
+      { DATABASE_URL: databaseUrl(), JOBLINE_SCHEMA: schema, JOBLINE_AUTH: 'off', PORT: '0', HOST: '127.0.0.1' },
+      async (url) => {
+        health = await (await fetch(`${url}/readyz`)).json();
+        created = (await fetch(`${url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' }))
+          .status;
+      },
+    );
     expect(r.code).toBe(0);
     expect(health).toEqual({ status: 'ready', checks: { database: true, migrationsCurrent: true } });
     expect(created).toBe(201);

@@ -45,7 +45,9 @@ describe('GET /openapi.json', () => {
 
   it('documents every route the server has, and nothing else', () => {
     const served = p.producer.router.routes.map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`).sort();
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m} ${path}`)).sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m} ${path}`))
+      .sort();
     expect(documented).toEqual(served);
     for (const required of [
       'post /v1/jobs',
@@ -82,7 +84,10 @@ describe('GET /openapi.json', () => {
         expect(Object.keys(op.responses).length).toBeGreaterThan(0);
         // every path template variable is a declared path parameter
         for (const [, name] of path.matchAll(/\{(\w+)\}/g)) {
-          expect(op.parameters.some((q: any) => q.in === 'path' && q.name === name && q.required), `${path} ${name}`).toBe(true);
+          expect(
+            op.parameters.some((q: any) => q.in === 'path' && q.name === name && q.required),
+            `${path} ${name}`,
+          ).toBe(true);
         }
         if (op.security.length) expect(Object.keys(op.responses)).toContain('401');
       }

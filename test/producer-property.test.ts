@@ -23,12 +23,31 @@ const nasty = fc.oneof(
   fc.constantFrom(1e308, -0, 2 ** 53, -(2 ** 31) - 1, 0.5, 1_000_001, 7 * 24 * 3600 * 1000 + 1),
   fc.integer(),
 );
-const key = fc.constantFrom('queue', 'name', 'input', 'priority', 'runAt', 'maxAttempts', 'timeoutMs', 'idempotencyKey', 'definition', 'traceparent', '__proto__', 'constructor', 'x');
+const key = fc.constantFrom(
+  'queue',
+  'name',
+  'input',
+  'priority',
+  'runAt',
+  'maxAttempts',
+  'timeoutMs',
+  'idempotencyKey',
+  'definition',
+  'traceparent',
+  '__proto__',
+  'constructor',
+  'x',
+);
 // Mostly plausible specs (to get past the first check), some arbitrary JSON, some broken text.
 // Valid specs with arbitrary JSON inputs, so that stored-and-read-back is exercised as often as refusal.
 const valid = fc
   .record(
-    { queue: fc.stringMatching(/^[a-z][a-z0-9_-]{0,20}$/), name: fc.string({ minLength: 1, maxLength: 30 }), input: fc.jsonValue({ maxDepth: 4 }), priority: fc.integer({ min: -100, max: 100 }) },
+    {
+      queue: fc.stringMatching(/^[a-z][a-z0-9_-]{0,20}$/),
+      name: fc.string({ minLength: 1, maxLength: 30 }),
+      input: fc.jsonValue({ maxDepth: 4 }),
+      priority: fc.integer({ min: -100, max: 100 }),
+    },
     { requiredKeys: ['name'] },
   )
   .map((o) => JSON.stringify(o));
@@ -55,7 +74,8 @@ function parsedObject(raw: string): Record<string, unknown> | undefined {
 
 describe('POST /v1/jobs with random bodies', () => {
   it('1,000 random bodies: stored and read back equal, or a 4xx naming the field; never a 5xx; other jobs untouched', async () => {
-    const sentinel = (await p.call('POST', '/v1/jobs', { body: { queue: 'sentinel', name: 'keep', input: { keep: [1, 'two', null] } } })).body;
+    const sentinel = (await p.call('POST', '/v1/jobs', { body: { queue: 'sentinel', name: 'keep', input: { keep: [1, 'two', null] } } }))
+      .body;
     const statuses = new Map<number, number>();
     let storedInputs = 0;
     await fc.assert(
@@ -73,8 +93,7 @@ describe('POST /v1/jobs with random bodies', () => {
           if ('input' in sent!) {
             expect(back.body.input, raw).toEqual(sent!.input);
             if (sent!.input !== null && typeof sent!.input === 'object') storedInputs++;
-          }
-          else expect(back.body.input ?? null, raw).toBeNull();
+          } else expect(back.body.input ?? null, raw).toBeNull();
         } else if (r.status === 200) {
           // An existing job for a repeated idempotency key: that job, unchanged.
           expect(r.body.idempotencyKey, raw).toBe(sent!.idempotencyKey);
@@ -88,7 +107,8 @@ describe('POST /v1/jobs with random bodies', () => {
             for (const i of issues) {
               expect(i.message, raw).not.toBe('');
               const field = i.path.split('.')[0];
-              if (i.path !== '') expect(REQUIRED.includes(field) || (sent !== undefined && Object.hasOwn(sent, field)), `${i.path} for ${raw}`).toBe(true);
+              if (i.path !== '')
+                expect(REQUIRED.includes(field) || (sent !== undefined && Object.hasOwn(sent, field)), `${i.path} for ${raw}`).toBe(true);
             }
           }
         }

@@ -79,20 +79,32 @@ describe('enqueue policies over HTTP', () => {
 
   it('POST /v1/jobs/batch reports the policy per job; throttle periodMs 0 is a 400 naming the field', async () => {
     const r = await p.call('POST', '/v1/jobs/batch', {
-      body: { jobs: [{ queue: 'hq', name: 't', throttle: { key: 'k', periodMs: 60_000 } }, { queue: 'hq', name: 't', throttle: { key: 'k', periodMs: 60_000 } }] },
+      body: {
+        jobs: [
+          { queue: 'hq', name: 't', throttle: { key: 'k', periodMs: 60_000 } },
+          { queue: 'hq', name: 't', throttle: { key: 'k', periodMs: 60_000 } },
+        ],
+      },
     });
     expect(r.status).toBe(201);
-    expect(r.body.jobs.map((j: { created: boolean; policy?: string }) => [j.created, j.policy])).toEqual([[true, undefined], [false, 'throttle']]);
+    expect(r.body.jobs.map((j: { created: boolean; policy?: string }) => [j.created, j.policy])).toEqual([
+      [true, undefined],
+      [false, 'throttle'],
+    ]);
     const bad = await p.call('POST', '/v1/jobs', { body: { queue: 'hq', name: 't', throttle: { key: 'k', periodMs: 0 } } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['throttle.periodMs']);
-    const badBatch = await p.call('POST', '/v1/jobs/batch', { body: { jobs: [{ queue: 'hq', name: 't', debounce: { key: 'k', periodMs: 0 } }] } });
+    const badBatch = await p.call('POST', '/v1/jobs/batch', {
+      body: { jobs: [{ queue: 'hq', name: 't', debounce: { key: 'k', periodMs: 0 } }] },
+    });
     expect(badBatch.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['jobs.0.debounce.periodMs']);
   });
 
   it('OpenAPI documents the quota routes and the policy fields', async () => {
     const doc = (await p.call('GET', '/openapi.json', { token: null })).body;
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/groups/{group}/quota', '/v1/groups/{group}/quota/top-up', '/v1/groups/{group}/ledger']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/groups/{group}/quota', '/v1/groups/{group}/quota/top-up', '/v1/groups/{group}/ledger']),
+    );
     const create = JSON.stringify(doc.components.schemas.JobCreate);
     for (const f of ['singletonKey', 'throttle', 'debounce', 'periodMs']) expect(create).toContain(f);
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { apiSchemas as S } from '@jobline/producer';
 import { openTestDb, waitFor, type TestDb } from './helpers/db.js';
 import { startTestProducer, type TestProducer } from './fixtures/app-producer.js';
@@ -22,7 +22,8 @@ function conforms<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   return r.data;
 }
 /** A Prometheus text-format sample: metric name, optional labels, one value, end of line. */
-const SAMPLE_LINE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (?:[+-]?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)|[+-]Inf|NaN)$/;
+const SAMPLE_LINE =
+  /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (?:[+-]?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)|[+-]Inf|NaN)$/;
 const issuePaths = (body: any) => (body.error.issues as { path: string }[]).map((i) => i.path).sort();
 
 describe('POST /v1/jobs', () => {
@@ -93,7 +94,10 @@ describe('POST /v1/jobs', () => {
     const none = await p.call('POST', '/v1/jobs', { raw: '{"name":"x"}' });
     // fetch sends text/plain for a string body
     expect(none.status).toBe(415);
-    const charset = await p.call('POST', '/v1/jobs', { raw: '{"name":"x"}', headers: { 'content-type': 'application/json; charset=utf-8' } });
+    const charset = await p.call('POST', '/v1/jobs', {
+      raw: '{"name":"x"}',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
     expect(charset.status).toBe(201);
   });
 
@@ -123,7 +127,13 @@ describe('POST /v1/jobs/batch', () => {
   it('creates jobs in order, telling which already existed', async () => {
     await p.call('POST', '/v1/jobs', { body: { queue: 'b1', name: 'x', idempotencyKey: 'dup' } });
     const r = await p.call('POST', '/v1/jobs/batch', {
-      body: { jobs: [{ queue: 'b1', name: 'one' }, { queue: 'b1', name: 'x', idempotencyKey: 'dup' }, { queue: 'b1', name: 'three', input: [3] }] },
+      body: {
+        jobs: [
+          { queue: 'b1', name: 'one' },
+          { queue: 'b1', name: 'x', idempotencyKey: 'dup' },
+          { queue: 'b1', name: 'three', input: [3] },
+        ],
+      },
     });
     expect(r.status).toBe(201);
     const out = conforms(S.BatchResult, r.body);
@@ -138,7 +148,9 @@ describe('POST /v1/jobs/batch', () => {
 
   it('400 names bad fields by index and writes nothing', async () => {
     const before = await db.sql(`select count(*)::int as n from "${db.schema}".jobs where queue = 'b2'`);
-    const r = await p.call('POST', '/v1/jobs/batch', { body: { jobs: [{ queue: 'b2', name: 'ok' }, { queue: 'b2', name: 'x', priority: 'high' }, { queue: 'b2' }] } });
+    const r = await p.call('POST', '/v1/jobs/batch', {
+      body: { jobs: [{ queue: 'b2', name: 'ok' }, { queue: 'b2', name: 'x', priority: 'high' }, { queue: 'b2' }] },
+    });
     expect(r.status).toBe(400);
     expect(issuePaths(r.body)).toEqual(['jobs.1.priority', 'jobs.2.name']);
     const after = await db.sql(`select count(*)::int as n from "${db.schema}".jobs where queue = 'b2'`);
@@ -246,7 +258,11 @@ describe('definitions', () => {
     args: ['resize.js'],
     env: { MODE: 'fast' },
     resources: { cpu: 0.5, memoryMb: 256 },
-    inputSchema: { type: 'object', properties: { url: { type: 'string' }, width: { type: 'integer', minimum: 1 } }, required: ['url', 'width'] },
+    inputSchema: {
+      type: 'object',
+      properties: { url: { type: 'string' }, width: { type: 'integer', minimum: 1 } },
+      required: ['url', 'width'],
+    },
     defaults: { queue: 'media', maxAttempts: 2, timeoutMs: 60_000 },
   });
   const resize = resizeBase();
@@ -277,7 +293,9 @@ describe('definitions', () => {
     });
     expect(r.status).toBe(400);
     expect(issuePaths(r.body)).toEqual(['env.1BAD', 'name']);
-    const schemaBad = await p.call('POST', '/v1/definitions', { body: { name: 'x', executor: 'process', command: 'true', inputSchema: { type: 'nonsense' } } });
+    const schemaBad = await p.call('POST', '/v1/definitions', {
+      body: { name: 'x', executor: 'process', command: 'true', inputSchema: { type: 'nonsense' } },
+    });
     expect(schemaBad.status).toBe(400);
     expect(issuePaths(schemaBad.body)).toEqual(['inputSchema']);
     const noCommand = await p.call('POST', '/v1/definitions', { body: { name: 'x', executor: 'process' } });
@@ -304,13 +322,17 @@ describe('definitions', () => {
     const ok = await p.call('POST', '/v1/jobs', { body: { definition: 'resize', input: { url: 'https://x/y.png', width: 100 } } });
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ name: 'resize', queue: 'media', maxAttempts: 2, timeoutMs: 60_000, definition: 'resize@2' });
-    const own = await p.call('POST', '/v1/jobs', { body: { definition: 'resize@1', queue: 'other', maxAttempts: 7, input: { url: 'u', width: 1 } } });
+    const own = await p.call('POST', '/v1/jobs', {
+      body: { definition: 'resize@1', queue: 'other', maxAttempts: 7, input: { url: 'u', width: 1 } },
+    });
     expect(own.body).toMatchObject({ queue: 'other', maxAttempts: 7, definition: 'resize@1' });
     const bad = await p.call('POST', '/v1/jobs', { body: { definition: 'resize', input: { width: 0 } } });
     expect(bad.status).toBe(400);
     expect(issuePaths(bad.body)).toEqual(['input.url', 'input.width']);
     // `required` is enforced even for names the schema does not describe under `properties`
-    await p.call('POST', '/v1/definitions', { body: { name: 'needs-n', executor: 'handler', inputSchema: { type: 'object', required: ['n'] } } });
+    await p.call('POST', '/v1/definitions', {
+      body: { name: 'needs-n', executor: 'handler', inputSchema: { type: 'object', required: ['n'] } },
+    });
     const noN = await p.call('POST', '/v1/jobs', { body: { definition: 'needs-n', input: {} } });
     expect(noN.status).toBe(400);
     expect(issuePaths(noN.body)).toEqual(['input.n']);
@@ -318,7 +340,14 @@ describe('definitions', () => {
     const unknown = await p.call('POST', '/v1/jobs', { body: { definition: 'missing' } });
     expect(unknown.status).toBe(400);
     expect(issuePaths(unknown.body)).toEqual(['definition']);
-    const batch = await p.call('POST', '/v1/jobs/batch', { body: { jobs: [{ definition: 'resize', input: { url: 'u', width: 1 } }, { definition: 'resize', input: {} }] } });
+    const batch = await p.call('POST', '/v1/jobs/batch', {
+      body: {
+        jobs: [
+          { definition: 'resize', input: { url: 'u', width: 1 } },
+          { definition: 'resize', input: {} },
+        ],
+      },
+    });
     expect(batch.status).toBe(400);
     expect(issuePaths(batch.body)).toEqual(['jobs.1.input.url', 'jobs.1.input.width']);
   });
@@ -326,7 +355,14 @@ describe('definitions', () => {
 
 describe('queues, probes, metrics, routing', () => {
   it('GET /v1/queues counts jobs per state', async () => {
-    await p.call('POST', '/v1/jobs/batch', { body: { jobs: [{ queue: 'qc', name: 'a' }, { queue: 'qc', name: 'b' }] } });
+    await p.call('POST', '/v1/jobs/batch', {
+      body: {
+        jobs: [
+          { queue: 'qc', name: 'a' },
+          { queue: 'qc', name: 'b' },
+        ],
+      },
+    });
     const one = await p.call('POST', '/v1/jobs', { body: { queue: 'qc', name: 'c' } });
     await p.call('POST', `/v1/jobs/${one.body.id}/cancel`);
     const r = await p.call('GET', '/v1/queues');

@@ -14,7 +14,9 @@ import { openTestDb, type TestDb } from './helpers/db.js';
 const root = new URL('../', import.meta.url);
 const ROOT_LIMIT = 60;
 
-const manifest = JSON.parse(await readFile(new URL('packages/core/package.json', root), 'utf8')) as { exports: Record<string, string | { types: string; default: string }> };
+const manifest = JSON.parse(await readFile(new URL('packages/core/package.json', root), 'utf8')) as {
+  exports: Record<string, string | { types: string; default: string }>;
+};
 const subpaths = Object.keys(manifest.exports).filter((k) => k !== './package.json');
 
 /** One TypeScript program over every entry's declaration file (one is ~5 s on this machine). */
@@ -24,12 +26,21 @@ function exportedNames(dts: string): string[] {
   const path = (d: string) => new URL(`packages/core/${d}`, root).pathname;
   program ??= ts.createProgram(
     subpaths.map((s) => path((manifest.exports[s] as { types: string }).types)),
-    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, noEmit: true },
+    {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      skipLibCheck: true,
+      noEmit: true,
+    },
   );
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(path(dts));
   if (!source) throw new Error(`${path(dts)} not found: build first`);
-  return checker.getExportsOfModule(checker.getSymbolAtLocation(source)!).map((s) => s.name).sort();
+  return checker
+    .getExportsOfModule(checker.getSymbolAtLocation(source)!)
+    .map((s) => s.name)
+    .sort();
 }
 
 async function walk(dir: URL): Promise<string[]> {
@@ -50,9 +61,39 @@ describe('@jobline/core root export', () => {
     expect(names.length).toBeGreaterThan(30); // the application API is there, not an empty module
     expect(names.length).toBeLessThanOrEqual(ROOT_LIMIT);
     // What DESIGN §6 names, and what every application catches, stays at the root.
-    expect(names).toEqual(expect.arrayContaining(['Jobline', 'Worker', 'Job', 'JobSpec', 'DagSpec', 'JoblineError', 'ErrorCode', 'ValidationError', 'NotFoundError', 'NonRetryableError', 'TimeoutError', 'JobTypes', 'VERSION']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'Jobline',
+        'Worker',
+        'Job',
+        'JobSpec',
+        'DagSpec',
+        'JoblineError',
+        'ErrorCode',
+        'ValidationError',
+        'NotFoundError',
+        'NonRetryableError',
+        'TimeoutError',
+        'JobTypes',
+        'VERSION',
+      ]),
+    );
     // Admin, metrics, pools and schema internals do not.
-    for (const n of ['createPool', 'withTransaction', 'migrate', 'roleGrants', 'MetricsRegistry', 'Inspector', 'Relay', 'JobSpecSchema', 'compileCron', 'DockerClient', 'quoteSchema', 'internals']) expect(names).not.toContain(n);
+    for (const n of [
+      'createPool',
+      'withTransaction',
+      'migrate',
+      'roleGrants',
+      'MetricsRegistry',
+      'Inspector',
+      'Relay',
+      'JobSpecSchema',
+      'compileCron',
+      'DockerClient',
+      'quoteSchema',
+      'internals',
+    ])
+      expect(names).not.toContain(n);
   });
 });
 
@@ -62,7 +103,10 @@ describe('subpath exports', () => {
     const readme = await readFile(new URL('packages/core/README.md', root), 'utf8');
     for (const sub of subpaths) {
       const target = manifest.exports[sub] as { types: string; default: string };
-      expect(target, sub).toEqual({ types: expect.stringMatching(/^\.\/dist\/.*\.d\.ts$/), default: expect.stringMatching(/^\.\/dist\/.*\.js$/) });
+      expect(target, sub).toEqual({
+        types: expect.stringMatching(/^\.\/dist\/.*\.d\.ts$/),
+        default: expect.stringMatching(/^\.\/dist\/.*\.js$/),
+      });
       const spec = `@jobline/core${sub.slice(1)}`;
       const mod = await import(spec);
       const names = exportedNames(target.types);
@@ -93,7 +137,8 @@ describe('apps go through the library', () => {
         const text = await readFile(file, 'utf8');
         const rel = file.slice(new URL('.', root).pathname.length);
         text.split('\n').forEach((line, i) => {
-          if (/(?<![<\w])(select|insert into|update \S+ set|delete from|drop schema|truncate)\s/i.test(line) && /[`'"]/.test(line)) offences.push(`${rel}:${i + 1}: SQL: ${line.trim()}`);
+          if (/(?<![<\w])(select|insert into|update \S+ set|delete from|drop schema|truncate)\s/i.test(line) && /[`'"]/.test(line))
+            offences.push(`${rel}:${i + 1}: SQL: ${line.trim()}`);
           if (/\.query\(/.test(line)) offences.push(`${rel}:${i + 1}: .query(: ${line.trim()}`);
         });
         for (const m of text.matchAll(/from\s+['"](@jobline\/core[^'"]*)['"]|import\(\s*['"](@jobline\/core[^'"]*)['"]/g)) {
@@ -125,7 +170,12 @@ describe('connect options', () => {
       slowQueryMs: 0,
       events: { stream: 'JOBLINE', subjectPrefix: 'jobline', source: '/jobline/app_jobs' },
     });
-    expect(resolveConnectOptions({ schema: 'x', natsUrl: 'nats://127.0.0.1:4222', slowQueryMs: 50 }, {})).toMatchObject({ schema: 'x', databaseUrl: undefined, natsUrl: 'nats://127.0.0.1:4222', slowQueryMs: 50 });
+    expect(resolveConnectOptions({ schema: 'x', natsUrl: 'nats://127.0.0.1:4222', slowQueryMs: 50 }, {})).toMatchObject({
+      schema: 'x',
+      databaseUrl: undefined,
+      natsUrl: 'nats://127.0.0.1:4222',
+      slowQueryMs: 50,
+    });
     const bad = (() => {
       try {
         resolveConnectOptions({ poolSize: 0, applicationName: '' } as never, {});
@@ -156,7 +206,10 @@ describe('a Jobline instance', () => {
 
   it('serves the reads apps used to write SQL for: listQueues, health, inspect.outcomes, transaction', async () => {
     await db.jl.updateQueue('configured', { paused: true });
-    await db.jl.enqueueMany([{ queue: 'busy', name: 'a' }, { queue: 'busy', name: 'b' }]);
+    await db.jl.enqueueMany([
+      { queue: 'busy', name: 'a' },
+      { queue: 'busy', name: 'b' },
+    ]);
     expect(await db.jl.listQueues()).toEqual([
       { name: 'busy', paused: false, counts: { available: 2 } },
       { name: 'configured', paused: true, counts: {} },

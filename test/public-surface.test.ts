@@ -22,7 +22,19 @@ describe('schema names', () => {
     expect(quoteSchema('jobline')).toBe('"jobline"');
     expect(quoteSchema('_t_1')).toBe('"_t_1"');
     expect(quoteSchema('a'.repeat(63))).toBe(`"${'a'.repeat(63)}"`);
-    for (const bad of ['x"; drop table jobs; --', 'x" cascade', 'Jobline', 'a b', 'a-b', '1abc', '', 'a'.repeat(64), 'a.b', 'ä', 'a\u0000']) {
+    for (const bad of [
+      'x"; drop table jobs; --',
+      'x" cascade',
+      'Jobline',
+      'a b',
+      'a-b',
+      '1abc',
+      '',
+      'a'.repeat(64),
+      'a.b',
+      'ä',
+      'a\u0000',
+    ]) {
       const err = (() => {
         try {
           quoteSchema(bad);
@@ -37,7 +49,9 @@ describe('schema names', () => {
 
   it('Jobline.connect refuses an injected schema name before running any SQL', async () => {
     const evil = 'x"; drop schema public cascade; --';
-    await expect(Jobline.connect({ databaseUrl: databaseUrl(), schema: evil, logger: quietLogger(), natsUrl: '' })).rejects.toBeInstanceOf(ValidationError);
+    await expect(Jobline.connect({ databaseUrl: databaseUrl(), schema: evil, logger: quietLogger(), natsUrl: '' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     const [r] = await db.sql(`select count(*)::int as n from pg_namespace where nspname like 'x"%' or nspname = 'public'`);
     expect(r.n).toBe(1); // public is still there, nothing named after the attempt
   });
@@ -93,12 +107,25 @@ describe('LISTEN recovery', () => {
       const beforeDrop = claimed.length;
       await db.sql('select pg_terminate_backend($1)', [first]);
       // the signal: a new listener backend (it re-LISTENs, then re-reads once)
-      await waitFor(async () => {
-        const p = await listenerPid();
-        return p !== undefined && p !== first;
-      }, 20_000, 'the listener to reconnect');
+      await waitFor(
+        async () => {
+          const p = await listenerPid();
+          return p !== undefined && p !== first;
+        },
+        20_000,
+        'the listener to reconnect',
+      );
       await waitFor(() => claimed.length > beforeDrop && inFlight() === 0, 10_000, 'the re-read after reconnecting');
-      await waitFor(async () => (await db.sql(`select count(*)::int as n from pg_stat_activity where application_name = $1 and query ilike 'listen%'`, [listenerName]))[0].n === 1, 10_000, 'LISTEN on the new connection');
+      await waitFor(
+        async () =>
+          (
+            await db.sql(`select count(*)::int as n from pg_stat_activity where application_name = $1 and query ilike 'listen%'`, [
+              listenerName,
+            ])
+          )[0].n === 1,
+        10_000,
+        'LISTEN on the new connection',
+      );
       const before = claimed.length;
       await db.jl.enqueue({ queue: 'relisten', name: 'x' });
       await waitFor(() => ran, 10_000, 'the job to run after NOTIFY on the new connection (polling would take 10 minutes)');
@@ -113,7 +140,13 @@ describe('LISTEN recovery', () => {
 describe('constraints and actions', () => {
   it('constraints.get and constraints.update: fields change, null clears, bad fields named, unknown → NotFoundError', async () => {
     await db.jl.constraints.add({ name: 'cap', maxConcurrentRuns: 2, catchUp: true, catchUpWindowMs: 60_000 });
-    expect(await db.jl.constraints.get('cap')).toMatchObject({ name: 'cap', maxConcurrentRuns: 2, concurrencyPolicy: 'skip', catchUp: true, catchUpWindowMs: 60_000 });
+    expect(await db.jl.constraints.get('cap')).toMatchObject({
+      name: 'cap',
+      maxConcurrentRuns: 2,
+      concurrencyPolicy: 'skip',
+      catchUp: true,
+      catchUpWindowMs: 60_000,
+    });
     const updated = await db.jl.constraints.update('cap', { maxConcurrentRuns: 3, concurrencyPolicy: 'delay', catchUpWindowMs: null });
     expect(updated).toMatchObject({ maxConcurrentRuns: 3, concurrencyPolicy: 'delay', catchUp: true });
     expect(updated.catchUpWindowMs).toBeUndefined();
@@ -128,7 +161,9 @@ describe('constraints and actions', () => {
 
   it('actions.update replaces the config (validated as a whole, secrets masked on read) and can change the type', async () => {
     await db.jl.actions.add({ name: 'hook', type: 'webhook', config: { url: 'http://127.0.0.1:9/a', secret: 'first-secret' } });
-    const changed = await db.jl.actions.update('hook', { config: { url: 'http://127.0.0.1:9/b', secret: 'second-secret', timeoutMs: 1000 } });
+    const changed = await db.jl.actions.update('hook', {
+      config: { url: 'http://127.0.0.1:9/b', secret: 'second-secret', timeoutMs: 1000 },
+    });
     expect(changed.config).toMatchObject({ url: 'http://127.0.0.1:9/b', timeoutMs: 1000 });
     expect(JSON.stringify(changed)).not.toMatch(/second-secret|first-secret/);
     expect((await db.jl.actions.get('hook')).config).toMatchObject({ url: 'http://127.0.0.1:9/b' });

@@ -21,7 +21,12 @@ describe('query logging', () => {
     dbs.push(db);
     const secret = 'tenant-secret-4711';
     const job = await db.jl.enqueue({ queue: 'ql', name: 'echo', input: { secret } });
-    const w = db.jl.worker({ queues: ['ql'], handlers: { echo: async (i: { secret: string }) => ({ again: i.secret }) }, pollIntervalMs: 50, scheduler: false });
+    const w = db.jl.worker({
+      queues: ['ql'],
+      handlers: { echo: async (i: { secret: string }) => ({ again: i.secret }) },
+      pollIntervalMs: 50,
+      scheduler: false,
+    });
     await w.start();
     await waitFor(async () => (await db.jl.getJob(job.id)).state === 'completed', 20_000, 'the job to complete');
     await w.stop();

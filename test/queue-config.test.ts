@@ -19,7 +19,12 @@ describe('queue settings', () => {
     const err = await db.jl.updateQueue('ok', { concurrencyLimit: 0, emitEvents: ['nope'] } as never).catch((e) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.issues.map((i: { path: string }) => i.path).sort()).toEqual(['concurrencyLimit', 'emitEvents.0']);
-    expect(await db.jl.updateQueue('ok', { maxAttempts: 2, timeoutMs: 1000 })).toEqual({ name: 'ok', paused: false, maxAttempts: 2, timeoutMs: 1000 });
+    expect(await db.jl.updateQueue('ok', { maxAttempts: 2, timeoutMs: 1000 })).toEqual({
+      name: 'ok',
+      paused: false,
+      maxAttempts: 2,
+      timeoutMs: 1000,
+    });
     expect(await db.jl.updateQueue('ok', { maxAttempts: null, paused: true })).toEqual({ name: 'ok', paused: true, timeoutMs: 1000 });
     // queue defaults apply to jobs enqueued without their own
     expect(await db.jl.enqueue({ queue: 'ok', name: 'x' })).toMatchObject({ timeoutMs: 1000, maxAttempts: 5 });
@@ -58,14 +63,22 @@ describe('queue settings', () => {
       }
     })();
     procs.push(...(await Promise.all([startWorkerProcess(env), startWorkerProcess(env)])));
-    await waitFor(async () => (await db.sql(`select count(*)::int as n from "${db.schema}".jobs where id = any($1) and state = 'completed'`, [ids]))[0].n === 30, 60_000, 'all done');
+    await waitFor(
+      async () =>
+        (await db.sql(`select count(*)::int as n from "${db.schema}".jobs where id = any($1) and state = 'completed'`, [ids]))[0].n === 30,
+      60_000,
+      'all done',
+    );
     sampling = false;
     await sampler;
     expect(peak).toBeLessThanOrEqual(3);
     // the three rendezvous jobs each saw three running at once: the limit was reached
     const met = await db.sql(`select output from "${db.schema}".jobs where id = any($1) and name = 'rendezvous'`, [ids]);
     expect(met.map((r) => r.output)).toEqual([{ met: 3 }, { met: 3 }, { met: 3 }]);
-    const workersUsed = await db.sql(`select count(distinct worker_id)::int as n from "${db.schema}".job_executions where job_id = any($1)`, [ids]);
+    const workersUsed = await db.sql(
+      `select count(distinct worker_id)::int as n from "${db.schema}".job_executions where job_id = any($1)`,
+      [ids],
+    );
     expect(workersUsed[0].n).toBe(2);
   });
 });

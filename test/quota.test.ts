@@ -6,7 +6,7 @@
 import { internals } from '@jobline/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GroupEventSchemas, parseEvent } from '@jobline/contracts';
-import { NotFoundError, ValidationError, type JobContext } from '@jobline/core';
+import { NotFoundError, type ValidationError, type JobContext } from '@jobline/core';
 import { makeCompleter, type Outcome } from '../packages/core/dist/queue/complete.js';
 import { rescueLostJobs } from '../packages/core/dist/queue/maintenance-sql.js';
 import { releaseAttempts } from '../packages/core/dist/queue/release.js';
@@ -45,9 +45,18 @@ const outcome = (j: { id: number; attempt: number }, nextState: Outcome['nextSta
 });
 
 const complete = (batch: Outcome[]) => makeCompleter(db.schema)(internals(db.jl).pool, batch);
-const charges = (group: string) => db.q(`select job_id::int, attempt, amount::int, execution_state from $S.wallet_transactions where wallet_key = $1 and kind = 'charge' order by id`, [group]);
-const groupEvents = (group: string) => db.q(`select id, type, subject, job_id, dag_run_id, data, created_at from $S.events where type like 'dev.jobline.group.%' and data->>'group' = $1 order by id`, [group]);
-const heldReason = async (group: string) => (await db.q(`select held_reason from $S.job_groups where key = $1`, [group]))[0]?.held_reason ?? null;
+const charges = (group: string) =>
+  db.q(
+    `select job_id::int, attempt, amount::int, execution_state from $S.wallet_transactions where wallet_key = $1 and kind = 'charge' order by id`,
+    [group],
+  );
+const groupEvents = (group: string) =>
+  db.q(
+    `select id, type, subject, job_id, dag_run_id, data, created_at from $S.events where type like 'dev.jobline.group.%' and data->>'group' = $1 order by id`,
+    [group],
+  );
+const heldReason = async (group: string) =>
+  (await db.q(`select held_reason from $S.job_groups where key = $1`, [group]))[0]?.held_reason ?? null;
 
 describe('wallets', () => {
   it('set, top up and read: the ledger records each change with the balance after it', async () => {
@@ -122,7 +131,10 @@ describe('charging finished attempts', () => {
     expect((await db.jl.getBalance('t-hold')).balance).toBe(-1);
     let evs = await groupEvents('t-hold');
     expect(evs.map((e) => e.type)).toEqual(['dev.jobline.group.held']);
-    expect(evs[0]).toMatchObject({ subject: 'jobline.group.held', data: { group: 't-hold', reason: 'quota', held: true, balance: 0, unit: 'attempts' } });
+    expect(evs[0]).toMatchObject({
+      subject: 'jobline.group.held',
+      data: { group: 't-hold', reason: 'quota', held: true, balance: 0, unit: 'attempts' },
+    });
 
     // A top-up that leaves the balance at 0 keeps the hold; one that makes it positive releases it.
     expect(await db.jl.topUp('t-hold', 1)).toMatchObject({ balance: 0, held: true });
@@ -132,10 +144,16 @@ describe('charging finished attempts', () => {
     expect(evs.map((e) => e.type)).toEqual(['dev.jobline.group.held', 'dev.jobline.group.released']);
     // Both are valid events for subscribers (@jobline/contracts), with the group key as subject.
     for (const e of evs) {
-      const env = parseEvent(toEnvelope({ ...e, id: Number(e.id), jobId: e.job_id, dagRunId: e.dag_run_id, createdAt: e.created_at }, '/jobline/test'));
+      const env = parseEvent(
+        toEnvelope({ ...e, id: Number(e.id), jobId: e.job_id, dagRunId: e.dag_run_id, createdAt: e.created_at }, '/jobline/test'),
+      );
       expect(env.subject).toBe('t-hold');
     }
-    expect(GroupEventSchemas.released.parse(toEnvelope({ ...evs[1], id: Number(evs[1].id), jobId: null, dagRunId: null, createdAt: evs[1].created_at }, '/x')).data).toMatchObject({ held: false, balance: 10 });
+    expect(
+      GroupEventSchemas.released.parse(
+        toEnvelope({ ...evs[1], id: Number(evs[1].id), jobId: null, dagRunId: null, createdAt: evs[1].created_at }, '/x'),
+      ).data,
+    ).toMatchObject({ held: false, balance: 10 });
     // setQuota to 0 holds at once.
     expect(await db.jl.setQuota('t-hold', { balance: 0 })).toMatchObject({ held: true });
     expect((await charges('t-hold')).map((c) => c.amount)).toEqual([-1, -1, -1, -1]);
@@ -159,12 +177,19 @@ describe('charging finished attempts', () => {
     ]);
     expect((await db.jl.getBalance('t-idem')).balance).toBe(98);
     // The ledger itself refuses a second charge of an attempt.
-    await expect(db.q(`insert into $S.wallet_transactions (wallet_key, kind, amount, balance_after, job_id, attempt) values ('t-idem', 'charge', -1, 0, $1, 1)`, [a.id])).rejects.toThrow(/wallet_transactions_attempt_idx/);
+    await expect(
+      db.q(
+        `insert into $S.wallet_transactions (wallet_key, kind, amount, balance_after, job_id, attempt) values ('t-idem', 'charge', -1, 0, $1, 1)`,
+        [a.id],
+      ),
+    ).rejects.toThrow(/wallet_transactions_attempt_idx/);
   });
 
-  it('a rescued attempt is charged once (lost), and the dead worker\'s late completion charges nothing', async () => {
+  it("a rescued attempt is charged once (lost), and the dead worker's late completion charges nothing", async () => {
     await db.jl.setQuota('t-rescue', { balance: 5 });
-    await db.q(`insert into $S.workers (id, hostname, pid, queues, concurrency, heartbeat_at, version) values ('w-dead', 'h', 1, '{metered}', 1, now() - interval '1 hour', 'test')`);
+    await db.q(
+      `insert into $S.workers (id, hostname, pid, queues, concurrency, heartbeat_at, version) values ('w-dead', 'h', 1, '{metered}', 1, now() - interval '1 hour', 'test')`,
+    );
     const j = await running('t-rescue', 'w-dead');
     const rescued = await rescueLostJobs(internals(db.jl).pool, s, 6000);
     expect(rescued.map((r: { id: number }) => r.id)).toContain(j.id);
@@ -196,11 +221,16 @@ describe('charging finished attempts', () => {
     expect((await charges('t-ms')).map((c) => c.amount).sort((x, y) => x - y)).toEqual([-251, -1]);
     const { entries } = await db.jl.listLedger('t-ms');
     // balance_after is a running balance within one batch.
-    expect(entries.filter((e) => e.kind === 'charge').map((e) => e.balanceAfter).sort((x, y) => x - y)).toEqual(
-      [1000 - 251 - 1, entries.find((e) => e.jobId === a.id)!.balanceAfter].sort((x, y) => x - y),
-    );
+    expect(
+      entries
+        .filter((e) => e.kind === 'charge')
+        .map((e) => e.balanceAfter)
+        .sort((x, y) => x - y),
+    ).toEqual([1000 - 251 - 1, entries.find((e) => e.jobId === a.id)!.balanceAfter].sort((x, y) => x - y));
     expect((await db.jl.getBalance('t-ms')).balance).toBe(748);
-    expect(await db.q(`select count(*)::int as n from $S.wallet_transactions where job_id = any($1)`, [[free.id, plain.id]])).toEqual([{ n: 0 }]);
+    expect(await db.q(`select count(*)::int as n from $S.wallet_transactions where job_id = any($1)`, [[free.id, plain.id]])).toEqual([
+      { n: 0 },
+    ]);
   });
 
   it('concurrent batches charging the same tenants in different orders neither deadlock nor lose a charge', async () => {
@@ -224,7 +254,8 @@ describe('charging finished attempts', () => {
   it('a real worker run charges each attempt of a tenant, including retries', async () => {
     await db.jl.setQuota('t-worker', { balance: 50 });
     const ids: number[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await db.jl.enqueue({ queue: 'wq', name: 'flaky', group: 't-worker', input: { i }, maxAttempts: 2 })).id);
+    for (let i = 0; i < 4; i++)
+      ids.push((await db.jl.enqueue({ queue: 'wq', name: 'flaky', group: 't-worker', input: { i }, maxAttempts: 2 })).id);
     const seen = new Map<number, number>();
     const w = db.jl.worker({
       queues: ['wq'],
@@ -240,7 +271,11 @@ describe('charging finished attempts', () => {
     } as never);
     await w.start();
     try {
-      await waitFor(async () => (await db.q(`select count(*)::int as n from $S.jobs where queue = 'wq' and state = 'completed'`))[0].n === 4, 20_000, 'all four jobs to complete');
+      await waitFor(
+        async () => (await db.q(`select count(*)::int as n from $S.jobs where queue = 'wq' and state = 'completed'`))[0].n === 4,
+        20_000,
+        'all four jobs to complete',
+      );
     } finally {
       await w.stop();
     }

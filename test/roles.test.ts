@@ -49,20 +49,31 @@ describe('least-privilege roles', () => {
       { queue: 'lp', name: 'flaky', maxAttempts: 3 },
     ]);
     // a dead worker's running job for the rescuer, and an old finished job for retention
-    await db.sql(`insert into ${S}.workers (id, hostname, pid, queues, concurrency, version, heartbeat_at) values ('gone', 'h', 1, '{lp}', 1, 't', now() - interval '1 hour')`);
+    await db.sql(
+      `insert into ${S}.workers (id, hostname, pid, queues, concurrency, version, heartbeat_at) values ('gone', 'h', 1, '{lp}', 1, 't', now() - interval '1 hour')`,
+    );
     const lost = await db.jl.enqueue({ queue: 'lp', name: 'ok' });
     await db.sql(`update ${S}.jobs set state = 'running', attempt = 1, worker_id = 'gone', started_at = now() where id = $1`, [lost.id]);
     const old = await db.jl.enqueue({ queue: 'other', name: 'x' });
     await db.sql(`update ${S}.jobs set state = 'completed', completed_at = now() - interval '30 days' where id = $1`, [old.id]);
     // and an old finished DAG run: its nodes and jobs go by the foreign keys' cascade
-    const oldDag = await db.jl.submitDag({ name: 'old', nodes: [{ key: 'a', queue: 'other', name: 'x' }, { key: 'b', queue: 'other', name: 'x', dependsOn: ['a'] }] });
+    const oldDag = await db.jl.submitDag({
+      name: 'old',
+      nodes: [
+        { key: 'a', queue: 'other', name: 'x' },
+        { key: 'b', queue: 'other', name: 'x', dependsOn: ['a'] },
+      ],
+    });
     await db.jl.cancelDag(oldDag.id);
     await db.sql(`update ${S}.dag_runs set finished_at = now() - interval '30 days' where id = $1`, [oldDag.id]);
 
     let calls = 0;
     const w = jl.worker({
       queues: ['lp'],
-      pollIntervalMs: 50, promoteIntervalMs: 20, rescueIntervalMs: 50, leaseTtlMs: 300,
+      pollIntervalMs: 50,
+      promoteIntervalMs: 20,
+      rescueIntervalMs: 50,
+      leaseTtlMs: 300,
       backoff: { baseMs: 10, maxMs: 10 },
       retentionMs: 24 * 3600_000,
       handlers: {
@@ -83,7 +94,13 @@ describe('least-privilege roles', () => {
     await w.stop();
     expect(w.stats.rejected).toBe(0);
 
-    for (const forbidden of [`drop table ${S}.jobs`, `truncate ${S}.jobs`, `create table ${S}.evil (id int)`, `delete from ${S}.migrations`, `alter table ${S}.jobs add column x int`]) {
+    for (const forbidden of [
+      `drop table ${S}.jobs`,
+      `truncate ${S}.jobs`,
+      `create table ${S}.evil (id int)`,
+      `delete from ${S}.migrations`,
+      `alter table ${S}.jobs add column x int`,
+    ]) {
       await expect(client.query(forbidden), forbidden).rejects.toThrow(/permission denied|must be owner/);
     }
     await client.end();
@@ -95,8 +112,13 @@ describe('least-privilege roles', () => {
     const j = await jl.enqueue({ queue: 'lp2', name: 'x', input: { a: 1 } });
     expect((await jl.getJob(j.id)).input).toEqual({ a: 1 });
     expect((await jl.cancel(j.id)).state).toBe('cancelled');
-    expect((await jl.executions(j.id))).toEqual([]);
-    for (const forbidden of [`delete from ${S}.jobs`, `select * from ${S}.leases`, `update ${S}.workers set pid = 0`, `drop table ${S}.events`]) {
+    expect(await jl.executions(j.id)).toEqual([]);
+    for (const forbidden of [
+      `delete from ${S}.jobs`,
+      `select * from ${S}.leases`,
+      `update ${S}.workers set pid = 0`,
+      `drop table ${S}.events`,
+    ]) {
       await expect(client.query(forbidden), forbidden).rejects.toThrow(/permission denied|must be owner/);
     }
     await client.end();

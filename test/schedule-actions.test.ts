@@ -44,7 +44,14 @@ const runs = (id: number) =>
   );
 
 async function worker(queue: string, work: Handler): Promise<Worker> {
-  const w = db.jl.worker({ queues: [queue], concurrency: 4, pollIntervalMs: 50, promoteIntervalMs: 20, scheduler: false, handlers: { work } });
+  const w = db.jl.worker({
+    queues: [queue],
+    concurrency: 4,
+    pollIntervalMs: 50,
+    promoteIntervalMs: 20,
+    scheduler: false,
+    handlers: { work },
+  });
   await w.start();
   workers.push(w);
   return w;
@@ -52,10 +59,14 @@ async function worker(queue: string, work: Handler): Promise<Worker> {
 
 /** Ticks until `check` holds. */
 async function until(sch: { tick(): Promise<void> }, check: () => Promise<boolean>, what: string): Promise<void> {
-  await waitFor(async () => {
-    await sch.tick();
-    return check();
-  }, 20_000, what);
+  await waitFor(
+    async () => {
+      await sch.tick();
+      return check();
+    },
+    20_000,
+    what,
+  );
 }
 
 function blocking() {
@@ -77,7 +88,12 @@ describe('retry', () => {
     await db.jl.actions.add({ name: 'again', type: 'retry', config: { maxRetries: 2 } });
     const now = halfPast();
     const name = fresh('retry');
-    const id = await hourly(name, new Date(now.getTime() - HOUR), { actions: [{ action: 'again', trigger: 'on_failure' }] }, { maxAttempts: 1 });
+    const id = await hourly(
+      name,
+      new Date(now.getTime() - HOUR),
+      { actions: [{ action: 'again', trigger: 'on_failure' }] },
+      { maxAttempts: 1 },
+    );
     const sch = db.jl.scheduler({ now: () => new Date(Math.max(Date.now(), now.getTime())), aheadMs: 0 });
     let calls = 0;
     await worker(name, async () => {
@@ -100,15 +116,24 @@ describe('retry', () => {
     await db.jl.actions.add({ name: 'once-more', type: 'retry', config: { maxRetries: 1 } });
     const now = halfPast();
     const name = fresh('retry-limit');
-    const id = await hourly(name, new Date(now.getTime() - HOUR), { actions: [{ action: 'once-more', trigger: 'on_failure' }] }, { maxAttempts: 1 });
+    const id = await hourly(
+      name,
+      new Date(now.getTime() - HOUR),
+      { actions: [{ action: 'once-more', trigger: 'on_failure' }] },
+      { maxAttempts: 1 },
+    );
     const sch = db.jl.scheduler({ now: () => new Date(Math.max(Date.now(), now.getTime())), aheadMs: 0 });
     await worker(name, async () => {
       throw new Error('always fails');
     });
-    await until(sch, async () => {
-      const [r] = await runs(id);
-      return r.attempt === 2 && r.status === 'failed' && r.handled_at !== null;
-    }, 'the second attempt to fail and be handled');
+    await until(
+      sch,
+      async () => {
+        const [r] = await runs(id);
+        return r.attempt === 2 && r.status === 'failed' && r.handled_at !== null;
+      },
+      'the second attempt to fail and be handled',
+    );
     const [r] = await runs(id);
     expect(r.details.actions.attempt2).toEqual([{ action: 'once-more', type: 'retry', ok: false, error: 'retry limit reached (1)' }]);
   });
@@ -116,7 +141,11 @@ describe('retry', () => {
 
 describe('kick_off_job', () => {
   it('enqueues another job on success, once even when a new leader redoes the handling', async () => {
-    await db.jl.actions.add({ name: 'report', type: 'kick_off_job', config: { job: { queue: 'reports', name: 'build-report', input: { format: 'pdf' }, priority: 5 } } });
+    await db.jl.actions.add({
+      name: 'report',
+      type: 'kick_off_job',
+      config: { job: { queue: 'reports', name: 'build-report', input: { format: 'pdf' }, priority: 5 } },
+    });
     const now = halfPast();
     const name = fresh('kick');
     const id = await hourly(name, new Date(now.getTime() - HOUR), { actions: [{ action: 'report', trigger: 'on_success' }] });
@@ -129,7 +158,13 @@ describe('kick_off_job', () => {
     expect(r.status).toBe('succeeded');
     const kicked = r.details.actions.attempt1[0];
     expect(kicked).toMatchObject({ action: 'report', type: 'kick_off_job', ok: true });
-    expect(await db.jl.getJob(kicked.jobId)).toMatchObject({ queue: 'reports', name: 'build-report', input: { format: 'pdf' }, priority: 5, state: 'available' });
+    expect(await db.jl.getJob(kicked.jobId)).toMatchObject({
+      queue: 'reports',
+      name: 'build-report',
+      input: { format: 'pdf' },
+      priority: 5,
+      state: 'available',
+    });
     // A leader that died before committing would leave the run unhandled: the next one redoes it.
     await q(`update $S.schedule_runs set handled_at = null where id = $1`, [r.id]);
     await db.jl.scheduler({ now: () => now, aheadMs: 0 }).tick();
@@ -180,13 +215,19 @@ describe('webhook', () => {
     } finally {
       delete process.env.JOBLINE_TEST_HOOK_SECRET;
     }
-    expect(verifyWebhookSignature('from-env', hooks.received[0].headers['x-jobline-signature'] as string, hooks.received[0].raw)).toBe(true);
+    expect(verifyWebhookSignature('from-env', hooks.received[0].headers['x-jobline-signature'] as string, hooks.received[0].raw)).toBe(
+      true,
+    );
   });
 
   it('on_failure webhook reports the run; an on_violation one stores the failed status in the violation', async () => {
     hooks.respond = (req) => (req.path === '/violation' ? 503 : 200);
     await db.jl.actions.add({ name: 'failed-hook', type: 'webhook', config: { url: `${hooks.url}/failed` } });
-    await db.jl.actions.add({ name: 'violation-hook', type: 'webhook', config: { url: `${hooks.url}/violation`, retries: 1, retryDelayMs: 1 } });
+    await db.jl.actions.add({
+      name: 'violation-hook',
+      type: 'webhook',
+      config: { url: `${hooks.url}/violation`, retries: 1, retryDelayMs: 1 },
+    });
     const now = halfPast();
     const name = fresh('hooks');
     const id = await hourly(name, new Date(now.getTime() - 2 * HOUR), {
@@ -199,7 +240,9 @@ describe('webhook', () => {
     const sch = db.jl.scheduler({ now: () => now, aheadMs: 0 });
     await sch.tick(); // run 1 passes, run 2 is skipped: a violation
     const [r1] = await runs(id);
-    await q(`update $S.jobs set state = 'failed', started_at = now(), completed_at = now(), error = '{"message":"x"}' where id = $1`, [r1.job_id]);
+    await q(`update $S.jobs set state = 'failed', started_at = now(), completed_at = now(), error = '{"message":"x"}' where id = $1`, [
+      r1.job_id,
+    ]);
     await sch.tick();
     const [v] = await db.jl.violations({ schedule: name });
     expect(v.actionTaken).toBe('skipped; violation-hook: webhook 503 failed');
@@ -272,10 +315,19 @@ describe('kill and skip actions', () => {
     await worker('victim', b.handler);
     await until(sch, async () => (await runs(victim)).filter((r) => r.status === 'running').length === 2, 'two running victims');
     const killer = fresh('killer');
-    await db.jl.schedules.add({ name: killer, cron: '0 0 1 1 *', job: { queue: killer, name: 'work' }, actions: [{ action: 'kill-newest', trigger: 'on_success' }] });
+    await db.jl.schedules.add({
+      name: killer,
+      cron: '0 0 1 1 *',
+      job: { queue: killer, name: 'work' },
+      actions: [{ action: 'kill-newest', trigger: 'on_success' }],
+    });
     await worker(killer, async () => 'done');
     const run = await db.jl.schedules.trigger(killer);
-    await until(sch, async () => (await q(`select handled_at from $S.schedule_runs where id = $1`, [run.id]))[0].handled_at !== null, 'the killer run to be handled');
+    await until(
+      sch,
+      async () => (await q(`select handled_at from $S.schedule_runs where id = $1`, [run.id]))[0].handled_at !== null,
+      'the killer run to be handled',
+    );
     await waitFor(() => b.aborted.length === 1, 10_000, 'one handler aborted');
     const r = await runs(victim);
     expect(r.map((x) => x.status)).toEqual(['running', 'cancelled']);
@@ -304,7 +356,11 @@ describe('kill and skip actions', () => {
     expect((await runs(a)).map((r) => r.status)).toEqual(['scheduled', 'scheduled']); // the next two hours
     await worker(trig, async () => 'ok');
     const run = await db.jl.schedules.trigger(trig);
-    await until(sch, async () => (await q(`select handled_at from $S.schedule_runs where id = $1`, [run.id]))[0].handled_at !== null, 'the trigger run to be handled');
+    await until(
+      sch,
+      async () => (await q(`select handled_at from $S.schedule_runs where id = $1`, [run.id]))[0].handled_at !== null,
+      'the trigger run to be handled',
+    );
     const ra = await runs(a);
     expect(ra.slice(0, 2).map((r) => [r.status, r.job_state])).toEqual([
       ['skipped', 'cancelled'],

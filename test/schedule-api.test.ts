@@ -44,8 +44,12 @@ describe('validation on write names the field', () => {
     expect(await issues(db.jl.schedules.add({ name: 'a', cron: '@hourly', job: { definition: 'nope' } }))).toEqual([
       expect.stringMatching(/^job\.definition: no job definition "nope" exists/),
     ]);
-    expect(await issues(db.jl.schedules.add({ name: 'a', cron: '@hourly' } as never))).toEqual([expect.stringMatching(/^job: give exactly one of job/)]);
-    expect(await issues(db.jl.schedules.add({ name: 'has space', cron: '@hourly', job: { name: 'x' } }))).toEqual([expect.stringMatching(/^name: names use/)]);
+    expect(await issues(db.jl.schedules.add({ name: 'a', cron: '@hourly' } as never))).toEqual([
+      expect.stringMatching(/^job: give exactly one of job/),
+    ]);
+    expect(await issues(db.jl.schedules.add({ name: 'has space', cron: '@hourly', job: { name: 'x' } }))).toEqual([
+      expect.stringMatching(/^name: names use/),
+    ]);
   });
 
   it('DAG templates (graph errors too)', async () => {
@@ -53,7 +57,13 @@ describe('validation on write names the field', () => {
       db.jl.schedules.add({
         name: 'd',
         cron: '@daily',
-        dag: { name: 'loop', nodes: [{ key: 'a', name: 'x', dependsOn: ['b'] }, { key: 'b', name: 'x', dependsOn: ['a'] }] },
+        dag: {
+          name: 'loop',
+          nodes: [
+            { key: 'a', name: 'x', dependsOn: ['b'] },
+            { key: 'b', name: 'x', dependsOn: ['a'] },
+          ],
+        },
       }),
     );
     expect(cyc.join('\n')).toMatch(/^dag\.nodes\.\d\.dependsOn.*cycle/m);
@@ -69,7 +79,12 @@ describe('validation on write names the field', () => {
           name: 'c',
           cron: '@hourly',
           job: { name: 'x' },
-          constraint: { maxConcurrentRuns: 0, concurrencyPolicy: 'queue' as never, preRunHook: { url: 'ftp://x' }, requirePreviousSuccess: { schedule: 'a b' } as never },
+          constraint: {
+            maxConcurrentRuns: 0,
+            concurrencyPolicy: 'queue' as never,
+            preRunHook: { url: 'ftp://x' },
+            requirePreviousSuccess: { schedule: 'a b' } as never,
+          },
         }),
       ),
     ).toEqual([
@@ -81,7 +96,9 @@ describe('validation on write names the field', () => {
     expect(await issues(db.jl.schedules.add({ name: 'c', cron: '@hourly', job: { name: 'x' }, constraint: 'missing' }))).toEqual([
       expect.stringMatching(/^constraint: no constraint named "missing"/),
     ]);
-    expect(await issues(db.jl.constraints.add({ name: 'k', catchUpWindowMs: -5, postRunHook: { url: 'http://h', timeoutMs: 0, retries: 99 } }))).toEqual([
+    expect(
+      await issues(db.jl.constraints.add({ name: 'k', catchUpWindowMs: -5, postRunHook: { url: 'http://h', timeoutMs: 0, retries: 99 } })),
+    ).toEqual([
       'catchUpWindowMs: must be at least 1 ms',
       expect.stringMatching(/^postRunHook\.timeoutMs: /),
       expect.stringMatching(/^postRunHook\.retries: /),
@@ -96,14 +113,18 @@ describe('validation on write names the field', () => {
       expect.stringMatching(/^config\.url: /),
       expect.stringMatching(/^config\.method: /),
     ]);
-    expect(await issues(db.jl.actions.add({ name: 'r', type: 'retry', config: { maxRetries: -1 } }))).toEqual([expect.stringMatching(/^config\.maxRetries: /)]);
+    expect(await issues(db.jl.actions.add({ name: 'r', type: 'retry', config: { maxRetries: -1 } }))).toEqual([
+      expect.stringMatching(/^config\.maxRetries: /),
+    ]);
     expect(await issues(db.jl.actions.add({ name: 'k', type: 'kick_off_job', config: { job: { input: 1 } } }))).toEqual([
       'config.job.name: give a job name, or a definition whose name is used',
     ]);
     expect(await issues(db.jl.actions.add({ name: 's', type: 'skip_next_instance', config: { other: 1 } }))).toEqual([
       expect.stringMatching(/^config: Unrecognized key: "other"/),
     ]);
-    expect(await issues(db.jl.actions.add({ name: 'x', type: 'explode' as never }))).toEqual([expect.stringMatching(/^type: type must be one of retry, /)]);
+    expect(await issues(db.jl.actions.add({ name: 'x', type: 'explode' as never }))).toEqual([
+      expect.stringMatching(/^type: type must be one of retry, /),
+    ]);
     await db.jl.actions.add({ name: 'ok', type: 'retry' });
     expect(
       await issues(
@@ -132,7 +153,10 @@ describe('validation on write names the field', () => {
           ],
         }),
       ),
-    ).toEqual(['actions.0.action: no action named "ghost"; create it first', 'actions.1.constraint: only on_violation bindings take a constraint']);
+    ).toEqual([
+      'actions.0.action: no action named "ghost"; create it first',
+      'actions.1.constraint: only on_violation bindings take a constraint',
+    ]);
     // nothing of a refused schedule was written
     expect(await db.jl.schedules.list()).toEqual([]);
   });
@@ -140,7 +164,11 @@ describe('validation on write names the field', () => {
 
 describe('schedules', () => {
   it('add, get, list; names are unique; things in use cannot be removed', async () => {
-    await db.jl.actions.add({ name: 'hook', type: 'webhook', config: { url: 'http://127.0.0.1:9/x', secret: 'hush', headers: { 'x-team': 'data' } } });
+    await db.jl.actions.add({
+      name: 'hook',
+      type: 'webhook',
+      config: { url: 'http://127.0.0.1:9/x', secret: 'hush', headers: { 'x-team': 'data' } },
+    });
     await db.jl.constraints.add({ name: 'serial', maxConcurrentRuns: 1, preRunHook: { url: 'http://127.0.0.1:9/pre', secret: 'hush2' } });
     const sc = await db.jl.schedules.add({
       name: 'nightly',
@@ -161,9 +189,15 @@ describe('schedules', () => {
       actions: [{ action: 'hook', type: 'webhook', trigger: 'on_failure' }],
     });
     // next 02:30 in Berlin
-    const berlin = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(sc.nextRunAt!);
+    const berlin = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(
+      sc.nextRunAt!,
+    );
     expect(berlin).toBe('02:30');
-    expect((await db.jl.schedules.next('nightly', 3)).map((d) => d.getTime() - sc.nextRunAt!.getTime())).toEqual([0, expect.any(Number), expect.any(Number)]);
+    expect((await db.jl.schedules.next('nightly', 3)).map((d) => d.getTime() - sc.nextRunAt!.getTime())).toEqual([
+      0,
+      expect.any(Number),
+      expect.any(Number),
+    ]);
     expect((await db.jl.schedules.get(sc.id)).name).toBe('nightly');
     expect((await db.jl.schedules.list()).map((s) => s.name)).toEqual(['nightly']);
     expect((await db.jl.actions.get('hook')).config).toMatchObject({ secret: '********', headers: { 'x-team': 'data' } });
@@ -208,7 +242,11 @@ describe('schedules', () => {
     await sch.tick();
     const old = await q(`select job_id, scheduled_at from $S.schedule_runs where schedule_id = $1`, [sc.id]);
     expect(old).toHaveLength(3);
-    const up = await db.jl.schedules.update('u', { cron: '30 * * * *', job: { queue: 'u', name: 'x', input: { v: 2 } }, constraint: { catchUp: true } });
+    const up = await db.jl.schedules.update('u', {
+      cron: '30 * * * *',
+      job: { queue: 'u', name: 'x', input: { v: 2 } },
+      constraint: { catchUp: true },
+    });
     expect(up).toMatchObject({ cron: '30 * * * *', job: { input: { v: 2 } }, constraint: { name: 'schedule:u', catchUp: true } });
     sch.invalidate();
     await sch.tick();
@@ -218,7 +256,9 @@ describe('schedules', () => {
     );
     expect(fresh).toHaveLength(3);
     expect(fresh.every((r) => r.scheduled_at.getUTCMinutes() === 30 && r.input.v === 2)).toBe(true);
-    expect((await q(`select distinct state from $S.jobs where id = any($1::bigint[])`, [old.map((r) => r.job_id)]))).toEqual([{ state: 'cancelled' }]);
+    expect(await q(`select distinct state from $S.jobs where id = any($1::bigint[])`, [old.map((r) => r.job_id)])).toEqual([
+      { state: 'cancelled' },
+    ]);
     // a changed zone must still suit the expression; the error names what changed
     expect(await issues(db.jl.schedules.update('u', { timezone: 'Nowhere/Land' }))).toEqual([expect.stringMatching(/^timezone: /)]);
     // removing the schedule takes its inline constraint with it
@@ -233,7 +273,13 @@ describe('schedules', () => {
     expect(run).toMatchObject({ trigger: 'manual', status: 'scheduled', attempt: 1 });
     expect(run.gatePassedAt).toBeInstanceOf(Date);
     const job = await db.jl.getJob(run.jobId!);
-    expect(job).toMatchObject({ queue: 't', name: 'x', state: 'available', input: { manual: 1 }, idempotencyKey: `schedule-run:${run.id}:1` });
+    expect(job).toMatchObject({
+      queue: 't',
+      name: 'x',
+      state: 'available',
+      input: { manual: 1 },
+      idempotencyKey: `schedule-run:${run.id}:1`,
+    });
     expect((await db.jl.schedules.runs('t')).map((r) => r.id)).toEqual([run.id]);
     expect(await db.jl.schedules.runs('t', { status: 'missed' })).toEqual([]);
     expect(await issues(db.jl.schedules.runs('t', { limit: 0 }))).toEqual([expect.stringMatching(/^limit: /)]);
@@ -266,13 +312,22 @@ describe('recurring DAGs', () => {
     expect(runs.filter((r) => r.scheduledAt > now).every((r) => r.dagRunId === undefined && r.gatePassedAt === undefined)).toBe(true);
     const dag = await db.jl.getDag(due[0].dagRunId!);
     expect(dag).toMatchObject({ name: 'etl', idempotencyKey: `schedule-run:${due[0].id}:1` });
-    const w = db.jl.worker({ queues: ['etl'], pollIntervalMs: 50, scheduler: false, handlers: { step: async (input: any) => ({ got: input }) } });
+    const w = db.jl.worker({
+      queues: ['etl'],
+      pollIntervalMs: 50,
+      scheduler: false,
+      handlers: { step: async (input: any) => ({ got: input }) },
+    });
     await w.start();
     try {
-      await waitFor(async () => {
-        await sch.tick();
-        return (await db.jl.schedules.runs('etl')).find((r) => r.id === due[0].id)?.status === 'succeeded';
-      }, 20_000, 'the DAG run to succeed');
+      await waitFor(
+        async () => {
+          await sch.tick();
+          return (await db.jl.schedules.runs('etl')).find((r) => r.id === due[0].id)?.status === 'succeeded';
+        },
+        20_000,
+        'the DAG run to succeed',
+      );
     } finally {
       await w.stop();
     }
@@ -317,7 +372,11 @@ describe('least privilege', () => {
       await producer.schedules.remove('lp');
     } finally {
       await Promise.all(conns.map((c) => c.close()));
-      for (const r of made) await db.sql(`drop owned by "${r}"`).then(() => db.sql(`drop role "${r}"`)).catch(() => {});
+      for (const r of made)
+        await db
+          .sql(`drop owned by "${r}"`)
+          .then(() => db.sql(`drop role "${r}"`))
+          .catch(() => {});
     }
   });
 });
@@ -330,7 +389,11 @@ describe('a leading scheduler follows changes over NOTIFY', () => {
       await waitFor(() => sch.isLeader && sch.stats.get('iterations') > 0, 10_000, 'leadership');
       const rebuilds = sch.index.rebuilds;
       const sc = await db.jl.schedules.add({ name: 'live', cron: '*/15 * * * *', job: { queue: 'live', name: 'x' } });
-      await waitFor(async () => (await q(`select count(*)::int as n from $S.schedule_runs where schedule_id = $1`, [sc.id]))[0].n >= 4, 10_000, 'runs of the new schedule');
+      await waitFor(
+        async () => (await q(`select count(*)::int as n from $S.schedule_runs where schedule_id = $1`, [sc.id]))[0].n >= 4,
+        10_000,
+        'runs of the new schedule',
+      );
       expect(sch.index.rebuilds).toBeGreaterThan(rebuilds);
       await db.jl.schedules.pause('live');
       await waitFor(() => sch.index.byScheduleName('live')?.paused === true, 10_000, 'the pause to reach the index');

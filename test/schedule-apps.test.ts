@@ -30,16 +30,33 @@ const paths = (body: any) => (body.error.issues as { path: string }[]).map((i) =
 
 describe('producer endpoints', () => {
   it('creates, reads, pauses, resumes and triggers schedules; lists runs', async () => {
-    expect((await p.call('POST', '/v1/actions', { body: { name: 'notify', type: 'webhook', config: { url: 'http://127.0.0.1:9/x', secret: 'shh' } } })).status).toBe(201);
+    expect(
+      (
+        await p.call('POST', '/v1/actions', {
+          body: { name: 'notify', type: 'webhook', config: { url: 'http://127.0.0.1:9/x', secret: 'shh' } },
+        })
+      ).status,
+    ).toBe(201);
     const c = await p.call('POST', '/v1/constraints', { body: { name: 'one', maxConcurrentRuns: 1 } });
     expect(c.status).toBe(201);
     const r = await p.call('POST', '/v1/schedules', {
-      body: { name: 'hourly-a', cron: '@hourly', job: { queue: 'a', name: 'tick' }, constraint: 'one', actions: [{ action: 'notify', trigger: 'on_failure' }] },
+      body: {
+        name: 'hourly-a',
+        cron: '@hourly',
+        job: { queue: 'a', name: 'tick' },
+        constraint: 'one',
+        actions: [{ action: 'notify', trigger: 'on_failure' }],
+      },
     });
     expect(r.status).toBe(201);
     const sc = S.Schedule.parse(r.body);
     expect(r.headers.get('location')).toBe(`/v1/schedules/${sc.id}`);
-    expect(sc).toMatchObject({ name: 'hourly-a', cron: '@hourly', constraint: { name: 'one' }, actions: [{ action: 'notify', trigger: 'on_failure' }] });
+    expect(sc).toMatchObject({
+      name: 'hourly-a',
+      cron: '@hourly',
+      constraint: { name: 'one' },
+      actions: [{ action: 'notify', trigger: 'on_failure' }],
+    });
     expect((await p.call('GET', `/v1/schedules/${sc.id}`)).body.name).toBe('hourly-a');
     expect((await p.call('GET', '/v1/schedules/hourly-a')).body.id).toBe(sc.id);
     expect((await p.call('GET', '/v1/schedules')).body.schedules.map((s: any) => s.name)).toEqual(['hourly-a']);
@@ -72,9 +89,14 @@ describe('producer endpoints', () => {
     expect(q.status).toBe(400);
     expect(paths(q.body).sort()).toEqual(['limit', 'status']);
     // what PostgreSQL cannot store is a 400, not a 500
-    const nul = await p.call('POST', '/v1/schedules', { body: { name: 'n', cron: '@daily', description: 'a\u0000b', job: { queue: 'a', name: 'x' } } });
+    const nul = await p.call('POST', '/v1/schedules', {
+      body: { name: 'n', cron: '@daily', description: 'a\u0000b', job: { queue: 'a', name: 'x' } },
+    });
     expect([nul.status, paths(nul.body)]).toEqual([400, ['description']]);
-    const lone = await p.call('POST', '/v1/actions', { raw: '{"name":"h","type":"webhook","config":{"url":"http://h/","headers":{"x-a":"\\ud800"}}}', headers: { 'content-type': 'application/json' } });
+    const lone = await p.call('POST', '/v1/actions', {
+      raw: '{"name":"h","type":"webhook","config":{"url":"http://h/","headers":{"x-a":"\\ud800"}}}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect([lone.status, paths(lone.body)]).toEqual([400, ['config']]);
     expect((await p.call('GET', '/v1/schedules/nope')).status).toBe(404);
     expect((await p.call('POST', '/v1/schedules/nope/pause')).status).toBe(404);
@@ -84,7 +106,14 @@ describe('producer endpoints', () => {
 
   it('scopes and queues: reading needs read, creating needs admin, a token sees only schedules of its queues', async () => {
     await p.call('POST', '/v1/schedules', { body: { name: 'in-b', cron: '@daily', job: { queue: 'b', name: 'x' } } });
-    expect((await p.call('POST', '/v1/schedules', { token: TOKENS.writerA, body: { name: 'w', cron: '@daily', job: { queue: 'a', name: 'x' } } })).status).toBe(403);
+    expect(
+      (
+        await p.call('POST', '/v1/schedules', {
+          token: TOKENS.writerA,
+          body: { name: 'w', cron: '@daily', job: { queue: 'a', name: 'x' } },
+        })
+      ).status,
+    ).toBe(403);
     const seen = await p.call('GET', '/v1/schedules', { token: TOKENS.writerA });
     expect(seen.body.schedules.map((s: any) => s.name)).toEqual(['hourly-a']);
     expect((await p.call('GET', '/v1/schedules/in-b', { token: TOKENS.writerA })).status).toBe(403);
@@ -95,7 +124,15 @@ describe('producer endpoints', () => {
 
   it('the OpenAPI document describes the schedule endpoints', async () => {
     const doc = (await p.call('GET', '/openapi.json')).body;
-    for (const path of ['/v1/schedules', '/v1/schedules/{id}', '/v1/schedules/{id}/runs', '/v1/actions', '/v1/violations', '/v1/constraints', '/v1/scheduler/stats']) {
+    for (const path of [
+      '/v1/schedules',
+      '/v1/schedules/{id}',
+      '/v1/schedules/{id}/runs',
+      '/v1/actions',
+      '/v1/violations',
+      '/v1/constraints',
+      '/v1/scheduler/stats',
+    ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
     expect(doc.components.schemas.ScheduleRun.properties.status.enum).toContain('missed');
@@ -108,12 +145,31 @@ const jobline = (args: string[]) => runJobline(db, args);
 describe('jobline schedule', () => {
   // A dozen CLI processes in a row: seconds each on a loaded machine, so a timeout of its own.
   it('add (flags and file), list, pause, resume, trigger, runs', { timeout: 300_000 }, async () => {
-    const add = await jobline(['schedule', 'add', 'cli-nightly', '--cron', '30 2 * * *', '--tz', 'Europe/Berlin', '--job', 'export', '--queue', 'exports', '--input', '{"full":true}', '--max-concurrent', '1']);
+    const add = await jobline([
+      'schedule',
+      'add',
+      'cli-nightly',
+      '--cron',
+      '30 2 * * *',
+      '--tz',
+      'Europe/Berlin',
+      '--job',
+      'export',
+      '--queue',
+      'exports',
+      '--input',
+      '{"full":true}',
+      '--max-concurrent',
+      '1',
+    ]);
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
     expect(add.stdout).toMatch(/^schedule:\d+ cli-nightly \(30 2 \* \* \* Europe\/Berlin\); next run \d{4}-/);
     const file = join(dir, 'etl.json');
-    await writeFile(file, JSON.stringify({ name: 'cli-etl', cron: '*/15 * * * *', dag: { name: 'etl', nodes: [{ key: 'a', name: 'x' }] } }));
+    await writeFile(
+      file,
+      JSON.stringify({ name: 'cli-etl', cron: '*/15 * * * *', dag: { name: 'etl', nodes: [{ key: 'a', name: 'x' }] } }),
+    );
     const fromFile = await jobline(['schedule', 'add', file, '--json']);
     expect(fromFile.code).toBe(0);
     expect(JSON.parse(fromFile.stdout)).toMatchObject({ name: 'cli-etl', dag: { name: 'etl' } });

@@ -44,7 +44,14 @@ const runs = (id: number) =>
   );
 
 async function worker(queue: string, work: Handler): Promise<Worker> {
-  const w = db.jl.worker({ queues: [queue], concurrency: 4, pollIntervalMs: 50, promoteIntervalMs: 20, scheduler: false, handlers: { work } });
+  const w = db.jl.worker({
+    queues: [queue],
+    concurrency: 4,
+    pollIntervalMs: 50,
+    promoteIntervalMs: 20,
+    scheduler: false,
+    handlers: { work },
+  });
   await w.start();
   workers.push(w);
   return w;
@@ -130,7 +137,12 @@ describe('require_previous_success', () => {
     const now = halfPast();
     const clock = new TestClock(now);
     const name = fresh('prev');
-    const id = await hourly(name, new Date(now.getTime() - 2 * HOUR), { constraint: { catchUp: true, requirePreviousSuccess: true } }, { maxAttempts: 1 });
+    const id = await hourly(
+      name,
+      new Date(now.getTime() - 2 * HOUR),
+      { constraint: { catchUp: true, requirePreviousSuccess: true } },
+      { maxAttempts: 1 },
+    );
     const sch = db.jl.scheduler({ now: clock.now, aheadMs: 0 });
     await sch.tick();
     let r = await runs(id);
@@ -156,10 +168,14 @@ describe('require_previous_success', () => {
     const manual = await db.jl.schedules.trigger(name);
     clock.set(new Date(Math.max(Date.now() + 1000, now.getTime()))); // a manual run happens at the database's now
     expect(manual.trigger).toBe('manual');
-    await waitFor(async () => {
-      await sch.tick();
-      return (await runs(id)).find((x) => x.id === manual.id)?.status === 'succeeded';
-    }, 20_000, 'the manual run to succeed');
+    await waitFor(
+      async () => {
+        await sch.tick();
+        return (await runs(id)).find((x) => x.id === manual.id)?.status === 'succeeded';
+      },
+      20_000,
+      'the manual run to succeed',
+    );
     clock.set(new Date(now.getTime() + 30 * 60_000 + 1000)); // just after the next full hour
     await sch.tick();
     r = await runs(id);
@@ -174,7 +190,12 @@ describe('require_previous_success', () => {
     const up = fresh('upstream');
     const upId = await hourly(up, new Date(now.getTime() - 1 * HOUR));
     const down = fresh('downstream');
-    const sc = await db.jl.schedules.add({ name: down, cron: '5 * * * *', job: { queue: down, name: 'work' }, constraint: { requirePreviousSuccess: { schedule: up } } });
+    const sc = await db.jl.schedules.add({
+      name: down,
+      cron: '5 * * * *',
+      job: { queue: down, name: 'work' },
+      constraint: { requirePreviousSuccess: { schedule: up } },
+    });
     await q(`update $S.schedules set materialised_until = $2 where id = $1`, [sc.id, new Date(now.getTime() - 30 * 60_000)]);
     const sch = db.jl.scheduler({ now: () => now, aheadMs: 0 });
     // upstream's run at hh:00 failed
@@ -224,10 +245,14 @@ describe('run-time limits', () => {
     const g = gatedHandler();
     await worker(name, g.handler);
     await sch.tick();
-    await waitFor(async () => {
-      await sch.tick();
-      return (await runs(id)).some((r) => r.status === 'running');
-    }, 20_000, 'the run to start');
+    await waitFor(
+      async () => {
+        await sch.tick();
+        return (await runs(id)).some((r) => r.status === 'running');
+      },
+      20_000,
+      'the run to start',
+    );
     const run = (await runs(id)).find((r) => r.status === 'running');
     return { id, run, clock, sch, g };
   }
@@ -235,7 +260,9 @@ describe('run-time limits', () => {
   it('max_expected_run_time: a violation and on_violation actions; the run goes on', async () => {
     await db.jl.actions.add({ name: 'alert', type: 'webhook', config: { url: `${hooks.url}/alert`, secret: 'k3y' } });
     const name = fresh('expected');
-    const { id, run, clock, sch, g } = await runningRun(name, { maxExpectedRunTimeMs: 60_000 }, [{ action: 'alert', trigger: 'on_violation' }]);
+    const { id, run, clock, sch, g } = await runningRun(name, { maxExpectedRunTimeMs: 60_000 }, [
+      { action: 'alert', trigger: 'on_violation' },
+    ]);
     await sch.tick();
     expect(await db.jl.violations({ schedule: name })).toHaveLength(0);
     clock.advance(2 * 60_000);
@@ -244,23 +271,39 @@ describe('run-time limits', () => {
     const v = await db.jl.violations({ schedule: name });
     expect(v).toHaveLength(1);
     expect(v[0]).toMatchObject({ type: 'max_expected_run_time', runId: run.id, actionTaken: 'reported; alert: webhook 200' });
-    expect(v[0].details).toMatchObject({ maxExpectedRunTimeMs: 60_000, actions: [{ action: 'alert', type: 'webhook', ok: true, status: 200, attempts: 1 }] });
+    expect(v[0].details).toMatchObject({
+      maxExpectedRunTimeMs: 60_000,
+      actions: [{ action: 'alert', type: 'webhook', ok: true, status: 200, attempts: 1 }],
+    });
     expect((v[0].details.elapsedMs as number) > 60_000).toBe(true);
     expect(hooks.received).toHaveLength(1);
     const hook = hooks.received[0];
     expect(verifyWebhookSignature('k3y', hook.headers['x-jobline-signature'] as string, hook.raw)).toBe(true);
-    expect(hook.body).toMatchObject({ event: 'schedule.violation', schedule: { id, name }, run: { id: run.id, status: 'running' }, violation: { type: 'max_expected_run_time' } });
+    expect(hook.body).toMatchObject({
+      event: 'schedule.violation',
+      schedule: { id, name },
+      run: { id: run.id, status: 'running' },
+      violation: { type: 'max_expected_run_time' },
+    });
     expect(g.aborted).toEqual([]);
     g.release();
-    await waitFor(async () => {
-      await sch.tick();
-      return (await runs(id))[0].status === 'succeeded';
-    }, 20_000, 'the run to finish');
+    await waitFor(
+      async () => {
+        await sch.tick();
+        return (await runs(id))[0].status === 'succeeded';
+      },
+      20_000,
+      'the run to finish',
+    );
   });
 
   it('max_allowed_run_time: the run is cancelled (its signal fires), a violation, and on_timeout actions', async () => {
     await db.jl.actions.add({ name: 'page', type: 'webhook', config: { url: `${hooks.url}/page` } });
-    await db.jl.actions.add({ name: 'cleanup', type: 'kick_off_job', config: { job: { queue: 'followup', name: 'cleanup', input: { why: 'timeout' } }, passContext: true } });
+    await db.jl.actions.add({
+      name: 'cleanup',
+      type: 'kick_off_job',
+      config: { job: { queue: 'followup', name: 'cleanup', input: { why: 'timeout' } }, passContext: true },
+    });
     await db.jl.actions.add({ name: 'not-me', type: 'webhook', config: { url: `${hooks.url}/wrong` } });
     const name = fresh('allowed');
     const { id, run, clock, sch, g } = await runningRun(name, { maxAllowedRunTimeMs: 60_000 }, [
@@ -323,10 +366,14 @@ describe('pre- and post-run hooks', () => {
     expect(r.details.preRunHook).toMatchObject({ ok: false, status: 503 });
     expect(r.run_at.getTime()).toBe(r.scheduled_at.getTime()); // released after the hook
     await worker(name, async () => ({ done: 1 }));
-    await waitFor(async () => {
-      await sch.tick();
-      return (await runs(id))[0].handled_at !== null;
-    }, 20_000, 'the run to finish and be handled');
+    await waitFor(
+      async () => {
+        await sch.tick();
+        return (await runs(id))[0].handled_at !== null;
+      },
+      20_000,
+      'the run to finish and be handled',
+    );
     [r] = await runs(id);
     expect(r.status).toBe('succeeded');
     expect(r.details.postRunHook).toMatchObject({ ok: true, status: 200 });

@@ -31,7 +31,10 @@ describe('cron expressions', () => {
       '2025-01-01T15:00:00.000Z',
       '2025-01-02T15:00:00.000Z',
     ]);
-    expect(between('@weekly', 'UTC', '2025-01-01T00:00:00Z', '2025-01-15T00:00:00Z')).toEqual(['2025-01-05T00:00:00.000Z', '2025-01-12T00:00:00.000Z']);
+    expect(between('@weekly', 'UTC', '2025-01-01T00:00:00Z', '2025-01-15T00:00:00Z')).toEqual([
+      '2025-01-05T00:00:00.000Z',
+      '2025-01-12T00:00:00.000Z',
+    ]);
   });
 
   it('explains invalid expressions and zones', () => {
@@ -152,7 +155,11 @@ describe('materialising across DST with an injected clock', () => {
 
   it('plans catch-up over a DST gap by real instants, not wall-clock arithmetic', () => {
     const sc = { id: 1, name: 'x', cron: compileCron('0 * * * *', 'Europe/Berlin'), paused: false, bindings: [], gated: false };
-    const plan = planRuns(sc, new Date('2025-03-29T22:30:00Z'), new Date('2025-03-30T03:10:00Z'), { aheadMs: 0, maxRunsPerPass: 100, missedAfterMs: 5000 });
+    const plan = planRuns(sc, new Date('2025-03-29T22:30:00Z'), new Date('2025-03-30T03:10:00Z'), {
+      aheadMs: 0,
+      maxRunsPerPass: 100,
+      missedAfterMs: 5000,
+    });
     // 00:00, 01:00, 03:00, 04:00, 05:00 local (the 02:00 hour does not exist): 4 missed, the latest starts.
     expect(plan.runs.map((r) => [r.scheduledAt.toISOString(), r.status, r.trigger])).toEqual([
       ['2025-03-29T23:00:00.000Z', 'missed', 'cron'],
@@ -167,7 +174,9 @@ describe('materialising across DST with an injected clock', () => {
     const e1 = await db.jl.schedules.add({ name: 'bad1', cron: '99 * * * *', job: { name: 'x' } }).catch((e) => e);
     expect(e1).toBeInstanceOf(ValidationError);
     expect(e1.issues[0].path).toBe('cron');
-    const e2 = await db.jl.schedules.add({ name: 'bad2', cron: '0 * * * *', timezone: 'Europe/Atlantis', job: { name: 'x' } }).catch((e) => e);
+    const e2 = await db.jl.schedules
+      .add({ name: 'bad2', cron: '0 * * * *', timezone: 'Europe/Atlantis', job: { name: 'x' } })
+      .catch((e) => e);
     expect(e2.issues.map((i: { path: string }) => i.path)).toContain('timezone');
   });
 });

@@ -47,7 +47,8 @@ const runCount = async (): Promise<number> => (await q(`select count(*)::int as 
 
 describe('scheduler leader changes', () => {
   it('a leader killed mid-pass and one stopped gracefully: one run per occurrence, none missing, none doubled', async () => {
-    for (let i = 0; i < SCHEDULES; i++) await db.jl.schedules.add({ name: `every-second-${i}`, cron: '* * * * * *', job: { queue: 'sched', name: 'tick', input: { i } } });
+    for (let i = 0; i < SCHEDULES; i++)
+      await db.jl.schedules.add({ name: `every-second-${i}`, cron: '* * * * * *', job: { queue: 'sched', name: 'tick', input: { i } } });
     const started = new Date();
     const a = await start('a');
     const b = await start('b');
@@ -61,16 +62,24 @@ describe('scheduler leader changes', () => {
     // Kill the leader while one of its transactions is open: mid-pass.
     await waitFor(
       async () =>
-        (await q(`select 1 from pg_stat_activity where application_name = $1 and state = 'idle in transaction'`, [`jobline-sched-${first}`])).length > 0,
+        (
+          await q(`select 1 from pg_stat_activity where application_name = $1 and state = 'idle in transaction'`, [
+            `jobline-sched-${first}`,
+          ])
+        ).length > 0,
       20_000,
       'the leader inside a transaction',
     );
     leader.child.kill('SIGKILL');
     await leader.exited;
-    const second = await waitFor(async () => {
-      const h = await holder();
-      return h && h !== first ? h : undefined;
-    }, 20_000, 'the follower to take over');
+    const second = await waitFor(
+      async () => {
+        const h = await holder();
+        return h && h !== first ? h : undefined;
+      },
+      20_000,
+      'the follower to take over',
+    );
     expect(second).toBe(follower.id);
     const atTakeover = await runCount();
     await waitFor(async () => (await runCount()) >= atTakeover + SCHEDULES * 2, 20_000, 'the new leader to materialise');
@@ -120,17 +129,29 @@ describe('scheduler leader changes', () => {
     expect(jobs.orphans).toBe(0);
     // Every run that came due runs, the killed worker's included (rescued and run again): a
     // worker here finishes what the processes left, then no job has completed twice.
-    const w = db.jl.worker({ queues: ['sched'], concurrency: 20, pollIntervalMs: 50, promoteIntervalMs: 20, rescueIntervalMs: 100, scheduler: false, handlers: { tick: async () => 'ok' } });
+    const w = db.jl.worker({
+      queues: ['sched'],
+      concurrency: 20,
+      pollIntervalMs: 50,
+      promoteIntervalMs: 20,
+      rescueIntervalMs: 100,
+      scheduler: false,
+      handlers: { tick: async () => 'ok' },
+    });
     await w.start();
     try {
-      await waitFor(async () => {
-        const [d] = await q(
-          `select count(*) filter (where j.state <> 'completed')::int as not_done from $S.schedule_runs r join $S.jobs j on j.id = r.job_id
+      await waitFor(
+        async () => {
+          const [d] = await q(
+            `select count(*) filter (where j.state <> 'completed')::int as not_done from $S.schedule_runs r join $S.jobs j on j.id = r.job_id
             where r.scheduled_at < $1`,
-          [ended],
-        );
-        return d.not_done === 0;
-      }, 30_000, 'every due run to complete');
+            [ended],
+          );
+          return d.not_done === 0;
+        },
+        30_000,
+        'every due run to complete',
+      );
     } finally {
       await w.stop();
     }

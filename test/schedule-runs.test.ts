@@ -198,7 +198,9 @@ describe('exactly one run per occurrence', () => {
         [ids],
       );
       expect(jobs).toEqual({ n: rows.length, keys: rows.length });
-      const [orphans] = await q(`select count(*)::int as n from $S.jobs where queue like 'race-%' and id not in (select job_id from $S.schedule_runs where job_id is not null)`);
+      const [orphans] = await q(
+        `select count(*)::int as n from $S.jobs where queue like 'race-%' and id not in (select job_id from $S.schedule_runs where job_id is not null)`,
+      );
       expect(orphans.n).toBe(0);
     } finally {
       await other.close();
@@ -232,7 +234,10 @@ describe('following runs', () => {
     await waitFor(async () => (await runs(id)).every((r) => ['completed', 'failed'].includes(r.job_state)), 20_000, 'jobs to finish');
     await w.stop();
     await sch.tick();
-    const after = await q(`select status, started_at, completed_at, handled_at from $S.schedule_runs where schedule_id = $1 order by scheduled_at`, [id]);
+    const after = await q(
+      `select status, started_at, completed_at, handled_at from $S.schedule_runs where schedule_id = $1 order by scheduled_at`,
+      [id],
+    );
     expect(after.map((r) => r.status)).toEqual(['succeeded', 'failed', 'succeeded']);
     expect(after.every((r) => r.started_at && r.completed_at && r.handled_at)).toBe(true);
     const stats = await sch.flushStats();

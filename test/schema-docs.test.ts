@@ -32,7 +32,9 @@ describe('schema docs', () => {
     expect(md).not.toContain(db.schema);
     expect(md).toContain('## jobs');
     expect(md).toMatch(/\| `priority` \| integer \| not null \| `0` \| Lower runs first\. \|/);
-    expect(md).toContain('`jobs_claim_idx`: `CREATE INDEX jobs_claim_idx ON jobs USING btree (queue, priority, run_at, id) WHERE (state = \'available\'::text)`');
+    expect(md).toContain(
+      "`jobs_claim_idx`: `CREATE INDEX jobs_claim_idx ON jobs USING btree (queue, priority, run_at, id) WHERE (state = 'available'::text)`",
+    );
     expect(md).toContain('`jobs_dag_run_id_fkey`: `FOREIGN KEY (dag_run_id) REFERENCES dag_runs(id) ON DELETE CASCADE`');
     expect(md).toContain('referenced by [`jobs`](#jobs) `jobs_dag_run_id_fkey`');
     expect(md).toMatch(/`jobs_state_check` \(check\)/);

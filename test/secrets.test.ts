@@ -21,9 +21,24 @@ beforeAll(async () => {
   db = await openTestDb({ logger: pino({ level: 'debug' }, sink) });
   process.env.JL_TEST_SECRET = SECRET;
   for (const mode of ['leak', 'leakout']) {
-    await db.jl.createDefinition({ name: `${mode}-secret`, executor: 'process', command: process.execPath, args: [PROGRAM, mode], secretEnv: ['JL_TEST_SECRET'], defaults: { queue: 'sec', maxAttempts: 1 } });
+    await db.jl.createDefinition({
+      name: `${mode}-secret`,
+      executor: 'process',
+      command: process.execPath,
+      args: [PROGRAM, mode],
+      secretEnv: ['JL_TEST_SECRET'],
+      defaults: { queue: 'sec', maxAttempts: 1 },
+    });
   }
-  await db.jl.createDefinition({ name: 'uses-secret', executor: 'process', command: process.execPath, args: [PROGRAM, 'secretlen'], secretEnv: ['JL_TEST_SECRET'], env: { PLAIN: 'visible' }, defaults: { queue: 'sec' } });
+  await db.jl.createDefinition({
+    name: 'uses-secret',
+    executor: 'process',
+    command: process.execPath,
+    args: [PROGRAM, 'secretlen'],
+    secretEnv: ['JL_TEST_SECRET'],
+    env: { PLAIN: 'visible' },
+    defaults: { queue: 'sec' },
+  });
   app = await startWorkerApp({ jl: db.jl, handlers: {}, port: 0, host: '127.0.0.1', worker: { queues: ['sec'], pollIntervalMs: 50 } });
 });
 afterAll(async () => {

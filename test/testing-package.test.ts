@@ -50,15 +50,21 @@ describe('createTestDatabase', () => {
     process.env.DOCKER_HOST = 'unix:///nonexistent/jobline-no-engine.sock';
     delete process.env.JOBLINE_DOCKER_SOCKET;
     try {
-      await expect(createTestDatabase({ container: { image: 'localhost/none:0', startupTimeoutMs: 5_000 } })).rejects.toThrow(/container runtime|DOCKER_HOST/i);
+      await expect(createTestDatabase({ container: { image: 'localhost/none:0', startupTimeoutMs: 5_000 } })).rejects.toThrow(
+        /container runtime|DOCKER_HOST/i,
+      );
     } finally {
-      if (saved.host === undefined) delete process.env.DOCKER_HOST; else process.env.DOCKER_HOST = saved.host;
+      if (saved.host === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved.host;
       if (saved.sock !== undefined) process.env.JOBLINE_DOCKER_SOCKET = saved.sock;
     }
   });
 
   it('reset() empties every table and restarts ids', async () => {
-    await db.jl.enqueueMany([{ queue: 'r', name: 'add' }, { queue: 'r', name: 'add' }]);
+    await db.jl.enqueueMany([
+      { queue: 'r', name: 'add' },
+      { queue: 'r', name: 'add' },
+    ]);
     await db.jl.updateQueue('r', { paused: true });
     await db.reset();
     expect(await db.sql(`select count(*)::int as n from ${db.s}.jobs`)).toEqual([{ n: 0 }]);
@@ -85,9 +91,11 @@ describe('seed', () => {
     expect(first.definitionsCreated).toBe(1);
     expect(first.created).toEqual({ constraints: 1, actions: 1, schedules: 1 });
     const count = async () =>
-      (await db.sql(`select (select count(*) from ${db.s}.jobs)::int as jobs, (select count(*) from ${db.s}.job_definitions)::int as defs,
+      (
+        await db.sql(`select (select count(*) from ${db.s}.jobs)::int as jobs, (select count(*) from ${db.s}.job_definitions)::int as defs,
               (select count(*) from ${db.s}.schedules)::int as schedules, (select count(*) from ${db.s}.constraints)::int as constraints,
-              (select count(*) from ${db.s}.actions)::int as actions, (select count(*) from ${db.s}.queues)::int as queues`))[0];
+              (select count(*) from ${db.s}.actions)::int as actions, (select count(*) from ${db.s}.queues)::int as queues`)
+      )[0];
     const once = await count();
     const second = await db.seed(data);
     expect(second.jobs).toEqual(first.jobs.map((j) => ({ ...j, created: false })));
@@ -124,7 +132,9 @@ describe('runJob', () => {
   it('runs a job scheduled for later now, and refuses a job without a handler', async () => {
     const later = await db.jl.enqueue({ queue: 'later', name: 'add', input: { a: 1, b: 1 }, runAt: new Date(Date.now() + 3600_000) });
     expect((await db.runJob(handlers, later.id)).output).toEqual({ sum: 2 });
-    await expect(db.runJob(handlers, { queue: 'x', name: 'nope' })).rejects.toThrow(/no handler for job name "nope" \(handlers given: add, flaky, never, fanout\)/);
+    await expect(db.runJob(handlers, { queue: 'x', name: 'nope' })).rejects.toThrow(
+      /no handler for job name "nope" \(handlers given: add, flaky, never, fanout\)/,
+    );
     await db.expectNotEnqueued({ queue: 'x', state: 'any' });
   });
 });

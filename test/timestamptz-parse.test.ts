@@ -21,17 +21,37 @@ afterAll(() => c.end());
 // Text as the server sends it, not parsed by pg.
 const printed = async (zone: string, values: string[]): Promise<string[]> => {
   await c.query(`set time zone '${zone}'`);
-  const { rows } = await c.query({ text: 'select v::timestamptz::text as t from unnest($1::text[]) v', values: [values], rowMode: 'array' });
+  const { rows } = await c.query({
+    text: 'select v::timestamptz::text as t from unnest($1::text[]) v',
+    values: [values],
+    rowMode: 'array',
+  });
   return rows.map((r) => r[0] as string);
 };
 
 describe('parseTimestamptz', () => {
   const instants = [
-    '2026-12-01 23:22:14.576123+00', '2026-12-01 23:22:14+00', '2026-12-01 23:22:14.5+00', '2026-12-01 23:22:14.000001+00',
-    '2026-06-30 23:59:59.999999+00', '2024-02-29 12:00:00.579+00', '1970-01-01 00:00:00+00', '1969-12-31 23:59:59.999+00',
-    '1890-01-01 12:00:00+00', '0150-03-01 00:00:00+00', '9999-12-31 23:59:59.999999+00',
+    '2026-12-01 23:22:14.576123+00',
+    '2026-12-01 23:22:14+00',
+    '2026-12-01 23:22:14.5+00',
+    '2026-12-01 23:22:14.000001+00',
+    '2026-06-30 23:59:59.999999+00',
+    '2024-02-29 12:00:00.579+00',
+    '1970-01-01 00:00:00+00',
+    '1969-12-31 23:59:59.999+00',
+    '1890-01-01 12:00:00+00',
+    '0150-03-01 00:00:00+00',
+    '9999-12-31 23:59:59.999999+00',
   ];
-  for (const zone of ['UTC', 'Asia/Kolkata', 'America/St_Johns', 'Asia/Kathmandu', 'America/Los_Angeles', 'Europe/Amsterdam', 'Pacific/Chatham']) {
+  for (const zone of [
+    'UTC',
+    'Asia/Kolkata',
+    'America/St_Johns',
+    'Asia/Kathmandu',
+    'America/Los_Angeles',
+    'Europe/Amsterdam',
+    'Pacific/Chatham',
+  ]) {
     it(`matches pg's parser on the server's output in ${zone}`, async () => {
       for (const t of await printed(zone, instants)) {
         const ours = parseTimestamptz(t) as Date;
@@ -42,7 +62,16 @@ describe('parseTimestamptz', () => {
   }
 
   it('hands everything else to pg’s parser, with the same result', async () => {
-    const odd = [...(await printed('UTC', ['infinity', '-infinity', '0044-03-15 12:00:00+00', '0001-01-01 00:00:00+00 BC', '12345-01-01 00:00:00+00'])), 'not a date'];
+    const odd = [
+      ...(await printed('UTC', [
+        'infinity',
+        '-infinity',
+        '0044-03-15 12:00:00+00',
+        '0001-01-01 00:00:00+00 BC',
+        '12345-01-01 00:00:00+00',
+      ])),
+      'not a date',
+    ];
     for (const t of odd) expect(parseTimestamptz(t), t).toEqual(postgresDate(t));
     expect(parseTimestamptz('infinity')).toBe(Infinity);
     expect(parseTimestamptz('0001-01-01 00:00:00+00 BC')).toEqual(postgresDate('0001-01-01 00:00:00+00 BC'));

@@ -27,7 +27,14 @@ afterAll(async () => {
 });
 
 const connect = async (url: string, extra: Parameters<typeof Jobline.connect>[0] = {}) => {
-  const jl = await Jobline.connect({ databaseUrl: url, schema: uniqueSchema('topo'), natsUrl: '', directUrl: '', logger: quietLogger(), ...extra });
+  const jl = await Jobline.connect({
+    databaseUrl: url,
+    schema: uniqueSchema('topo'),
+    natsUrl: '',
+    directUrl: '',
+    logger: quietLogger(),
+    ...extra,
+  });
   opened.push(jl);
   return jl;
 };
@@ -39,7 +46,12 @@ describe('connection settings', () => {
     expect(internals(jl).topology?.pooler).toBe('none');
     const { rows } = await internals(jl).pool.query('show statement_timeout');
     expect(rows[0].statement_timeout).toBe('4s');
-    expect(poolOptions(jl)).toMatchObject({ query_timeout: 9000, connectionTimeoutMillis: 1500, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    expect(poolOptions(jl)).toMatchObject({
+      query_timeout: 9000,
+      connectionTimeoutMillis: 1500,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     // A statement past the server timeout is cancelled by the server, not left running.
     await expect(internals(jl).pool.query('select pg_sleep(6)')).rejects.toThrow(/statement timeout/);
   });
@@ -65,10 +77,16 @@ describe('connection settings', () => {
   });
 
   it('a multi-host URL is refused, naming the field and what to put in front', async () => {
-    const err = await Jobline.connect({ databaseUrl: 'postgres://postgres@10.0.0.1:5432,10.0.0.2:5432/db', logger: quietLogger() }).catch((e) => e);
+    const err = await Jobline.connect({ databaseUrl: 'postgres://postgres@10.0.0.1:5432,10.0.0.2:5432/db', logger: quietLogger() }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toMatch(/databaseUrl.*several hosts/s);
-    const kw = await Jobline.connect({ databaseUrl: direct, directUrl: 'host=a,b dbname=x target_session_attrs=read-write', logger: quietLogger() }).catch((e) => e);
+    const kw = await Jobline.connect({
+      databaseUrl: direct,
+      directUrl: 'host=a,b dbname=x target_session_attrs=read-write',
+      logger: quietLogger(),
+    }).catch((e) => e);
     expect(kw.message).toMatch(/directUrl/);
   });
 

@@ -51,7 +51,13 @@ const handlers: Handlers = {
 beforeAll(async () => {
   db = await openTestDb();
   p = await startTestProducer(db);
-  await db.jl.createDefinition({ name: 'trace-env', executor: 'process', command: process.execPath, args: [TRACE_ENV], defaults: { queue: 'tr' } });
+  await db.jl.createDefinition({
+    name: 'trace-env',
+    executor: 'process',
+    command: process.execPath,
+    args: [TRACE_ENV],
+    defaults: { queue: 'tr' },
+  });
   // A process job that enqueues with the jobline CLI, which continues the TRACEPARENT it inherits.
   await db.jl.createDefinition({
     name: 'cli-enqueue',
@@ -71,14 +77,21 @@ afterAll(async () => {
   context.disable();
 });
 
-const jobDone = (id: number) => waitFor(async () => ['completed', 'failed'].includes((await db.jl.getJob(id)).state), 20_000, `job ${id} to finish`);
+const jobDone = (id: number) =>
+  waitFor(async () => ['completed', 'failed'].includes((await db.jl.getJob(id)).state), 20_000, `job ${id} to finish`);
 const spans = () => exporter.getFinishedSpans();
 const one = (f: (s: ReadableSpan) => boolean, what: string): ReadableSpan => {
   const found = spans().filter(f);
-  expect(found.length, `exactly one span ${what}; have: ${spans().map((s) => s.name).join(', ')}`).toBe(1);
+  expect(
+    found.length,
+    `exactly one span ${what}; have: ${spans()
+      .map((s) => s.name)
+      .join(', ')}`,
+  ).toBe(1);
   return found[0];
 };
-const byMessage = (name: string, jobId: number) => (s: ReadableSpan) => s.name === name && s.attributes['messaging.message.id'] === String(jobId);
+const byMessage = (name: string, jobId: number) => (s: ReadableSpan) =>
+  s.name === name && s.attributes['messaging.message.id'] === String(jobId);
 const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
 
 describe('traceparent values (W3C Trace Context)', () => {
@@ -107,12 +120,21 @@ describe('without a tracer provider', () => {
     await jobDone(r.body.id);
     expect((await db.jl.getJob(r.body.id)).output).toEqual({ traceparent: caller, active: null });
 
-    const bad = await p.call('POST', '/v1/jobs', { body: { queue: 'tr', name: 'echo' }, headers: { traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01' } });
+    const bad = await p.call('POST', '/v1/jobs', {
+      body: { queue: 'tr', name: 'echo' },
+      headers: { traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01' },
+    });
     expect(bad.status).toBe(201); // an invalid header is ignored, never a 400
     expect(bad.body.traceparent).toBeUndefined();
     await jobDone(bad.body.id);
 
-    const run = await db.jl.submitDag({ name: 'plain', nodes: [{ key: 'a', queue: 'tr', name: 'extract' }, { key: 'b', queue: 'tr', name: 'extract', dependsOn: ['a'] }] });
+    const run = await db.jl.submitDag({
+      name: 'plain',
+      nodes: [
+        { key: 'a', queue: 'tr', name: 'extract' },
+        { key: 'b', queue: 'tr', name: 'extract', dependsOn: ['a'] },
+      ],
+    });
     await waitFor(async () => (await db.jl.getDag(run.id)).state === 'succeeded', 20_000, 'plain run');
     const rows = await db.sql(`select traceparent from "${db.schema}".jobs where dag_run_id = $1`, [run.id]);
     expect(rows.map((x) => x.traceparent)).toEqual([null, null]);
@@ -186,8 +208,20 @@ describe('with the SDK registered', () => {
         name: 'traced-etl',
         nodes: [
           { key: 'extract', queue: 'tr', name: 'extract' },
-          { key: 'transform', queue: 'tr', name: 'transform', dependsOn: ['extract'], input: { rows: { $ref: 'extract.output.rows' } }, maxAttempts: 3 },
-          { key: 'report', definition: 'trace-env', dependsOn: ['extract', 'transform'], input: { rows: { $ref: 'transform.output.rows' } } },
+          {
+            key: 'transform',
+            queue: 'tr',
+            name: 'transform',
+            dependsOn: ['extract'],
+            input: { rows: { $ref: 'extract.output.rows' } },
+            maxAttempts: 3,
+          },
+          {
+            key: 'report',
+            definition: 'trace-env',
+            dependsOn: ['extract', 'transform'],
+            input: { rows: { $ref: 'transform.output.rows' } },
+          },
         ],
       },
     });
@@ -217,14 +251,24 @@ describe('with the SDK registered', () => {
     const extract = one(byMessage('process tr', jobOf('extract')), 'process extract');
     expect(parentOf(extract)).toBe(submit.spanContext().spanId);
     expect(extract.links.map((l) => l.context.spanId)).toEqual([submit.spanContext().spanId]);
-    expect(extract.attributes).toMatchObject({ 'jobline.dag.run_id': runId, 'jobline.dag.node_key': 'extract', 'jobline.job.outcome': 'completed' });
+    expect(extract.attributes).toMatchObject({
+      'jobline.dag.run_id': runId,
+      'jobline.dag.node_key': 'extract',
+      'jobline.job.outcome': 'completed',
+    });
 
     // transform: released by extract's completion; two attempts, the first failed and retried.
     const relT = one(byMessage('release tr', jobOf('transform')), 'release transform');
     expect(relT.kind).toBe(SpanKind.PRODUCER);
     expect(parentOf(relT)).toBe(submit.spanContext().spanId);
-    expect(relT.attributes).toMatchObject({ 'messaging.operation.name': 'release', 'messaging.operation.type': 'create', 'jobline.dag.node_key': 'transform' });
-    expect(relT.links.map((l) => [l.context.spanId, l.attributes?.['jobline.dag.node_key']])).toEqual([[extract.spanContext().spanId, 'extract']]);
+    expect(relT.attributes).toMatchObject({
+      'messaging.operation.name': 'release',
+      'messaging.operation.type': 'create',
+      'jobline.dag.node_key': 'transform',
+    });
+    expect(relT.links.map((l) => [l.context.spanId, l.attributes?.['jobline.dag.node_key']])).toEqual([
+      [extract.spanContext().spanId, 'extract'],
+    ]);
     const attempts = spans()
       .filter(byMessage('process tr', jobOf('transform')))
       .sort((a, b) => Number(a.attributes['jobline.job.attempt']) - Number(b.attributes['jobline.job.attempt']));
@@ -254,7 +298,16 @@ describe('with the SDK registered', () => {
     // One trace: every span of the run shares the client's trace id.
     const mine = spans().filter((s) => s.spanContext().traceId === traceId);
     expect(mine.length).toBe(spans().length);
-    expect(mine.map((s) => s.name).sort()).toEqual(['client submit', 'process tr', 'process tr', 'process tr', 'process tr', 'release tr', 'release tr', 'submit_dag traced-etl']);
+    expect(mine.map((s) => s.name).sort()).toEqual([
+      'client submit',
+      'process tr',
+      'process tr',
+      'process tr',
+      'process tr',
+      'release tr',
+      'release tr',
+      'submit_dag traced-etl',
+    ]);
     // Completed nodes keep their completing attempt's context (what the release links point at).
     expect((await db.jl.getJob(jobOf('extract'))).traceparent).toBe(tp(extract.spanContext()));
   });
@@ -320,7 +373,9 @@ describe('with the SDK registered', () => {
     exporter.reset();
     await expect(db.jl.enqueue({ queue: 'tr', name: 'echo', definition: 'no-such-definition' })).rejects.toThrow(/no-such-definition/);
     expect(spans().filter((s) => s.name.startsWith('publish'))).toEqual([]); // rejected before anything is written: no span
-    await expect(db.jl.submitDag({ name: 'bad-def', nodes: [{ key: 'a', definition: 'no-such-definition' }] })).rejects.toThrow(/no-such-definition/);
+    await expect(db.jl.submitDag({ name: 'bad-def', nodes: [{ key: 'a', definition: 'no-such-definition' }] })).rejects.toThrow(
+      /no-such-definition/,
+    );
     const failed = one((s) => s.name === 'submit_dag bad-def', 'failed submit');
     expect(failed.status.code).toBe(SpanStatusCode.ERROR);
     expect(failed.attributes['error.type']).toBe('VALIDATION');
@@ -345,7 +400,9 @@ describe('without @opentelemetry/api installed', () => {
       // Migrated from here: the migrations folder is found relative to the real package.
       await migrate(internals(db.jl).pool, schema);
       const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--preserve-symlinks', '--preserve-symlinks-main', script, db.url, schema], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--preserve-symlinks', '--preserve-symlinks-main', script, db.url, schema], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));

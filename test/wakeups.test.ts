@@ -42,7 +42,14 @@ describe('NATS wake-ups', () => {
     opened.push(jl);
     expect(internals(jl).topology).toMatchObject({ pooler: 'transaction', listenUrl: null, wakeups: 'nats' });
     await internals(jl).topology!.publisher!.ready();
-    const w = jl.worker({ queues: ['wq'], concurrency: 4, pollIntervalMs: 60_000, relay: false, scheduler: false, handlers: { noop: async () => 'ok' } });
+    const w = jl.worker({
+      queues: ['wq'],
+      concurrency: 4,
+      pollIntervalMs: 60_000,
+      relay: false,
+      scheduler: false,
+      handlers: { noop: async () => 'ok' },
+    });
     await w.start();
     // A first job, however it is found: once it is done the worker's last claim came back short,
     // so it sleeps for its 60 s poll.
@@ -62,7 +69,14 @@ describe('NATS wake-ups', () => {
     const jl = await Jobline.connect({ databaseUrl: bouncer.url(), directUrl: '', schema, natsUrl: '', logger: quietLogger() });
     opened.push(jl);
     expect(internals(jl).topology).toMatchObject({ pooler: 'transaction', listenUrl: null, wakeups: 'notify' });
-    const w = jl.worker({ queues: ['pq'], concurrency: 2, pollIntervalMs: 300, relay: false, scheduler: false, handlers: { noop: async () => 'ok' } });
+    const w = jl.worker({
+      queues: ['pq'],
+      concurrency: 2,
+      pollIntervalMs: 300,
+      relay: false,
+      scheduler: false,
+      handlers: { noop: async () => 'ok' },
+    });
     await w.start();
     const job = await jl.enqueue({ queue: 'pq', name: 'noop' });
     await waitFor(async () => (await jl.getJob(job.id)).state === 'completed', 20_000, 'the job to complete by polling');
@@ -78,7 +92,12 @@ describe('NATS wake-ups', () => {
     let started = false;
     let abortedWith: unknown;
     const w = jl.worker({
-      queues: ['cq'], concurrency: 2, pollIntervalMs: 100, heartbeatIntervalMs: 300, relay: false, scheduler: false,
+      queues: ['cq'],
+      concurrency: 2,
+      pollIntervalMs: 100,
+      heartbeatIntervalMs: 300,
+      relay: false,
+      scheduler: false,
       handlers: {
         wait: (_input, ctx) =>
           new Promise((resolve, reject) => {
@@ -103,6 +122,8 @@ describe('NATS wake-ups', () => {
   });
 
   it('wakeups: "nats" without a NATS URL is refused with the field named', async () => {
-    await expect(Jobline.connect({ databaseUrl: direct, natsUrl: '', wakeups: 'nats', migrate: false, logger: quietLogger() })).rejects.toThrow(/wakeups/);
+    await expect(
+      Jobline.connect({ databaseUrl: direct, natsUrl: '', wakeups: 'nats', migrate: false, logger: quietLogger() }),
+    ).rejects.toThrow(/wakeups/);
   });
 });

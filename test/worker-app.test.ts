@@ -14,7 +14,13 @@ const HANDLERS = fileURLToPath(new URL('./fixtures/app-handlers.mjs', import.met
 let db: TestDb;
 let app: WorkerApp;
 let dir: string;
-const proc = (mode: string, extra: object = {}) => ({ executor: 'process' as const, command: process.execPath, args: [PROGRAM, mode], defaults: { queue: 'proc' }, ...extra });
+const proc = (mode: string, extra: object = {}) => ({
+  executor: 'process' as const,
+  command: process.execPath,
+  args: [PROGRAM, mode],
+  defaults: { queue: 'proc' },
+  ...extra,
+});
 
 beforeAll(async () => {
   db = await openTestDb();
@@ -27,7 +33,12 @@ beforeAll(async () => {
   await jl.createDefinition({ name: 'hang-long', ...proc('hang', { defaults: { queue: 'proc', maxAttempts: 1 } }) });
   await jl.createDefinition({ name: 'badjson', ...proc('badjson', { defaults: { queue: 'proc', maxAttempts: 3 } }) });
   await jl.createDefinition({ name: 'logs', ...proc('logs') });
-  await jl.createDefinition({ name: 'missing-cmd', executor: 'process', command: 'jobline-no-such-command', defaults: { queue: 'proc', maxAttempts: 1 } });
+  await jl.createDefinition({
+    name: 'missing-cmd',
+    executor: 'process',
+    command: 'jobline-no-such-command',
+    defaults: { queue: 'proc', maxAttempts: 1 },
+  });
   await jl.createDefinition({ name: 'greet', executor: 'handler', defaults: { queue: 'proc' } });
   await jl.createDefinition({ name: 'unhandled', executor: 'handler', defaults: { queue: 'proc', maxAttempts: 1 } });
   app = await startWorkerApp({
@@ -36,7 +47,14 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     process: { killGraceMs: 300 },
-    worker: { queues: ['proc'], concurrency: 8, pollIntervalMs: 50, timeoutGraceMs: 2000, backoff: { baseMs: 1, maxMs: 1 }, promoteIntervalMs: 20 },
+    worker: {
+      queues: ['proc'],
+      concurrency: 8,
+      pollIntervalMs: 50,
+      timeoutGraceMs: 2000,
+      backoff: { baseMs: 1, maxMs: 1 },
+      promoteIntervalMs: 20,
+    },
   });
 });
 afterAll(async () => {
@@ -46,10 +64,14 @@ afterAll(async () => {
 });
 
 const finished = (id: number) =>
-  waitFor(async () => {
-    const j = await db.jl.getJob(id);
-    return ['completed', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
-  }, 20_000, `job ${id} to finish`);
+  waitFor(
+    async () => {
+      const j = await db.jl.getJob(id);
+      return ['completed', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
+    },
+    20_000,
+    `job ${id} to finish`,
+  );
 
 describe('process jobs', () => {
   it('runs the command with input on stdin and takes stdout JSON as output, env merged and secrets passed only by name', async () => {
@@ -58,7 +80,14 @@ describe('process jobs', () => {
     expect(done.state).toBe('completed');
     expect(done.output).toEqual({
       input: { n: 1, s: 'ünïcode' },
-      env: { GREETING: 'hi', SECRET: 's3cret', DATABASE_URL: null, JOBLINE_JOB_ID: String(job.id), JOBLINE_ATTEMPT: '1', JOBLINE_DEFINITION: 'echo@1' },
+      env: {
+        GREETING: 'hi',
+        SECRET: 's3cret',
+        DATABASE_URL: null,
+        JOBLINE_JOB_ID: String(job.id),
+        JOBLINE_ATTEMPT: '1',
+        JOBLINE_DEFINITION: 'echo@1',
+      },
     });
   });
 
@@ -153,7 +182,8 @@ describe('health and metrics', () => {
   /** The worker app's counters for queue "proc" (0 when a series has not appeared yet). */
   async function counters() {
     const text = await (await fetch(`${app.url}/metrics`)).text();
-    const value = (name: string, labels = '') => Number(new RegExp(`^jobline_worker_${name}\\{queue="proc"${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const value = (name: string, labels = '') =>
+      Number(new RegExp(`^jobline_worker_${name}\\{queue="proc"${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
     return {
       text,
       claimed: value('jobs_claimed_total'),

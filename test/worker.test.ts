@@ -18,14 +18,22 @@ afterAll(() => db.close());
 const q = () => `w${queueSeq++}`;
 // Rescue is impossible by construction (staleAfterMs far beyond any test): these tests assert one
 // attempt per job, and a heartbeat delayed past a short staleAfterMs would legitimately add one.
-const fast: Partial<WorkerOptions> = { pollIntervalMs: 50, promoteIntervalMs: 20, rescueIntervalMs: 50, heartbeatIntervalMs: 100, staleAfterMs: 600_000, leaseTtlMs: 300 };
+const fast: Partial<WorkerOptions> = {
+  pollIntervalMs: 50,
+  promoteIntervalMs: 20,
+  rescueIntervalMs: 50,
+  heartbeatIntervalMs: 100,
+  staleAfterMs: 600_000,
+  leaseTtlMs: 300,
+};
 function startWorker(o: WorkerOptions) {
   const w = db.jl.worker({ ...fast, ...o });
   workers.push(w);
   return w.start();
 }
 const job = (id: number) => db.jl.getJob(id);
-const finished = (id: number) => waitFor(async () => ['completed', 'failed', 'cancelled'].includes((await job(id)).state) && job(id), 20_000, `job ${id} to finish`);
+const finished = (id: number) =>
+  waitFor(async () => ['completed', 'failed', 'cancelled'].includes((await job(id)).state) && job(id), 20_000, `job ${id} to finish`);
 
 describe('worker', () => {
   it('claims in priority order (lower first), then oldest run_at, and waits for runAt', async () => {
@@ -133,7 +141,11 @@ describe('worker', () => {
     const done = await finished(id);
     expect(done).toMatchObject({ state: 'completed', attempt: 3, output: { calls: 3 } });
     const ex = await db.jl.executions(id);
-    expect(ex.map((e) => [e.attempt, e.state])).toEqual([[1, 'failed'], [2, 'failed'], [3, 'completed']]);
+    expect(ex.map((e) => [e.attempt, e.state])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'completed'],
+    ]);
     expect(ex[0].error).toMatchObject({ message: 'boom 1', name: 'Error', code: 'E_FLAKY' });
     expect(ex[0].error!.stack).toMatch(/boom 1/);
     // backoff: attempt 2 started ≥ 100 ms after attempt 1 finished, attempt 3 ≥ 200 ms after attempt 2
@@ -172,7 +184,11 @@ describe('worker', () => {
       },
     });
     expect(await finished(a.id)).toMatchObject({ state: 'failed', attempt: 2, error: { message: 'nope' } });
-    expect(await finished(b.id)).toMatchObject({ state: 'failed', attempt: 1, error: { message: 'bad input, retrying will not help', retryable: false } });
+    expect(await finished(b.id)).toMatchObject({
+      state: 'failed',
+      attempt: 1,
+      error: { message: 'bad input, retrying will not help', retryable: false },
+    });
     expect((await db.jl.executions(a.id)).map((e) => e.state)).toEqual(['failed', 'failed']);
   });
 
@@ -305,7 +321,11 @@ describe('worker', () => {
     const queue = q();
     const { id } = await db.jl.enqueue({ queue, name: 'bad-output' });
     await startWorker({ queues: [queue], handlers: { 'bad-output': async () => ({ n: 1n }) } });
-    expect(await finished(id)).toMatchObject({ state: 'failed', attempt: 1, error: { message: expect.stringMatching(/output: is not JSON-serialisable/) } });
+    expect(await finished(id)).toMatchObject({
+      state: 'failed',
+      attempt: 1,
+      error: { message: expect.stringMatching(/output: is not JSON-serialisable/) },
+    });
   });
 
   it('lists jobs newest first with keyset pagination', async () => {

@@ -6,6 +6,12 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   base: '/ui/',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-  build: { outDir: '../producer/dist/dashboard', emptyOutDir: true, target: 'es2022', reportCompressedSize: true, chunkSizeWarningLimit: 100 },
+  build: {
+    outDir: '../producer/dist/dashboard',
+    emptyOutDir: true,
+    target: 'es2022',
+    reportCompressedSize: true,
+    chunkSizeWarningLimit: 100,
+  },
   server: { proxy: { '/v1': 'http://127.0.0.1:8080' } },
 });

@@ -71,24 +71,48 @@ async function child(system, schema) {
       const c = await pool.connect();
       while (!stopping) {
         const { rows } = await c.query({ name: 'c', text: q.claim, values: [QUEUE, 500, `floor-${process.pid}`] });
-        if (!rows.length) { await new Promise((r) => setTimeout(r, 5)); continue; }
+        if (!rows.length) {
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
         for (const r of rows) if (r.input) done++;
         await c.query({ name: 'f', text: q.complete, values: [rows.map((r) => r.id), rows.map((r) => r.attempt)] });
       }
       c.release();
     };
     let loops;
-    process.once('message', () => { loops = Array.from({ length: 4 }, loop); });
-    stop = async () => { stopping = true; await Promise.all(loops); await pool.end(); };
+    process.once('message', () => {
+      loops = Array.from({ length: 4 }, loop);
+    });
+    stop = async () => {
+      stopping = true;
+      await Promise.all(loops);
+      await pool.end();
+    };
   } else {
     const { Jobline } = await coreFor(system);
     const jl = await Jobline.connect({ databaseUrl: URL_, schema, natsUrl: '', poolSize: 10, migrate: false });
     const w = jl.worker({
-      queues: [QUEUE], concurrency: CONC, claimBatchSize: 500, completionBatchSize: 500, completionFlushMs: 2, pollIntervalMs: 1000,
-      relay: false, scheduler: false, handlers: { noop: () => { done++; return null; } },
+      queues: [QUEUE],
+      concurrency: CONC,
+      claimBatchSize: 500,
+      completionBatchSize: 500,
+      completionFlushMs: 2,
+      pollIntervalMs: 1000,
+      relay: false,
+      scheduler: false,
+      handlers: {
+        noop: () => {
+          done++;
+          return null;
+        },
+      },
     });
     process.once('message', () => void w.start());
-    stop = async () => { await w.stop(); await jl.close(); };
+    stop = async () => {
+      await w.stop();
+      await jl.close();
+    };
   }
   const cpu0 = process.cpuUsage();
   process.send({ ready: true });
@@ -105,7 +129,10 @@ async function child(system, schema) {
 function pgCpuUs(postmasterPid) {
   if (!postmasterPid) return NaN;
   const tick = 1e6 / 100;
-  const stat = (pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  const stat = (pid) =>
+    readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+      .split(' ');
   const s = stat(postmasterPid);
   let t = (+s[11] + +s[12] + +s[13] + +s[14]) * tick; // utime stime cutime cstime
   for (const p of readdirSync('/proc')) {
@@ -143,29 +170,54 @@ async function main() {
     await new Promise((res) => setTimeout(res, 300));
     const cpu1 = pgCpuUs(pmPid);
     const wal = (await admin.query(`select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::float8 b`, [lsn0])).rows[0].b;
-    const tabs = (await admin.query(
-      `select relname, n_tup_ins i, n_tup_upd u, n_tup_hot_upd h, n_tup_del d from pg_stat_user_tables where schemaname = $1 and (n_tup_ins + n_tup_upd + n_tup_del) > 0 order by relname`,
-      [schema])).rows;
-    const idx = (await admin.query(
-      `select sum(idx_scan)::int scans from pg_stat_user_indexes where schemaname = $1`, [schema])).rows[0].scans;
+    const tabs = (
+      await admin.query(
+        `select relname, n_tup_ins i, n_tup_upd u, n_tup_hot_upd h, n_tup_del d from pg_stat_user_tables where schemaname = $1 and (n_tup_ins + n_tup_upd + n_tup_del) > 0 order by relname`,
+        [schema],
+      )
+    ).rows;
+    const idx = (await admin.query(`select sum(idx_scan)::int scans from pg_stat_user_indexes where schemaname = $1`, [schema])).rows[0]
+      .scans;
     let stmts = [];
     if (hasPss) {
-      stmts = (await admin.query(
-        `select calls::int, total_exec_time::float8 ms, rows::int, wal_bytes::float8 wal, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) q
+      stmts = (
+        await admin.query(
+          `select calls::int, total_exec_time::float8 ms, rows::int, wal_bytes::float8 wal, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) q
            from pg_stat_statements where query not ilike '%pg_stat%' and query not ilike '%pg_current_wal%' and query not ilike 'checkpoint%'
-          order by total_exec_time desc limit 8`)).rows;
+          order by total_exec_time desc limit 8`,
+        )
+      ).rows;
     }
     const jobs = r.jobs;
     const row = {
-      label, jobs, secs, rate: jobs / secs, walPerJob: wal / jobs, pgCpuUs: (cpu1 - cpu0) / jobs, nodeCpuUs: r.nodeCpuUs / jobs,
-      rows: tabs.map((t) => `${t.relname.replace('job_executions', 'exec')}:${[t.i && `+${t.i}`, t.u && `u${t.u}${t.h ? `(hot ${t.h})` : ''}`, t.d && `-${t.d}`].filter(Boolean).join('/')}`).join(' '),
+      label,
+      jobs,
+      secs,
+      rate: jobs / secs,
+      walPerJob: wal / jobs,
+      pgCpuUs: (cpu1 - cpu0) / jobs,
+      nodeCpuUs: r.nodeCpuUs / jobs,
+      rows: tabs
+        .map(
+          (t) =>
+            `${t.relname.replace('job_executions', 'exec')}:${[t.i && `+${t.i}`, t.u && `u${t.u}${t.h ? `(hot ${t.h})` : ''}`, t.d && `-${t.d}`].filter(Boolean).join('/')}`,
+        )
+        .join(' '),
       rowsPerJob: tabs.reduce((a, t) => a + Number(t.i) + Number(t.u) + Number(t.d), 0) / jobs,
       stmtsPerJob: stmts.length ? stmts.reduce((a, x) => a + x.calls, 0) / jobs : NaN,
-      stmts, rss: r.rss, idxScans: idx,
+      stmts,
+      rss: r.rss,
+      idxScans: idx,
     };
     out.push(row);
-    console.log(`${label.padEnd(26)} ${Math.round(row.rate).toString().padStart(7)} jobs/s  WAL ${row.walPerJob.toFixed(0).padStart(5)} B/job  rows ${row.rowsPerJob.toFixed(2)}/job  pg ${row.pgCpuUs.toFixed(1)} µs/job  node ${row.nodeCpuUs.toFixed(1)} µs/job  ${row.rss ? `rss ${(row.rss / 2 ** 20).toFixed(0)} MiB ` : ''}[${row.rows}]`);
-    if (process.env.VERBOSE) for (const x of stmts) console.log(`    ${String(x.calls).padStart(6)} calls ${x.ms.toFixed(0).padStart(6)} ms ${(x.wal / jobs).toFixed(0).padStart(5)} WAL B/job ${x.q}`);
+    console.log(
+      `${label.padEnd(26)} ${Math.round(row.rate).toString().padStart(7)} jobs/s  WAL ${row.walPerJob.toFixed(0).padStart(5)} B/job  rows ${row.rowsPerJob.toFixed(2)}/job  pg ${row.pgCpuUs.toFixed(1)} µs/job  node ${row.nodeCpuUs.toFixed(1)} µs/job  ${row.rss ? `rss ${(row.rss / 2 ** 20).toFixed(0)} MiB ` : ''}[${row.rows}]`,
+    );
+    if (process.env.VERBOSE)
+      for (const x of stmts)
+        console.log(
+          `    ${String(x.calls).padStart(6)} calls ${x.ms.toFixed(0).padStart(6)} ms ${(x.wal / jobs).toFixed(0).padStart(5)} WAL B/job ${x.q}`,
+        );
     return r;
   };
 
@@ -212,20 +264,44 @@ async function main() {
     };
     // Bulk: batches of BULK (default 1,000, as bench/scenarios/enqueue.mjs), one connection, serial.
     const BULK = Number(process.env.BULK ?? 1000);
-    const enqueueBulk = () => timed(1, async (p) => { for (let i = 0; i < N; i += BULK) await p.many(inputs.slice(i, i + BULK)); }, N);
-    const enqueueSingle = () => timed(10, async (p) => {
-      let next = 0;
-      await Promise.all(Array.from({ length: 64 }, async () => { while (next++ < SINGLE) await p.one(); }));
-    }, SINGLE);
+    const enqueueBulk = () =>
+      timed(
+        1,
+        async (p) => {
+          for (let i = 0; i < N; i += BULK) await p.many(inputs.slice(i, i + BULK));
+        },
+        N,
+      );
+    const enqueueSingle = () =>
+      timed(
+        10,
+        async (p) => {
+          let next = 0;
+          await Promise.all(
+            Array.from({ length: 64 }, async () => {
+              while (next++ < SINGLE) await p.one();
+            }),
+          );
+        },
+        SINGLE,
+      );
     const drain = (procs, jobs) => async () => {
-      const kids = Array.from({ length: procs }, () => fork(new URL(import.meta.url).pathname, ['--child', system, schema], {
-        stdio: 'inherit', execArgv: process.env.CPUPROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPUPROF}`] : [] }));
+      const kids = Array.from({ length: procs }, () =>
+        fork(new URL(import.meta.url).pathname, ['--child', system, schema], {
+          stdio: 'inherit',
+          execArgv: process.env.CPUPROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPUPROF}`] : [],
+        }),
+      );
       await Promise.all(kids.map((k) => new Promise((r) => k.once('message', r))));
       // PERF=<file>: perf record of this cluster's client backends for the drain (PostgreSQL's own profile).
       let perf;
       if (process.env.PERF && procs === 1) {
         await new Promise((r) => setTimeout(r, 300));
-        const pids = (await admin.query(`select string_agg(pid::text, ',') p from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid() and datname = current_database()`)).rows[0].p;
+        const pids = (
+          await admin.query(
+            `select string_agg(pid::text, ',') p from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid() and datname = current_database()`,
+          )
+        ).rows[0].p;
         const { spawn } = await import('node:child_process');
         perf = spawn('perf', ['record', '-F', '2000', '-g', '-o', process.env.PERF, '-p', pids], { stdio: 'ignore' });
         await new Promise((r) => setTimeout(r, 500));
@@ -237,15 +313,29 @@ async function main() {
       for (;;) {
         // Through the partial indexes (claim, running): a count over the whole table every 20 ms
         // was up to half the PostgreSQL time of a drain and made slower systems look costlier.
-        const { rows } = await poll.query(`select exists (select 1 from "${schema}".jobs where state = 'available' and queue = $1)
-            or exists (select 1 from "${schema}".jobs where state = 'running' and worker_id is not null) as busy`, [QUEUE]);
+        const { rows } = await poll.query(
+          `select exists (select 1 from "${schema}".jobs where state = 'available' and queue = $1)
+            or exists (select 1 from "${schema}".jobs where state = 'running' and worker_id is not null) as busy`,
+          [QUEUE],
+        );
         if (!rows[0].busy) break;
         await new Promise((r) => setTimeout(r, 50));
       }
       const secs = (performance.now() - t0) / 1000;
-      if (perf) { perf.kill('SIGINT'); await new Promise((r) => perf.once('exit', r)); }
+      if (perf) {
+        perf.kill('SIGINT');
+        await new Promise((r) => perf.once('exit', r));
+      }
       await poll.end();
-      const res = await Promise.all(kids.map((k) => new Promise((r) => { k.once('message', r); k.send('stop'); })));
+      const res = await Promise.all(
+        kids.map(
+          (k) =>
+            new Promise((r) => {
+              k.once('message', r);
+              k.send('stop');
+            }),
+        ),
+      );
       return { jobs, nodeCpuUs: res.reduce((a, x) => a + x.cpuUs, 0), rss: Math.max(...res.map((x) => x.rss)), secsInner: secs };
     };
 

@@ -52,7 +52,11 @@ export async function cpuSnapshot(url) {
 export function cpuDelta(a, b, workersMs, jobs) {
   let pg = 0;
   for (const [pid, ms] of b.backends) pg += ms - (a.backends.get(pid) ?? 0);
-  const out = { producerMs: Math.round(b.selfMs - a.selfMs), workersMs: Math.round(workersMs), postgresMs: b.backends.size ? pg : undefined };
+  const out = {
+    producerMs: Math.round(b.selfMs - a.selfMs),
+    workersMs: Math.round(workersMs),
+    postgresMs: b.backends.size ? pg : undefined,
+  };
   if (a.machineMs !== undefined && b.machineMs !== undefined && out.postgresMs !== undefined) {
     // Everything else that ran meanwhile: PostgreSQL's shared background processes (WAL writer,
     // checkpointer, autovacuum) and, on a shared machine, other people's work.
@@ -61,7 +65,12 @@ export function cpuDelta(a, b, workersMs, jobs) {
   if (jobs) {
     const per = (v) => (v === undefined ? undefined : Math.round((v / jobs) * 1000 * 1000) / 1000);
     out.jobs = jobs;
-    out.perJobUs = { producer: per(out.producerMs), workers: per(out.workersMs), postgres: per(out.postgresMs), other: per(out.otherProcessesMs) };
+    out.perJobUs = {
+      producer: per(out.producerMs),
+      workers: per(out.workersMs),
+      postgres: per(out.postgresMs),
+      other: per(out.otherProcessesMs),
+    };
   }
   return out;
 }

@@ -17,15 +17,27 @@ function drainSeconds(p, system) {
 
 function scenarioSeconds(id, p, system) {
   switch (id) {
-    case 'enqueue-single': return (p.enqueueSingle.seconds ?? 30) + 2;
-    case 'enqueue-bulk': return 1 + p.enqueueBulk.total / 25000;
-    case 'drain-1p': case 'drain-4p': return drainSeconds(p, system);
-    case 'latency-200': case 'latency-2000': return p.latency.seconds + 2.5;
-    case 'steady': case 'long-tx': return p.steady.seconds + 2.5;
-    case 'long-horizon': return p.longHorizon.cleanS + p.longHorizon.idleTxS + p.longHorizon.recoveryS + 4;
-    case 'big-table': return 3 + (2 * p.bigTable) / 100000 + drainSeconds(p, system);
-    case 'dag': return 5;
-    default: return id.startsWith('wake-') ? p.latency.seconds + 2.5 : 20;
+    case 'enqueue-single':
+      return (p.enqueueSingle.seconds ?? 30) + 2;
+    case 'enqueue-bulk':
+      return 1 + p.enqueueBulk.total / 25000;
+    case 'drain-1p':
+    case 'drain-4p':
+      return drainSeconds(p, system);
+    case 'latency-200':
+    case 'latency-2000':
+      return p.latency.seconds + 2.5;
+    case 'steady':
+    case 'long-tx':
+      return p.steady.seconds + 2.5;
+    case 'long-horizon':
+      return p.longHorizon.cleanS + p.longHorizon.idleTxS + p.longHorizon.recoveryS + 4;
+    case 'big-table':
+      return 3 + (2 * p.bigTable) / 100000 + drainSeconds(p, system);
+    case 'dag':
+      return 5;
+    default:
+      return id.startsWith('wake-') ? p.latency.seconds + 2.5 : 20;
   }
 }
 

@@ -41,7 +41,10 @@ export async function startOwnServer(log) {
   const [c1, a1] = asPostgres(join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-instructions', '-E', 'UTF8']);
   const init = spawnSync(c1, a1, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${init.stderr || init.stdout}`);
-  const opts = Object.entries({ ...OWN_SETTINGS, port: String(PORT), unix_socket_directories: dir }).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const opts = Object.entries({ ...OWN_SETTINGS, port: String(PORT), unix_socket_directories: dir }).flatMap(([k, v]) => [
+    '-c',
+    `${k}=${v}`,
+  ]);
   const [c2, a2] = asPostgres(join(BIN, 'postgres'), ['-D', data, ...opts]);
   const proc = spawn(c2, a2, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -12,17 +12,23 @@ import { sleep } from './clock.mjs';
 import { withClient } from './server.mjs';
 
 async function snapshot(c) {
-  const { rows: [t] } = await c.query(
+  const {
+    rows: [t],
+  } = await c.query(
     `select coalesce(sum(n_tup_ins), 0)::float8 as ins, coalesce(sum(n_tup_upd), 0)::float8 as upd,
             coalesce(sum(n_tup_hot_upd), 0)::float8 as hot, coalesce(sum(n_tup_del), 0)::float8 as del
        from pg_stat_user_tables`,
   );
-  const { rows: [w] } = await c.query(
+  const {
+    rows: [w],
+  } = await c.query(
     `select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::float8 as lsn,
             wal_records::float8 as records, wal_fpi::float8 as fpi, wal_bytes::float8 as bytes from pg_stat_wal`,
   );
   let statements;
-  const { rows: [ext] } = await c.query("select to_regclass('pg_stat_statements') is not null as ok");
+  const {
+    rows: [ext],
+  } = await c.query("select to_regclass('pg_stat_statements') is not null as ok");
   if (ext.ok) {
     const { rows } = await c.query(
       `select queryid::text as id, left(regexp_replace(query, '\\s+', ' ', 'g'), 120) as query, calls::float8 as calls,
@@ -60,7 +66,7 @@ export function profileDelta(a, b, jobs, { sharedServer = true } = {}) {
     walBytesPerJob: per(b.w.lsn - a.w.lsn, jobs, 0),
     walRecordsPerJob: per(b.w.records - a.w.records, jobs),
     walFullPageImagesPerJob: per(b.w.fpi - a.w.fpi, jobs, 3),
-    walScope: sharedServer ? 'cluster (shared server: includes other clients\' writes)' : 'cluster (the bench\'s own server)',
+    walScope: sharedServer ? "cluster (shared server: includes other clients' writes)" : "cluster (the bench's own server)",
   };
   if (a.statements && b.statements) {
     const deltas = [];
@@ -74,7 +80,11 @@ export function profileDelta(a, b, jobs, { sharedServer = true } = {}) {
     const totalMs = deltas.reduce((n, d) => n + d.ms, 0);
     out.statements = {
       calls: deltas.reduce((n, d) => n + d.calls, 0),
-      callsPerJob: per(deltas.reduce((n, d) => n + d.calls, 0), jobs, 3),
+      callsPerJob: per(
+        deltas.reduce((n, d) => n + d.calls, 0),
+        jobs,
+        3,
+      ),
       execMs: Math.round(totalMs),
       execUsPerJob: per(totalMs * 1000, jobs),
       top: deltas.slice(0, 5).map((d) => ({

@@ -35,7 +35,8 @@ export async function resolveServer(log, kind = 'auto') {
     return { url: s.url, source: 'own cluster (--server own)', shared: false, stop: s.stop };
   }
   if (process.env.DATABASE_URL) {
-    if (await reachable(process.env.DATABASE_URL)) return { url: process.env.DATABASE_URL, source: 'DATABASE_URL', shared: true, stop: async () => {} };
+    if (await reachable(process.env.DATABASE_URL))
+      return { url: process.env.DATABASE_URL, source: 'DATABASE_URL', shared: true, stop: async () => {} };
     log(`DATABASE_URL is set but not reachable; trying ${LOCAL_URL}`);
   }
   if (await reachable(LOCAL_URL)) return { url: LOCAL_URL, source: 'local server', shared: true, stop: async () => {} };
@@ -93,21 +94,36 @@ export async function withClient(url, fn) {
 }
 
 const SETTINGS = [
-  'fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers', 'work_mem',
-  'max_connections', 'max_wal_size', 'checkpoint_timeout', 'effective_io_concurrency', 'random_page_cost',
-  'autovacuum', 'autovacuum_naptime', 'jit', 'shared_preload_libraries', 'track_io_timing',
+  'fsync',
+  'synchronous_commit',
+  'full_page_writes',
+  'wal_level',
+  'shared_buffers',
+  'work_mem',
+  'max_connections',
+  'max_wal_size',
+  'checkpoint_timeout',
+  'effective_io_concurrency',
+  'random_page_cost',
+  'autovacuum',
+  'autovacuum_naptime',
+  'jit',
+  'shared_preload_libraries',
+  'track_io_timing',
 ];
 
 /** Cores, memory, Node and PostgreSQL versions, the server settings that matter for a queue. */
 export async function machineInfo(url, source) {
   const cpus = os.cpus();
   return withClient(url, async (c) => {
-    const { rows: [v] } = await c.query('select version() as version, current_setting(\'server_version\') as server_version');
+    const {
+      rows: [v],
+    } = await c.query("select version() as version, current_setting('server_version') as server_version");
     const { rows } = await c.query('select name, setting, unit from pg_settings where name = any($1)', [SETTINGS]);
     const settings = Object.fromEntries(rows.map((r) => [r.name, r.unit ? `${r.setting} ${r.unit}` : r.setting]));
-    const { rows: [a] } = await c.query(
-      "select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()",
-    );
+    const {
+      rows: [a],
+    } = await c.query("select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()");
     return {
       cores: cpus.length,
       cpuModel: cpus[0]?.model,

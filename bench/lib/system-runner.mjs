@@ -14,7 +14,8 @@ import { SCENARIOS } from '../scenarios/index.mjs';
 const cfg = JSON.parse(process.env.BENCH_RUNNER);
 const send = (m) => new Promise((resolve) => (process.connected ? process.send(m, resolve) : resolve()));
 const log = (...a) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const round = (o) => JSON.parse(JSON.stringify(o, (_, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 100) / 100 : v)));
+const round = (o) =>
+  JSON.parse(JSON.stringify(o, (_, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 100) / 100 : v)));
 
 let interrupted = false;
 process.on('message', (m) => {

@@ -9,7 +9,15 @@ const CHILD = fileURLToPath(new URL('./worker-child.mjs', import.meta.url));
  * Spawns `processes` worker processes of `system` against `url`. With `cpuProfDir`, each runs
  * under `node --cpu-prof` and writes its profile there on exit.
  */
-export async function spawnWorkers({ system, url, processes = 1, concurrency = 200, cpuProfDir, windowed = false, startTimeoutMs = 60_000 }) {
+export async function spawnWorkers({
+  system,
+  url,
+  processes = 1,
+  concurrency = 200,
+  cpuProfDir,
+  windowed = false,
+  startTimeoutMs = 60_000,
+}) {
   const execArgv = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   const procs = Array.from({ length: processes }, () => {
     const child = fork(CHILD, [], {

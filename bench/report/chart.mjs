@@ -9,7 +9,17 @@ import { tableRows } from './metrics.mjs';
 import { fmt } from './markdown.mjs';
 import { renderPng } from './png.mjs';
 
-const COLORS = { jobline: '#1f77b4', 'jobline-max': '#aec7e8', 'jobline@node20': '#17becf', 'jobline@baseline': '#9467bd', raw: '#7f7f7f', 'floor-min': '#bcbd22', 'pg-boss': '#ff7f0e', 'graphile-worker': '#2ca02c', bullmq: '#d62728' };
+const COLORS = {
+  jobline: '#1f77b4',
+  'jobline-max': '#aec7e8',
+  'jobline@node20': '#17becf',
+  'jobline@baseline': '#9467bd',
+  raw: '#7f7f7f',
+  'floor-min': '#bcbd22',
+  'pg-boss': '#ff7f0e',
+  'graphile-worker': '#2ca02c',
+  bullmq: '#d62728',
+};
 const W = 1200;
 const LABEL_W = 430;
 const BAR_H = 13;
@@ -21,7 +31,12 @@ export function chartModel(run) {
   const items = [];
   const text = (x, y, t, o = {}) => items.push({ type: 'text', x, y, text: t, size: 13, fill: '#222222', ...o });
   const nodes = [...new Set(run.systems.map((s) => s.node).filter(Boolean))].join(' / ');
-  text(20, 32, `Jobline benchmark ${run.runId}: ${run.machine.cores} cores, PostgreSQL ${run.machine.postgres.split(' ')[0]}, Node ${nodes || run.machine.node}, durable commits`, { size: 18 });
+  text(
+    20,
+    32,
+    `Jobline benchmark ${run.runId}: ${run.machine.cores} cores, PostgreSQL ${run.machine.postgres.split(' ')[0]}, Node ${nodes || run.machine.node}, durable commits`,
+    { size: 18 },
+  );
   let lx = 20;
   // Legend: label, plus the version for the peers (Jobline's carries a commit and is in the report).
   let ly = 48;

@@ -7,7 +7,18 @@ export function fmt(v, digits = 0) {
   return v.toFixed(digits);
 }
 const ratioFmt = (r) => (typeof r === 'number' && Number.isFinite(r) ? `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}×` : '–');
-const PROFILED = ['enqueue-single', 'enqueue-bulk', 'drain-1p', 'drain-4p', 'latency-200', 'latency-2000', 'steady', 'long-tx', 'long-horizon', 'big-table'];
+const PROFILED = [
+  'enqueue-single',
+  'enqueue-bulk',
+  'drain-1p',
+  'drain-4p',
+  'latency-200',
+  'latency-2000',
+  'steady',
+  'long-tx',
+  'long-horizon',
+  'big-table',
+];
 
 export function markdownReport(run) {
   const systems = run.systems.map((s) => s.name);
@@ -26,8 +37,14 @@ export function markdownReport(run) {
   );
   if (run.note) lines.push(`> ${run.note}`, '');
 
-  lines.push('## Systems: versions, Node, settings', '', '| system | version | Node | jobs in flight per process | settings |', '|---|---|---|---:|---|');
-  for (const s of run.systems) lines.push(`| ${s.label} (\`${s.name}\`) | ${s.version ?? '–'} | ${s.node ?? '–'} | ${fmt(s.inFlight)} | ${s.settings} |`);
+  lines.push(
+    '## Systems: versions, Node, settings',
+    '',
+    '| system | version | Node | jobs in flight per process | settings |',
+    '|---|---|---|---:|---|',
+  );
+  for (const s of run.systems)
+    lines.push(`| ${s.label} (\`${s.name}\`) | ${s.version ?? '–'} | ${s.node ?? '–'} | ${fmt(s.inFlight)} | ${s.settings} |`);
   lines.push('');
 
   lines.push(
@@ -61,16 +78,20 @@ export function markdownReport(run) {
     const unit = t.unit === 'jobs/s' || t.unit === 'sent/s' ? ` ${t.unit}` : ` ${t.unit}`;
     const val = (x) => (typeof x === 'number' && Number.isFinite(x) ? `${fmt(x, t.unit === 'ms' ? 1 : 0)}${unit}` : '–');
     const who = t.system && t.system !== 'jobline' ? ` [${t.system}]` : '';
-    const ref = t.reference ? `${t.reference.factor && t.reference.factor !== 1 ? `${t.reference.factor} × ` : ''}${t.reference.name} ${val(t.reference.value)}` : '–';
+    const ref = t.reference
+      ? `${t.reference.factor && t.reference.factor !== 1 ? `${t.reference.factor} × ` : ''}${t.reference.name} ${val(t.reference.value)}`
+      : '–';
     const met = t.met === undefined ? 'not measured' : t.met ? 'met' : '**not met**';
-    lines.push(`| ${t.target} | ${val(t.measured)}${who} | ${ref} | ${t.cmp} ${val(t.need)} | ${ratioFmt(t.ratio)} | ${met} | ${t.bound ?? ''} |`);
+    lines.push(
+      `| ${t.target} | ${val(t.measured)}${who} | ${ref} | ${t.cmp} ${val(t.need)} | ${ratioFmt(t.ratio)} | ${met} | ${t.bound ?? ''} |`,
+    );
   }
   lines.push('');
 
   lines.push(
     '## Where the time goes (per job, per scenario)',
     '',
-    `Rows: inserted / updated (of them HOT) / deleted in the system's database (pg_stat_user_tables). WAL: bytes and records from the server's WAL position — ${run.sharedServer === false ? "the bench's own server, so only this run's writes" : 'a shared server, so other clients\' writes are included (use `--server own`)'}. Statements: calls and execution time from pg_stat_statements${run.machine.settings.shared_preload_libraries?.includes('pg_stat_statements') ? '' : ' — **unavailable**: the server does not preload pg_stat_statements (`--server own` does)'}. CPU: PostgreSQL backends of the system's database and the worker processes (from /proc and process.cpuUsage), the producer (the runner process); drains, steady states and enqueues.`,
+    `Rows: inserted / updated (of them HOT) / deleted in the system's database (pg_stat_user_tables). WAL: bytes and records from the server's WAL position — ${run.sharedServer === false ? "the bench's own server, so only this run's writes" : "a shared server, so other clients' writes are included (use `--server own`)"}. Statements: calls and execution time from pg_stat_statements${run.machine.settings.shared_preload_libraries?.includes('pg_stat_statements') ? '' : ' — **unavailable**: the server does not preload pg_stat_statements (`--server own` does)'}. CPU: PostgreSQL backends of the system's database and the worker processes (from /proc and process.cpuUsage), the producer (the runner process); drains, steady states and enqueues.`,
     '',
     '| scenario | system | rows ins / upd (HOT) / del | WAL B | WAL records | statements | statement exec µs | PostgreSQL CPU µs | workers CPU µs | producer CPU µs |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -94,17 +115,35 @@ export function markdownReport(run) {
     for (const s of systems.filter((x) => ['jobline', 'floor-min', 'raw'].includes(x))) {
       const top = run.results[sc]?.[s]?.profile?.statements?.top;
       if (!top?.length) continue;
-      for (const t of top.slice(0, 3)) tops.push(`| ${sc} | ${label[s]} | ${t.calls} | ${fmt(t.usPerCall, 1)} | ${fmt(t.rowsPerCall, 1)} | ${fmt(t.blocksPerCall, 1)} | \`${t.query.replace(/\|/g, '\\|')}\` |`);
+      for (const t of top.slice(0, 3))
+        tops.push(
+          `| ${sc} | ${label[s]} | ${t.calls} | ${fmt(t.usPerCall, 1)} | ${fmt(t.rowsPerCall, 1)} | ${fmt(t.blocksPerCall, 1)} | \`${t.query.replace(/\|/g, '\\|')}\` |`,
+        );
     }
   }
-  if (tops.length) lines.push('### Costliest statements', '', '| scenario | system | calls | µs per call | rows per call | buffers per call | statement |', '|---|---|---:|---:|---:|---:|---|', ...tops, '');
+  if (tops.length)
+    lines.push(
+      '### Costliest statements',
+      '',
+      '| scenario | system | calls | µs per call | rows per call | buffers per call | statement |',
+      '|---|---|---:|---:|---:|---:|---|',
+      ...tops,
+      '',
+    );
 
   const lh = systems.filter((s) => run.results['long-horizon']?.[s]?.phases);
   if (lh.length) {
-    lines.push('## Long horizon: p99 per window (ms)', '', `| system | ${['clean', 'idle-in-transaction', 'recovery'].map((p) => `${p}: worst window p99 / median p50`).join(' | ')} | dropped sends |`, '|---|---:|---:|---:|---:|');
+    lines.push(
+      '## Long horizon: p99 per window (ms)',
+      '',
+      `| system | ${['clean', 'idle-in-transaction', 'recovery'].map((p) => `${p}: worst window p99 / median p50`).join(' | ')} | dropped sends |`,
+      '|---|---:|---:|---:|---:|',
+    );
     for (const s of lh) {
       const r = run.results['long-horizon'][s];
-      lines.push(`| ${label[s]} | ${r.phases.map((p) => `${fmt(p.maxWindowP99, 1)} / ${fmt(p.medianWindowP50, 1)}`).join(' | ')} | ${r.dropped ?? 0} |`);
+      lines.push(
+        `| ${label[s]} | ${r.phases.map((p) => `${fmt(p.maxWindowP99, 1)} / ${fmt(p.medianWindowP50, 1)}`).join(' | ')} | ${r.dropped ?? 0} |`,
+      );
     }
     lines.push('');
   }

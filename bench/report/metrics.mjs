@@ -36,9 +36,27 @@ export const METRICS = [
     value: (r) => (r.jobsPerSec > 0 ? (r.deadTuples / (r.jobsPerSec * r.seconds)) * 1000 : undefined),
     better: 'lower',
   },
-  { scenario: 'long-horizon', label: 'long horizon @400/s, clean: worst window p99 ms', value: phaseP99('clean'), better: 'lower', digits: 1 },
-  { scenario: 'long-horizon', label: 'long horizon, idle in transaction: worst window p99 ms', value: phaseP99('idle-in-transaction'), better: 'lower', digits: 1 },
-  { scenario: 'long-horizon', label: 'long horizon, recovery: worst window p99 ms', value: phaseP99('recovery'), better: 'lower', digits: 1 },
+  {
+    scenario: 'long-horizon',
+    label: 'long horizon @400/s, clean: worst window p99 ms',
+    value: phaseP99('clean'),
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    scenario: 'long-horizon',
+    label: 'long horizon, idle in transaction: worst window p99 ms',
+    value: phaseP99('idle-in-transaction'),
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    scenario: 'long-horizon',
+    label: 'long horizon, recovery: worst window p99 ms',
+    value: phaseP99('recovery'),
+    better: 'lower',
+    digits: 1,
+  },
   { scenario: 'big-table', label: 'drain, big table (finished + future rows), jobs/s', value: get('jobsPerSec'), better: 'higher' },
   { scenario: 'drain-1p', label: 'worker RSS peak MiB (drain, 1 process)', value: get('rssPeakMiB'), better: 'lower' },
   { scenario: 'dag', label: 'DAG nodes/s', value: get('nodesPerSec'), better: 'higher' },
@@ -66,7 +84,15 @@ export function tableRows(results, systems) {
     const bestJobline = m.label.startsWith('worker RSS') ? 'jobline' : best(JOBLINES, values, m.better);
     const j = bestJobline && values[bestJobline];
     const ratio = (ref) => (finite(j) && finite(ref) && ref !== 0 ? j / ref : undefined);
-    return { ...m, values, bestPeer, bestJobline, ratioBestPeer: bestPeer && ratio(values[bestPeer]), ratioRaw: ratio(values.raw), ratioFloorMin: ratio(values['floor-min']) };
+    return {
+      ...m,
+      values,
+      bestPeer,
+      bestJobline,
+      ratioBestPeer: bestPeer && ratio(values[bestPeer]),
+      ratioRaw: ratio(values.raw),
+      ratioFloorMin: ratio(values['floor-min']),
+    };
   }).filter((row) => Object.keys(row.values).length);
 }
 
@@ -118,8 +144,18 @@ export function checkTargets(results, { cores } = {}) {
   const jobline = (scenario, path, better = 'higher') => bestOf(JOBLINES, scenario, path, better);
   const out = [];
   const atLeast = (target, scenario, j, ref, factor, unit = 'jobs/s') =>
-    out.push({ target, scenario, system: j?.name, measured: j?.value, unit, reference: ref && { ...ref, factor }, need: ref && ref.value * factor, cmp: '≥' });
-  const atMost = (target, scenario, j, need, unit, reference) => out.push({ target, scenario, system: j?.name, measured: j?.value, unit, reference, need, cmp: '≤' });
+    out.push({
+      target,
+      scenario,
+      system: j?.name,
+      measured: j?.value,
+      unit,
+      reference: ref && { ...ref, factor },
+      need: ref && ref.value * factor,
+      cmp: '≥',
+    });
+  const atMost = (target, scenario, j, need, unit, reference) =>
+    out.push({ target, scenario, system: j?.name, measured: j?.value, unit, reference, need, cmp: '≤' });
 
   for (const sc of ['drain-1p', 'drain-4p']) {
     const j = jobline(sc, 'jobsPerSec');
@@ -129,10 +165,28 @@ export function checkTargets(results, { cores } = {}) {
   }
   const bulk = jobline('enqueue-bulk', 'jobsPerSec');
   const gw = v('enqueue-bulk', 'graphile-worker', 'jobsPerSec');
-  atLeast("enqueue bulk: ≥ graphile-worker's addJobs", 'enqueue-bulk', bulk, finite(gw) ? { name: 'graphile-worker', value: gw } : undefined, 1);
+  atLeast(
+    "enqueue bulk: ≥ graphile-worker's addJobs",
+    'enqueue-bulk',
+    bulk,
+    finite(gw) ? { name: 'graphile-worker', value: gw } : undefined,
+    1,
+  );
   const fb = v('enqueue-bulk', 'floor-min', 'jobsPerSec');
-  atLeast("enqueue bulk: ≥ 60% of the minimal floor's insert rate", 'enqueue-bulk', bulk, finite(fb) ? { name: 'floor-min', value: fb } : undefined, 0.6);
-  atLeast('enqueue one at a time: ≥ 1.2× the best peer', 'enqueue-single', jobline('enqueue-single', 'jobsPerSec'), bestOf(PEERS, 'enqueue-single', 'jobsPerSec', 'higher'), 1.2);
+  atLeast(
+    "enqueue bulk: ≥ 60% of the minimal floor's insert rate",
+    'enqueue-bulk',
+    bulk,
+    finite(fb) ? { name: 'floor-min', value: fb } : undefined,
+    0.6,
+  );
+  atLeast(
+    'enqueue one at a time: ≥ 1.2× the best peer',
+    'enqueue-single',
+    jobline('enqueue-single', 'jobsPerSec'),
+    bestOf(PEERS, 'enqueue-single', 'jobsPerSec', 'higher'),
+    1.2,
+  );
 
   const l50 = jobline('latency-200', 'latencyMs.p50', 'lower');
   const l99 = jobline('latency-200', 'latencyMs.p99', 'lower');
@@ -154,7 +208,13 @@ export function checkTargets(results, { cores } = {}) {
     cmp: '≥',
     forceMet: saturated === undefined ? undefined : !saturated,
   });
-  atMost('2,000/s one at a time: p99 ≤ 50 ms', 'latency-2000', ok(r2k) ? { name: 'jobline', value: r2k.latencyMs?.p99 } : undefined, 50, 'ms');
+  atMost(
+    '2,000/s one at a time: p99 ≤ 50 ms',
+    'latency-2000',
+    ok(r2k) ? { name: 'jobline', value: r2k.latencyMs?.p99 } : undefined,
+    50,
+    'ms',
+  );
 
   for (const phase of ['clean', 'idle-in-transaction', 'recovery']) {
     const f = phaseP99(phase);
@@ -176,8 +236,20 @@ export function checkTargets(results, { cores } = {}) {
 
   return out.map((t) => {
     const measured = finite(t.measured) && finite(t.need);
-    const met = t.forceMet !== undefined ? (finite(t.measured) ? t.forceMet && (t.cmp === '≥' ? t.measured >= t.need : t.measured <= t.need) : undefined) : !measured ? undefined : t.cmp === '≥' ? t.measured >= t.need : t.measured <= t.need;
-    const ratio = t.reference && finite(t.measured) && finite(t.reference.value) && t.reference.value !== 0 ? t.measured / t.reference.value : undefined;
+    const met =
+      t.forceMet !== undefined
+        ? finite(t.measured)
+          ? t.forceMet && (t.cmp === '≥' ? t.measured >= t.need : t.measured <= t.need)
+          : undefined
+        : !measured
+          ? undefined
+          : t.cmp === '≥'
+            ? t.measured >= t.need
+            : t.measured <= t.need;
+    const ratio =
+      t.reference && finite(t.measured) && finite(t.reference.value) && t.reference.value !== 0
+        ? t.measured / t.reference.value
+        : undefined;
     return { ...t, ratio, met, bound: met === false ? boundOf(results[t.scenario]?.[t.system ?? 'jobline'], cores) : undefined };
   });
 }

@@ -71,7 +71,15 @@ export async function enqueueBulk(ctx) {
     const cpu = cpuDelta(cpu0, await cpuSnapshot(ctx.url), 0, total);
     await p.close();
     closed = true;
-    return { jobs: total, batch, seconds: ms / 1000, jobsPerSec: (total / ms) * 1000, producerCpuUsPerJob: producerCpuUs, cpu, profile: await prof.end(total) };
+    return {
+      jobs: total,
+      batch,
+      seconds: ms / 1000,
+      jobsPerSec: (total / ms) * 1000,
+      producerCpuUsPerJob: producerCpuUs,
+      cpu,
+      profile: await prof.end(total),
+    };
   } finally {
     if (!closed) await p.close();
   }

@@ -36,7 +36,18 @@ const jl = await Jobline.connect({ databaseUrl: url, schema, natsUrl: '', logger
 const kinds = [
   { kind: 'handler', def: { name: 'echo-handler', executor: 'handler', defaults: { queue: 'bx' } } },
   { kind: 'process', def: { name: 'echo-process', executor: 'process', command: 'cat', defaults: { queue: 'bx' } } },
-  { kind: 'container', def: { name: 'echo-container', executor: 'container', image: IMAGE, command: 'cat', resources: { network: 'none' }, container: { pullPolicy: 'never' }, defaults: { queue: 'bx' } } },
+  {
+    kind: 'container',
+    def: {
+      name: 'echo-container',
+      executor: 'container',
+      image: IMAGE,
+      command: 'cat',
+      resources: { network: 'none' },
+      container: { pullPolicy: 'never' },
+      defaults: { queue: 'bx' },
+    },
+  },
 ];
 const worker = jl.worker({
   queues: ['bx'],
@@ -83,7 +94,15 @@ async function engineSteps(n) {
   const samples = Object.fromEntries(names.map((k) => [k, []]));
   for (let i = 0; i < n; i++) {
     const t = [performance.now()];
-    const body = { Image: IMAGE, Entrypoint: ['cat'], Cmd: [], OpenStdin: true, StdinOnce: true, AttachStdin: true, HostConfig: { NetworkMode: 'none' } };
+    const body = {
+      Image: IMAGE,
+      Entrypoint: ['cat'],
+      Cmd: [],
+      OpenStdin: true,
+      StdinOnce: true,
+      AttachStdin: true,
+      HostConfig: { NetworkMode: 'none' },
+    };
     const { value } = await c.json('POST', '/containers/create', { body, what: 'create' });
     t.push(performance.now());
     const stdin = await c.attachStdin(value.Id);
@@ -106,16 +125,23 @@ const f = (v) => (v === undefined ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(1)
 const lines = [
   `| executor | jobs | attempt p50 | p95 | p99 | max | enqueue→outcome p50 | p99 |`,
   `|---|---:|---:|---:|---:|---:|---:|---:|`,
-  ...Object.entries(results).filter(([k]) => k !== 'steps').map(
-    ([k, r]) => `| ${k} | ${r.attemptMs.count} | ${f(r.attemptMs.p50)} | ${f(r.attemptMs.p95)} | ${f(r.attemptMs.p99)} | ${f(r.attemptMs.max)} | ${f(r.e2eMs.p50)} | ${f(r.e2eMs.p99)} |`,
-  ),
+  ...Object.entries(results)
+    .filter(([k]) => k !== 'steps')
+    .map(
+      ([k, r]) =>
+        `| ${k} | ${r.attemptMs.count} | ${f(r.attemptMs.p50)} | ${f(r.attemptMs.p95)} | ${f(r.attemptMs.p99)} | ${f(r.attemptMs.max)} | ${f(r.e2eMs.p50)} | ${f(r.e2eMs.p99)} |`,
+    ),
 ];
 lines.push('', '| engine step (direct) | n | p50 | p95 | p99 | max |', '|---|---:|---:|---:|---:|---:|');
-for (const [k, s] of Object.entries(results.steps ?? {})) lines.push(`| ${k} | ${s.count} | ${f(s.p50)} | ${f(s.p95)} | ${f(s.p99)} | ${f(s.max)} |`);
+for (const [k, s] of Object.entries(results.steps ?? {}))
+  lines.push(`| ${k} | ${s.count} | ${f(s.p50)} | ${f(s.p95)} | ${f(s.p99)} | ${f(s.max)} |`);
 process.stdout.write(lines.join('\n') + '\n');
 if (!values.quick) {
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  writeFileSync(`${dir}executors-${stamp}.json`, JSON.stringify({ date: new Date().toISOString(), jobsPerKind: perKind, warmup, image: IMAGE, results }, null, 2) + '\n');
+  writeFileSync(
+    `${dir}executors-${stamp}.json`,
+    JSON.stringify({ date: new Date().toISOString(), jobsPerKind: perKind, warmup, image: IMAGE, results }, null, 2) + '\n',
+  );
 }

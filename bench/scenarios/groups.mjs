@@ -65,7 +65,12 @@ const jobline = (grouped) => ({
     const { Jobline } = await import('@jobline/core');
     const jl = await Jobline.connect({ databaseUrl: url, poolSize: 10, migrate: false, logger: quiet() });
     const w = jl.worker({
-      queues: [QUEUE], concurrency: CONCURRENCY, claimBatchSize: 500, completionBatchSize: 500, completionFlushMs: 2, pollIntervalMs: 1000,
+      queues: [QUEUE],
+      concurrency: CONCURRENCY,
+      claimBatchSize: 500,
+      completionBatchSize: 500,
+      completionFlushMs: 2,
+      pollIntervalMs: 1000,
       handlers: { noop: async (input) => void onJob(input) },
     });
     await w.start();
@@ -92,7 +97,11 @@ const pgBoss = (grouped) => {
     async producer(url) {
       const b = await boss(url);
       return {
-        many: (inputs, group) => b.insert(QUEUE, inputs.map((data) => ({ data, ...opts(group) }))),
+        many: (inputs, group) =>
+          b.insert(
+            QUEUE,
+            inputs.map((data) => ({ data, ...opts(group) })),
+          ),
         one: (input, group) => b.send(QUEUE, input, opts(group)),
         close: () => b.stop({ graceful: false, wait: true }),
       };
@@ -122,7 +131,10 @@ const RUNS = {
     ['pg-boss-plain', () => pgBoss(false)],
   ],
 };
-const systemFor = (run) => Object.values(RUNS).flat().find(([n]) => n === run)[1]();
+const systemFor = (run) =>
+  Object.values(RUNS)
+    .flat()
+    .find(([n]) => n === run)[1]();
 
 const quiet = () => pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 
@@ -166,7 +178,11 @@ async function runOne(run, serverUrl, size, log) {
     const sys = systemFor(run);
     await sys.install(url);
     const p = await sys.producer(url);
-    for (let i = 0; i < size.backlog; i += 5000) await p.many(Array.from({ length: Math.min(5000, size.backlog - i) }, () => ({})), 'big');
+    for (let i = 0; i < size.backlog; i += 5000)
+      await p.many(
+        Array.from({ length: Math.min(5000, size.backlog - i) }, () => ({})),
+        'big',
+      );
     const db = new pg.Client({ connectionString: url });
     await db.connect();
     await db.query('vacuum analyze');
@@ -174,7 +190,15 @@ async function runOne(run, serverUrl, size, log) {
     const msgs = [];
     let onMsg = () => {};
     worker.on('message', (m) => (msgs.push(m), onMsg()));
-    const next = (pred) => new Promise((r) => { const check = () => { const m = msgs.find(pred); if (m) r(m); }; onMsg = check; check(); });
+    const next = (pred) =>
+      new Promise((r) => {
+        const check = () => {
+          const m = msgs.find(pred);
+          if (m) r(m);
+        };
+        onMsg = check;
+        check();
+      });
     await next((m) => m.ready);
     const t0 = clock();
     // The trickle: every small group once per second, spread evenly, open loop (sends scheduled by
@@ -190,7 +214,8 @@ async function runOne(run, serverUrl, size, log) {
         while (sent < due) {
           const g = `g${sent % small}`;
           // A send that fails (a pool timeout on a loaded machine) is retried: the job must exist.
-          const send = (tries) => p.one({ t: clock() }, g).catch((err) => (tries > 0 ? (sendErrors++, send(tries - 1)) : Promise.reject(err)));
+          const send = (tries) =>
+            p.one({ t: clock() }, g).catch((err) => (tries > 0 ? (sendErrors++, send(tries - 1)) : Promise.reject(err)));
           const q = send(5).finally(() => pending.delete(q));
           pending.add(q);
           sent++;
@@ -242,14 +267,22 @@ export async function groups({ url, quick = false, systems = ['jobline', 'pg-bos
     const y = rows.find((r) => r.run === b);
     return x && y ? Math.round((x.jobsPerSec / y.jobsPerSec) * 100) / 100 : undefined;
   };
-  return { size, rows, groupedVsPlain: { jobline: ratio('jobline-groups', 'jobline-plain'), 'pg-boss': ratio('pg-boss-groups', 'pg-boss-plain') } };
+  return {
+    size,
+    rows,
+    groupedVsPlain: { jobline: ratio('jobline-groups', 'jobline-plain'), 'pg-boss': ratio('pg-boss-groups', 'pg-boss-plain') },
+  };
 }
 
 /** For bench/run.mjs: ctx.url is Jobline's database; the runs use their own databases on that server. */
 export const groupsScenario = (ctx) => groups({ url: ctx.url, quick: ctx.params?.drain?.total < 50_000, log: ctx.log });
 
 if (process.argv[1] === SELF) {
-  const { values } = parseArgs({ options: { child: { type: 'boolean' }, quick: { type: 'boolean' }, systems: { type: 'string' } }, allowPositionals: true, strict: false });
+  const { values } = parseArgs({
+    options: { child: { type: 'boolean' }, quick: { type: 'boolean' }, systems: { type: 'string' } },
+    allowPositionals: true,
+    strict: false,
+  });
   if (values.child) {
     const [run, url] = process.argv.slice(3);
     await child(run, url);
@@ -258,7 +291,8 @@ if (process.argv[1] === SELF) {
     const out = await groups({ url, quick: values.quick, systems: values.systems ? values.systems.split(',') : undefined });
     console.log(JSON.stringify(out, null, 2));
     console.log('\n| run | jobs | s | jobs/s | small groups pickup p50 ms | p99 ms |\n|---|---|---|---|---|---|');
-    for (const r of out.rows) console.log(`| ${r.run} | ${r.jobs} | ${r.seconds} | ${r.jobsPerSec} | ${r.smallPickupP50Ms} | ${r.smallPickupP99Ms} |`);
+    for (const r of out.rows)
+      console.log(`| ${r.run} | ${r.jobs} | ${r.seconds} | ${r.jobsPerSec} | ${r.smallPickupP50Ms} | ${r.smallPickupP99Ms} |`);
     console.log(`\ngrouped / plain throughput: ${JSON.stringify(out.groupedVsPlain)}`);
   }
 }

@@ -19,11 +19,21 @@ export const SCENARIOS = [
   { id: 'steady', title: 'steady state', run: (ctx) => steady(ctx) },
   { id: 'long-tx', title: 'steady state with a long REPEATABLE READ transaction', run: (ctx) => steady(ctx, { longTx: true }) },
   { id: 'long-horizon', title: 'long horizon at 400/s: clean → idle in transaction → recovery', run: (ctx) => longHorizon(ctx) },
-  { id: 'big-table', title: 'drain with finished + future jobs present', run: (ctx) => drain(ctx, { processes: 1, bigTable: ctx.params.bigTable }) },
+  {
+    id: 'big-table',
+    title: 'drain with finished + future jobs present',
+    run: (ctx) => drain(ctx, { processes: 1, bigTable: ctx.params.bigTable }),
+  },
   { id: 'dag', title: '1,000-node DAG', only: ['jobline'], run: (ctx) => dag(ctx) },
   // NOTIFY vs NATS wake-ups (scenarios/wakeups.mjs, issue 13): only when named.
   ...WAKEUP_SCENARIOS,
-  { id: 'groups', title: 'groups: one tenant with a backlog, the rest trickling (Jobline vs pg-boss 12, grouped vs plain)', only: ['jobline'], optIn: true, run: (ctx) => groupsScenario(ctx) },
+  {
+    id: 'groups',
+    title: 'groups: one tenant with a backlog, the rest trickling (Jobline vs pg-boss 12, grouped vs plain)',
+    only: ['jobline'],
+    optIn: true,
+    run: (ctx) => groupsScenario(ctx),
+  },
 ];
 
 // Full: sized so the whole suite fits in ≤ 25 min on 2 cores (lib/estimate.mjs prints the estimate).

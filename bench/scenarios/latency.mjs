@@ -60,7 +60,7 @@ export async function latency(ctx, { rate }) {
       dropped,
       errors,
       latencyMs: r.latency,
-      workerCpuUsPerJob: r.cpuMs * 1000 / Math.max(1, r.done),
+      workerCpuUsPerJob: (r.cpuMs * 1000) / Math.max(1, r.done),
       rssPeakMiB: r.rssPeakMiB,
       profile: await prof.end(sent),
     };

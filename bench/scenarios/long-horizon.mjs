@@ -51,7 +51,13 @@ export function windowStats(timed, t0, windowMs, phases) {
 export async function longHorizon(ctx) {
   const { rate, cleanS, idleTxS, recoveryS, windowS, timeoutMs } = ctx.params.longHorizon;
   await resetSystem(ctx);
-  const workers = await spawnWorkers({ system: ctx.system.name, url: ctx.url, processes: 1, concurrency: ctx.params.concurrency, windowed: true });
+  const workers = await spawnWorkers({
+    system: ctx.system.name,
+    url: ctx.url,
+    processes: 1,
+    concurrency: ctx.params.concurrency,
+    windowed: true,
+  });
   const p = await ctx.system.producer(ctx.url);
   const holder = new pg.Client({ connectionString: ctx.url, application_name: 'bench-idle-in-tx' });
   let holding = false;

@@ -90,7 +90,11 @@ export async function steady(ctx, { longTx = false } = {}) {
       ...(longTx ? { longTransactionXmin: holderXmin } : {}),
     };
   } finally {
-    if (holder) await holder.query('rollback').then(() => holder.end()).catch(() => {});
+    if (holder)
+      await holder
+        .query('rollback')
+        .then(() => holder.end())
+        .catch(() => {});
     await p.close().catch(() => {});
     await workers.stop().catch(() => workers.kill());
   }

@@ -38,7 +38,9 @@ export default {
   },
 
   async remaining(c) {
-    const { rows } = await c.query("select count(*)::int as n from bullmq.job where queue = $1 and state in ('waiting', 'active')", [QUEUE]);
+    const { rows } = await c.query("select count(*)::int as n from bullmq.job where queue = $1 and state in ('waiting', 'active')", [
+      QUEUE,
+    ]);
     return rows[0].n;
   },
 

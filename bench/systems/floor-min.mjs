@@ -87,7 +87,9 @@ export default {
   },
 
   async remaining(c) {
-    const { rows } = await c.query("select count(*)::int as n from floor.jobs where state in ('available', 'running') and run_at <= now() + interval '1 hour'");
+    const { rows } = await c.query(
+      "select count(*)::int as n from floor.jobs where state in ('available', 'running') and run_at <= now() + interval '1 hour'",
+    );
     return rows[0].n;
   },
 
@@ -116,7 +118,8 @@ export default {
       loops: LOOPS,
       onJob,
       claim: (c) => c.query({ name: 'floor_claim', text: claim, values: [QUEUE, BATCH] }),
-      complete: (c, rows) => c.query({ name: 'floor_complete', text: complete, values: [rows.map((r) => r.id), rows.map((r) => r.attempt)] }),
+      complete: (c, rows) =>
+        c.query({ name: 'floor_complete', text: complete, values: [rows.map((r) => r.id), rows.map((r) => r.attempt)] }),
     }),
 
   async seedBigTable(c, n) {
@@ -126,7 +129,9 @@ export default {
          from generate_series(1, $1::int) g, lateral (select now() - interval '1 hour' + g * interval '1 ms' as t) x`,
       [n, QUEUE],
     );
-    await c.query(`insert into floor.history (job_id, attempt, state, finished_at) select id, 1, 'completed', completed_at from floor.jobs where state = 'completed'`);
+    await c.query(
+      `insert into floor.history (job_id, attempt, state, finished_at) select id, 1, 'completed', completed_at from floor.jobs where state = 'completed'`,
+    );
     await c.query(
       `insert into floor.jobs (queue, input, run_at) select $2, jsonb_build_object('n', g), now() + interval '1 day' + g * interval '1 ms' from generate_series(1, $1::int) g`,
       [n, QUEUE],

@@ -31,7 +31,8 @@ export const SCENARIO_SCOPE = {
   raw: [...MOST, 'steady', 'long-tx', 'big-table'],
   'floor-min': [...MOST, 'steady', 'long-tx', 'big-table'],
 };
-export const runsScenario = (system, scenario) => (scenario.only ? scenario.only.includes(system) : true) && (SCENARIO_SCOPE[system]?.includes(scenario.id) ?? true);
+export const runsScenario = (system, scenario) =>
+  (scenario.only ? scenario.only.includes(system) : true) && (SCENARIO_SCOPE[system]?.includes(scenario.id) ?? true);
 
 export async function loadSystem(name) {
   if (!FILES[name]) throw new Error(`unknown system "${name}"; known: ${SYSTEMS.join(', ')}`);

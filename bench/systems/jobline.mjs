@@ -24,7 +24,15 @@ const HERE_CORE = fileURLToPath(new URL('../../packages/core/', import.meta.url)
 // NOTIFY and NATS rows differ only in the wake-up.
 const wakeups = () => (process.env.BENCH_WAKEUPS ? { wakeups: process.env.BENCH_WAKEUPS, natsUrl: process.env.BENCH_NATS_URL ?? '' } : {});
 
-const RESET_TABLES = ['jobline.jobs', 'jobline.job_executions', 'jobline.events', 'jobline.workers', 'jobline.leases', 'jobline.dag_nodes', 'jobline.dag_runs'];
+const RESET_TABLES = [
+  'jobline.jobs',
+  'jobline.job_executions',
+  'jobline.events',
+  'jobline.workers',
+  'jobline.leases',
+  'jobline.dag_nodes',
+  'jobline.dag_runs',
+];
 
 /** "0.1.0 (commit abc1234)" of the core a Jobline row runs, for the report. */
 function describeCore(coreDir) {
@@ -36,7 +44,8 @@ function describeCore(coreDir) {
 export function makeJobline({ name, label, coreDir = HERE_CORE, node = '24', concurrency = 200, scenarios }) {
   const coreUrl = pathToFileURL(join(coreDir, 'dist', 'index.js')).href;
   const core = () => import(coreUrl);
-  const connect = async (url, extra = {}) => (await core()).Jobline.connect({ databaseUrl: url, poolSize: POOL, migrate: false, ...wakeups(), ...extra });
+  const connect = async (url, extra = {}) =>
+    (await core()).Jobline.connect({ databaseUrl: url, poolSize: POOL, migrate: false, ...wakeups(), ...extra });
   return {
     name,
     label,

@@ -19,7 +19,15 @@ const POOL = 10;
 const version = () => packageVersion('pg-boss');
 
 const boss = (url, extra = {}) => {
-  const b = new PgBoss({ connectionString: url, max: POOL, schedule: false, supervise: false, migrate: false, useListenNotify: true, ...extra });
+  const b = new PgBoss({
+    connectionString: url,
+    max: POOL,
+    schedule: false,
+    supervise: false,
+    migrate: false,
+    useListenNotify: true,
+    ...extra,
+  });
   b.on('error', () => {});
   b.on('warning', () => {});
   return b;
@@ -58,7 +66,11 @@ export default {
     await b.start();
     return {
       one: (input) => b.send(QUEUE, input),
-      many: (inputs) => b.insert(QUEUE, inputs.map((data) => ({ data }))),
+      many: (inputs) =>
+        b.insert(
+          QUEUE,
+          inputs.map((data) => ({ data })),
+        ),
       close: () => b.stop({ graceful: false, wait: true }),
     };
   },
@@ -68,9 +80,13 @@ export default {
     return {
       async start() {
         await b.start();
-        await b.work(QUEUE, { batchSize: BATCH, localConcurrency: LOOPS, burstWhenBatchFull: true, pollingIntervalSeconds: POLL_S }, async (jobs) => {
-          for (const j of jobs) onJob(j.data);
-        });
+        await b.work(
+          QUEUE,
+          { batchSize: BATCH, localConcurrency: LOOPS, burstWhenBatchFull: true, pollingIntervalSeconds: POLL_S },
+          async (jobs) => {
+            for (const j of jobs) onJob(j.data);
+          },
+        );
       },
       stop: () => b.stop({ graceful: true, wait: true, timeout: 10_000 }),
     };

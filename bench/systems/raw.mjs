@@ -46,7 +46,9 @@ const insertMany = `
   select count(*) from ins`;
 
 /** The job event's data, as Jobline writes it (the payload is the same work, so part of the floor). */
-const eventData = (e) => `jsonb_strip_nulls(to_jsonb(d)) || case when ${e}.output is null then '{}'::jsonb else jsonb_build_object('output', ${e}.output) end
+const eventData = (
+  e,
+) => `jsonb_strip_nulls(to_jsonb(d)) || case when ${e}.output is null then '{}'::jsonb else jsonb_build_object('output', ${e}.output) end
   from ${e} cross join lateral (select ${e}.id as "jobId", ${e}.queue, ${e}.name, ${e}.state, ${e}.attempt, ${e}.max_attempts as "maxAttempts",
        ${e}.dag_run_id as "dagRunId", ${e}.dag_node_key as "dagNodeKey", ${e}.worker_id as "workerId", ${e}.run_at as "runAt",
        ${e}.created_at as "createdAt", ${e}.started_at as "startedAt", ${e}.completed_at as "finishedAt",
@@ -161,11 +163,14 @@ export function debouncedNotify(pool, channel) {
       last = t;
       send();
     } else if (!trailing) {
-      trailing = setTimeout(() => {
-        trailing = undefined;
-        last = performance.now();
-        send();
-      }, 2 - (t - last));
+      trailing = setTimeout(
+        () => {
+          trailing = undefined;
+          last = performance.now();
+          send();
+        },
+        2 - (t - last),
+      );
     }
   };
   notify.cancel = () => clearTimeout(trailing);

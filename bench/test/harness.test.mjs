@@ -26,13 +26,23 @@ test('the reservoir keeps at most its cap but counts everything', () => {
   assert.equal(r.samples.length, 10);
   assert.equal(r.count, 1000);
   assert.equal(r.max, 999);
-  const m = mergeLatency([{ samples: [1, 2], count: 2, max: 2 }, { samples: [3], count: 5, max: 9 }]);
+  const m = mergeLatency([
+    { samples: [1, 2], count: 2, max: 2 },
+    { samples: [3], count: 5, max: 9 },
+  ]);
   assert.equal(m.count, 7);
   assert.equal(m.max, 9);
 });
 
 test('the built-in PNG renderer writes a valid PNG', () => {
-  const png = renderPng({ width: 40, height: 20, items: [{ type: 'rect', x: 0, y: 0, w: 10, h: 10, fill: '#ff0000' }, { type: 'text', x: 12, y: 12, text: 'Hi→1', size: 13 }] });
+  const png = renderPng({
+    width: 40,
+    height: 20,
+    items: [
+      { type: 'rect', x: 0, y: 0, w: 10, h: 10, fill: '#ff0000' },
+      { type: 'text', x: 12, y: 12, text: 'Hi→1', size: 13 },
+    ],
+  });
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   let off = 8;
   const chunks = [];
@@ -44,7 +54,10 @@ test('the built-in PNG renderer writes a valid PNG', () => {
     chunks.push({ type, body });
     off += 12 + len;
   }
-  assert.deepEqual(chunks.map((c) => c.type), ['IHDR', 'IDAT', 'IEND']);
+  assert.deepEqual(
+    chunks.map((c) => c.type),
+    ['IHDR', 'IDAT', 'IEND'],
+  );
   assert.equal(chunks[0].body.readUInt32BE(0), 40);
   assert.equal(chunks[0].body.readUInt32BE(4), 20);
   const raw = inflateSync(chunks[1].body);
@@ -56,9 +69,25 @@ const fakeRun = {
   runId: 'test',
   mode: 'quick',
   durationSeconds: 60,
-  machine: { cores: 2, cpuModel: 'x', memoryGiB: 1, os: 'linux', node: 'v20', postgres: '15.2', server: 'local', settings: { fsync: 'on', synchronous_commit: 'on' }, loadAverageAtStart: [0, 0, 0], otherClientBackendsAtStart: 0 },
+  machine: {
+    cores: 2,
+    cpuModel: 'x',
+    memoryGiB: 1,
+    os: 'linux',
+    node: 'v20',
+    postgres: '15.2',
+    server: 'local',
+    settings: { fsync: 'on', synchronous_commit: 'on' },
+    loadAverageAtStart: [0, 0, 0],
+    otherClientBackendsAtStart: 0,
+  },
   params: {},
-  systems: ['jobline', 'raw', 'floor-min', 'pg-boss', 'graphile-worker'].map((name) => ({ name, label: name, settings: '', node: 'v24.22.3' })),
+  systems: ['jobline', 'raw', 'floor-min', 'pg-boss', 'graphile-worker'].map((name) => ({
+    name,
+    label: name,
+    settings: '',
+    node: 'v24.22.3',
+  })),
   results: {
     'drain-1p': {
       jobline: { jobsPerSec: 20000, rssPeakMiB: 100, cpu: { perJobUs: { producer: 1, workers: 20, postgres: 79 } } },
@@ -71,15 +100,30 @@ const fakeRun = {
     'latency-2000': { jobline: { targetRate: 2000, achievedRate: 1990, dropped: 0, latencyMs: { p50: 3, p99: 20 } } },
     'enqueue-bulk': { jobline: { jobsPerSec: 50000 }, 'graphile-worker': { jobsPerSec: 90000 }, 'floor-min': { jobsPerSec: 80000 } },
     'long-horizon': {
-      jobline: { phases: [{ phase: 'clean', maxWindowP99: 10 }, { phase: 'idle-in-transaction', maxWindowP99: 30 }, { phase: 'recovery', maxWindowP99: 12 }] },
-      'graphile-worker': { phases: [{ phase: 'clean', maxWindowP99: 16 }, { phase: 'idle-in-transaction', maxWindowP99: 17 }, { phase: 'recovery', maxWindowP99: 16 }] },
+      jobline: {
+        phases: [
+          { phase: 'clean', maxWindowP99: 10 },
+          { phase: 'idle-in-transaction', maxWindowP99: 30 },
+          { phase: 'recovery', maxWindowP99: 12 },
+        ],
+      },
+      'graphile-worker': {
+        phases: [
+          { phase: 'clean', maxWindowP99: 16 },
+          { phase: 'idle-in-transaction', maxWindowP99: 17 },
+          { phase: 'recovery', maxWindowP99: 16 },
+        ],
+      },
     },
     'drain-4p': { jobline: { error: 'boom' } },
   },
 };
 
 test('table rows pick the best peer by direction and compute ratios to both floors', () => {
-  const rows = tableRows(fakeRun.results, fakeRun.systems.map((s) => s.name));
+  const rows = tableRows(
+    fakeRun.results,
+    fakeRun.systems.map((s) => s.name),
+  );
   const drain = rows.find((r) => r.label.startsWith('drain, 1 process'));
   assert.equal(drain.bestPeer, 'pg-boss');
   assert.equal(drain.ratioBestPeer, 0.8);
@@ -117,8 +161,14 @@ test("targets are issue 14's, computed against the same run's references, with a
   assert.equal(t['drain-4p: ≥ 1.5× the best peer'].met, undefined);
   assert.equal(t['enqueue one at a time: ≥ 1.2× the best peer'].met, undefined);
   const md = markdownReport(fakeRun);
-  assert.match(md, /\| drain, 1 process, jobs\/s \| higher \| 20,000 \| 30,000 \| 60,000 \| \*\*25,000\*\* \| 2,500 \| 0\.80× \(pg-boss\) \| 0\.67× \| 0\.33× \|/);
-  assert.match(md, /\| drain-1p: ≥ 1\.5× the best peer \| 20,000 jobs\/s \| 1\.5 × pg-boss 25,000 jobs\/s \| ≥ 37,500 jobs\/s \| 0\.80× \| \*\*not met\*\* \| CPU/);
+  assert.match(
+    md,
+    /\| drain, 1 process, jobs\/s \| higher \| 20,000 \| 30,000 \| 60,000 \| \*\*25,000\*\* \| 2,500 \| 0\.80× \(pg-boss\) \| 0\.67× \| 0\.33× \|/,
+  );
+  assert.match(
+    md,
+    /\| drain-1p: ≥ 1\.5× the best peer \| 20,000 jobs\/s \| 1\.5 × pg-boss 25,000 jobs\/s \| ≥ 37,500 jobs\/s \| 0\.80× \| \*\*not met\*\* \| CPU/,
+  );
   assert.match(md, /drain-4p \/ jobline: error — boom/);
   assert.match(md, /\| jobline \| 10\.0 \/ – \| 30\.0 \/ – \| 12\.0 \/ – \| 0 \|/);
   assert.match(toSvg(chartModel(fakeRun)), /^<svg /);
@@ -163,8 +213,18 @@ test('long-horizon windows: per-window percentiles, phases by window start, wors
     { phase: 'recovery', fromS: 4, toS: 5 },
   ]);
   assert.equal(w.windows.length, 5);
-  assert.deepEqual(w.windows.map((x) => x.count), [100, 100, 100, 100, 100]);
-  assert.deepEqual(w.phases.map((p) => [p.phase, p.windows, p.maxWindowP99]), [['clean', 2, 1], ['idle-in-transaction', 2, 10], ['recovery', 1, 2]]);
+  assert.deepEqual(
+    w.windows.map((x) => x.count),
+    [100, 100, 100, 100, 100],
+  );
+  assert.deepEqual(
+    w.phases.map((p) => [p.phase, p.windows, p.maxWindowP99]),
+    [
+      ['clean', 2, 1],
+      ['idle-in-transaction', 2, 10],
+      ['recovery', 1, 2],
+    ],
+  );
   assert.equal(w.windows[3].max, 50);
 });
 

@@ -68,7 +68,11 @@ describe('dashboard (operator token)', () => {
     expect(await page.textContent('[data-queue=thumbnails]')).toContain('≤ 4'); // its concurrency limit
     expect(await page.$$eval('[data-testid=workers] tbody tr', (r) => r.length)).toBe(1);
     // The live depth chart grows by one sample per poll.
-    await page.waitForFunction(() => Number(document.querySelector('[data-series=available]')?.getAttribute('data-points')) >= 3, undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-series=available]')?.getAttribute('data-points')) >= 3,
+      undefined,
+      { timeout: 20_000 },
+    );
     await shot(page, 'overview');
   });
 
@@ -82,7 +86,9 @@ describe('dashboard (operator token)', () => {
     await shot(page, 'jobs');
     await page.click(`[data-job="${s.failedJobId}"] a`);
     await page.waitForSelector('[data-testid=attempts] .tl-row');
-    const attempts = await page.$$eval('[data-testid=attempts] .tl-row', (rows) => rows.map((r) => [r.getAttribute('data-attempt'), r.getAttribute('data-state')]));
+    const attempts = await page.$$eval('[data-testid=attempts] .tl-row', (rows) =>
+      rows.map((r) => [r.getAttribute('data-attempt'), r.getAttribute('data-state')]),
+    );
     const history = await db.jl.executions(s.failedJobId);
     expect(history.map((e) => [String(e.attempt), e.state])).toEqual([
       ['1', 'failed'],
@@ -100,10 +106,14 @@ describe('dashboard (operator token)', () => {
     ledger.fixed = true;
     await page.goto(`${url}/ui/jobs/${s.failedJobId}`);
     await page.click('[data-testid=retry]');
-    const job = await waitFor(async () => {
-      const j = await db.jl.getJob(s.failedJobId);
-      return j.state === 'completed' ? j : undefined;
-    }, 20_000, 'the retried job to complete');
+    const job = await waitFor(
+      async () => {
+        const j = await db.jl.getJob(s.failedJobId);
+        return j.state === 'completed' ? j : undefined;
+      },
+      20_000,
+      'the retried job to complete',
+    );
     expect(job).toMatchObject({ attempt: 4, maxAttempts: 4, output: { imported: 4711 } });
     expect((await db.jl.executions(s.failedJobId)).map((e) => e.state)).toEqual(['failed', 'failed', 'failed', 'completed']);
     // The page follows: four attempts, the last one completed.
@@ -112,7 +122,9 @@ describe('dashboard (operator token)', () => {
 
   it('bulk retry of the filtered failed jobs runs each of them again (checked in the database)', async () => {
     const { page } = b;
-    const before = (await db.sql(`select id from "${db.schema}".jobs where queue = 'emails' and state = 'failed' order by id`)).map((r) => r.id);
+    const before = (await db.sql(`select id from "${db.schema}".jobs where queue = 'emails' and state = 'failed' order by id`)).map(
+      (r) => r.id,
+    );
     expect(before.length).toBeGreaterThan(5);
     const onDialog = (d: import('playwright-core').Dialog) => void d.accept();
     page.on('dialog', onDialog);
@@ -121,10 +133,16 @@ describe('dashboard (operator token)', () => {
       await page.waitForSelector('[data-testid=jobs] tbody tr');
       await page.click('[data-testid=bulk-retry]');
       // Each ran a second attempt (the seeded handler fails these addresses again, for good).
-      await waitFor(async () => {
-        const rows = await db.sql(`select count(*)::int as n from "${db.schema}".job_executions where job_id = any($1) and attempt = 2`, [before]);
-        return rows[0].n === before.length;
-      }, 20_000, 'second attempts of the bulk-retried jobs');
+      await waitFor(
+        async () => {
+          const rows = await db.sql(`select count(*)::int as n from "${db.schema}".job_executions where job_id = any($1) and attempt = 2`, [
+            before,
+          ]);
+          return rows[0].n === before.length;
+        },
+        20_000,
+        'second attempts of the bulk-retried jobs',
+      );
     } finally {
       page.off('dialog', onDialog);
     }
@@ -141,7 +159,11 @@ describe('dashboard (operator token)', () => {
     await page.waitForSelector('[data-testid=dag-graph] g.node');
     const run = await db.jl.getDag(s.dagRunId);
     const drawn = await page.$$eval('[data-testid=dag-graph] g.node', (gs) =>
-      gs.map((g) => ({ key: g.getAttribute('data-node'), state: g.getAttribute('data-state'), fill: getComputedStyle(g.querySelector('rect')!).fill })),
+      gs.map((g) => ({
+        key: g.getAttribute('data-node'),
+        state: g.getAttribute('data-state'),
+        fill: getComputedStyle(g.querySelector('rect')!).fill,
+      })),
     );
     expect(drawn).toHaveLength(run.nodes.length);
     expect(new Set(run.nodes.map((n) => n.state))).toEqual(new Set(['succeeded', 'failed', 'skipped']));
@@ -158,7 +180,9 @@ describe('dashboard (operator token)', () => {
     await page.goto(`${url}/ui/dags/${s.runningDagId}`);
     await page.waitForSelector('[data-node=train][data-state=running]');
     const run = await db.jl.getDag(s.runningDagId);
-    const drawn = await page.$$eval('[data-testid=dag-graph] g.node', (gs) => gs.map((g) => [g.getAttribute('data-node'), getComputedStyle(g.querySelector('rect')!).fill]));
+    const drawn = await page.$$eval('[data-testid=dag-graph] g.node', (gs) =>
+      gs.map((g) => [g.getAttribute('data-node'), getComputedStyle(g.querySelector('rect')!).fill]),
+    );
     expect(Object.fromEntries(drawn)).toEqual(Object.fromEntries(run.nodes.map((n) => [n.key, COLOURS[n.state]])));
     expect(new Set(run.nodes.map((n) => n.state))).toEqual(new Set(['succeeded', 'running', 'waiting']));
     await page.click('[data-node=train]');
@@ -203,7 +227,10 @@ describe('dashboard (operator token)', () => {
 
   it("a queue's page shows its group settings and a per-group table; a job's page its group and why it waits", async () => {
     const { page } = b;
-    await db.jl.updateQueue('thumbnails', { groupConcurrency: { default: 2, tiers: { pro: 5 } }, groupRateLimit: { limit: 10, periodMs: 1000 } });
+    await db.jl.updateQueue('thumbnails', {
+      groupConcurrency: { default: 2, tiers: { pro: 5 } },
+      groupRateLimit: { limit: 10, periodMs: 1000 },
+    });
     await db.jl.updateGroup('tenant-pro', { tier: 'pro', weight: 2 });
     const jobs = await db.jl.enqueueMany([
       ...Array.from({ length: 3 }, () => ({ queue: 'thumbnails', name: 'resize', group: 'tenant-pro' })),
@@ -211,8 +238,12 @@ describe('dashboard (operator token)', () => {
     ]);
     await page.goto(`${url}/ui/queues/thumbnails`);
     await page.waitForSelector('[data-testid=groups-table] tbody tr');
-    expect(await page.textContent('[data-testid=group-settings]')).toMatch(/Per-group concurrency: 2 \(tiers: pro 5\).*Per-group rate limit: 10 per/);
-    const rows = await page.$$eval('[data-testid=groups-table] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
+    expect(await page.textContent('[data-testid=group-settings]')).toMatch(
+      /Per-group concurrency: 2 \(tiers: pro 5\).*Per-group rate limit: 10 per/,
+    );
+    const rows = await page.$$eval('[data-testid=groups-table] tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())),
+    );
     // the queue is paused (previous test): everything is available, nothing runs
     expect(rows).toEqual([
       ['tenant-pro', 'pro', '2', '0', '5', '3', ''],
@@ -231,15 +262,37 @@ describe('dashboard (read-only token)', () => {
     const { page } = b;
     await signIn(page, url, TOKENS.reader);
     expect(await page.textContent('[data-testid=who]')).toContain('reader · read');
-    const [failedEmail] = await db.sql(`select id from "${db.schema}".jobs where queue = 'emails' and state = 'failed' order by id limit 1`);
-    const [waiting] = await db.sql(`select id from "${db.schema}".jobs where queue = 'thumbnails' and state = 'available' order by id limit 1`);
-    const paths = ['/ui/', '/ui/queues/thumbnails', `/ui/dags/${s.dagRunId}`, '/ui/schedules', '/ui/jobs?state=failed', `/ui/jobs/${waiting.id}`, `/ui/jobs/${failedEmail.id}`];
+    const [failedEmail] = await db.sql(
+      `select id from "${db.schema}".jobs where queue = 'emails' and state = 'failed' order by id limit 1`,
+    );
+    const [waiting] = await db.sql(
+      `select id from "${db.schema}".jobs where queue = 'thumbnails' and state = 'available' order by id limit 1`,
+    );
+    const paths = [
+      '/ui/',
+      '/ui/queues/thumbnails',
+      `/ui/dags/${s.dagRunId}`,
+      '/ui/schedules',
+      '/ui/jobs?state=failed',
+      `/ui/jobs/${waiting.id}`,
+      `/ui/jobs/${failedEmail.id}`,
+    ];
     for (const path of paths) {
       await page.goto(url + path);
       await page.waitForSelector('.card');
       await page.waitForLoadState('networkidle');
-      expect(await page.$$('button.btn.primary, button.btn.danger, [data-testid=retry], [data-testid=cancel], [data-testid=pause], [data-testid=resume], [data-testid=bulk-retry], [data-testid=cancel-dag], [data-testid=set-limit]'), path).toHaveLength(0);
-      expect(await page.$$('button:has-text("Trigger"), button:has-text("Pause"), button:has-text("Resume"), button:has-text("Retry"), button:has-text("Cancel")'), path).toHaveLength(0);
+      expect(
+        await page.$$(
+          'button.btn.primary, button.btn.danger, [data-testid=retry], [data-testid=cancel], [data-testid=pause], [data-testid=resume], [data-testid=bulk-retry], [data-testid=cancel-dag], [data-testid=set-limit]',
+        ),
+        path,
+      ).toHaveLength(0);
+      expect(
+        await page.$$(
+          'button:has-text("Trigger"), button:has-text("Pause"), button:has-text("Resume"), button:has-text("Retry"), button:has-text("Cancel")',
+        ),
+        path,
+      ).toHaveLength(0);
     }
     expect(await page.textContent('[data-testid=attempts]')).toContain('mailbox of');
     await shot(page, 'read-only-job');
@@ -247,12 +300,22 @@ describe('dashboard (read-only token)', () => {
     const forge = (path: string, body?: string) =>
       page.evaluate(
         async ([p, b]) => {
-          const r = await fetch(p!, { method: 'POST', headers: { 'x-jobline-dashboard': '1', ...(b ? { 'content-type': 'application/json' } : {}) }, body: b });
+          const r = await fetch(p!, {
+            method: 'POST',
+            headers: { 'x-jobline-dashboard': '1', ...(b ? { 'content-type': 'application/json' } : {}) },
+            body: b,
+          });
           return { status: r.status, body: (await r.json()) as any };
         },
         [path, body],
       );
-    for (const [path, body] of [[`/v1/jobs/${waiting.id}/cancel`], [`/v1/jobs/${failedEmail.id}/retry`], ['/v1/jobs/retry', '{}'], ['/v1/queues/thumbnails/resume'], [`/v1/dags/${s.dagRunId}/cancel`]] as [string, string?][]) {
+    for (const [path, body] of [
+      [`/v1/jobs/${waiting.id}/cancel`],
+      [`/v1/jobs/${failedEmail.id}/retry`],
+      ['/v1/jobs/retry', '{}'],
+      ['/v1/queues/thumbnails/resume'],
+      [`/v1/dags/${s.dagRunId}/cancel`],
+    ] as [string, string?][]) {
       const r = await forge(path, body);
       expect(r.status, path).toBe(403);
       expect(r.body.error.message, path).toContain('lacks the "write" scope');

@@ -82,9 +82,13 @@ export async function seed(db: TestDb): Promise<Seeded> {
     },
   };
   const queues = ['billing', 'emails', 'imports', 'reports', 'thumbnails'];
-  const emails = await jl.enqueueMany(Array.from({ length: 300 }, (_, i) => ({ queue: 'emails', name: 'send-email', input: { i, to: `user${i}@example.com` } })));
+  const emails = await jl.enqueueMany(
+    Array.from({ length: 300 }, (_, i) => ({ queue: 'emails', name: 'send-email', input: { i, to: `user${i}@example.com` } })),
+  );
   const reports = await jl.enqueueMany(Array.from({ length: 8 }, (_, n) => ({ queue: 'reports', name: 'build-report', input: { n } })));
-  const charges = await jl.enqueueMany(Array.from({ length: 3 }, (_, i) => ({ queue: 'billing', name: 'charge', input: { amount: 10 * (i + 1) }, maxAttempts: 3 })));
+  const charges = await jl.enqueueMany(
+    Array.from({ length: 3 }, (_, i) => ({ queue: 'billing', name: 'charge', input: { amount: 10 * (i + 1) }, maxAttempts: 3 })),
+  );
   const failed = await jl.enqueue({ queue: 'imports', name: 'ledger-import', input: { file: 's3://ledgers/2026-11.csv' }, maxAttempts: 3 });
   // Waiting work nobody runs: a backlog and future jobs.
   await jl.enqueueMany(Array.from({ length: 15 }, (_, i) => ({ queue: 'thumbnails', name: 'resize', input: { image: `img-${i}.png` } })));
@@ -121,7 +125,12 @@ export async function seed(db: TestDb): Promise<Seeded> {
       { key: 'notify', queue: 'ml', name: 'step', dependsOn: ['evaluate'] },
     ],
   });
-  await jl.schedules.add({ name: 'nightly-export', cron: '30 2 * * *', timezone: 'Europe/Berlin', job: { queue: 'exports', name: 'export', input: { full: true } } });
+  await jl.schedules.add({
+    name: 'nightly-export',
+    cron: '30 2 * * *',
+    timezone: 'Europe/Berlin',
+    job: { queue: 'exports', name: 'export', input: { full: true } },
+  });
   await jl.schedules.add({ name: 'hourly-digest', cron: '0 * * * *', timezone: 'UTC', job: { queue: 'emails', name: 'digest' } });
   await jl.updateQueue('thumbnails', { concurrencyLimit: 4 });
 
@@ -135,11 +144,23 @@ export async function seed(db: TestDb): Promise<Seeded> {
   });
   await worker.start();
   const ids = [...emails, ...reports, ...charges, failed].map((j) => j.id);
-  await waitFor(async () => {
-    const [r] = await db.sql(`select count(*)::int as n from "${db.schema}".jobs where id = any($1) and state in ('completed', 'failed')`, [ids]);
-    const [run, d2, ml] = await Promise.all([jl.getDag(dag.id), jl.getDag(daily.id), jl.getDag(training_.id)]);
-    return r.n === ids.length && run.state !== 'running' && d2.state !== 'running' && ml.nodes.find((n) => n.key === 'train')!.state === 'running';
-  }, 30_000, 'seeded jobs and two DAG runs to finish, and the third to be training');
+  await waitFor(
+    async () => {
+      const [r] = await db.sql(
+        `select count(*)::int as n from "${db.schema}".jobs where id = any($1) and state in ('completed', 'failed')`,
+        [ids],
+      );
+      const [run, d2, ml] = await Promise.all([jl.getDag(dag.id), jl.getDag(daily.id), jl.getDag(training_.id)]);
+      return (
+        r.n === ids.length &&
+        run.state !== 'running' &&
+        d2.state !== 'running' &&
+        ml.nodes.find((n) => n.key === 'train')!.state === 'running'
+      );
+    },
+    30_000,
+    'seeded jobs and two DAG runs to finish, and the third to be training',
+  );
   // An hour of history in a few seconds: the finished single jobs (not the failed job the tests
   // follow) are moved back in time by up to 55 minutes, every timestamp of a job by the same
   // offset, so the charts show a working hour while waits and run times stay as measured.
@@ -182,7 +203,16 @@ export async function launch(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1440, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   // A script error in the dashboard fails loudly in the test output rather than as a missing element.
@@ -211,7 +241,8 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
  * Screenshots go to a temporary folder, or to docs/screenshots/ with JOBLINE_SCREENSHOTS=docs
  * (how the README's pictures are made).
  */
-export const SHOT_DIR = process.env.JOBLINE_SCREENSHOTS === 'docs' ? join(import.meta.dirname, '../../docs/screenshots') : join(tmpdir(), 'jobline-screenshots');
+export const SHOT_DIR =
+  process.env.JOBLINE_SCREENSHOTS === 'docs' ? join(import.meta.dirname, '../../docs/screenshots') : join(tmpdir(), 'jobline-screenshots');
 export async function shot(page: Page, name: string): Promise<string> {
   mkdirSync(SHOT_DIR, { recursive: true });
   const path = join(SHOT_DIR, `${name}.png`);

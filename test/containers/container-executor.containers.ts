@@ -34,7 +34,9 @@ beforeAll(async () => {
   const q = { queue: 'c' };
   await db.jl.createDefinition({
     name: 'c-echo',
-    ...sh('x=$(cat); printf \'{"got":%s,"job":%s,"attempt":%s,"tp":"%s","greeting":"%s"}\\n\' "$x" "$JOBLINE_JOB_ID" "$JOBLINE_ATTEMPT" "$TRACEPARENT" "$GREETING"'),
+    ...sh(
+      'x=$(cat); printf \'{"got":%s,"job":%s,"attempt":%s,"tp":"%s","greeting":"%s"}\\n\' "$x" "$JOBLINE_JOB_ID" "$JOBLINE_ATTEMPT" "$TRACEPARENT" "$GREETING"',
+    ),
     env: { GREETING: 'hello' },
     resources: { cpu: 0.5, memoryMb: 64, network: 'none' },
     defaults: q,
@@ -44,17 +46,44 @@ beforeAll(async () => {
     ...sh('i=0; while [ $i -lt 600 ]; do echo "noise line $i" >&2; i=$((i+1)); done; echo "fatal: the widget is broken" >&2; exit 3'),
     defaults: { ...q, maxAttempts: 1 },
   });
-  await db.jl.createDefinition({ name: 'c-sleep', ...sh('sleep 60'), resources: { cpu: 0.5, memoryMb: 64, network: 'none' }, defaults: { ...q, maxAttempts: 1 } });
+  await db.jl.createDefinition({
+    name: 'c-sleep',
+    ...sh('sleep 60'),
+    resources: { cpu: 0.5, memoryMb: 64, network: 'none' },
+    defaults: { ...q, maxAttempts: 1 },
+  });
   await db.jl.createDefinition({
     name: 'c-file',
     ...sh('cat "$JOBLINE_INPUT_FILE" > "$JOBLINE_OUTPUT_FILE"; echo "this stdout is not the output"'),
     container: { input: 'file', outputPath: '/jobline/output.json' },
     defaults: q,
   });
-  await db.jl.createDefinition({ name: 'c-missing-never', executor: 'container', image: MISSING, container: { pullPolicy: 'never' }, defaults: { ...q, maxAttempts: 1 } });
-  await db.jl.createDefinition({ name: 'c-missing-pull', executor: 'container', image: MISSING, container: { pullPolicy: 'if-missing' }, defaults: { ...q, maxAttempts: 1 } });
-  await db.jl.createDefinition({ name: 'c-secret', ...sh('printf \'{"len":%s}\' "${#W16_SECRET}"; echo "done" >&2'), secretEnv: ['W16_SECRET'], defaults: q });
-  await db.jl.createDefinition({ name: 'c-secret-fail', ...sh('echo "failing on purpose" >&2; exit 1'), secretEnv: ['W16_SECRET'], defaults: { ...q, maxAttempts: 1 } });
+  await db.jl.createDefinition({
+    name: 'c-missing-never',
+    executor: 'container',
+    image: MISSING,
+    container: { pullPolicy: 'never' },
+    defaults: { ...q, maxAttempts: 1 },
+  });
+  await db.jl.createDefinition({
+    name: 'c-missing-pull',
+    executor: 'container',
+    image: MISSING,
+    container: { pullPolicy: 'if-missing' },
+    defaults: { ...q, maxAttempts: 1 },
+  });
+  await db.jl.createDefinition({
+    name: 'c-secret',
+    ...sh('printf \'{"len":%s}\' "${#W16_SECRET}"; echo "done" >&2'),
+    secretEnv: ['W16_SECRET'],
+    defaults: q,
+  });
+  await db.jl.createDefinition({
+    name: 'c-secret-fail',
+    ...sh('echo "failing on purpose" >&2; exit 1'),
+    secretEnv: ['W16_SECRET'],
+    defaults: { ...q, maxAttempts: 1 },
+  });
   // This worker also leads maintenance (rescue + reaping) with a short stale time.
   worker = db.jl.worker({
     queues: ['c'],
@@ -109,10 +138,19 @@ describe('container jobs on a real engine', () => {
 
   it('on timeout kills and removes the container; the attempt is timed_out', async () => {
     const { id } = await db.jl.enqueue({ definition: 'c-sleep', timeoutMs: 1500 });
-    const running = await waitFor(async () => (await containersOf(scope, id)).find((c) => c.State === 'running'), 30_000, 'the container to run');
+    const running = await waitFor(
+      async () => (await containersOf(scope, id)).find((c) => c.State === 'running'),
+      30_000,
+      'the container to run',
+    );
     // Labels and resources as created.
     const { value: info } = await engine.json<any>('GET', `/containers/${running.Id}/json`, { what: 'inspect' });
-    expect(info.Config.Labels).toMatchObject({ 'dev.jobline.job-id': String(id), 'dev.jobline.attempt': '1', 'dev.jobline.worker-id': worker.id, 'dev.jobline.definition': 'c-sleep@1' });
+    expect(info.Config.Labels).toMatchObject({
+      'dev.jobline.job-id': String(id),
+      'dev.jobline.attempt': '1',
+      'dev.jobline.worker-id': worker.id,
+      'dev.jobline.definition': 'c-sleep@1',
+    });
     expect(info.HostConfig).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 * 1024 * 1024, NetworkMode: 'none' });
     await waitFor(async () => (await state(id)) === 'failed', 30_000, 'the timeout');
     expect(await db.jl.executions(id)).toMatchObject([{ state: 'timed_out', error: { code: 'TIMEOUT' } }]);
@@ -131,7 +169,11 @@ describe('container jobs on a real engine', () => {
   it('fails the attempt with a clear error when the image is missing: pullPolicy never, and if-missing when the pull fails', async () => {
     const never = await db.jl.enqueue({ definition: 'c-missing-never' });
     const pull = await db.jl.enqueue({ definition: 'c-missing-pull' });
-    await waitFor(async () => (await state(never.id)) === 'failed' && (await state(pull.id)) === 'failed', 60_000, 'the missing-image jobs');
+    await waitFor(
+      async () => (await state(never.id)) === 'failed' && (await state(pull.id)) === 'failed',
+      60_000,
+      'the missing-image jobs',
+    );
     const [a] = await db.jl.executions(never.id);
     expect(a.error).toMatchObject({ code: 'IMAGE_MISSING', retryable: false });
     expect(a.error?.message).toContain(`image "${MISSING}" is not on the engine`);
@@ -156,9 +198,14 @@ describe('container jobs on a real engine', () => {
     expect(dump.everything).toContain('c-secret');
     expect(dump.everything).not.toContain(SECRET);
     const api = await Promise.all(
-      [`/v1/jobs/${ok.id}`, `/v1/jobs/${ok.id}/executions`, `/v1/jobs/${bad.id}`, `/v1/jobs/${bad.id}/executions`, '/v1/jobs?queue=c&limit=100', '/v1/definitions/c-secret'].map(
-        (p) => producer.call('GET', p),
-      ),
+      [
+        `/v1/jobs/${ok.id}`,
+        `/v1/jobs/${ok.id}/executions`,
+        `/v1/jobs/${bad.id}`,
+        `/v1/jobs/${bad.id}/executions`,
+        '/v1/jobs?queue=c&limit=100',
+        '/v1/definitions/c-secret',
+      ].map((p) => producer.call('GET', p)),
     );
     for (const r of api) expect(r.status).toBe(200);
     expect(api.map((r) => r.text).join('')).toContain('c-secret');
@@ -177,7 +224,13 @@ describe('container jobs on a real engine', () => {
       DATABASE_URL: db.url,
       JOBLINE_SCHEMA: db.schema,
       QUEUES: 'ck',
-      WORKER_OPTIONS: JSON.stringify({ maintenance: false, heartbeatIntervalMs: 200, staleAfterMs: 1000, pollIntervalMs: 50, executors: { container: {} } }),
+      WORKER_OPTIONS: JSON.stringify({
+        maintenance: false,
+        heartbeatIntervalMs: 200,
+        staleAfterMs: 1000,
+        pollIntervalMs: 50,
+        executors: { container: {} },
+      }),
     });
     procs.push(victim);
     const { id } = await db.jl.enqueue({ definition: 'c-kill' });
@@ -191,7 +244,14 @@ describe('container jobs on a real engine', () => {
     await waitFor(async () => (await containersOf(scope, id)).length === 0, 15_000, 'the reaper to remove the container');
     // The rescued job runs again elsewhere, and that container goes too. (Its heartbeat settings
     // match the leader's: the leader judges every worker by its own staleAfterMs.)
-    const next = db.jl.worker({ queues: ['ck'], pollIntervalMs: 50, heartbeatIntervalMs: 200, staleAfterMs: 1000, maintenance: false, executors: { container: {} } });
+    const next = db.jl.worker({
+      queues: ['ck'],
+      pollIntervalMs: 50,
+      heartbeatIntervalMs: 200,
+      staleAfterMs: 1000,
+      maintenance: false,
+      executors: { container: {} },
+    });
     extraWorkers.push(next);
     await next.start();
     await waitFor(async () => (await state(id)) === 'completed', 30_000, 'the second attempt');
@@ -213,7 +273,13 @@ describe('container jobs on a real engine', () => {
         DATABASE_URL: own.url,
         JOBLINE_SCHEMA: own.schema,
         QUEUES: 'cs',
-        WORKER_OPTIONS: JSON.stringify({ maintenance: false, heartbeatIntervalMs: 200, staleAfterMs: 1000, pollIntervalMs: 50, executors: { container: {} } }),
+        WORKER_OPTIONS: JSON.stringify({
+          maintenance: false,
+          heartbeatIntervalMs: 200,
+          staleAfterMs: 1000,
+          pollIntervalMs: 50,
+          executors: { container: {} },
+        }),
       });
       procs.push(victim);
       const { id } = await own.jl.enqueue({ definition: 'c-long' });
@@ -221,9 +287,24 @@ describe('container jobs on a real engine', () => {
       victim.child.kill('SIGKILL');
       await victim.exited;
       // Dead by the rescuer's rule: no heartbeat for staleAfterMs.
-      await waitFor(async () => (await own.sql(`select heartbeat_at < now() - interval '1 second' as stale from "${own.schema}".workers where id = $1`, [victim.id]))[0]?.stale, 10_000, 'the heartbeat to go stale');
+      await waitFor(
+        async () =>
+          (
+            await own.sql(`select heartbeat_at < now() - interval '1 second' as stale from "${own.schema}".workers where id = $1`, [
+              victim.id,
+            ])
+          )[0]?.stale,
+        10_000,
+        'the heartbeat to go stale',
+      );
       expect(await containersOf(ownScope, id)).toHaveLength(1);
-      const fresh = own.jl.worker({ queues: ['other'], maintenance: false, heartbeatIntervalMs: 200, staleAfterMs: 1000, executors: { container: {} } });
+      const fresh = own.jl.worker({
+        queues: ['other'],
+        maintenance: false,
+        heartbeatIntervalMs: 200,
+        staleAfterMs: 1000,
+        executors: { container: {} },
+      });
       await fresh.start();
       expect(await containersOf(ownScope, id)).toEqual([]); // start() returned after reaping
       await fresh.stop();

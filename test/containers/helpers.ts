@@ -15,6 +15,11 @@ export interface EngineContainer {
  */
 export async function containersOf(scope: string, jobId?: number): Promise<EngineContainer[]> {
   const filters = JSON.stringify({ label: [`${CONTAINER_LABELS.scope}=${scope}`] });
-  const { value } = await engine.json<EngineContainer[]>('GET', '/containers/json', { query: { all: true, filters }, what: 'listing test containers' });
-  return (value ?? []).filter((c) => c.Labels[CONTAINER_LABELS.scope] === scope && (jobId === undefined || c.Labels[CONTAINER_LABELS.jobId] === String(jobId)));
+  const { value } = await engine.json<EngineContainer[]>('GET', '/containers/json', {
+    query: { all: true, filters },
+    what: 'listing test containers',
+  });
+  return (value ?? []).filter(
+    (c) => c.Labels[CONTAINER_LABELS.scope] === scope && (jobId === undefined || c.Labels[CONTAINER_LABELS.jobId] === String(jobId)),
+  );
 }

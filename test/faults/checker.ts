@@ -48,8 +48,17 @@ export async function checkJobs(db: Pick<pg.Pool, 'query'>, schema: string, ids:
     [ids],
   );
   const v: JobVerdicts = {
-    jobs: ids.length, completedOnce: 0, failedForGood: 0, cancelled: 0, lost: 0, duplicated: 0,
-    rescuedAttempts: 0, releasedAttempts: 0, missingRows: ids.length - rows.length, lostIds: [], duplicatedIds: [],
+    jobs: ids.length,
+    completedOnce: 0,
+    failedForGood: 0,
+    cancelled: 0,
+    lost: 0,
+    duplicated: 0,
+    rescuedAttempts: 0,
+    releasedAttempts: 0,
+    missingRows: ids.length - rows.length,
+    lostIds: [],
+    duplicatedIds: [],
   };
   for (const r of rows) {
     v.rescuedAttempts += r.lost_attempts;
@@ -82,7 +91,12 @@ export function summaryTable(title: string, v: JobVerdicts, extra: Record<string
     ...Object.entries(extra),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
-  const text = [`\n### ${title}`, `| ${'check'.padEnd(w)} | value |`, `|${'-'.repeat(w + 2)}|-------|`, ...rows.map(([k, x]) => `| ${k.padEnd(w)} | ${x} |`)].join('\n');
+  const text = [
+    `\n### ${title}`,
+    `| ${'check'.padEnd(w)} | value |`,
+    `|${'-'.repeat(w + 2)}|-------|`,
+    ...rows.map(([k, x]) => `| ${k.padEnd(w)} | ${x} |`),
+  ].join('\n');
   console.log(text);
   return text;
 }

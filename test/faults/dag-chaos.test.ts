@@ -19,7 +19,14 @@ afterAll(async () => {
   await db.close();
 });
 
-const WORKER_OPTIONS = JSON.stringify({ heartbeatIntervalMs: 300, staleAfterMs: 1500, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100, backoff: { baseMs: 50, maxMs: 500 } });
+const WORKER_OPTIONS = JSON.stringify({
+  heartbeatIntervalMs: 300,
+  staleAfterMs: 1500,
+  leaseTtlMs: 1000,
+  rescueIntervalMs: 250,
+  promoteIntervalMs: 100,
+  backoff: { baseMs: 50, maxMs: 500 },
+});
 
 it('a random DAG under SIGKILL chaos: every node once, no child before its parents', async () => {
   const n = scale(300, 1000);
@@ -31,7 +38,14 @@ it('a random DAG under SIGKILL chaos: every node once, no child before its paren
     return { key: `n${i}`, queue: 'dagchaos', name: 'noop', input: { i }, dependsOn: [...parents], maxAttempts: 25 };
   });
   const run = await db.jl.submitDag({ name: `chaos-${seed}`, nodes });
-  const env = { DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'dagchaos', CONCURRENCY: '8', HANDLER_DELAY_MS: '120', WORKER_OPTIONS };
+  const env = {
+    DATABASE_URL: db.url,
+    JOBLINE_SCHEMA: db.schema,
+    QUEUES: 'dagchaos',
+    CONCURRENCY: '8',
+    HANDLER_DELAY_MS: '120',
+    WORKER_OPTIONS,
+  };
   const live: WorkerProcess[] = [];
   const spawnOne = async () => {
     const p = await startWorkerProcess(env);
@@ -68,7 +82,10 @@ it('a random DAG under SIGKILL chaos: every node once, no child before its paren
       where c.dag_run_id = $1 and ce.started_at < pe.finished_at`,
     [run.id],
   );
-  summaryTable(`DAG under kill -9 chaos: ${n} nodes (seed ${seed}), 4 workers`, v, { 'workers SIGKILLed': kills, 'children started before a parent finished': early.n });
+  summaryTable(`DAG under kill -9 chaos: ${n} nodes (seed ${seed}), 4 workers`, v, {
+    'workers SIGKILLed': kills,
+    'children started before a parent finished': early.n,
+  });
   expect(detail.state).toBe('succeeded');
   expect(kills).toBeGreaterThan(0);
   expect(v.completedOnce).toBe(n);

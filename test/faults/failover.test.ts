@@ -53,14 +53,38 @@ it('primary SIGKILLed mid-drain, standby promoted, endpoint repointed: 0 lost, 0
   const id = randomBytes(4).toString('hex');
   const events = { stream: `HA_${id}`, subjectPrefix: `ha_${id}`, leaseTtlMs: 1000, pollIntervalMs: 20 };
   const schema = 'ha';
-  jl = await Jobline.connect({ databaseUrl: url, schema, natsUrl: nats!.url, events, logger: pino({ level: 'silent' }), connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
+  jl = await Jobline.connect({
+    databaseUrl: url,
+    schema,
+    natsUrl: nats!.url,
+    events,
+    logger: pino({ level: 'silent' }),
+    connectTimeoutMs: 3000,
+    statementTimeoutMs: 10_000,
+  });
   const S = `"${schema}"`;
   const sql = async (text: string, values?: unknown[]) => (await internals(jl!).pool.query(text, values)).rows;
   await auditEvents({ schema, sql } as Parameters<typeof auditEvents>[0]);
   await jl.schedules.add({ name: 'tick', cron: '* * * * * *', job: { name: 'noop', queue: 'ha' } });
 
-  const WORKER_OPTIONS = JSON.stringify({ pollIntervalMs: 200, heartbeatIntervalMs: 300, staleAfterMs: 3000, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100, backoff: { baseMs: 50, maxMs: 500 } });
-  const env = { DATABASE_URL: url, JOBLINE_SCHEMA: schema, NATS_URL: nats!.url, EVENTS: JSON.stringify(events), QUEUES: 'ha', CONCURRENCY: '20', WORKER_OPTIONS };
+  const WORKER_OPTIONS = JSON.stringify({
+    pollIntervalMs: 200,
+    heartbeatIntervalMs: 300,
+    staleAfterMs: 3000,
+    leaseTtlMs: 1000,
+    rescueIntervalMs: 250,
+    promoteIntervalMs: 100,
+    backoff: { baseMs: 50, maxMs: 500 },
+  });
+  const env = {
+    DATABASE_URL: url,
+    JOBLINE_SCHEMA: schema,
+    NATS_URL: nats!.url,
+    EVENTS: JSON.stringify(events),
+    QUEUES: 'ha',
+    CONCURRENCY: '20',
+    WORKER_OPTIONS,
+  };
   procs.push(...(await Promise.all([0, 1, 2].map(() => startWorkerProcess(env, FIXTURE)))));
 
   // The producer: one job at a time, retried with the same idempotency key until acknowledged.
@@ -71,7 +95,9 @@ it('primary SIGKILLed mid-drain, standby promoted, endpoint repointed: 0 lost, 0
     for (let i = 0; producing; i++) {
       for (;;) {
         try {
-          acknowledged.push((await jl!.enqueue({ queue: 'ha', name: 'noop', input: { i }, idempotencyKey: `ha-${i}`, maxAttempts: 25 })).id);
+          acknowledged.push(
+            (await jl!.enqueue({ queue: 'ha', name: 'noop', input: { i }, idempotencyKey: `ha-${i}`, maxAttempts: 25 })).id,
+          );
           break;
         } catch {
           enqueueErrors++;
@@ -88,7 +114,11 @@ it('primary SIGKILLed mid-drain, standby promoted, endpoint repointed: 0 lost, 0
       return -1;
     }
   };
-  await waitFor(async () => (await count(`select count(*) as n from ${S}.jobs where state = 'completed'`)) > scale(300, 2000), 60_000, 'work before the failover');
+  await waitFor(
+    async () => (await count(`select count(*) as n from ${S}.jobs where state = 'completed'`)) > scale(300, 2000),
+    60_000,
+    'work before the failover',
+  );
   const scheduledBefore = await count(`select count(*) as n from ${S}.jobs where idempotency_key not like 'ha-%'`);
 
   // The failover: primary dies hard, the standby is promoted, the endpoint follows.
@@ -102,24 +132,53 @@ it('primary SIGKILLed mid-drain, standby promoted, endpoint repointed: 0 lost, 0
   const repointedAt = Date.now();
 
   let firstCompletionAt = 0;
-  await waitFor(async () => {
-    const n = await count(`select count(*) as n from ${S}.job_executions where state = 'completed' and finished_at > to_timestamp($1 / 1000.0)`, [repointedAt]);
-    if (n > 0) firstCompletionAt = Date.now();
-    return n > 0;
-  }, 60_000, 'a completion on the promoted standby');
+  await waitFor(
+    async () => {
+      const n = await count(
+        `select count(*) as n from ${S}.job_executions where state = 'completed' and finished_at > to_timestamp($1 / 1000.0)`,
+        [repointedAt],
+      );
+      if (n > 0) firstCompletionAt = Date.now();
+      return n > 0;
+    },
+    60_000,
+    'a completion on the promoted standby',
+  );
   await sleep(scale(3000, 15_000));
   producing = false;
   await producer;
   // The scheduler (in one of the workers) enqueues again on the new primary.
-  await waitFor(async () => (await count(`select count(*) as n from ${S}.jobs where queue = 'ha' and idempotency_key not like 'ha-%' and created_at > to_timestamp($1 / 1000.0)`, [repointedAt])) > 0, 30_000, 'a scheduled run after the promote');
+  await waitFor(
+    async () =>
+      (await count(
+        `select count(*) as n from ${S}.jobs where queue = 'ha' and idempotency_key not like 'ha-%' and created_at > to_timestamp($1 / 1000.0)`,
+        [repointedAt],
+      )) > 0,
+    30_000,
+    'a scheduled run after the promote',
+  );
   await jl.schedules.pause('tick');
-  await waitFor(async () => (await count(`select count(*) as n from ${S}.jobs where state not in ('completed','failed','cancelled')`)) === 0, 120_000, 'drain').catch(async (err) => {
+  await waitFor(
+    async () => (await count(`select count(*) as n from ${S}.jobs where state not in ('completed','failed','cancelled')`)) === 0,
+    120_000,
+    'drain',
+  ).catch(async (err) => {
     // What was left, for the failure message: states, attempts, owners, and the workers' heartbeats.
-    const left = await sql(`select state, count(*)::int as n, min(run_at) as first_run_at, max(attempt) as max_attempt, array_agg(distinct worker_id) as workers
+    const left =
+      await sql(`select state, count(*)::int as n, min(run_at) as first_run_at, max(attempt) as max_attempt, array_agg(distinct worker_id) as workers
                               from ${S}.jobs where state not in ('completed','failed','cancelled') group by state`);
     const workers = await sql(`select id, heartbeat_at, stopped_at from ${S}.workers order by id`);
     const leases = await sql(`select name, holder, expires_at from ${S}.leases`);
-    console.log('left:', JSON.stringify(left), '\nworkers:', JSON.stringify(workers), '\nleases:', JSON.stringify(leases), '\nnow:', new Date().toISOString());
+    console.log(
+      'left:',
+      JSON.stringify(left),
+      '\nworkers:',
+      JSON.stringify(workers),
+      '\nleases:',
+      JSON.stringify(leases),
+      '\nnow:',
+      new Date().toISOString(),
+    );
     throw err;
   });
   // The relay (in one of the workers) publishes everything the new primary holds.
@@ -128,12 +187,23 @@ it('primary SIGKILLed mid-drain, standby promoted, endpoint repointed: 0 lost, 0
   const exits = await Promise.all(procs.map((p) => p.exited));
 
   const v = await checkJobs(internals(jl!).pool, schema, acknowledged);
-  const { rows: keys } = await internals(jl!).pool.query(`select count(*)::int as rows, count(distinct idempotency_key)::int as keys from ${S}.jobs where idempotency_key like 'ha-%'`);
+  const { rows: keys } = await internals(jl!).pool.query(
+    `select count(*)::int as rows, count(distinct idempotency_key)::int as keys from ${S}.jobs where idempotency_key like 'ha-%'`,
+  );
   const scheduledAfter = await count(`select count(*) as n from ${S}.jobs where idempotency_key not like 'ha-%'`);
-  const written = (await sql(`select id, job_id from ${S}.events_audit order by id`)).map((r) => ({ id: Number(r.id), jobId: r.job_id === null ? null : Number(r.job_id) }));
+  const written = (await sql(`select id, job_id from ${S}.events_audit order by id`)).map((r) => ({
+    id: Number(r.id),
+    jobId: r.job_id === null ? null : Number(r.job_id),
+  }));
   const msgs: { msgId: string; event: JoblineEvent }[] = await readStream(nats!.url, events.stream);
-  const e = checkEvents(written, msgs.map((m) => ({ id: Number(m.event.id), jobId: isJobEvent(m.event) ? m.event.data.jobId : undefined })));
-  const rejected = procs.map((p) => /stats (\{.*\})/.exec(p.output())?.[1]).filter(Boolean).reduce((a, s) => a + JSON.parse(s!).rejected, 0);
+  const e = checkEvents(
+    written,
+    msgs.map((m) => ({ id: Number(m.event.id), jobId: isJobEvent(m.event) ? m.event.data.jobId : undefined })),
+  );
+  const rejected = procs
+    .map((p) => /stats (\{.*\})/.exec(p.output())?.[1])
+    .filter(Boolean)
+    .reduce((a, s) => a + JSON.parse(s!).rejected, 0);
   summaryTable(`failover to a synchronous standby (3 workers, producer, relay, scheduler via a TCP proxy)`, v, {
     'enqueue errors retried': enqueueErrors,
     'late completions rejected (fence)': rejected,

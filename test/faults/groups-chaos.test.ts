@@ -23,8 +23,13 @@ afterAll(async () => {
 });
 
 const WORKER_OPTIONS = JSON.stringify({
-  heartbeatIntervalMs: 300, staleAfterMs: 1500, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100,
-  pollIntervalMs: 200, backoff: { baseMs: 50, maxMs: 500 },
+  heartbeatIntervalMs: 300,
+  staleAfterMs: 1500,
+  leaseTtlMs: 1000,
+  rescueIntervalMs: 250,
+  promoteIntervalMs: 100,
+  pollIntervalMs: 200,
+  backoff: { baseMs: 50, maxMs: 500 },
 });
 const LIMITS: Record<string, number> = { t0: 4, t1: 3, t2: 2, t3: 2, t4: 2, t5: 1, t6: 1, t7: 1 };
 
@@ -49,7 +54,14 @@ it('SIGKILL chaos: group limits and rate limits never exceeded, every job comple
   for (let i = 0; i < specs.length; i += 5000) ids.push(...(await db.jl.enqueueMany(specs.slice(i, i + 5000))).map((j) => j.id));
   const gIds = ids.slice(0, perGroup * 8);
   const rIds = ids.slice(perGroup * 8);
-  const env = { DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'gchaos,rchaos', CONCURRENCY: '6', HANDLER_DELAY_MS: '20', WORKER_OPTIONS };
+  const env = {
+    DATABASE_URL: db.url,
+    JOBLINE_SCHEMA: db.schema,
+    QUEUES: 'gchaos,rchaos',
+    CONCURRENCY: '6',
+    HANDLER_DELAY_MS: '20',
+    WORKER_OPTIONS,
+  };
   const live: WorkerProcess[] = [];
   const spawnOne = async () => {
     const p = await startWorkerProcess(env);
@@ -57,7 +69,9 @@ it('SIGKILL chaos: group limits and rate limits never exceeded, every job comple
     live.push(p);
   };
   await Promise.all(Array.from({ length: 4 }, spawnOne));
-  const unfinished = async () => (await db.q(`select count(*)::int as n from $S.jobs where id = any($1) and state not in ('completed','failed','cancelled')`, [ids]))[0].n;
+  const unfinished = async () =>
+    (await db.q(`select count(*)::int as n from $S.jobs where id = any($1) and state not in ('completed','failed','cancelled')`, [ids]))[0]
+      .n;
   let kills = 0;
   const deadline = Date.now() + scale(90_000, 480_000);
   while ((await unfinished()) > 0 && Date.now() < deadline) {
@@ -78,7 +92,9 @@ it('SIGKILL chaos: group limits and rate limits never exceeded, every job comple
   const queueWindow = await busiestWindow(internals(db.jl).pool, db.schema, rIds, 500, false);
   summaryTable(`group limits under kill -9 chaos: ${ids.length} jobs, 4 workers`, v, {
     'workers SIGKILLed': kills,
-    'peak running per group (limit)': Object.entries(peaks).map(([g, n]) => `${g} ${n}(${LIMITS[g]})`).join(' '),
+    'peak running per group (limit)': Object.entries(peaks)
+      .map(([g, n]) => `${g} ${n}(${LIMITS[g]})`)
+      .join(' '),
     'busiest 500 ms window per group (limit 6)': groupWindow,
     'busiest 500 ms window of the queue (limit 20)': queueWindow,
   });

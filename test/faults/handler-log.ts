@@ -53,7 +53,12 @@ export function readHandlerLog(dir: string): HandlerLogEntry[] {
   return out;
 }
 
-export async function checkHandlerLog(db: Pick<pg.Pool, 'query'>, schema: string, ids: number[], entries: HandlerLogEntry[]): Promise<HandlerLogVerdicts> {
+export async function checkHandlerLog(
+  db: Pick<pg.Pool, 'query'>,
+  schema: string,
+  ids: number[],
+  entries: HandlerLogEntry[],
+): Promise<HandlerLogVerdicts> {
   const { rows } = await db.query<{ id: string; attempt: number }>(
     `select id, attempt from "${schema}".jobs where id = any($1::bigint[]) and state = 'completed'`,
     [ids],

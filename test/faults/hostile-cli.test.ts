@@ -22,10 +22,13 @@ async function cli(args: string[]): Promise<{ code: number | null; out: string; 
 }
 
 const cases: { args: string[]; accept?: (job: any) => void; field?: RegExp }[] = [
-  { args: ['q', "o'brien \"quoted\" ünïcødé 🚀"], accept: (j) => expect(j.name).toBe("o'brien \"quoted\" ünïcødé 🚀") },
+  { args: ['q', 'o\'brien "quoted" ünïcødé 🚀'], accept: (j) => expect(j.name).toBe('o\'brien "quoted" ünïcødé 🚀') },
   { args: ['q', 'x', '--input', "'; drop table jobs; --"], field: /input/ },
   { args: ['q', 'x', '--input', JSON.stringify("'; drop table jobs; --")], accept: (j) => expect(j.input).toBe("'; drop table jobs; --") },
-  { args: ['q', 'x', '--input', '{"__proto__":{"polluted":true},"a":[1,{"b":null}]}'], accept: (j) => expect(j.input).toEqual(JSON.parse('{"__proto__":{"polluted":true},"a":[1,{"b":null}]}')) },
+  {
+    args: ['q', 'x', '--input', '{"__proto__":{"polluted":true},"a":[1,{"b":null}]}'],
+    accept: (j) => expect(j.input).toEqual(JSON.parse('{"__proto__":{"polluted":true},"a":[1,{"b":null}]}')),
+  },
   { args: ['q', 'x', '--input', '{"a":'], field: /input/ },
   { args: ["bad'queue", 'x'], field: /queue/ },
   { args: ['q', 'x', '--priority=NaN'], field: /priority/ },

@@ -52,7 +52,7 @@ describe('hostile input through the library', () => {
     const back = await db.jl.getJob(j.id);
     expect(Object.keys(back.input as object).sort()).toEqual(['__proto__', 'constructor']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted')).toBe(false);
+    expect(Object.hasOwn(Object.prototype, 'polluted')).toBe(false);
   });
 
   it('deep nesting, NUL characters, lone surrogates and oversize inputs are rejected clearly', async () => {
@@ -74,25 +74,40 @@ describe('hostile input through the library', () => {
 
   it('queue names and job names: accepted exactly, or a ValidationError naming the field', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), sqlish, fc.constantFrom("q'uote", 'q"uote', 'ünï', 'a.b', 'a b', '')), fc.string({ unit: 'binary', maxLength: 300 }), async (queue, name) => {
-        try {
-          const j = await db.jl.enqueue({ queue, name });
-          expect(j.queue).toBe(queue);
-          expect(j.name).toBe(name);
-          expect(queue).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
-        } catch (err) {
-          expect(err).toBeInstanceOf(ValidationError);
-          const paths = (err as ValidationError).issues.map((i) => i.path);
-          expect(paths.every((p) => p === 'queue' || p === 'name')).toBe(true);
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ unit: 'grapheme' }),
+          fc.string({ unit: 'binary' }),
+          sqlish,
+          fc.constantFrom("q'uote", 'q"uote', 'ünï', 'a.b', 'a b', ''),
+        ),
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        async (queue, name) => {
+          try {
+            const j = await db.jl.enqueue({ queue, name });
+            expect(j.queue).toBe(queue);
+            expect(j.name).toBe(name);
+            expect(queue).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
+          } catch (err) {
+            expect(err).toBeInstanceOf(ValidationError);
+            const paths = (err as ValidationError).issues.map((i) => i.path);
+            expect(paths.every((p) => p === 'queue' || p === 'name')).toBe(true);
+          }
+        },
+      ),
       { numRuns: runs },
     );
     await expectSentinelIntact();
   });
 
   it('numbers: NaN, infinities, huge, negative and fractional options are rejected; valid ones stored exactly', async () => {
-    const num = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 31), 1e308, -0, 0.5), fc.string(), fc.constant(null));
+    const num = fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 31), 1e308, -0, 0.5),
+      fc.string(),
+      fc.constant(null),
+    );
     await fc.assert(
       fc.asyncProperty(num, num, num, async (priority, maxAttempts, timeoutMs) => {
         try {

@@ -21,7 +21,14 @@ afterAll(async () => {
 });
 
 // Faster liveness than the defaults so the scenario is short; the mechanism is the same.
-const WORKER_OPTIONS = JSON.stringify({ heartbeatIntervalMs: 300, staleAfterMs: 1500, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100, backoff: { baseMs: 50, maxMs: 500 } });
+const WORKER_OPTIONS = JSON.stringify({
+  heartbeatIntervalMs: 300,
+  staleAfterMs: 1500,
+  leaseTtlMs: 1000,
+  rescueIntervalMs: 250,
+  promoteIntervalMs: 100,
+  backoff: { baseMs: 50, maxMs: 500 },
+});
 
 it('SIGKILL chaos: every job completes exactly once', async () => {
   const total = scale(6_000, 50_000);
@@ -33,7 +40,15 @@ it('SIGKILL chaos: every job completes exactly once', async () => {
   const ids: number[] = [];
   for (let i = 0; i < specs.length; i += 10_000) ids.push(...(await db.jl.enqueueMany(specs.slice(i, i + 10_000))).map((j) => j.id));
   const log = handlerLogDir();
-  const env = { DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'chaos', CONCURRENCY: '8', HANDLER_DELAY_MS: '50', WORKER_OPTIONS, HANDLER_LOG: log.dir };
+  const env = {
+    DATABASE_URL: db.url,
+    JOBLINE_SCHEMA: db.schema,
+    QUEUES: 'chaos',
+    CONCURRENCY: '8',
+    HANDLER_DELAY_MS: '50',
+    WORKER_OPTIONS,
+    HANDLER_LOG: log.dir,
+  };
   const live: WorkerProcess[] = [];
   const spawnOne = async () => {
     const p = await startWorkerProcess(env);
@@ -44,7 +59,9 @@ it('SIGKILL chaos: every job completes exactly once', async () => {
 
   const S = `"${db.schema}"`;
   const unfinished = async () =>
-    (await db.sql(`select count(*)::int as n from ${S}.jobs where id = any($1) and state not in ('completed','failed','cancelled')`, [ids]))[0].n;
+    (
+      await db.sql(`select count(*)::int as n from ${S}.jobs where id = any($1) and state not in ('completed','failed','cancelled')`, [ids])
+    )[0].n;
   let kills = 0;
   const deadline = Date.now() + scale(120_000, 480_000);
   while ((await unfinished()) > 0 && Date.now() < deadline) {

@@ -21,7 +21,14 @@ import { checkEvents, checkJobs, scale, summaryTable } from './checker.js';
 import { internals } from '@jobline/core/internal';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/events-worker.mjs', import.meta.url));
-const WORKER_OPTIONS = JSON.stringify({ pollIntervalMs: 50, heartbeatIntervalMs: 300, staleAfterMs: 1500, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100 });
+const WORKER_OPTIONS = JSON.stringify({
+  pollIntervalMs: 50,
+  heartbeatIntervalMs: 300,
+  staleAfterMs: 1500,
+  leaseTtlMs: 1000,
+  rescueIntervalMs: 250,
+  promoteIntervalMs: 100,
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let db: TestDb | undefined;
@@ -44,7 +51,15 @@ it('NATS down mid-run and back, relay leader SIGKILLed mid-drain: every job once
   const S = `"${db.schema}"`;
   await auditEvents(db); // every outbox row ever written, kept after the relay deletes it
 
-  const env = { DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, NATS_URL: nats!.url, EVENTS: JSON.stringify(events), QUEUES: 'nats', CONCURRENCY: '50', WORKER_OPTIONS };
+  const env = {
+    DATABASE_URL: db.url,
+    JOBLINE_SCHEMA: db.schema,
+    NATS_URL: nats!.url,
+    EVENTS: JSON.stringify(events),
+    QUEUES: 'nats',
+    CONCURRENCY: '50',
+    WORKER_OPTIONS,
+  };
   const live: WorkerProcess[] = [];
   const spawnOne = async () => {
     const p = await startWorkerProcess(env, FIXTURE);
@@ -58,16 +73,23 @@ it('NATS down mid-run and back, relay leader SIGKILLed mid-drain: every job once
   const producing = (async () => {
     while (ids.length < total) {
       const n = Math.min(100, total - ids.length);
-      const jobs = await db!.jl.enqueueMany(Array.from({ length: n }, (_, i) => ({ queue: 'nats', name: 'noop', input: { i: ids.length + i } })));
+      const jobs = await db!.jl.enqueueMany(
+        Array.from({ length: n }, (_, i) => ({ queue: 'nats', name: 'noop', input: { i: ids.length + i } })),
+      );
       ids.push(...jobs.map((j) => j.id));
       await sleep(50);
     }
   })();
   const outbox = async () => (await db!.sql(`select count(*)::int as n from ${S}.events`))[0].n as number;
-  const relayHolder = async () => (await db!.sql(`select holder from ${S}.leases where name = 'relay' and expires_at > now()`))[0]?.holder as string | undefined;
+  const relayHolder = async () =>
+    (await db!.sql(`select holder from ${S}.leases where name = 'relay' and expires_at > now()`))[0]?.holder as string | undefined;
 
   // 1. Events flow, then NATS goes away for the outage while jobs keep running.
-  await waitFor(async () => ids.length >= total / 4 && (await db!.sql(`select count(*)::int as n from ${S}.events_audit`))[0].n > (await outbox()), 60_000, 'events to be relayed');
+  await waitFor(
+    async () => ids.length >= total / 4 && (await db!.sql(`select count(*)::int as n from ${S}.events_audit`))[0].n > (await outbox()),
+    60_000,
+    'events to be relayed',
+  );
   await nats!.stop();
   const downAt = Date.now();
   let peakBacklog = 0;
@@ -91,16 +113,21 @@ it('NATS down mid-run and back, relay leader SIGKILLed mid-drain: every job once
   live.splice(live.indexOf(victim!), 1);
   const killedAt = Date.now();
   await spawnOne();
-  const next = await waitFor(async () => {
-    const h = await relayHolder();
-    return h && h !== leader ? h : undefined;
-  }, 30_000, 'another relay leader');
+  const next = await waitFor(
+    async () => {
+      const h = await relayHolder();
+      return h && h !== leader ? h : undefined;
+    },
+    30_000,
+    'another relay leader',
+  );
   const takeoverMs = Date.now() - killedAt;
 
   // 3. Everything finishes: the jobs, then the outbox.
   await producing;
   await waitFor(
-    async () => (await db!.sql(`select count(*)::int as n from ${S}.jobs where state not in ('completed','failed','cancelled')`))[0].n === 0,
+    async () =>
+      (await db!.sql(`select count(*)::int as n from ${S}.jobs where state not in ('completed','failed','cancelled')`))[0].n === 0,
     scale(60_000, 180_000),
     'every job to finish',
   );
@@ -108,7 +135,10 @@ it('NATS down mid-run and back, relay leader SIGKILLed mid-drain: every job once
   const drainedMs = Date.now() - upAt;
   await stopAll(live, 'SIGTERM');
 
-  const written = (await db.sql(`select id, job_id from ${S}.events_audit order by id`)).map((r) => ({ id: Number(r.id), jobId: r.job_id === null ? null : Number(r.job_id) }));
+  const written = (await db.sql(`select id, job_id from ${S}.events_audit order by id`)).map((r) => ({
+    id: Number(r.id),
+    jobId: r.job_id === null ? null : Number(r.job_id),
+  }));
   const msgs: { msgId: string; event: JoblineEvent }[] = await readStream(nats!.url, events.stream);
   for (const m of msgs) expect(m.msgId).toBe(m.event.id);
   const e = checkEvents(

@@ -29,7 +29,15 @@ import { internals } from '@jobline/core/internal';
 const EVENTS_FIXTURE = fileURLToPath(new URL('../fixtures/events-worker.mjs', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TIMEOUTS = { JOBLINE_STATEMENT_TIMEOUT_MS: '2000', JOBLINE_CONNECT_TIMEOUT_MS: '2000' };
-const FAST = { pollIntervalMs: 200, heartbeatIntervalMs: 300, staleAfterMs: 3000, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100, backoff: { baseMs: 50, maxMs: 500 } };
+const FAST = {
+  pollIntervalMs: 200,
+  heartbeatIntervalMs: 300,
+  staleAfterMs: 3000,
+  leaseTtlMs: 1000,
+  rescueIntervalMs: 250,
+  promoteIntervalMs: 100,
+  backoff: { baseMs: 50, maxMs: 500 },
+};
 
 let db: TestDb;
 const procs: WorkerProcess[] = [];
@@ -62,7 +70,9 @@ describe('PostgreSQL through a faulty network', () => {
   it('latency 50–200 ms on every connection: a drain completes every job exactly once', async () => {
     const { proxy, url } = await pgProxy();
     const total = scale(1500, 10_000);
-    const ids = (await db.jl.enqueueMany(Array.from({ length: total }, (_, i) => ({ queue: 'lat', name: 'noop', input: { i } })))).map((j) => j.id);
+    const ids = (await db.jl.enqueueMany(Array.from({ length: total }, (_, i) => ({ queue: 'lat', name: 'noop', input: { i } })))).map(
+      (j) => j.id,
+    );
     let jitter = true;
     const jitterLoop = (async () => {
       while (jitter) {
@@ -71,7 +81,14 @@ describe('PostgreSQL through a faulty network', () => {
       }
       proxy.latencyMs = 0;
     })();
-    const env = { ...TIMEOUTS, DATABASE_URL: url, JOBLINE_SCHEMA: db.schema, QUEUES: 'lat', CONCURRENCY: '50', WORKER_OPTIONS: JSON.stringify(FAST) };
+    const env = {
+      ...TIMEOUTS,
+      DATABASE_URL: url,
+      JOBLINE_SCHEMA: db.schema,
+      QUEUES: 'lat',
+      CONCURRENCY: '50',
+      WORKER_OPTIONS: JSON.stringify(FAST),
+    };
     const ws = await Promise.all([startWorkerProcess(env), startWorkerProcess(env)]);
     procs.push(...ws);
     const t0 = Date.now();
@@ -81,7 +98,10 @@ describe('PostgreSQL through a faulty network', () => {
     await jitterLoop;
     await stopAll(ws, 'SIGTERM');
     const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
-    summaryTable(`PostgreSQL latency 50–200 ms: ${total} jobs, 2 workers`, v, { 'drain time': `${ms} ms`, 'proxy connections accepted': proxy.accepted });
+    summaryTable(`PostgreSQL latency 50–200 ms: ${total} jobs, 2 workers`, v, {
+      'drain time': `${ms} ms`,
+      'proxy connections accepted': proxy.accepted,
+    });
     expect(await Promise.all(ws.map((w) => w.exited))).toEqual([0, 0]);
     expect(v.completedOnce).toBe(total);
     expect(v.lost + v.missingRows + v.duplicated).toBe(0);
@@ -89,11 +109,21 @@ describe('PostgreSQL through a faulty network', () => {
 
   it('half-open: open connections stop answering for good, new ones are accepted and never answered; workers neither hang nor double-complete, and resume', async () => {
     const { proxy, url } = await pgProxy();
-    const env = { ...TIMEOUTS, DATABASE_URL: url, JOBLINE_SCHEMA: db.schema, QUEUES: 'half', CONCURRENCY: '20', WORKER_OPTIONS: JSON.stringify(FAST) };
+    const env = {
+      ...TIMEOUTS,
+      DATABASE_URL: url,
+      JOBLINE_SCHEMA: db.schema,
+      QUEUES: 'half',
+      CONCURRENCY: '20',
+      WORKER_OPTIONS: JSON.stringify(FAST),
+    };
     const ws = await Promise.all([startWorkerProcess(env), startWorkerProcess(env)]);
     procs.push(...ws);
     const ids: number[] = [];
-    const add = async (n: number) => ids.push(...(await db.jl.enqueueMany(Array.from({ length: n }, (_, i) => ({ queue: 'half', name: 'noop', input: { i } })))).map((j) => j.id));
+    const add = async (n: number) =>
+      ids.push(
+        ...(await db.jl.enqueueMany(Array.from({ length: n }, (_, i) => ({ queue: 'half', name: 'noop', input: { i } })))).map((j) => j.id),
+      );
     await add(200);
     await waitFor(async () => (await count(`state = 'completed'`, 'half')) === 200, 60_000, 'work before the fault');
     proxy.setMode('half-open');
@@ -129,34 +159,68 @@ describe('PostgreSQL through a faulty network', () => {
     const n = 10;
     const opts = JSON.stringify(FAST);
     // The worker to be partitioned claims every job first (each runs 6 s).
-    const victim = await startWorkerProcess({ ...TIMEOUTS, DATABASE_URL: url, JOBLINE_SCHEMA: db.schema, QUEUES: 'part', CONCURRENCY: String(n), WORKER_OPTIONS: opts });
+    const victim = await startWorkerProcess({
+      ...TIMEOUTS,
+      DATABASE_URL: url,
+      JOBLINE_SCHEMA: db.schema,
+      QUEUES: 'part',
+      CONCURRENCY: String(n),
+      WORKER_OPTIONS: opts,
+    });
     procs.push(victim);
-    const ids = (await db.jl.enqueueMany(Array.from({ length: n }, () => ({ queue: 'part', name: 'sleep', input: { ms: 6000 }, maxAttempts: 5 })))).map((j) => j.id);
-    await waitFor(async () => (await count(`state = 'running' and worker_id = '${victim.id}'`, 'part')) === n, 30_000, 'the victim to claim every job');
+    const ids = (
+      await db.jl.enqueueMany(Array.from({ length: n }, () => ({ queue: 'part', name: 'sleep', input: { ms: 6000 }, maxAttempts: 5 })))
+    ).map((j) => j.id);
+    await waitFor(
+      async () => (await count(`state = 'running' and worker_id = '${victim.id}'`, 'part')) === n,
+      30_000,
+      'the victim to claim every job',
+    );
     proxy.setMode('partition');
     const partitionedAt = Date.now();
     // A healthy worker on a direct connection takes over the rescue (the lease) and the jobs.
-    const rescuer = await startWorkerProcess({ ...TIMEOUTS, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'part', CONCURRENCY: String(n), WORKER_OPTIONS: opts });
+    const rescuer = await startWorkerProcess({
+      ...TIMEOUTS,
+      DATABASE_URL: db.url,
+      JOBLINE_SCHEMA: db.schema,
+      QUEUES: 'part',
+      CONCURRENCY: String(n),
+      WORKER_OPTIONS: opts,
+    });
     procs.push(rescuer);
-    const rescuedAt = await waitFor(async () => {
-      const [r] = await db.sql(`select count(*)::int as n from ${S()}.job_executions where job_id = any($1) and state = 'lost'`, [ids]);
-      return r.n === n ? Date.now() : 0;
-    }, 30_000, 'the partitioned worker’s jobs to be rescued');
+    const rescuedAt = await waitFor(
+      async () => {
+        const [r] = await db.sql(`select count(*)::int as n from ${S()}.job_executions where job_id = any($1) and state = 'lost'`, [ids]);
+        return r.n === n ? Date.now() : 0;
+      },
+      30_000,
+      'the partitioned worker’s jobs to be rescued',
+    );
     const partitionMs = 10_000;
     await sleep(Math.max(0, partitionedAt + partitionMs - Date.now()));
     proxy.setMode('pass');
     const healedAt = Date.now();
     await waitFor(async () => (await count(`state = 'completed'`, 'part')) === n, 60_000, 'the rescued jobs to complete');
     // The victim is alive and reaches the database again: its heartbeat returns.
-    await waitFor(async () => {
-      const [w] = await db.sql(`select heartbeat_at > to_timestamp($2 / 1000.0) as ok from ${S()}.workers where id = $1`, [victim.id, healedAt]);
-      return w?.ok;
-    }, 30_000, 'the partitioned worker to heartbeat again');
+    await waitFor(
+      async () => {
+        const [w] = await db.sql(`select heartbeat_at > to_timestamp($2 / 1000.0) as ok from ${S()}.workers where id = $1`, [
+          victim.id,
+          healedAt,
+        ]);
+        return w?.ok;
+      },
+      30_000,
+      'the partitioned worker to heartbeat again',
+    );
     await stopAll([victim, rescuer], 'SIGTERM');
     const exits = await Promise.all([victim.exited, rescuer.exited]);
     const vs = statsOf(victim);
     const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
-    const [done] = await db.sql(`select count(*) filter (where worker_id = $2)::int as by_rescuer, count(*)::int as n from ${S()}.job_executions where job_id = any($1) and state = 'completed'`, [ids, rescuer.id]);
+    const [done] = await db.sql(
+      `select count(*) filter (where worker_id = $2)::int as by_rescuer, count(*)::int as n from ${S()}.job_executions where job_id = any($1) and state = 'completed'`,
+      [ids, rescuer.id],
+    );
     summaryTable(`PostgreSQL partition of one worker for ${partitionMs / 1000} s: ${n} jobs of 6 s`, v, {
       'partition → all rescued': `${rescuedAt - partitionedAt} ms`,
       'completions by the rescuer': done.by_rescuer,
@@ -176,23 +240,41 @@ describe('a claim whose reply is lost', () => {
   it('rows a claim committed for a live worker that never got the reply are released after the failed claim, then run once', async () => {
     const { proxy, url } = await pgProxy();
     const { Jobline } = await import('@jobline/core');
-    const jl = await Jobline.connect({ databaseUrl: url, schema: db.schema, migrate: false, natsUrl: '', logger: (await import('../helpers/db.js')).quietLogger(), connectTimeoutMs: 1000, statementTimeoutMs: 2000 });
+    const jl = await Jobline.connect({
+      databaseUrl: url,
+      schema: db.schema,
+      migrate: false,
+      natsUrl: '',
+      logger: (await import('../helpers/db.js')).quietLogger(),
+      connectTimeoutMs: 1000,
+      statementTimeoutMs: 2000,
+    });
     try {
       const w = jl.worker({ queues: ['orph'], concurrency: 4, ...FAST, pollIntervalMs: 100, handlers: { noop: async () => 'ok' } });
       await w.start();
       // The lost reply, as the failover produced it: the row says running under this live worker
       // at attempt 1, the worker never received it.
       const [job] = await db.jl.enqueueMany([{ queue: 'orph', name: 'noop', runAt: new Date(Date.now() + 3600_000) }]);
-      await db.sql(`update ${S()}.jobs set state = 'running', attempt = 1, worker_id = $2, claimed_at = now(), started_at = now() where id = $1`, [job.id, w.id]);
+      await db.sql(
+        `update ${S()}.jobs set state = 'running', attempt = 1, worker_id = $2, claimed_at = now(), started_at = now() where id = $1`,
+        [job.id, w.id],
+      );
       // A claim fails (connections cut, new ones unanswered past the 1 s connect timeout).
       const warned = new Promise<void>((r) => w.once('warning', () => r()));
       proxy.setMode('half-open');
       proxy.cut();
       await warned;
       proxy.setMode('pass');
-      await waitFor(async () => (await count(`state = 'completed'`, 'orph')) === 1, 30_000, 'the orphaned job to be released and completed');
+      await waitFor(
+        async () => (await count(`state = 'completed'`, 'orph')) === 1,
+        30_000,
+        'the orphaned job to be released and completed',
+      );
       const hist = await db.sql(`select attempt, state, worker_id from ${S()}.job_executions where job_id = $1 order by attempt`, [job.id]);
-      expect(hist.map((h) => [h.attempt, h.state])).toEqual([[1, 'released'], [2, 'completed']]);
+      expect(hist.map((h) => [h.attempt, h.state])).toEqual([
+        [1, 'released'],
+        [2, 'completed'],
+      ]);
       expect(w.stats.released).toBe(1);
       await w.stop();
     } finally {
@@ -220,11 +302,25 @@ describe('NATS through a faulty network', () => {
     try {
       const ES = `"${edb.schema}"`;
       await auditEvents(edb);
-      const env = { ...TIMEOUTS, DATABASE_URL: edb.url, JOBLINE_SCHEMA: edb.schema, NATS_URL: natsUrl, EVENTS: JSON.stringify(events), QUEUES: 'nq', CONCURRENCY: '20', WORKER_OPTIONS: JSON.stringify(FAST) };
+      const env = {
+        ...TIMEOUTS,
+        DATABASE_URL: edb.url,
+        JOBLINE_SCHEMA: edb.schema,
+        NATS_URL: natsUrl,
+        EVENTS: JSON.stringify(events),
+        QUEUES: 'nq',
+        CONCURRENCY: '20',
+        WORKER_OPTIONS: JSON.stringify(FAST),
+      };
       const ws = await Promise.all([startWorkerProcess(env, EVENTS_FIXTURE), startWorkerProcess(env, EVENTS_FIXTURE)]);
       procs.push(...ws);
       const ids: number[] = [];
-      const add = async (k: number) => ids.push(...(await edb.jl.enqueueMany(Array.from({ length: k }, (_, i) => ({ queue: 'nq', name: 'noop', input: { i } })))).map((j) => j.id));
+      const add = async (k: number) =>
+        ids.push(
+          ...(await edb.jl.enqueueMany(Array.from({ length: k }, (_, i) => ({ queue: 'nq', name: 'noop', input: { i } })))).map(
+            (j) => j.id,
+          ),
+        );
       const outbox = async () => Number((await edb.sql(`select count(*)::int as n from ${ES}.events`))[0].n);
       const phase = scale(300, 2000);
 
@@ -246,12 +342,22 @@ describe('NATS through a faulty network', () => {
       await sleep(10_000);
       proxy.setMode('pass');
 
-      await waitFor(async () => Number((await edb.sql(`select count(*)::int as n from ${ES}.jobs where state <> 'completed'`))[0].n) === 0, 90_000, 'every job to finish');
+      await waitFor(
+        async () => Number((await edb.sql(`select count(*)::int as n from ${ES}.jobs where state <> 'completed'`))[0].n) === 0,
+        90_000,
+        'every job to finish',
+      );
       await waitFor(async () => (await outbox()) === 0, 90_000, 'the outbox to drain');
       await stopAll(ws, 'SIGTERM');
-      const written = (await edb.sql(`select id, job_id from ${ES}.events_audit order by id`)).map((r) => ({ id: Number(r.id), jobId: r.job_id === null ? null : Number(r.job_id) }));
+      const written = (await edb.sql(`select id, job_id from ${ES}.events_audit order by id`)).map((r) => ({
+        id: Number(r.id),
+        jobId: r.job_id === null ? null : Number(r.job_id),
+      }));
       const msgs: { msgId: string; event: JoblineEvent }[] = await readStream(nats!.url, events.stream);
-      const e = checkEvents(written, msgs.map((m) => ({ id: Number(m.event.id), jobId: isJobEvent(m.event) ? m.event.data.jobId : undefined })));
+      const e = checkEvents(
+        written,
+        msgs.map((m) => ({ id: Number(m.event.id), jobId: isJobEvent(m.event) ? m.event.data.jobId : undefined })),
+      );
       const v = await checkJobs(internals(edb.jl).pool, edb.schema, ids);
       summaryTable(`NATS latency 150 ms, half-open, 10 s partition: ${ids.length} jobs, 2 workers`, v, {
         'events written': e.written,

@@ -39,7 +39,8 @@ export class PgCluster {
   standby!: PgNode;
 
   private async bin(name: string, args: string[]): Promise<string> {
-    if (!PG_BIN) throw new Error('PostgreSQL 15 server binaries are missing (/usr/lib/postgresql/15/bin): apt-get install -y postgresql-15');
+    if (!PG_BIN)
+      throw new Error('PostgreSQL 15 server binaries are missing (/usr/lib/postgresql/15/bin): apt-get install -y postgresql-15');
     const { stdout } = await run(join(PG_BIN, name), args, { ...asPostgres(), cwd: this.root, maxBuffer: 1 << 24 });
     return String(stdout);
   }
@@ -84,12 +85,33 @@ export class PgCluster {
     );
     appendFileSync(join(this.primary.dir, 'pg_hba.conf'), '\nhost replication all 127.0.0.1/32 trust\n');
     await this.bin('pg_ctl', ['-D', this.primary.dir, '-l', join(this.root, 'primary.log'), '-w', 'start']);
-    await this.bin('pg_basebackup', ['-h', '127.0.0.1', '-p', String(this.primary.port), '-U', 'postgres', '-D', this.standby.dir, '-R', '-X', 'stream', '--no-sync']);
+    await this.bin('pg_basebackup', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(this.primary.port),
+      '-U',
+      'postgres',
+      '-D',
+      this.standby.dir,
+      '-R',
+      '-X',
+      'stream',
+      '--no-sync',
+    ]);
     // The standby names itself for synchronous_standby_names; once promoted it must not wait
     // for a standby of its own, so its copy of that setting is cleared.
     appendFileSync(
       join(this.standby.dir, 'postgresql.conf'),
-      ['', `port = ${this.standby.port}`, "cluster_name = 'standby1'", "synchronous_standby_names = ''", 'hot_standby = on', 'wal_receiver_timeout = 5s', ''].join('\n'),
+      [
+        '',
+        `port = ${this.standby.port}`,
+        "cluster_name = 'standby1'",
+        "synchronous_standby_names = ''",
+        'hot_standby = on',
+        'wal_receiver_timeout = 5s',
+        '',
+      ].join('\n'),
     );
     await this.bin('pg_ctl', ['-D', this.standby.dir, '-l', join(this.root, 'standby.log'), '-w', 'start']);
     // Synchronous from here: wait until the primary sees the standby as 'sync'.
@@ -145,4 +167,3 @@ export class PgCluster {
     rmSync(this.root, { recursive: true, force: true });
   }
 }
-

@@ -34,8 +34,21 @@ it('a PostgreSQL restart loses nothing; workers and producer recover by themselv
   // The handler log is a file per process: it survives the database going down.
   const log = handlerLogDir();
   const env = {
-    DATABASE_URL: pg.url, JOBLINE_SCHEMA: schema, QUEUES: 'rs', CONCURRENCY: '8', HANDLER_DELAY_MS: '20', HANDLER_LOG: log.dir,
-    WORKER_OPTIONS: JSON.stringify({ heartbeatIntervalMs: 300, staleAfterMs: 4000, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100, pollIntervalMs: 200, backoff: { baseMs: 50, maxMs: 500 } }),
+    DATABASE_URL: pg.url,
+    JOBLINE_SCHEMA: schema,
+    QUEUES: 'rs',
+    CONCURRENCY: '8',
+    HANDLER_DELAY_MS: '20',
+    HANDLER_LOG: log.dir,
+    WORKER_OPTIONS: JSON.stringify({
+      heartbeatIntervalMs: 300,
+      staleAfterMs: 4000,
+      leaseTtlMs: 1000,
+      rescueIntervalMs: 250,
+      promoteIntervalMs: 100,
+      pollIntervalMs: 200,
+      backoff: { baseMs: 50, maxMs: 500 },
+    }),
   };
   procs.push(...(await Promise.all(Array.from({ length: 2 }, () => startWorkerProcess(env)))));
 
@@ -59,7 +72,8 @@ it('a PostgreSQL restart loses nothing; workers and producer recover by themselv
     }
   })();
 
-  const completed = async () => Number((await internals(jl).pool.query(`select count(*) from ${schema}.jobs where state = 'completed'`)).rows[0].count);
+  const completed = async () =>
+    Number((await internals(jl).pool.query(`select count(*) from ${schema}.jobs where state = 'completed'`)).rows[0].count);
   await waitFor(async () => (await completed()) > 200, 30_000, 'work before the restart');
   const downMs = scale(2_000, 5_000);
   await pg.halt();
@@ -69,29 +83,44 @@ it('a PostgreSQL restart loses nothing; workers and producer recover by themselv
   const upAt = Date.now();
   // Recovery: the first job that starts after the server is back up completes.
   let recoveryMs = 0;
-  await waitFor(async () => {
-    try {
-      const { rows } = await internals(jl).pool.query(`select count(*)::int as n from ${schema}.job_executions where started_at > to_timestamp($1 / 1000.0) and state = 'completed'`, [upAt]);
-      if (rows[0].n > 0) recoveryMs = Date.now() - upAt;
-      return rows[0].n > 0;
-    } catch {
-      return false;
-    }
-  }, 60_000, 'work to resume after the restart');
+  await waitFor(
+    async () => {
+      try {
+        const { rows } = await internals(jl).pool.query(
+          `select count(*)::int as n from ${schema}.job_executions where started_at > to_timestamp($1 / 1000.0) and state = 'completed'`,
+          [upAt],
+        );
+        if (rows[0].n > 0) recoveryMs = Date.now() - upAt;
+        return rows[0].n > 0;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    'work to resume after the restart',
+  );
   await sleep(scale(2_000, 10_000));
   producing = false;
   await producer;
-  await waitFor(async () => {
-    const { rows } = await internals(jl).pool.query(`select count(*)::int as n from ${schema}.jobs where state not in ('completed','failed','cancelled')`);
-    return rows[0].n === 0;
-  }, 60_000, 'drain');
+  await waitFor(
+    async () => {
+      const { rows } = await internals(jl).pool.query(
+        `select count(*)::int as n from ${schema}.jobs where state not in ('completed','failed','cancelled')`,
+      );
+      return rows[0].n === 0;
+    },
+    60_000,
+    'drain',
+  );
   await stopAll(procs, 'SIGTERM');
   const exits = await Promise.all(procs.map((p) => p.exited));
 
   const v = await checkJobs(internals(jl).pool, schema, acknowledged);
   const h = await checkHandlerLog(internals(jl).pool, schema, acknowledged, readHandlerLog(log.dir));
   log.remove();
-  const { rows: keys } = await internals(jl).pool.query(`select count(*)::int as rows, count(distinct idempotency_key)::int as keys from ${schema}.jobs`);
+  const { rows: keys } = await internals(jl).pool.query(
+    `select count(*)::int as rows, count(distinct idempotency_key)::int as keys from ${schema}.jobs`,
+  );
   summaryTable(`PostgreSQL restart (down ${downMs} ms)`, v, {
     'enqueue errors retried': enqueueErrors,
     'recovery time (server up → first completion)': `${recoveryMs} ms`,

@@ -158,10 +158,13 @@ export class TcpProxy {
       chain = chain.then(
         () =>
           new Promise<void>((r) =>
-            setTimeout(() => {
-              if (!to.destroyed) to.write(chunk);
-              r();
-            }, Math.max(0, due - performance.now())),
+            setTimeout(
+              () => {
+                if (!to.destroyed) to.write(chunk);
+                r();
+              },
+              Math.max(0, due - performance.now()),
+            ),
           ),
       );
     });

@@ -21,16 +21,34 @@ afterAll(async () => {
 
 it('terminated backends: workers reconnect and every job completes exactly once', async () => {
   const total = scale(5_000, 30_000);
-  const ids = (await db.jl.enqueueMany(Array.from({ length: total }, (_, i) => ({ queue: 'term', name: 'noop', input: { i }, maxAttempts: 25 })))).map((j) => j.id);
+  const ids = (
+    await db.jl.enqueueMany(Array.from({ length: total }, (_, i) => ({ queue: 'term', name: 'noop', input: { i }, maxAttempts: 25 })))
+  ).map((j) => j.id);
   const appName = `jl-term-${process.pid}`;
   const log = handlerLogDir();
   const env = {
-    DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, QUEUES: 'term', CONCURRENCY: '8', HANDLER_DELAY_MS: '40', APP_NAME: appName, HANDLER_LOG: log.dir,
-    WORKER_OPTIONS: JSON.stringify({ heartbeatIntervalMs: 300, staleAfterMs: 3000, leaseTtlMs: 1000, rescueIntervalMs: 250, promoteIntervalMs: 100, backoff: { baseMs: 50, maxMs: 500 } }),
+    DATABASE_URL: db.url,
+    JOBLINE_SCHEMA: db.schema,
+    QUEUES: 'term',
+    CONCURRENCY: '8',
+    HANDLER_DELAY_MS: '40',
+    APP_NAME: appName,
+    HANDLER_LOG: log.dir,
+    WORKER_OPTIONS: JSON.stringify({
+      heartbeatIntervalMs: 300,
+      staleAfterMs: 3000,
+      leaseTtlMs: 1000,
+      rescueIntervalMs: 250,
+      promoteIntervalMs: 100,
+      backoff: { baseMs: 50, maxMs: 500 },
+    }),
   };
   procs.push(...(await Promise.all(Array.from({ length: 3 }, () => startWorkerProcess(env)))));
   const S = `"${db.schema}"`;
-  const unfinished = async () => (await db.sql(`select count(*)::int as n from ${S}.jobs where id = any($1) and state not in ('completed','failed','cancelled')`, [ids]))[0].n;
+  const unfinished = async () =>
+    (
+      await db.sql(`select count(*)::int as n from ${S}.jobs where id = any($1) and state not in ('completed','failed','cancelled')`, [ids])
+    )[0].n;
 
   let rounds = 0;
   let terminated = 0;
@@ -52,7 +70,11 @@ it('terminated backends: workers reconnect and every job completes exactly once'
   const v = await checkJobs(internals(db.jl).pool, db.schema, ids);
   const h = await checkHandlerLog(internals(db.jl).pool, db.schema, ids, readHandlerLog(log.dir));
   log.remove();
-  summaryTable(`pg_terminate_backend every 1.5–3 s: ${total} jobs, 3 workers`, v, { 'termination rounds': rounds, 'backends terminated': terminated, ...handlerLogRows(h) });
+  summaryTable(`pg_terminate_backend every 1.5–3 s: ${total} jobs, 3 workers`, v, {
+    'termination rounds': rounds,
+    'backends terminated': terminated,
+    ...handlerLogRows(h),
+  });
   expect(terminated).toBeGreaterThan(0);
   expect(exits).toEqual([0, 0, 0]); // the workers survived every termination
   expect(v.lost + v.missingRows).toBe(0);

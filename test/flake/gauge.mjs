@@ -56,14 +56,17 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 for (let i = 0; i < busyCount; i++) busy.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
-console.log(`flake gauge: ${runs} runs, ${busyCount} busy loop(s) (pids ${busy.map((p) => p.pid).join(', ') || '-'}), ${os.cpus().length} cores, DATABASE_URL ${process.env.DATABASE_URL ? 'set' : 'unset (embedded)'}`);
+console.log(
+  `flake gauge: ${runs} runs, ${busyCount} busy loop(s) (pids ${busy.map((p) => p.pid).join(', ') || '-'}), ${os.cpus().length} cores, DATABASE_URL ${process.env.DATABASE_URL ? 'set' : 'unset (embedded)'}`,
+);
 
 function runSuite(i) {
   const out = join(dir, `run-${i}.json`);
   const args = [VITEST, 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${out}`, ...only];
   const seed = Number(a.seed) + i;
   if (a.shuffle) args.push('--sequence.shuffle', `--sequence.seed=${seed}`);
-  if (a.coverage && i === 1) args.push('--coverage', '--coverage.reporter=json-summary', '--coverage.reporter=text-summary', '--coverage.reporter=text');
+  if (a.coverage && i === 1)
+    args.push('--coverage', '--coverage.reporter=json-summary', '--coverage.reporter=text-summary', '--coverage.reporter=text');
   const t0 = Date.now();
   return new Promise((resolve) => {
     const child = (current = spawn(process.execPath, args, { cwd: ROOT, env: process.env, stdio: ['ignore', 'ignore', 'pipe'] }));
@@ -76,7 +79,16 @@ function runSuite(i) {
       } catch {
         report = undefined;
       }
-      resolve({ i, code, seconds: Math.round((Date.now() - t0) / 100) / 10, load: os.loadavg()[0], report, stderr, seed: a.shuffle ? seed : undefined, out });
+      resolve({
+        i,
+        code,
+        seconds: Math.round((Date.now() - t0) / 100) / 10,
+        load: os.loadavg()[0],
+        report,
+        stderr,
+        seed: a.shuffle ? seed : undefined,
+        out,
+      });
     });
   });
 }
@@ -93,7 +105,9 @@ for (let i = 1; i <= runs; i++) {
     const file = f.name.replace(ROOT, '');
     if (f.status === 'failed' && !(f.assertionResults ?? []).some((t) => t.status === 'failed')) {
       // a file that failed outside its tests (hooks, import, setup)
-      const key = `${file} › (the file itself: ${String(f.message ?? '').split('\n')[0].slice(0, 80)})`;
+      const key = `${file} › (the file itself: ${String(f.message ?? '')
+        .split('\n')[0]
+        .slice(0, 80)})`;
       failures.set(key, [...(failures.get(key) ?? []), i]);
       failed++;
     }
@@ -112,11 +126,15 @@ for (let i = 1; i <= runs; i++) {
   }
   Object.assign(r, { passed, failed, files: files.length });
   if (failed) for (const [k, v] of failures) if (v.includes(i)) console.log(`  failed: ${k}`);
-  console.log(`run ${i}/${runs}: ${failed ? 'RED' : 'green'}: ${passed} passed, ${failed} failed, ${files.length} files, exit ${r.code}, ${r.seconds} s, load ${r.load.toFixed(2)}${r.seed !== undefined ? `, seed ${r.seed}` : ''}`);
+  console.log(
+    `run ${i}/${runs}: ${failed ? 'RED' : 'green'}: ${passed} passed, ${failed} failed, ${files.length} files, exit ${r.code}, ${r.seconds} s, load ${r.load.toFixed(2)}${r.seed !== undefined ? `, seed ${r.seed}` : ''}`,
+  );
   if (a.coverage && i === 1) {
     try {
       const t = JSON.parse(readFileSync(join(ROOT, 'coverage/coverage-summary.json'), 'utf8')).total;
-      console.log(`  coverage (run 1): lines ${t.lines.pct}%, statements ${t.statements.pct}%, functions ${t.functions.pct}%, branches ${t.branches.pct}%`);
+      console.log(
+        `  coverage (run 1): lines ${t.lines.pct}%, statements ${t.statements.pct}%, functions ${t.functions.pct}%, branches ${t.branches.pct}%`,
+      );
     } catch {
       console.log('  coverage (run 1): no summary written (a failing run writes none)');
     }
@@ -133,12 +151,15 @@ function printTables() {
   console.log(`\n| run | result | tests passed | failed | files | exit | seconds | load (1 min) |${a.shuffle ? ' seed |' : ''}`);
   console.log(`|---|---|---|---|---|---|---|---|${a.shuffle ? '---|' : ''}`);
   for (const r of results) {
-    console.log(`| ${r.i} | ${r.failed || r.code ? 'red' : 'green'} | ${r.passed} | ${r.failed} | ${r.files} | ${r.code} | ${r.seconds} | ${r.load.toFixed(2)} |${a.shuffle ? ` ${r.seed} |` : ''}`);
+    console.log(
+      `| ${r.i} | ${r.failed || r.code ? 'red' : 'green'} | ${r.passed} | ${r.failed} | ${r.files} | ${r.code} | ${r.seconds} | ${r.load.toFixed(2)} |${a.shuffle ? ` ${r.seed} |` : ''}`,
+    );
   }
   const red = results.filter((r) => r.failed || r.code);
   console.log(`\n${results.length - red.length}/${results.length} runs green under ${busyCount} busy loop(s).`);
   if (failures.size) {
     console.log('\n| test | failed in runs |\n|---|---|');
-    for (const [k, v] of [...failures].sort((x, y) => y[1].length - x[1].length)) console.log(`| ${k} | ${v.length}/${results.length} (${v.join(', ')}) |`);
+    for (const [k, v] of [...failures].sort((x, y) => y[1].length - x[1].length))
+      console.log(`| ${k} | ${v.length}/${results.length} (${v.join(', ')}) |`);
   }
 }

@@ -15,7 +15,11 @@ export interface CliResult {
  * `jobline <args>` with only PATH from this environment plus the test database and schema, so
  * nothing of the runner's environment leaks in. `env` adds variables; a `null` value removes one.
  */
-export function runJobline(db: Pick<TestDb, 'url' | 'schema'>, args: string[], env: Record<string, string | null> = {}): Promise<CliResult> {
+export function runJobline(
+  db: Pick<TestDb, 'url' | 'schema'>,
+  args: string[],
+  env: Record<string, string | null> = {},
+): Promise<CliResult> {
   const full: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATABASE_URL: db.url, JOBLINE_SCHEMA: db.schema, LOG_LEVEL: 'warn' };
   for (const [k, v] of Object.entries(env)) {
     if (v === null) delete full[k];

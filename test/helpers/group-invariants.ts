@@ -50,7 +50,13 @@ export async function rateViolations(
 }
 
 /** How many starts the busiest window of `periodMs` saw (for the report). */
-export async function busiestWindow(db: Pick<pg.Pool, 'query'>, schema: string, ids: number[], periodMs: number, perGroup: boolean): Promise<number> {
+export async function busiestWindow(
+  db: Pick<pg.Pool, 'query'>,
+  schema: string,
+  ids: number[],
+  periodMs: number,
+  perGroup: boolean,
+): Promise<number> {
   const S = `"${schema}"`;
   const { rows } = await db.query(
     `with x as (select ${perGroup ? 'j.group_key' : 'null::text'} as g, e.started_at as t

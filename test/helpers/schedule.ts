@@ -85,6 +85,9 @@ export async function addScheduleAt(db: TestDb, spec: Parameters<TestDb['jl']['s
 }
 
 /** Removes every schedule, action and constraint (each test's are its own: a scheduler pass serves all). */
-export async function clearScheduling(db: TestDb, what: ('schedules' | 'actions' | 'constraints')[] = ['schedules', 'actions', 'constraints']): Promise<void> {
+export async function clearScheduling(
+  db: TestDb,
+  what: ('schedules' | 'actions' | 'constraints')[] = ['schedules', 'actions', 'constraints'],
+): Promise<void> {
   for (const t of what) await db.q(`delete from $S.${t}`);
 }

@@ -38,8 +38,16 @@ async function until<T>(what: string, read: () => Promise<T | undefined>): Promi
 
 const subpaths = { admin, observability, events, inspect, schemas, definitions, schedule, executors, internal };
 for (const [name, mod] of Object.entries(subpaths)) check(Object.keys(mod).length > 0, `@jobline/core/${name} exports nothing`);
-check(typeof admin.migrate === 'function' && typeof observability.MetricsRegistry === 'function' && typeof schemas.JobSpecSchema.parse === 'function', 'subpath members');
-check(new NonRetryableError('x') instanceof JoblineError && new executors.ProcessExitError('x', 1, null, '') instanceof JoblineError, 'one error tree');
+check(
+  typeof admin.migrate === 'function' &&
+    typeof observability.MetricsRegistry === 'function' &&
+    typeof schemas.JobSpecSchema.parse === 'function',
+  'subpath members',
+);
+check(
+  new NonRetryableError('x') instanceof JoblineError && new executors.ProcessExitError('x', 1, null, '') instanceof JoblineError,
+  'one error tree',
+);
 const sendEmail: TypedHandler<Jobs, JobNameOf<Jobs>> | undefined = undefined;
 check(sendEmail === undefined, 'typed subpath');
 
@@ -91,5 +99,14 @@ check(mail.input.to === 'https://example.com/a.png?w=64', `mail input ${JSON.str
 await worker.stop();
 await jl.close();
 console.log(
-  JSON.stringify({ node: process.version, migrated: migrated.applied, joblineVersion: migrated.joblineVersion, job: done.id, output: done.output, executions: executions.length, dag: run.state, nodes: run.nodes.length }),
+  JSON.stringify({
+    node: process.version,
+    migrated: migrated.applied,
+    joblineVersion: migrated.joblineVersion,
+    job: done.id,
+    output: done.output,
+    executions: executions.length,
+    dag: run.state,
+    nodes: run.nodes.length,
+  }),
 );

@@ -35,7 +35,10 @@ describe('startPostgresContainer (testcontainers)', () => {
     const client = new pg.Client({ connectionString: pgc.url });
     await client.connect();
     try {
-      const { rows } = await client.query('SELECT current_user AS u, current_database() AS d, version() AS v, current_setting($1) AS fsync', ['fsync']);
+      const { rows } = await client.query(
+        'SELECT current_user AS u, current_database() AS d, version() AS v, current_setting($1) AS fsync',
+        ['fsync'],
+      );
       expect(rows[0]).toMatchObject({ u: 'jobline', d: 'jobline_test', fsync: 'off' });
       expect(rows[0].v).toMatch(/^PostgreSQL \d+/);
     } finally {
@@ -52,13 +55,21 @@ describe('startPostgresContainer (testcontainers)', () => {
     try {
       await jl.migrate();
       const job = await jl.enqueue({ queue: 'tc', name: 'double', input: { n: 21 } });
-      const worker = jl.worker({ queues: ['tc'], concurrency: 2, handlers: { double: async (input: { n: number }) => ({ n: input.n * 2 }) } });
+      const worker = jl.worker({
+        queues: ['tc'],
+        concurrency: 2,
+        handlers: { double: async (input: { n: number }) => ({ n: input.n * 2 }) },
+      });
       await worker.start();
       try {
-        const done = await waitFor(async () => {
-          const j = await jl.getJob(job.id);
-          return j.state === 'completed' && j;
-        }, 20_000, `job ${job.id} to complete`);
+        const done = await waitFor(
+          async () => {
+            const j = await jl.getJob(job.id);
+            return j.state === 'completed' && j;
+          },
+          20_000,
+          `job ${job.id} to complete`,
+        );
         expect(done.output).toEqual({ n: 42 });
         const execs = await jl.executions(job.id);
         expect(execs).toHaveLength(1);
@@ -75,7 +86,11 @@ describe('startPostgresContainer (testcontainers)', () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     const orphan = await new GenericContainer('localhost/jobline-busybox:latest')
       .withCommand(['sleep', '600'])
-      .withLabels({ 'dev.jobline.testing': 'postgres', 'dev.jobline.testing.pid': String(dead), 'dev.jobline.testing.host': (await import('node:os')).hostname() })
+      .withLabels({
+        'dev.jobline.testing': 'postgres',
+        'dev.jobline.testing.pid': String(dead),
+        'dev.jobline.testing.host': (await import('node:os')).hostname(),
+      })
       .start();
     const id = orphan.getId();
     expect((await containersLabelled()).map((c) => c.Id)).toContain(id);

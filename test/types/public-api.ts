@@ -2,7 +2,7 @@
  * Compile-time half of test/public-api.test.ts (run by `npm run typecheck`): what Jobline keeps
  * private does not compile from outside, on a plain or a typed instance.
  */
-import { Jobline, type HealthChecks, type QueueInfo } from '@jobline/core';
+import type { Jobline, HealthChecks, QueueInfo } from '@jobline/core';
 
 type Jobs = { ping: { input: { n: number }; output: { n: number } } };
 

@@ -66,14 +66,21 @@ export async function run(argv: string[], commands: Command[] = apps): Promise<n
 }
 
 function report(err: unknown, command: Command, json: boolean): number {
-  const usage = err instanceof UsageError || err instanceof ValidationError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  const usage =
+    err instanceof UsageError || err instanceof ValidationError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   const code = usage ? ExitCode.usage : ExitCode.failure;
   if (json) {
     const e = err as Error & { code?: string; issues?: unknown };
-    process.stdout.write(JSON.stringify({ error: { code: e.code ?? (usage ? 'USAGE' : 'ERROR'), message: e.message, ...(e.issues ? { issues: e.issues } : {}) } }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        error: { code: e.code ?? (usage ? 'USAGE' : 'ERROR'), message: e.message, ...(e.issues ? { issues: e.issues } : {}) },
+      }) + '\n',
+    );
   }
   if (err instanceof ValidationError) {
-    process.stderr.write(`jobline ${command.name}: invalid input:\n${err.issues.map((i) => `  - ${i.path || '(input)'}: ${i.message}`).join('\n')}\n`);
+    process.stderr.write(
+      `jobline ${command.name}: invalid input:\n${err.issues.map((i) => `  - ${i.path || '(input)'}: ${i.message}`).join('\n')}\n`,
+    );
   } else if (usage) {
     process.stderr.write(`jobline ${command.name}: ${(err as Error).message}\nusage: jobline ${command.usage}\n`);
   } else if (err instanceof JoblineError) {
@@ -82,7 +89,8 @@ function report(err: unknown, command: Command, json: boolean): number {
     const e = err as Error & { code?: string };
     // Connection problems are common and their stack says nothing useful; nor does the embedded
     // server's one-line error (it names the directory and the fix).
-    const conn = e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === '28P01' || e.code === '3D000' || e.code === 'EMBEDDED_POSTGRES';
+    const conn =
+      e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === '28P01' || e.code === '3D000' || e.code === 'EMBEDDED_POSTGRES';
     process.stderr.write(`jobline ${command.name}: ${conn ? `cannot use the database: ${e.message}` : (e.stack ?? String(err))}\n`);
   }
   return code;

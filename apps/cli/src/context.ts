@@ -35,7 +35,9 @@ export interface Command {
  */
 export async function connect(opts: { migrate?: boolean } = {}): Promise<Jobline> {
   if (!process.env.DATABASE_URL) {
-    throw new UsageError('DATABASE_URL is not set: point it at the Jobline database (e.g. postgres://user@host:5432/db). `jobline demo` runs without one.');
+    throw new UsageError(
+      'DATABASE_URL is not set: point it at the Jobline database (e.g. postgres://user@host:5432/db). `jobline demo` runs without one.',
+    );
   }
   const logger = createAppLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: process.env.LOG_FORMAT !== 'json', name: 'cli' });
   return Jobline.connect({ migrate: opts.migrate ?? false, logger, poolSize: 4 });
@@ -43,7 +45,8 @@ export async function connect(opts: { migrate?: boolean } = {}): Promise<Jobline
 
 /** A pool on DATABASE_URL and the schema, for commands that must not check the schema's version. */
 export async function rawPool(): Promise<{ pool: ReturnType<typeof createPool>; schema: string }> {
-  if (!process.env.DATABASE_URL) throw new UsageError('DATABASE_URL is not set: point it at the Jobline database (e.g. postgres://user@host:5432/db).');
+  if (!process.env.DATABASE_URL)
+    throw new UsageError('DATABASE_URL is not set: point it at the Jobline database (e.g. postgres://user@host:5432/db).');
   const schema = process.env.JOBLINE_SCHEMA ?? 'jobline';
   quoteSchema(schema);
   return { pool: createPool({ connectionString: process.env.DATABASE_URL, max: 2, applicationName: 'jobline-cli' }), schema };
@@ -52,13 +55,15 @@ export async function rawPool(): Promise<{ pool: ReturnType<typeof createPool>; 
 /** Parses a positive integer id argument. */
 export function parseId(s: string | undefined, what = 'id'): number {
   if (s === undefined) throw new UsageError(`give a ${what}`);
-  if (!/^[1-9][0-9]{0,15}$/.test(s) || !Number.isSafeInteger(Number(s))) throw new UsageError(`${what} must be a positive integer (got ${JSON.stringify(s)})`);
+  if (!/^[1-9][0-9]{0,15}$/.test(s) || !Number.isSafeInteger(Number(s)))
+    throw new UsageError(`${what} must be a positive integer (got ${JSON.stringify(s)})`);
   return Number(s);
 }
 
 export function intOption(v: unknown, name: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== 'string' || !/^-?\d+$/.test(v) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`);
+  if (typeof v !== 'string' || !/^-?\d+$/.test(v) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`);
   return n;
 }

@@ -19,7 +19,12 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method === 'POST') headers['x-jobline-dashboard'] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (res.status === 401) {
     location.href = '/ui/';
     throw new ApiError(401, 'UNAUTHORIZED', 'signed out');
@@ -205,6 +210,10 @@ export interface RateLimit {
 }
 export interface QueueGroups {
   queue: string;
-  settings: { groupConcurrency?: number | { default?: number; tiers: Record<string, number> }; rateLimit?: RateLimit; groupRateLimit?: RateLimit };
+  settings: {
+    groupConcurrency?: number | { default?: number; tiers: Record<string, number> };
+    rateLimit?: RateLimit;
+    groupRateLimit?: RateLimit;
+  };
   groups: { group: string; running: number; available: number; tier?: string; weight: number; heldReason?: string; limit?: number }[];
 }

@@ -30,7 +30,14 @@ export function ago(iso: string | undefined, now = Date.now()): string {
 export function time(iso: string | undefined): string {
   if (!iso) return '–';
   const d = new Date(iso);
-  return d.toLocaleString('en-GB', { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleString('en-GB', {
+    year: 'numeric',
+    month: 'short',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 export function percent(r: number | undefined): string {

@@ -28,7 +28,11 @@ function Route({ path, search }: { path: string; search: URLSearchParams }) {
   if (path === '/dags') return <DagsPage />;
   if ((m = /^\/dags\/(\d+)$/.exec(path))) return <DagPage id={Number(m[1])} />;
   if (path === '/schedules') return <SchedulesPage />;
-  return <div class="page muted pad">No page here. <a href="/ui/">Overview</a></div>;
+  return (
+    <div class="page muted pad">
+      No page here. <a href="/ui/">Overview</a>
+    </div>
+  );
 }
 
 function App() {

@@ -18,7 +18,9 @@ const DateTime = z.iso.datetime({ offset: true });
 
 export const JobCreate = JobSpecSchema.extend({
   queue: QueueName.optional().meta({ description: 'Queue name; defaults to the definition\'s queue, else "default".' }),
-  name: JobName.refine(noNul, NUL_MESSAGE).optional().meta({ description: 'Job name (selects the handler); defaults to the definition name.' }),
+  name: JobName.refine(noNul, NUL_MESSAGE)
+    .optional()
+    .meta({ description: 'Job name (selects the handler); defaults to the definition name.' }),
   input: z.unknown().optional().meta({ description: 'Any JSON value, passed to the handler.' }),
   runAt: DateTime.optional().meta({ description: 'Run no earlier than this time (ISO-8601 with offset).' }),
   idempotencyKey: z.string().min(1).max(255).refine(noNul, NUL_MESSAGE).optional().meta({
@@ -108,9 +110,18 @@ export const Job = z.strictObject({
   dagNodeKey: z.string().optional(),
   workerId: z.string().optional(),
   traceparent: z.string().optional(),
-  group: z.string().optional().meta({ description: 'The job\'s group (e.g. a tenant): per-group limits, fair claiming and quotas apply to it.' }),
-  waitingReason: z.enum(['group_limit', 'rate_limit', 'quota', 'queue_paused']).optional().meta({ description: 'For an available job that cannot start now, why.' }),
-  singletonKey: z.string().optional().meta({ description: 'While this job is unfinished, enqueues with the same singletonKey in its queue return it.' }),
+  group: z
+    .string()
+    .optional()
+    .meta({ description: "The job's group (e.g. a tenant): per-group limits, fair claiming and quotas apply to it." }),
+  waitingReason: z
+    .enum(['group_limit', 'rate_limit', 'quota', 'queue_paused'])
+    .optional()
+    .meta({ description: 'For an available job that cannot start now, why.' }),
+  singletonKey: z
+    .string()
+    .optional()
+    .meta({ description: 'While this job is unfinished, enqueues with the same singletonKey in its queue return it.' }),
   createdAt: DateTime,
   claimedAt: DateTime.optional(),
   startedAt: DateTime.optional(),
@@ -124,7 +135,10 @@ export const BatchResult = z.strictObject({
     z.strictObject({
       job: Job,
       created: z.boolean(),
-      policy: z.enum(['idempotencyKey', 'singletonKey', 'throttle', 'debounce']).optional().meta({ description: 'When created is false: the rule that returned the existing job.' }),
+      policy: z
+        .enum(['idempotencyKey', 'singletonKey', 'throttle', 'debounce'])
+        .optional()
+        .meta({ description: 'When created is false: the rule that returned the existing job.' }),
     }),
   ),
 });
@@ -198,7 +212,9 @@ export const DagNode = z.strictObject({
   queue: z.string(),
   name: z.string(),
   state: z.enum(values(DagNodeState)),
-  jobState: z.enum(Object.values(JobState) as [JobState, ...JobState[]]).meta({ description: "The node's job row state (e.g. retryable between attempts)." }),
+  jobState: z
+    .enum(Object.values(JobState) as [JobState, ...JobState[]])
+    .meta({ description: "The node's job row state (e.g. retryable between attempts)." }),
   dependsOn: z.array(z.string()),
   children: z.array(z.string()),
   remainingDeps: z.int(),

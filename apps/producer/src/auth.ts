@@ -20,7 +20,10 @@ const TokenEntry = z
   .strictObject({
     name: z.string().min(1).max(100).default('token'),
     token: z.string().min(16, 'tokens must be at least 16 characters; generate one with `openssl rand -hex 32`').optional(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'sha256 must be 64 hex digits (sha256sum of the token)').optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/i, 'sha256 must be 64 hex digits (sha256sum of the token)')
+      .optional(),
     queues: z.array(z.union([z.literal('*'), QueueName])).min(1, 'give at least one queue, or "*" for all'),
     scopes: z.array(z.enum(['read', 'write', 'admin'])).min(1, 'give at least one of "read", "write", "admin"'),
   })

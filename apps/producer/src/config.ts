@@ -24,8 +24,18 @@ const EnvSchema = z.object({
     .default('jobline'),
   JOBLINE_AUTH: z.enum(['on', 'off'], { error: 'must be "on" or "off" ("off" only for local development)' }).default('on'),
   JOBLINE_API_TOKENS: z.string().optional(),
-  JOBLINE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
-  JOBLINE_MAX_INPUT_BYTES: z.coerce.number().int().min(16).max(256 * 1024 * 1024).default(1024 * 1024),
+  JOBLINE_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
+  JOBLINE_MAX_INPUT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16)
+    .max(256 * 1024 * 1024)
+    .default(1024 * 1024),
   JOBLINE_MIGRATE: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).default('on'),
   JOBLINE_VALIDATE_RESPONSES: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).default('off'),
   JOBLINE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
@@ -104,7 +114,9 @@ function parseTokens(text: string, problems: string[]): ApiToken[] | undefined {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    problems.push(`JOBLINE_API_TOKENS: is not valid JSON (${(err as Error).message}); expected an array of {name, token|sha256, queues, scopes}`);
+    problems.push(
+      `JOBLINE_API_TOKENS: is not valid JSON (${(err as Error).message}); expected an array of {name, token|sha256, queues, scopes}`,
+    );
     return undefined;
   }
   const r = ApiTokensSchema.safeParse(json);

@@ -16,8 +16,15 @@ export function createProducerMetrics(): ProducerMetrics {
   registerProcessMetrics(registry);
   return {
     registry,
-    requests: registry.counter('jobline_http_requests_total', 'HTTP requests by method, route template and status.', ['method', 'route', 'status']),
-    duration: registry.histogram('jobline_http_request_duration_seconds', 'HTTP request latency by method and route template.', ['method', 'route']),
+    requests: registry.counter('jobline_http_requests_total', 'HTTP requests by method, route template and status.', [
+      'method',
+      'route',
+      'status',
+    ]),
+    duration: registry.histogram('jobline_http_request_duration_seconds', 'HTTP request latency by method and route template.', [
+      'method',
+      'route',
+    ]),
     enqueued: registry.counter('jobline_jobs_enqueued_total', 'Jobs created through the API, by queue.', ['queue']),
     duplicates: registry.counter(
       'jobline_jobs_enqueue_duplicates_total',
@@ -25,6 +32,8 @@ export function createProducerMetrics(): ProducerMetrics {
       ['queue'],
     ),
     dagsSubmitted: registry.counter('jobline_dags_submitted_total', 'DAG runs created through the API.'),
-    held: registry.gauge('jobline_groups_held', 'Groups (tenants) whose jobs are held now, by reason (quota: wallet exhausted).', ['reason']),
+    held: registry.gauge('jobline_groups_held', 'Groups (tenants) whose jobs are held now, by reason (quota: wallet exhausted).', [
+      'reason',
+    ]),
   };
 }

@@ -65,7 +65,11 @@ export function buildOpenApi(routes: Route[]): JsonSchema {
     const responses: Record<string, unknown> = {};
     for (const [status, res] of Object.entries(r.responses)) {
       const type = res.contentType ?? 'application/json';
-      const schema = res.schema ? { $ref: REF(names.get(res.schema)!) } : type === 'application/json' ? { type: 'object' } : { type: 'string' };
+      const schema = res.schema
+        ? { $ref: REF(names.get(res.schema)!) }
+        : type === 'application/json'
+          ? { type: 'object' }
+          : { type: 'string' };
       responses[status] = { description: res.description, content: { [type]: { schema } } };
     }
     (paths[path] ??= {})[r.method.toLowerCase()] = {

@@ -51,7 +51,17 @@ export function createProducer(o: ProducerOptions): Producer {
   mirrorMetricsToOpenTelemetry(metrics.registry); // also through the OpenTelemetry metrics API when installed
   const st: ProducerState = { jl: o.jl, config: o.config as ProducerConfig, logger: o.logger, metrics };
   const routes: Route[] = [];
-  routes.push(...jobRoutes(st), ...dagRoutes(st), ...definitionRoutes(st), ...queueRoutes(st), ...quotaRoutes(st), ...scheduleRoutes(st), ...dashboardRoutes(st), ...operateRoutes(st), ...metaRoutes(st, () => routes));
+  routes.push(
+    ...jobRoutes(st),
+    ...dagRoutes(st),
+    ...definitionRoutes(st),
+    ...queueRoutes(st),
+    ...quotaRoutes(st),
+    ...scheduleRoutes(st),
+    ...dashboardRoutes(st),
+    ...operateRoutes(st),
+    ...metaRoutes(st, () => routes),
+  );
   const router = new Router(routes);
   if (!o.config.tokens) {
     o.logger.warn(
@@ -95,12 +105,16 @@ export function createProducer(o: ProducerOptions): Producer {
         body: undefined as unknown,
       };
       if (!route.query && [...url.searchParams.keys()].length && route.scope !== 'public') {
-        throw new HttpError(400, 'VALIDATION', 'this endpoint takes no query parameters', [{ path: [...url.searchParams.keys()][0], message: 'unknown query parameter' }]);
+        throw new HttpError(400, 'VALIDATION', 'this endpoint takes no query parameters', [
+          { path: [...url.searchParams.keys()][0], message: 'unknown query parameter' },
+        ]);
       }
       if (route.body) {
         const raw = await readJson(req, o.config.maxBodyBytes);
         if (raw === undefined && !route.bodyOptional) {
-          throw new HttpError(400, 'VALIDATION', 'send a JSON body (Content-Type: application/json)', [{ path: '', message: 'body is required' }]);
+          throw new HttpError(400, 'VALIDATION', 'send a JSON body (Content-Type: application/json)', [
+            { path: '', message: 'body is required' },
+          ]);
         }
         input.body = raw === undefined ? undefined : parsePart(route.body, raw);
       } else if (method === 'POST') {
@@ -192,7 +206,12 @@ function checkResponse(routeLabel: string, router: Router, method: string, r: Ro
       })();
   if (!problem) return r;
   logger.error({ route: routeLabel, status: r.status, problem }, 'response does not match its declared schema');
-  return { status: 500, body: { error: { code: 'INTERNAL', message: `response of ${method} ${routeLabel} (${r.status}) does not match its schema: ${problem}` } } };
+  return {
+    status: 500,
+    body: {
+      error: { code: 'INTERNAL', message: `response of ${method} ${routeLabel} (${r.status}) does not match its schema: ${problem}` },
+    },
+  };
 }
 
 function send(res: ServerResponse, method: string, r: RouteResult): void {

@@ -33,7 +33,8 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /**
  * Where the built dashboard is: JOBLINE_DASHBOARD_DIR, else dist/dashboard/ next to this module
@@ -101,7 +102,11 @@ export function createUiHandler(o: UiOptions) {
     if (path === '/ui') return redirect(res, '/ui/');
     if (path === '/ui/login' && method === 'POST') return login(req, res);
     if (path === '/ui/logout' && method === 'POST') {
-      res.writeHead(303, { location: '/ui/', 'set-cookie': `${UI_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`, 'content-length': 0 });
+      res.writeHead(303, {
+        location: '/ui/',
+        'set-cookie': `${UI_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+        'content-length': 0,
+      });
       return void res.end();
     }
     if (path === '/ui/login.js') return serveLoginScript(res);
@@ -110,7 +115,12 @@ export function createUiHandler(o: UiOptions) {
       return text(res, 405, 'use GET');
     }
     const p = principalOf(req);
-    if (!p) return loginPage(res, 401, req.headers.authorization || cookieToken(req) ? 'That token is not valid any more; sign in again.' : undefined);
+    if (!p)
+      return loginPage(
+        res,
+        401,
+        req.headers.authorization || cookieToken(req) ? 'That token is not valid any more; sign in again.' : undefined,
+      );
     if (!p.can('read')) return loginPage(res, 403, `Token "${p.name}" lacks the "read" scope the dashboard needs.`);
     return serveFile(res, method, path.slice('/ui'.length) || '/');
   };
@@ -143,7 +153,11 @@ function redirect(res: ServerResponse, to: string): void {
 }
 
 function text(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
   res.end(body);
 }
 
@@ -165,7 +179,8 @@ ${message ? `<p role="alert" style="color:#fca5a5;margin:0 0 12px">${esc(message
     'content-length': Buffer.byteLength(html),
     'cache-control': 'no-store',
     // Inline styles only on this page; scripts only from this origin.
-    'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
+    'content-security-policy':
+      "default-src 'self'; style-src 'unsafe-inline'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
     ...(status === 401 ? { 'www-authenticate': 'Bearer realm="jobline"' } : {}),
   });
   res.end(html);
@@ -177,6 +192,10 @@ const LOGIN_JS = `(function(){var m=/[#&]token=([^&]+)/.exec(location.hash);if(!
 document.addEventListener('DOMContentLoaded',function(){var i=document.getElementById('token');if(!i)return;i.value=decodeURIComponent(m[1]);i.form.submit();});})();`;
 
 function serveLoginScript(res: ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': Buffer.byteLength(LOGIN_JS), 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': 'text/javascript; charset=utf-8',
+    'content-length': Buffer.byteLength(LOGIN_JS),
+    'cache-control': 'no-store',
+  });
   res.end(LOGIN_JS);
 }

@@ -49,7 +49,10 @@ export async function startWorkerApp(o: WorkerAppOptions): Promise<WorkerApp> {
       ({ server, url } = await startHealthServer(o.jl, metrics, { phase: () => phase, workerId: worker.id }, o.port, o.host ?? '0.0.0.0'));
     } catch (err) {
       if (!o.portOptional || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-      o.jl.logger.warn({ port: o.port }, 'the default health/metrics port is in use: running without /healthz, /readyz and /metrics (set PORT to choose one)');
+      o.jl.logger.warn(
+        { port: o.port },
+        'the default health/metrics port is in use: running without /healthz, /readyz and /metrics (set PORT to choose one)',
+      );
     }
   }
   await worker.start();

@@ -11,8 +11,14 @@ const int = (min: number, max: number) => z.coerce.number().int('must be an inte
 const onOff = z.enum(['on', 'off'], { error: 'must be "on" or "off"' });
 
 const EnvSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string').optional(),
-  JOBLINE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL schema name (letters, digits, _; max 63)').default('jobline'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
+    .optional(),
+  JOBLINE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL schema name (letters, digits, _; max 63)')
+    .default('jobline'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   /** Health and metrics port. Unset: 9090 when free (else none, with a warning); "off": none. */
@@ -21,7 +27,12 @@ const EnvSchema = z.object({
   JOBLINE_QUEUES: z
     .string()
     .default('default')
-    .transform((s) => s.split(',').map((q) => q.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((q) => q.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(QueueName).min(1, 'give at least one queue')),
   JOBLINE_CONCURRENCY: int(1, 10_000).default(10),
   JOBLINE_HANDLERS: z.string().min(1).optional(),
@@ -37,13 +48,25 @@ const EnvSchema = z.object({
   JOBLINE_EXECUTORS: z
     .string()
     .default('handler,process')
-    .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(['handler', 'process', 'container'], { error: 'each executor must be handler, process or container' })).min(1, 'give at least one executor kind')),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.enum(['handler', 'process', 'container'], { error: 'each executor must be handler, process or container' }))
+        .min(1, 'give at least one executor kind'),
+    ),
   /** The most CPUs / MB of memory one job may ask of this worker (unset: no limit). */
   JOBLINE_WORKER_CPU: z.coerce.number().positive('must be a positive number of CPUs').optional(),
   JOBLINE_WORKER_MEMORY_MB: int(1, 16 * 1024 * 1024).optional(),
   /** Network mode of container jobs whose definition names none (unset: the engine's default). */
-  JOBLINE_CONTAINER_NETWORK: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be a network mode such as none, bridge or host').optional(),
+  JOBLINE_CONTAINER_NETWORK: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be a network mode such as none, bridge or host')
+    .optional(),
 });
 
 export type WorkerConfig = z.output<typeof EnvSchema>;

@@ -14,7 +14,13 @@ export interface HealthState {
  * 503 while stopping so no new traffic is routed here), /readyz (database reachable, every
  * migration applied, worker running), /metrics (Prometheus text).
  */
-export function startHealthServer(jl: Jobline, metrics: MetricsRegistry, st: HealthState, port: number, host: string): Promise<{ server: Server; url: string }> {
+export function startHealthServer(
+  jl: Jobline,
+  metrics: MetricsRegistry,
+  st: HealthState,
+  port: number,
+  host: string,
+): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const json = (status: number, body: unknown) => {

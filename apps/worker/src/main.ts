@@ -32,7 +32,11 @@ async function main(): Promise<number> {
     process.stderr.write(`jobline worker: ${err.message}\n`);
     return 2;
   }
-  const logger = createAppLogger({ level: config.LOG_LEVEL, pretty: values.pretty === true || config.LOG_FORMAT === 'pretty', name: 'worker' });
+  const logger = createAppLogger({
+    level: config.LOG_LEVEL,
+    pretty: values.pretty === true || config.LOG_FORMAT === 'pretty',
+    name: 'worker',
+  });
   let handlers = {};
   if (config.JOBLINE_HANDLERS) {
     try {

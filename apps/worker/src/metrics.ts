@@ -16,13 +16,24 @@ export function createWorkerMetrics(worker: Worker): MetricsRegistry {
   const claimed = r.counter('jobline_worker_jobs_claimed_total', 'Jobs claimed, by queue.', ['queue']);
   const completed = r.counter('jobline_worker_jobs_completed_total', 'Attempts that completed their job, by queue.', ['queue']);
   const retried = r.counter('jobline_worker_jobs_retried_total', 'Failed attempts that will be retried, by queue.', ['queue']);
-  const failed = r.counter('jobline_worker_jobs_failed_total', 'Jobs failed for good (no attempts left or not retryable), by queue.', ['queue']);
+  const failed = r.counter('jobline_worker_jobs_failed_total', 'Jobs failed for good (no attempts left or not retryable), by queue.', [
+    'queue',
+  ]);
   const timedOut = r.counter('jobline_worker_jobs_timed_out_total', 'Attempts ended by their timeout, by queue.', ['queue']);
-  const interrupted = r.counter('jobline_worker_jobs_interrupted_total', 'Attempts ended by cancel, shutdown or a release (a worker that cannot run the job), by queue and reason.', ['queue', 'reason']);
-  const rejected = r.counter('jobline_worker_outcomes_rejected_total', 'Late outcomes refused by the fence (attempt rescued, cancelled or released meanwhile).');
+  const interrupted = r.counter(
+    'jobline_worker_jobs_interrupted_total',
+    'Attempts ended by cancel, shutdown or a release (a worker that cannot run the job), by queue and reason.',
+    ['queue', 'reason'],
+  );
+  const rejected = r.counter(
+    'jobline_worker_outcomes_rejected_total',
+    'Late outcomes refused by the fence (attempt rescued, cancelled or released meanwhile).',
+  );
   const warnings = r.counter('jobline_worker_warnings_total', 'Recoverable errors (claim, heartbeat, completion write retries).');
   const duration = r.histogram('jobline_worker_handler_duration_seconds', 'Attempt duration, by queue and outcome.', ['queue', 'outcome']);
-  const wait = r.histogram('jobline_worker_queue_wait_seconds', 'Time from a job being due (run_at) to its attempt starting, by queue.', ['queue']);
+  const wait = r.histogram('jobline_worker_queue_wait_seconds', 'Time from a job being due (run_at) to its attempt starting, by queue.', [
+    'queue',
+  ]);
   const batch = r.histogram('jobline_worker_claim_batch_size', 'Jobs per claim statement.', [], BATCH_BUCKETS);
   // Per group (issue 15), bounded: a tenant id per label would grow without end, so only the first
   // GROUP_LABELS_MAX groups this process claims from are named; the rest count as "_other".
@@ -56,7 +67,10 @@ export function createWorkerMetrics(worker: Worker): MetricsRegistry {
       case AttemptKind.Cancelled:
       case AttemptKind.Shutdown:
       case AttemptKind.Released:
-        interrupted.inc({ queue: job.queue, reason: report.kind === AttemptKind.Cancelled ? 'cancelled' : report.kind === AttemptKind.Shutdown ? 'shutdown' : 'released' });
+        interrupted.inc({
+          queue: job.queue,
+          reason: report.kind === AttemptKind.Cancelled ? 'cancelled' : report.kind === AttemptKind.Shutdown ? 'shutdown' : 'released',
+        });
         return;
       case AttemptKind.Timeout:
         timedOut.inc(q);

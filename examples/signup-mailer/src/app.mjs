@@ -7,14 +7,21 @@ const DAY = 24 * 3600_000;
 
 /** Creates the app's own table (the app's migration; Jobline has its own). */
 export async function migrateApp(jl) {
-  await jl.transaction((tx) => tx.query(`create table if not exists ${usersTable(jl)} (id bigint generated always as identity primary key, email text not null unique)`));
+  await jl.transaction((tx) =>
+    tx.query(
+      `create table if not exists ${usersTable(jl)} (id bigint generated always as identity primary key, email text not null unique)`,
+    ),
+  );
 }
 
 /** One transaction: the user exists if and only if their welcome mail is enqueued. */
 export async function signUp(jl, email) {
   return jl.transaction(async (tx) => {
     const { rows } = await tx.query(`insert into ${usersTable(jl)} (email) values ($1) returning id`, [email]);
-    await jl.enqueue({ queue: MAIL_QUEUE, name: 'send-welcome', input: { userId: rows[0].id, email }, idempotencyKey: `welcome:${email}` }, { tx });
+    await jl.enqueue(
+      { queue: MAIL_QUEUE, name: 'send-welcome', input: { userId: rows[0].id, email }, idempotencyKey: `welcome:${email}` },
+      { tx },
+    );
     return rows[0].id;
   });
 }

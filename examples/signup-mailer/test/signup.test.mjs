@@ -32,7 +32,10 @@ describe('sign-up (vitest)', () => {
   });
 
   it('drains the seeded backlog (seed is idempotent)', async () => {
-    const backlog = { queues: { [MAIL_QUEUE]: { maxAttempts: 3 } }, jobs: ['a', 'b', 'c'].map((u) => ({ queue: MAIL_QUEUE, name: 'send-welcome', input: { userId: 0, email: `${u}@example.com` } })) };
+    const backlog = {
+      queues: { [MAIL_QUEUE]: { maxAttempts: 3 } },
+      jobs: ['a', 'b', 'c'].map((u) => ({ queue: MAIL_QUEUE, name: 'send-welcome', input: { userId: 0, email: `${u}@example.com` } })),
+    };
     await db.seed(backlog);
     await db.seed(backlog);
     const mailer = memoryMailer();

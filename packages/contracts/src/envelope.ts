@@ -103,7 +103,12 @@ const dagEventSchema = <E extends DagEventName>(e: E) =>
 
 /** Group events' CloudEvents `subject` is the group key (free text), not a numeric id. */
 const groupEventSchema = <E extends GroupEventName>(e: E) =>
-  z.looseObject({ ...envelope, subject: z.string().min(1), type: z.literal(`${GROUP_TYPE_PREFIX}${e}` as `dev.jobline.group.${E}`), data: GroupEventDataSchema });
+  z.looseObject({
+    ...envelope,
+    subject: z.string().min(1),
+    type: z.literal(`${GROUP_TYPE_PREFIX}${e}` as `dev.jobline.group.${E}`),
+    data: GroupEventDataSchema,
+  });
 
 type JobSchemas = { [E in JobEventName]: ReturnType<typeof jobEventSchema<E>> };
 type DagSchemas = { [E in DagEventName]: ReturnType<typeof dagEventSchema<E>> };
@@ -118,11 +123,20 @@ export const DagEventSchemas = Object.fromEntries(DAG_EVENT_NAMES.map((e) => [e,
 export const GroupEventSchemas = Object.fromEntries(GROUP_EVENT_NAMES.map((e) => [e, groupEventSchema(e)])) as GroupSchemas;
 
 /** Any job event (discriminated by `type`). */
-export const JobEventSchema = z.discriminatedUnion('type', Object.values(JobEventSchemas) as unknown as [JobSchemas[JobEventName], ...JobSchemas[JobEventName][]]);
+export const JobEventSchema = z.discriminatedUnion(
+  'type',
+  Object.values(JobEventSchemas) as unknown as [JobSchemas[JobEventName], ...JobSchemas[JobEventName][]],
+);
 /** Any DAG event (discriminated by `type`). */
-export const DagEventSchema = z.discriminatedUnion('type', Object.values(DagEventSchemas) as unknown as [DagSchemas[DagEventName], ...DagSchemas[DagEventName][]]);
+export const DagEventSchema = z.discriminatedUnion(
+  'type',
+  Object.values(DagEventSchemas) as unknown as [DagSchemas[DagEventName], ...DagSchemas[DagEventName][]],
+);
 /** Any group event (discriminated by `type`). */
-export const GroupEventSchema = z.discriminatedUnion('type', Object.values(GroupEventSchemas) as unknown as [GroupSchemas[GroupEventName], ...GroupSchemas[GroupEventName][]]);
+export const GroupEventSchema = z.discriminatedUnion(
+  'type',
+  Object.values(GroupEventSchemas) as unknown as [GroupSchemas[GroupEventName], ...GroupSchemas[GroupEventName][]],
+);
 /** Any Jobline event. */
 export const JoblineEventSchema = z.union([JobEventSchema, DagEventSchema, GroupEventSchema]);
 
@@ -153,6 +167,7 @@ const decoder = new TextDecoder();
 
 /** Parses and validates a message payload (bytes, JSON text or an object); throws a ZodError or SyntaxError. */
 export function parseEvent(payload: Uint8Array | string | unknown): JoblineEvent {
-  const value = payload instanceof Uint8Array ? JSON.parse(decoder.decode(payload)) : typeof payload === 'string' ? JSON.parse(payload) : payload;
+  const value =
+    payload instanceof Uint8Array ? JSON.parse(decoder.decode(payload)) : typeof payload === 'string' ? JSON.parse(payload) : payload;
   return JoblineEventSchema.parse(value);
 }

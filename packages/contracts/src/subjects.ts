@@ -1,4 +1,13 @@
-import { DEFAULT_SUBJECT_PREFIX, isDagEventName, isGroupEventName, isJobEventName, type DagEventName, type EventName, type GroupEventName, type JobEventName } from './names.js';
+import {
+  DEFAULT_SUBJECT_PREFIX,
+  isDagEventName,
+  isGroupEventName,
+  isJobEventName,
+  type DagEventName,
+  type EventName,
+  type GroupEventName,
+  type JobEventName,
+} from './names.js';
 
 /**
  * Subjects: `<prefix>.job.<queue>.<event>.<jobId>` and `<prefix>.dag.<event>.<dagRunId>`, so a
@@ -25,7 +34,10 @@ export interface EventFilter {
 
 /** A filter that cannot be expressed as one subject (e.g. a queue together with a DAG event). */
 export class FilterError extends Error {
-  constructor(readonly field: keyof EventFilter, message: string) {
+  constructor(
+    readonly field: keyof EventFilter,
+    message: string,
+  ) {
     super(message);
     this.name = 'FilterError';
   }
@@ -52,7 +64,8 @@ function check(field: keyof EventFilter, value: string, pattern: RegExp, what: s
 export function isDagFilter(f: EventFilter): boolean {
   const dag = f.dagRunId !== undefined || (f.event !== undefined && isDagEventName(f.event));
   if (dag && f.queue !== undefined) throw new FilterError('queue', 'DAG events have no queue: drop queue, or filter job events');
-  if (dag && f.jobId !== undefined) throw new FilterError('jobId', 'jobId selects job events; dagRunId and DAG event names select DAG events');
+  if (dag && f.jobId !== undefined)
+    throw new FilterError('jobId', 'jobId selects job events; dagRunId and DAG event names select DAG events');
   if (dag && f.event !== undefined && !isDagEventName(f.event)) {
     throw new FilterError('event', `"${f.event}" is a job event, but dagRunId selects DAG events (run_*, node_*)`);
   }

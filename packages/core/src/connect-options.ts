@@ -61,7 +61,12 @@ export const ConnectSchema = z.strictObject({
   databaseUrl: z.string().min(1).optional(),
   schema: z.string().optional(),
   poolSize: z.number().int().min(1).max(1000).default(10),
-  maxInputBytes: z.number().int().min(16).max(256 * 1024 * 1024).default(1024 * 1024),
+  maxInputBytes: z
+    .number()
+    .int()
+    .min(16)
+    .max(256 * 1024 * 1024)
+    .default(1024 * 1024),
   notifyDebounceMs: z.number().min(0).max(10_000).default(2),
   maxDagNodes: z.number().int().min(1).max(1_000_000).default(DEFAULT_DAG_MAX_NODES),
   maxDagEdges: z.number().int().min(0).max(10_000_000).default(DEFAULT_DAG_MAX_EDGES),
@@ -134,7 +139,8 @@ export function resolveConnectOptions(options: ConnectOptions = {}, env: NodeJS.
     natsUrl: (o.natsUrl ?? env.NATS_URL) || undefined,
     events: resolveEventsOptions(o.events, schema),
     logger: o.logger ?? defaultLogger(),
-    slowQueryMs: o.slowQueryMs ?? parseOrThrow(z.coerce.number().min(0).default(0), env.JOBLINE_SLOW_QUERY_MS || undefined, 'JOBLINE_SLOW_QUERY_MS'),
+    slowQueryMs:
+      o.slowQueryMs ?? parseOrThrow(z.coerce.number().min(0).default(0), env.JOBLINE_SLOW_QUERY_MS || undefined, 'JOBLINE_SLOW_QUERY_MS'),
     topology: {
       pooler: o.pooler as TopologyOptions['pooler'],
       directUrl: o.directUrl as string | undefined,

@@ -22,6 +22,12 @@ export async function openConnection(options: ConnectOptions) {
   const slowQueryMs = o.slowQueryMs;
   const statementDurations = statementHistogram();
   const queryLog = { logger, slowQueryMs, schema, histogram: statementDurations };
-  const pool = createPool({ connectionString: url, max: o.poolSize, applicationName: o.applicationName, extra: topology.poolConfig, queryLog });
+  const pool = createPool({
+    connectionString: url,
+    max: o.poolSize,
+    applicationName: o.applicationName,
+    extra: topology.poolConfig,
+    queryLog,
+  });
   return { o, schema, logger, url, embedded: embedded as EmbeddedServer | undefined, topology, pool, statementDurations };
 }

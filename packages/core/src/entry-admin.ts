@@ -3,7 +3,15 @@
  * documentation, database roles, raw pools and transactions for tools, pooler settings.
  * What `jobline migrate|schema` and deploy scripts use; applications do not need it.
  */
-export { migrate, migrationsCurrent, readMigrations, MIGRATIONS_DIR, RENUMBERED, type MigrationFile, type MigrateResult } from './db/migrate.js';
+export {
+  migrate,
+  migrationsCurrent,
+  readMigrations,
+  MIGRATIONS_DIR,
+  RENUMBERED,
+  type MigrationFile,
+  type MigrateResult,
+} from './db/migrate.js';
 export { migrationStatus, pendingSql, type MigrationStatus } from './db/migrate-status.js';
 export { assertNotNewer, readApplied, type AppliedMigration } from './db/schema-version.js';
 export { describeSchema, renderSchemaMarkdown, undocumented, type SchemaDoc } from './db/schema-docs.js';

@@ -45,7 +45,15 @@ export type { JobFilter, JobPage } from './queue/read.js';
 export type { QueueConfig, QueueSettings } from './queue/queue-config.js';
 export type { QueueInfo } from './queue/list-queues.js';
 export type { HealthChecks } from './db/health.js';
-export { DagRunState, DagNodeState, DagFailurePolicy, type DagSpec, type DagNodeSpec, type DagRunDetail, type SubmittedDag } from './dag/index.js';
+export {
+  DagRunState,
+  DagNodeState,
+  DagFailurePolicy,
+  type DagSpec,
+  type DagNodeSpec,
+  type DagRunDetail,
+  type SubmittedDag,
+} from './dag/index.js';
 export type { Definition, DefinitionSpec } from './definitions/index.js';
 export type { Schedule, ScheduleSpec } from './schedule/index.js';
 export type { JoblineEvent } from '@jobline/contracts';

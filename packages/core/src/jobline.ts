@@ -18,7 +18,17 @@ import { openConnection } from './connect.js';
 import { DebouncedNotifier, cancelChannel, jobsChannel, type Debounced } from './queue/notify.js';
 import { nodeDeps, scheduleHost, viaPublisher } from './jobline-wiring.js';
 import { getQueueSettings, updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
-import { countHeldGroups, getBalance, listLedger, setQuota, topUp, type Balance, type LedgerPage, type LedgerQuery, type QuotaSpec } from './queue/quota.js';
+import {
+  countHeldGroups,
+  getBalance,
+  listLedger,
+  setQuota,
+  topUp,
+  type Balance,
+  type LedgerPage,
+  type LedgerQuery,
+  type QuotaSpec,
+} from './queue/quota.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
 import { Inspector } from './inspector.js';
 import { getGroup, listGroups, updateGroup, waitingReason, type GroupCounts, type GroupPatch, type GroupSettings } from './queue/groups.js';
@@ -184,8 +194,14 @@ export class Jobline {
     try {
       // Either way a schema with migrations this code does not know stops here, unless they are
       // all additive (db/schema-version.ts, docs/migrations.md).
-      const newer = o.migrate ? (await jl.migrate()).newer : (await assertNotNewer(pool, schema, await readMigrations(), RENUMBERED)).map((m) => m.name);
-      if (newer.length) logger.warn({ schema, newer }, `schema "${schema}" has additive migrations this Jobline does not ship (${newer.join(', ')}); running with them`);
+      const newer = o.migrate
+        ? (await jl.migrate()).newer
+        : (await assertNotNewer(pool, schema, await readMigrations(), RENUMBERED)).map((m) => m.name);
+      if (newer.length)
+        logger.warn(
+          { schema, newer },
+          `schema "${schema}" has additive migrations this Jobline does not ship (${newer.join(', ')}); running with them`,
+        );
     } catch (err) {
       await jl.close();
       throw err;
@@ -215,7 +231,12 @@ export class Jobline {
 
   /** Like enqueueMany, also telling which jobs were created and which already existed (idempotency). */
   insertJobs(jobs: EnqueueSpec[], opts: TxOption = {}, single = false): Promise<EnqueueResult[]> {
-    return writeJobs({ pool: this.pool, schema: this.schema, s: this.s, maxInputBytes: this.maxInputBytes, notifier: this.notifier }, jobs, opts, single);
+    return writeJobs(
+      { pool: this.pool, schema: this.schema, s: this.s, maxInputBytes: this.maxInputBytes, notifier: this.notifier },
+      jobs,
+      opts,
+      single,
+    );
   }
 
   /**

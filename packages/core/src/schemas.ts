@@ -9,16 +9,12 @@ import { ValidationError } from './db/errors.js';
  * Queue names end up in NATS subjects (`jobline.job.<queue>.…`), so they are limited to
  * characters that are safe there: letters, digits, `_` and `-`.
  */
-export const QueueName = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'queue names use 1-128 letters, digits, "_" or "-"');
+export const QueueName = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'queue names use 1-128 letters, digits, "_" or "-"');
 
 /** Text PostgreSQL can store: no NUL characters, no unpaired UTF-16 surrogates. */
-export const StorableText = z
-  .string()
-  .refine((v) => !v.includes('\u0000') && (v as string & { isWellFormed(): boolean }).isWellFormed(), {
-    message: 'contains a NUL character or an unpaired UTF-16 surrogate, which PostgreSQL cannot store',
-  });
+export const StorableText = z.string().refine((v) => !v.includes('\u0000') && (v as string & { isWellFormed(): boolean }).isWellFormed(), {
+  message: 'contains a NUL character or an unpaired UTF-16 surrogate, which PostgreSQL cannot store',
+});
 
 export const JobName = StorableText.pipe(z.string().min(1, 'job name must not be empty').max(200, 'job name is at most 200 characters'));
 
@@ -95,7 +91,10 @@ export function serialiseJson(value: unknown, field: string, maxBytes: number): 
     if (err instanceof RangeError) {
       throw ValidationError.field(field, 'is nested too deeply to serialise (thousands of levels); flatten it');
     }
-    throw ValidationError.field(field, `is not JSON-serialisable (${(err as Error).message}); pass plain objects, arrays, strings, numbers, booleans or null`);
+    throw ValidationError.field(
+      field,
+      `is not JSON-serialisable (${(err as Error).message}); pass plain objects, arrays, strings, numbers, booleans or null`,
+    );
   }
   if (text === undefined) {
     throw ValidationError.field(field, `is not JSON-serialisable (${typeof value}); pass plain JSON data`);
@@ -104,7 +103,10 @@ export function serialiseJson(value: unknown, field: string, maxBytes: number): 
   // every enqueued input and every handler output).
   const bytes = text.length * 3 <= maxBytes ? 0 : Buffer.byteLength(text);
   if (bytes > maxBytes) {
-    throw ValidationError.field(field, `is ${bytes} bytes of JSON, over the ${maxBytes}-byte limit (maxInputBytes); store large payloads elsewhere and pass a reference`);
+    throw ValidationError.field(
+      field,
+      `is ${bytes} bytes of JSON, over the ${maxBytes}-byte limit (maxInputBytes); store large payloads elsewhere and pass a reference`,
+    );
   }
   // JSON.stringify writes NUL and lone surrogates only as \u escapes: no "\u", nothing to check.
   if (text.includes('\\u') && UNSTORABLE.test(text)) {

@@ -58,9 +58,18 @@ export interface Topology {
 
 const Wakeups = z.enum(['auto', 'nats', 'notify']).default('auto');
 
-export async function openTopology(url: string, embedded: boolean, applicationName: string, log: Logger, o: TopologyOptions): Promise<Topology> {
+export async function openTopology(
+  url: string,
+  embedded: boolean,
+  applicationName: string,
+  log: Logger,
+  o: TopologyOptions,
+): Promise<Topology> {
   const { wakeups: w, natsUrl, schema, ...connOpts } = o;
-  for (const [field, u] of [['databaseUrl', url], ['directUrl', connOpts.directUrl]] as const) {
+  for (const [field, u] of [
+    ['databaseUrl', url],
+    ['directUrl', connOpts.directUrl],
+  ] as const) {
     if (u && (/^postgres(ql)?:\/\/[^/?#]*,/i.test(u) || /(^|\s)host=\S*,/.test(u))) {
       throw ValidationError.field(
         field,
@@ -83,16 +92,24 @@ export async function openTopology(url: string, embedded: boolean, applicationNa
       // Unreachable right now: stay 'auto' (no startup parameters; detection signal 2 still works).
     }
   }
-  if (pooler === 'transaction') log.info({ directUrl: !!conn.directUrl }, 'transaction-mode pooler: unnamed statements; LISTEN and migrations on the direct URL when given');
+  if (pooler === 'transaction')
+    log.info(
+      { directUrl: !!conn.directUrl },
+      'transaction-mode pooler: unnamed statements; LISTEN and migrations on the direct URL when given',
+    );
   const statements = new StatementMode(pooler);
   statements.onChange = (reason) =>
-    log.warn({ reason }, 'named statements turned off: DATABASE_URL is a transaction-mode pooler; set JOBLINE_POOLER=transaction and JOBLINE_DIRECT_URL for LISTEN');
+    log.warn(
+      { reason },
+      'named statements turned off: DATABASE_URL is a transaction-mode pooler; set JOBLINE_POOLER=transaction and JOBLINE_DIRECT_URL for LISTEN',
+    );
   const serverTimeouts = pooler === 'none' && (probed || embedded || conn.pooler === 'none');
   const poolConfig: Partial<pg.PoolConfig> = { ...clientConfig(conn, serverTimeouts), Client: poolerAwareClient(statements) };
   const listenConfig = clientConfig({ ...conn, statementTimeoutMs: 0 }, false);
   const listenUrl = conn.directUrl ?? (pooler === 'transaction' ? null : url);
   const wakeups = wakeupsOpt === 'notify' ? 'notify' : natsUrl ? 'nats' : 'notify';
-  if (wakeupsOpt === 'nats' && !natsUrl) throw ValidationError.field('wakeups', '"nats" needs NATS: set NATS_URL or the natsUrl option, or use wakeups: "notify"');
+  if (wakeupsOpt === 'nats' && !natsUrl)
+    throw ValidationError.field('wakeups', '"nats" needs NATS: set NATS_URL or the natsUrl option, or use wakeups: "notify"');
   const publisher = wakeups === 'nats' ? new WakeupPublisher(natsUrl!, schema, `${applicationName}-wakeups`, log) : undefined;
   return {
     pooler,

@@ -55,7 +55,9 @@ async function write(h: JobWriterHost, prepared: ReturnType<typeof prepareJobs>,
   }
   // Over 10,000 jobs take several statements, and so do enqueue policies: one transaction keeps the call all-or-nothing.
   const results =
-    prepared.length > 10_000 || prepared.some(hasPolicy) ? await withTransaction(h.pool, (tx) => insertJobs(tx, h.s, prepared)) : await insertJobs(h.pool, h.s, prepared);
+    prepared.length > 10_000 || prepared.some(hasPolicy)
+      ? await withTransaction(h.pool, (tx) => insertJobs(tx, h.s, prepared))
+      : await insertJobs(h.pool, h.s, prepared);
   h.notifier.notify(queues);
   return results;
 }

@@ -114,7 +114,15 @@ async function initdb(binary: string, dataDir: string, user: RunAs | undefined):
   const pwfile = `${dataDir}.pw`;
   await writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o644 });
   try {
-    const args = [`--pgdata=${dataDir}`, '--username=postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync'];
+    const args = [
+      `--pgdata=${dataDir}`,
+      '--username=postgres',
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+    ];
     const { code, output } = await run(binary, args, user);
     if (code !== 0) throw new EmbeddedPostgresError(`initdb failed (exit ${code}) for ${dataDir}: ${lastLine(output)}`);
   } finally {
@@ -156,6 +164,9 @@ function runServer(binary: string, flags: string[], user: RunAs | undefined): Pr
 }
 
 function lastLine(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.filter((l) => /error|fatal|could not|permission/i.test(l)).at(-1) ?? lines.at(-1) ?? 'no output';
 }

@@ -21,7 +21,8 @@ export interface JobMatch {
 
 /** `actual` contains `expected`: objects by their keys, arrays element by element, the rest equal. */
 export function matches(actual: unknown, expected: unknown): boolean {
-  if (Array.isArray(expected)) return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => matches(actual[i], e));
+  if (Array.isArray(expected))
+    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => matches(actual[i], e));
   if (expected && typeof expected === 'object' && !(expected instanceof Date)) {
     if (!actual || typeof actual !== 'object') return false;
     return Object.entries(expected).every(([k, v]) => matches((actual as Record<string, unknown>)[k], v));
@@ -38,11 +39,17 @@ export async function enqueued(jl: Jobline, m: JobMatch = {}): Promise<Job[]> {
     [m.queue ?? null, m.name ?? null, states],
   );
   const jobs = await Promise.all(rows.map((r) => jl.getJob(r.id)));
-  return jobs.filter((j) => (m.input === undefined || matches(j.input, m.input)) && (m.priority === undefined || j.priority === m.priority));
+  return jobs.filter(
+    (j) => (m.input === undefined || matches(j.input, m.input)) && (m.priority === undefined || j.priority === m.priority),
+  );
 }
 
 const describe = (m: JobMatch) => JSON.stringify(m);
-const summary = (jobs: Job[]) => jobs.slice(0, 10).map((j) => `  #${j.id} ${j.queue}/${j.name} ${j.state} input=${JSON.stringify(j.input)}`).join('\n');
+const summary = (jobs: Job[]) =>
+  jobs
+    .slice(0, 10)
+    .map((j) => `  #${j.id} ${j.queue}/${j.name} ${j.state} input=${JSON.stringify(j.input)}`)
+    .join('\n');
 
 /** Asserts that at least one job (or exactly `count`) matches; returns the matches. */
 export async function expectEnqueued(jl: Jobline, m: JobMatch, opts: { count?: number } = {}): Promise<Job[]> {
@@ -53,7 +60,9 @@ export async function expectEnqueued(jl: Jobline, m: JobMatch, opts: { count?: n
     throw new AssertionError({
       message:
         `expected ${opts.count ?? 'a'} job(s) matching ${describe(m)}, found ${found.length}.\n` +
-        (near.length ? `Jobs${m.queue ? ` in queue "${m.queue}"` : ''}:\n${summary(near)}` : `No jobs${m.queue ? ` in queue "${m.queue}"` : ''}.`),
+        (near.length
+          ? `Jobs${m.queue ? ` in queue "${m.queue}"` : ''}:\n${summary(near)}`
+          : `No jobs${m.queue ? ` in queue "${m.queue}"` : ''}.`),
       actual: found.length,
       expected: opts.count ?? '≥ 1',
       operator: 'expectEnqueued',
@@ -66,6 +75,11 @@ export async function expectEnqueued(jl: Jobline, m: JobMatch, opts: { count?: n
 export async function expectNotEnqueued(jl: Jobline, m: JobMatch): Promise<void> {
   const found = await enqueued(jl, m);
   if (found.length) {
-    throw new AssertionError({ message: `expected no job matching ${describe(m)}, found ${found.length}:\n${summary(found)}`, actual: found.length, expected: 0, operator: 'expectNotEnqueued' });
+    throw new AssertionError({
+      message: `expected no job matching ${describe(m)}, found ${found.length}:\n${summary(found)}`,
+      actual: found.length,
+      expected: 0,
+      operator: 'expectNotEnqueued',
+    });
   }
 }

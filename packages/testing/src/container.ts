@@ -99,7 +99,9 @@ async function loadTestcontainers(): Promise<typeof Testcontainers> {
     return await import('testcontainers');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new Error('createTestDatabase({ container: true }) needs the testcontainers package: npm install --save-dev testcontainers', { cause: err });
+      throw new Error('createTestDatabase({ container: true }) needs the testcontainers package: npm install --save-dev testcontainers', {
+        cause: err,
+      });
     }
     throw err;
   }
@@ -112,7 +114,12 @@ async function reapOrphans(tc: typeof Testcontainers): Promise<void> {
   await Promise.all(
     mine
       .filter((c) => !isAlive(Number(c.Labels[LABEL_PID])))
-      .map((c) => client.container.getById(c.Id).remove({ force: true, v: true }).catch(() => undefined)),
+      .map((c) =>
+        client.container
+          .getById(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
   );
 }
 

@@ -32,16 +32,27 @@ export interface RunJobResult<O = unknown> {
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Fast polling and no leader duties: a test's worker does one thing. */
-const TEST_WORKER: Partial<WorkerOptions> = { pollIntervalMs: 20, maintenance: false, scheduler: false, relay: false, heartbeatIntervalMs: 1000 };
+const TEST_WORKER: Partial<WorkerOptions> = {
+  pollIntervalMs: 20,
+  maintenance: false,
+  scheduler: false,
+  relay: false,
+  heartbeatIntervalMs: 1000,
+};
 
 /** Makes a scheduled or retryable job claimable now (what the leader's promoter does at its time). */
 async function makeDue(jl: Jobline, id: number): Promise<void> {
-  await internals(jl).pool.query(`update ${internals(jl).s}.jobs set state = 'available', run_at = now(), updated_at = now() where id = $1 and state in ('scheduled', 'retryable')`, [id]);
+  await internals(jl).pool.query(
+    `update ${internals(jl).s}.jobs set state = 'available', run_at = now(), updated_at = now() where id = $1 and state in ('scheduled', 'retryable')`,
+    [id],
+  );
 }
 
 function checkHandlers(handlers: Handlers, name: string): void {
   if (typeof handlers[name] !== 'function') {
-    throw new Error(`runJob: no handler for job name "${name}" (handlers given: ${Object.keys(handlers).join(', ') || 'none'}): add handlers["${name}"]`);
+    throw new Error(
+      `runJob: no handler for job name "${name}" (handlers given: ${Object.keys(handlers).join(', ') || 'none'}): add handlers["${name}"]`,
+    );
   }
 }
 
@@ -51,7 +62,12 @@ function checkHandlers(handlers: Handlers, name: string): void {
  * available jobs of the same queue may run too (with the same handlers): give tests their own
  * queue, or `reset()` between them.
  */
-export async function runJob<O = unknown>(jl: Jobline, handlers: Handlers, job: EnqueueSpec | number, o: RunJobOptions = {}): Promise<RunJobResult<O>> {
+export async function runJob<O = unknown>(
+  jl: Jobline,
+  handlers: Handlers,
+  job: EnqueueSpec | number,
+  o: RunJobOptions = {},
+): Promise<RunJobResult<O>> {
   // Checked before enqueueing, so that a missing handler leaves no job behind.
   if (typeof job !== 'number' && typeof job.name === 'string') checkHandlers(handlers, job.name);
   const target = typeof job === 'number' ? await jl.getJob(job) : await jl.enqueue(job);
@@ -67,14 +83,23 @@ export async function runJob<O = unknown>(jl: Jobline, handlers: Handlers, job: 
       const ranOnce = now.attempt > startAttempt && now.state !== 'running' && now.state !== 'available';
       if (FINAL.has(now.state) || (ranOnce && !o.retries)) break;
       if (ranOnce && now.state === 'retryable') await makeDue(jl, target.id);
-      if (Date.now() > deadline) throw new Error(`runJob: job ${target.id} (${target.queue}/${target.name}) is still ${now.state} after ${o.timeoutMs ?? 30_000} ms`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `runJob: job ${target.id} (${target.queue}/${target.name}) is still ${now.state} after ${o.timeoutMs ?? 30_000} ms`,
+        );
       await sleep(10);
     }
   } finally {
     await w.stop();
   }
   const done = await jl.getJob(target.id);
-  return { job: done, state: done.state, output: done.output as O | undefined, error: done.error, executions: await jl.executions(target.id) };
+  return {
+    job: done,
+    state: done.state,
+    output: done.output as O | undefined,
+    error: done.error,
+    executions: await jl.executions(target.id),
+  };
 }
 
 export interface DrainOptions {
@@ -125,14 +150,19 @@ export async function drain(jl: Jobline, queue: string | string[], handlers: Han
   w.on('outcome', (job: Job) => void seen.add(job.id));
   try {
     while ((await outstanding(jl, queues)) > 0) {
-      if (Date.now() > deadline) throw new Error(`drain: queue ${queues.join(', ')} still has ${await outstanding(jl, queues)} job(s) to run after ${o.timeoutMs ?? 60_000} ms`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `drain: queue ${queues.join(', ')} still has ${await outstanding(jl, queues)} job(s) to run after ${o.timeoutMs ?? 60_000} ms`,
+        );
       await sleep(10);
     }
   } finally {
     await w.stop();
   }
   if (seen.size) {
-    const { rows } = await internals(jl).pool.query(`select id, state from ${internals(jl).s}.jobs where id = any($1) order by id`, [[...seen]]);
+    const { rows } = await internals(jl).pool.query(`select id, state from ${internals(jl).s}.jobs where id = any($1) order by id`, [
+      [...seen],
+    ]);
     for (const r of rows) if (r.state in result) result[r.state as keyof DrainResult].push(r.id);
   }
   return result;

@@ -71,14 +71,35 @@ export async function seed(jl: Jobline, data: SeedData): Promise<SeedResult> {
   const created = { constraints: 0, actions: 0, schedules: 0 };
   for (const c of data.constraints ?? []) {
     const { name, ...patch } = c;
-    if (await upsert(() => jl.constraints.get(name), () => jl.constraints.add(c), () => jl.constraints.update(name, patch))) created.constraints++;
+    if (
+      await upsert(
+        () => jl.constraints.get(name),
+        () => jl.constraints.add(c),
+        () => jl.constraints.update(name, patch),
+      )
+    )
+      created.constraints++;
   }
   for (const a of data.actions ?? []) {
-    if (await upsert(() => jl.actions.get(a.name), () => jl.actions.add(a), () => jl.actions.update(a.name, { type: a.type, config: a.config }))) created.actions++;
+    if (
+      await upsert(
+        () => jl.actions.get(a.name),
+        () => jl.actions.add(a),
+        () => jl.actions.update(a.name, { type: a.type, config: a.config }),
+      )
+    )
+      created.actions++;
   }
   for (const s of data.schedules ?? []) {
     const { name, ...patch } = s;
-    if (await upsert(() => jl.schedules.get(name), () => jl.schedules.add(s), () => jl.schedules.update(name, patch))) created.schedules++;
+    if (
+      await upsert(
+        () => jl.schedules.get(name),
+        () => jl.schedules.add(s),
+        () => jl.schedules.update(name, patch),
+      )
+    )
+      created.schedules++;
   }
   let tenantsCreated = 0;
   for (const [group, spec] of Object.entries(data.tenants ?? {})) {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type DagRunDetail, type Jobline } from '@jobline/core';
+import type { DagRunDetail, Jobline } from '@jobline/core';
 import { backoffDelayMs } from '@jobline/core/inspect';
 import { connect, parseId, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -10,7 +10,8 @@ const RUN_FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 export function renderDag(run: DagRunDetail): string {
   let out = `dag:${run.id}  ${run.name}  ${run.state}  (${run.failurePolicy}, ${run.nodesDone}/${run.nodeCount} nodes done)\n`;
   out += `  created      ${ago(run.createdAt)}\n`;
-  if (run.finishedAt) out += `  finished     ${ago(run.finishedAt)}  (took ${duration(run.finishedAt.getTime() - run.createdAt.getTime())})\n`;
+  if (run.finishedAt)
+    out += `  finished     ${ago(run.finishedAt)}  (took ${duration(run.finishedAt.getTime() - run.createdAt.getTime())})\n`;
   if (run.idempotencyKey) out += `  idempotency  ${run.idempotencyKey}\n`;
   out += '\n';
   out += table(run.nodes, [
@@ -20,7 +21,11 @@ export function renderDag(run: DagRunDetail): string {
     { header: 'QUEUE/NAME', get: (n) => `${n.queue}/${n.name}`, max: 32 },
     { header: 'ATTEMPT', get: (n) => `${n.attempt}/${n.maxAttempts}`, right: true },
     { header: 'DEPENDS ON', get: (n) => n.dependsOn.join(',') || undefined, max: 30 },
-    { header: 'RAN FOR', get: (n) => (n.startedAt && n.finishedAt ? duration(n.finishedAt.getTime() - n.startedAt.getTime()) : undefined), right: true },
+    {
+      header: 'RAN FOR',
+      get: (n) => (n.startedAt && n.finishedAt ? duration(n.finishedAt.getTime() - n.startedAt.getTime()) : undefined),
+      right: true,
+    },
     { header: 'ERROR', get: (n) => n.error?.message, max: 50 },
   ])
     .trimEnd()
@@ -67,7 +72,9 @@ a node's input may use {"$ref": "<parentKey>.output.<path>"} to take a parent's 
     const [sub, arg, ...extra] = positionals;
     if (extra.length) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
     if (!['submit', 'status', 'cancel'].includes(sub ?? '')) {
-      throw new UsageError(sub ? `unknown dag subcommand ${JSON.stringify(sub)}` : 'use: dag submit <file> | dag status <id> | dag cancel <id>');
+      throw new UsageError(
+        sub ? `unknown dag subcommand ${JSON.stringify(sub)}` : 'use: dag submit <file> | dag status <id> | dag cancel <id>',
+      );
     }
     if (!arg) throw new UsageError(sub === 'submit' ? 'give the DAG file' : 'give the DAG run id');
     let spec: unknown;

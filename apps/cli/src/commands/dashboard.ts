@@ -42,7 +42,11 @@ Environment: DATABASE_URL (required), JOBLINE_SCHEMA, PORT, HOST, JOBLINE_API_TO
       const m = /listening on (\S+)/.exec(line);
       if (!m) return;
       const ui = `${m[1]}/ui/`;
-      process.stderr.write(token ? `\nDashboard: ${ui}#token=${token}\n(one-off token for this run; Ctrl-C stops)\n\n` : `\nDashboard: ${ui} (sign in with a token from JOBLINE_API_TOKENS)\n\n`);
+      process.stderr.write(
+        token
+          ? `\nDashboard: ${ui}#token=${token}\n(one-off token for this run; Ctrl-C stops)\n\n`
+          : `\nDashboard: ${ui} (sign in with a token from JOBLINE_API_TOKENS)\n\n`,
+      );
     });
   },
 };

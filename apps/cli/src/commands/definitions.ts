@@ -31,7 +31,10 @@ env, resource hints, an input JSON schema and default queue/retries/timeout. See
       try {
         const r = await jl.createDefinition(spec as never);
         if (json) writeJson({ ...r.definition, created: r.created });
-        else process.stdout.write(`${r.created ? 'registered' : 'unchanged:'} ${r.definition.name}@${r.definition.version} (${r.definition.executor})\n`);
+        else
+          process.stdout.write(
+            `${r.created ? 'registered' : 'unchanged:'} ${r.definition.name}@${r.definition.version} (${r.definition.executor})\n`,
+          );
         return 0;
       } finally {
         await jl.close();
@@ -59,6 +62,8 @@ env, resource hints, an input JSON schema and default queue/retries/timeout. See
         await jl.close();
       }
     }
-    throw new UsageError(sub ? `unknown definitions subcommand ${JSON.stringify(sub)}` : 'use: definitions list | definitions create <file>');
+    throw new UsageError(
+      sub ? `unknown definitions subcommand ${JSON.stringify(sub)}` : 'use: definitions list | definitions create <file>',
+    );
   },
 };

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type EnqueueSpec, type Job } from '@jobline/core';
+import type { EnqueueSpec, Job } from '@jobline/core';
 import { backoffDelayMs } from '@jobline/core/inspect';
 import { connect, intOption, type Command } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -9,11 +9,15 @@ const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 async function parseInput(v: string | undefined): Promise<unknown> {
   if (v === undefined) return undefined;
-  const text = v.startsWith('@') ? await readFile(v.slice(1), 'utf8').catch((e: Error) => Promise.reject(new UsageError(`cannot read ${v.slice(1)}: ${e.message}`))) : v;
+  const text = v.startsWith('@')
+    ? await readFile(v.slice(1), 'utf8').catch((e: Error) => Promise.reject(new UsageError(`cannot read ${v.slice(1)}: ${e.message}`)))
+    : v;
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`--input is not valid JSON (${(err as Error).message}); quote it for your shell, e.g. --input '{"to":"a@b.c"}', or pass @file.json`);
+    throw new UsageError(
+      `--input is not valid JSON (${(err as Error).message}); quote it for your shell, e.g. --input '{"to":"a@b.c"}', or pass @file.json`,
+    );
   }
 }
 
@@ -22,7 +26,8 @@ function policyWindow(v: unknown, flag: string): { key: string; periodMs: number
   if (v === undefined) return undefined;
   const s = String(v);
   const at = s.lastIndexOf(':');
-  if (at <= 0 || !/^-?\d+$/.test(s.slice(at + 1))) throw new UsageError(`--${flag} takes KEY:MS, e.g. --${flag} user-7:60000 (got ${JSON.stringify(s)})`);
+  if (at <= 0 || !/^-?\d+$/.test(s.slice(at + 1)))
+    throw new UsageError(`--${flag} takes KEY:MS, e.g. --${flag} user-7:60000 (got ${JSON.stringify(s)})`);
   return { key: s.slice(0, at), periodMs: Number(s.slice(at + 1)) };
 }
 
@@ -74,7 +79,8 @@ Examples:
     if (!queue || !name) throw new UsageError('give a queue and a job name');
     if (extra.length) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
     const count = intOption(v.count, 'count', 1, 10_000_000) ?? 1;
-    if (count > 1 && v['idempotency-key']) throw new UsageError('--count and --idempotency-key do not mix: every copy would be the same job');
+    if (count > 1 && v['idempotency-key'])
+      throw new UsageError('--count and --idempotency-key do not mix: every copy would be the same job');
     if (count > 1 && v.wait) throw new UsageError('--wait works with a single job');
     const spec = {
       queue,
@@ -101,7 +107,10 @@ Examples:
         if (v.wait) job = await waitForJob(jl, job.id);
         if (json) writeJson({ ...job, created: r.created, ...(r.policy ? { policy: r.policy } : {}) });
         else if (v.quiet) process.stdout.write(`${job.id}\n`);
-        else process.stdout.write(`${r.created ? 'enqueued' : `already existed (${r.policy ?? 'idempotencyKey'}):`} job ${job.id} (${job.queue}/${job.name}) ${job.state}${job.state === 'failed' ? `: ${job.error?.message}` : ''}\n`);
+        else
+          process.stdout.write(
+            `${r.created ? 'enqueued' : `already existed (${r.policy ?? 'idempotencyKey'}):`} job ${job.id} (${job.queue}/${job.name}) ${job.state}${job.state === 'failed' ? `: ${job.error?.message}` : ''}\n`,
+          );
         return v.wait && job.state !== 'completed' ? 1 : 0;
       }
       return await enqueueMany(jl, spec, count, json);
@@ -119,7 +128,10 @@ async function enqueueMany(jl: Awaited<ReturnType<typeof connect>>, spec: Enqueu
   let last = 0;
   while (done < count) {
     const n = Math.min(1000, count - done);
-    const jobs = await jl.enqueueMany(Array.from({ length: n }, () => spec), { callerTraceparent: process.env.TRACEPARENT });
+    const jobs = await jl.enqueueMany(
+      Array.from({ length: n }, () => spec),
+      { callerTraceparent: process.env.TRACEPARENT },
+    );
     first ||= jobs[0].id;
     last = jobs[jobs.length - 1].id;
     done += n;

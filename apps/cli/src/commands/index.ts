@@ -14,4 +14,20 @@ import { schema } from './schema.js';
 import { scheduler } from './scheduler.js';
 
 /** Every command but the demo (cli.ts puts it first: demo/ imports commands/), in `jobline --help` order. */
-export const apps: Command[] = [migrate, producer, worker, enqueue, status, cancel, dag, schedule, scheduler, definitions, quota, events, dashboard, schema, bench];
+export const apps: Command[] = [
+  migrate,
+  producer,
+  worker,
+  enqueue,
+  status,
+  cancel,
+  dag,
+  schedule,
+  scheduler,
+  definitions,
+  quota,
+  events,
+  dashboard,
+  schema,
+  bench,
+];

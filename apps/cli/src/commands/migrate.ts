@@ -24,7 +24,8 @@ Environment: DATABASE_URL (required), JOBLINE_SCHEMA (default "jobline").`,
   options: { 'dry-run': { type: 'boolean' } },
   async run({ values, positionals, json }) {
     const sub = positionals[0];
-    if (sub !== undefined && sub !== 'status') throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: use \`migrate\` or \`migrate status\``);
+    if (sub !== undefined && sub !== 'status')
+      throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: use \`migrate\` or \`migrate status\``);
     if (sub === 'status' && values['dry-run']) throw new UsageError('--dry-run applies to `migrate`, not `migrate status`');
     if (sub === 'status' || values['dry-run']) {
       // A plain pool, not connect(): these must also read a schema newer than this release.
@@ -44,8 +45,14 @@ Environment: DATABASE_URL (required), JOBLINE_SCHEMA (default "jobline").`,
       const r = await jl.migrate();
       const files = await readMigrations();
       if (json) writeJson({ schema: jl.schema, applied: r.applied, current: r.current, joblineVersion: r.joblineVersion, newer: r.newer });
-      else if (r.applied.length) process.stdout.write(`applied ${r.applied.length} migration(s) to schema "${jl.schema}":\n${r.applied.map((a) => `  ${a}\n`).join('')}now at version ${r.current} (@jobline/core ${r.joblineVersion})\n`);
-      else process.stdout.write(`schema "${jl.schema}" is up to date (version ${r.current}, ${files.length} migration(s) of @jobline/core ${r.joblineVersion})\n`);
+      else if (r.applied.length)
+        process.stdout.write(
+          `applied ${r.applied.length} migration(s) to schema "${jl.schema}":\n${r.applied.map((a) => `  ${a}\n`).join('')}now at version ${r.current} (@jobline/core ${r.joblineVersion})\n`,
+        );
+      else
+        process.stdout.write(
+          `schema "${jl.schema}" is up to date (version ${r.current}, ${files.length} migration(s) of @jobline/core ${r.joblineVersion})\n`,
+        );
       return 0;
     } finally {
       await jl.close();
@@ -78,12 +85,17 @@ function printStatus(st: MigrationStatus, json: boolean): number {
     ...st.pending.map((f) => ({ name: f.name, status: 'pending', at: undefined })),
   ].sort((a, b) => a.name.localeCompare(b.name));
   process.stdout.write(`schema "${st.schema}": database at version ${st.databaseVersion}, this release ships ${st.codeVersion}\n`);
-  process.stdout.write(table(rows, [
-    { header: 'MIGRATION', get: (r) => r.name },
-    { header: 'STATUS', get: (r) => r.status },
-    { header: 'APPLIED AT', get: (r) => r.at },
-  ]));
-  for (const m of st.mismatched) process.stdout.write(`${m.name}: checksum ${m.database.slice(0, 12)} in the database, ${m.disk.slice(0, 12)} on disk — restore the file; never edit an applied migration\n`);
+  process.stdout.write(
+    table(rows, [
+      { header: 'MIGRATION', get: (r) => r.name },
+      { header: 'STATUS', get: (r) => r.status },
+      { header: 'APPLIED AT', get: (r) => r.at },
+    ]),
+  );
+  for (const m of st.mismatched)
+    process.stdout.write(
+      `${m.name}: checksum ${m.database.slice(0, 12)} in the database, ${m.disk.slice(0, 12)} on disk — restore the file; never edit an applied migration\n`,
+    );
   if (st.pending.length) process.stdout.write(`${st.pending.length} pending: run \`jobline migrate\`\n`);
   if (st.unknown.some((m) => !m.additive)) process.stdout.write('the database is newer than this release: upgrade the application\n');
   process.stdout.write(st.current ? 'current\n' : 'not current\n');

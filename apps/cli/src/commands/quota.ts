@@ -14,8 +14,9 @@ const show = (b: Balance) => `${b.group}: ${b.balance} ${b.unit}${b.held ? ' (he
 
 export const quota: Command = {
   name: 'quota',
-  summary: 'set, top up and read a group\'s (tenant\'s) quota and usage ledger',
-  usage: 'quota set <group> <balance> [--unit attempts|run_ms] [--note T] | quota top-up <group> <amount> [--note T] | quota show <group> | quota ledger <group> [--limit N] [--before ID]',
+  summary: "set, top up and read a group's (tenant's) quota and usage ledger",
+  usage:
+    'quota set <group> <balance> [--unit attempts|run_ms] [--note T] | quota top-up <group> <amount> [--note T] | quota show <group> | quota ledger <group> [--limit N] [--before ID]',
   help: `A group (the "group" of its jobs, e.g. a tenant) may have a wallet. Every finished attempt of its
 jobs is charged to it — 1 unit per attempt (--unit attempts, the default) or its run time in ms
 (--unit run_ms) — by one ledger entry written with the attempt. At a balance of 0 or below the
@@ -38,7 +39,10 @@ group's jobs are held (they stay available, nothing fails) until a top-up makes 
     const jl = await connect();
     try {
       if (sub === 'ledger') {
-        const page = await jl.listLedger(group, { limit: intOption(v.limit, 'limit', 1, 1000), before: intOption(v.before, 'before', 1, Number.MAX_SAFE_INTEGER) });
+        const page = await jl.listLedger(group, {
+          limit: intOption(v.limit, 'limit', 1, 1000),
+          before: intOption(v.before, 'before', 1, Number.MAX_SAFE_INTEGER),
+        });
         if (json) writeJson(page);
         else {
           process.stdout.write(
@@ -58,7 +62,11 @@ group's jobs are held (they stay available, nothing fails) until a top-up makes 
       }
       const b =
         sub === 'set'
-          ? await jl.setQuota(group, { balance: units(arg, 'balance'), ...(v.unit === undefined ? {} : { unit: v.unit as never }), ...(note === undefined ? {} : { note }) })
+          ? await jl.setQuota(group, {
+              balance: units(arg, 'balance'),
+              ...(v.unit === undefined ? {} : { unit: v.unit as never }),
+              ...(note === undefined ? {} : { note }),
+            })
           : sub === 'top-up'
             ? await jl.topUp(group, units(arg, 'amount'), note === undefined ? {} : { note })
             : await jl.getBalance(group);

@@ -134,7 +134,10 @@ packages/core/src/schedule/README.md for constraints, actions and catch-up.
         const spec = await specFrom(arg, values);
         const sc = await withJl((jl) => jl.schedules.add(spec));
         if (json) writeJson(sc);
-        else process.stdout.write(`schedule:${sc.id} ${sc.name} (${sc.cron} ${sc.timezone}); next run ${sc.nextRunAt?.toISOString() ?? '-'}\n`);
+        else
+          process.stdout.write(
+            `schedule:${sc.id} ${sc.name} (${sc.cron} ${sc.timezone}); next run ${sc.nextRunAt?.toISOString() ?? '-'}\n`,
+          );
         return 0;
       }
       case 'list': {

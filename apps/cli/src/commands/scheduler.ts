@@ -21,7 +21,8 @@ export const scheduler: Command = {
 Environment: DATABASE_URL (required), JOBLINE_SCHEMA (default "jobline").`,
   options: { passes: { type: 'boolean' }, limit: { type: 'string' }, holder: { type: 'string' } },
   async run({ values, positionals, json }) {
-    if (positionals[0] !== 'stats') throw new UsageError(`unknown subcommand ${JSON.stringify(positionals[0] ?? '')}: use \`scheduler stats\``);
+    if (positionals[0] !== 'stats')
+      throw new UsageError(`unknown subcommand ${JSON.stringify(positionals[0] ?? '')}: use \`scheduler stats\``);
     const limit = intOption(values.limit, 'limit', 1, 1000) ?? 20;
     const jl = await connect();
     try {

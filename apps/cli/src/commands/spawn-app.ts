@@ -8,13 +8,22 @@ import { appEntry } from '../app-paths.js';
  * reaches it once — forwarded by us — and a second Ctrl-C can still force it (the worker's
  * two-signal shutdown).
  */
-export function runApp(entry: string, args: string[], env: NodeJS.ProcessEnv = process.env, onStdout?: (line: string) => void): Promise<number> {
+export function runApp(
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  onStdout?: (line: string) => void,
+): Promise<number> {
   if (!existsSync(entry)) {
     process.stderr.write(`jobline: ${entry} is missing; in a checkout, build first (npm run build)\n`);
     return Promise.resolve(1);
   }
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', onStdout ? 'pipe' : 'inherit', 'inherit'], env, detached: true });
+    const child = spawn(process.execPath, [entry, ...args], {
+      stdio: ['ignore', onStdout ? 'pipe' : 'inherit', 'inherit'],
+      env,
+      detached: true,
+    });
     if (onStdout) {
       // Passed through unchanged, and shown to the caller line by line.
       let buf = '';

@@ -60,9 +60,21 @@ Options:
 
     try {
       say(`Jobline ${VERSION} demo — a producer, two workers and a mixed workload on PostgreSQL\n`);
-      await step('database', () => stack.startDatabase(), (d) => d);
-      await step('migrations', () => stack.migrate(), (n) => `applied ${n} file(s) to schema "${stack.schema}"`);
-      await step('producer', () => stack.startProducer(), () => `${stack.producerUrl} (bearer-token auth)`);
+      await step(
+        'database',
+        () => stack.startDatabase(),
+        (d) => d,
+      );
+      await step(
+        'migrations',
+        () => stack.migrate(),
+        (n) => `applied ${n} file(s) to schema "${stack.schema}"`,
+      );
+      await step(
+        'producer',
+        () => stack.startProducer(),
+        () => `${stack.producerUrl} (bearer-token auth)`,
+      );
       await step(
         'workers',
         () => Promise.all([stack.startWorker(1, QUEUES), stack.startWorker(2, QUEUES)]),
@@ -70,9 +82,20 @@ Options:
       );
       const api = apiClient(stack.producerUrl, stack.token);
       const tWork = performance.now();
-      const work = await step('workload', () => enqueueWorkload(api), (w) => `${w.total} jobs over HTTP (${Object.entries(w.byQueue).map(([q, n]) => `${q} ${n}`).join(', ')})`);
+      const work = await step(
+        'workload',
+        () => enqueueWorkload(api),
+        (w) =>
+          `${w.total} jobs over HTTP (${Object.entries(w.byQueue)
+            .map(([q, n]) => `${q} ${n}`)
+            .join(', ')})`,
+      );
       for (const n of work.notes) say(`      · ${n}`);
-      await step('schedule', () => stack.jl!.schedules.add(SCHEDULE), () => `${SCHEDULE.name}: cron "${SCHEDULE.cron}" (${SCHEDULE.timezone}) → ${SCHEDULE.job.queue}/${SCHEDULE.job.name}`);
+      await step(
+        'schedule',
+        () => stack.jl!.schedules.add(SCHEDULE),
+        () => `${SCHEDULE.name}: cron "${SCHEDULE.cron}" (${SCHEDULE.timezone}) → ${SCHEDULE.job.queue}/${SCHEDULE.job.name}`,
+      );
       say('');
 
       let last = '';
@@ -107,7 +130,9 @@ Options:
       say(indent(renderSummary(rows)));
       const byStatus = new Map<string, number>();
       for (const r of runs) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
-      say(`Schedule ${SCHEDULE.name} (every 2 s): ${[...byStatus].map(([k, n]) => `${n} ${k}`).join(', ') || 'no runs yet'} — \`jobline schedule runs ${SCHEDULE.name}\`\n`);
+      say(
+        `Schedule ${SCHEDULE.name} (every 2 s): ${[...byStatus].map(([k, n]) => `${n} ${k}`).join(', ') || 'no runs yet'} — \`jobline schedule runs ${SCHEDULE.name}\`\n`,
+      );
       say(`A payment that succeeded on attempt ${flaky.attempt} (the gateway timed out twice before):`);
       say(`  jobline status ${flaky.id}  →  ${flaky.state}, ${(await stack.jl!.executions(flaky.id)).map((e) => e.state).join(' → ')}\n`);
       say('The job that failed for good, with its attempts (what `jobline status <id>` prints):\n');
@@ -119,7 +144,11 @@ Options:
         await new Promise(() => {}); // until a signal
       }
       say(whereNext(stack, false));
-      await step('cleanup', () => stack.stop(), () => 'stopped the producer, workers and database');
+      await step(
+        'cleanup',
+        () => stack.stop(),
+        () => 'stopped the producer, workers and database',
+      );
       say(`\nDone in ${duration(performance.now() - t0)}.`);
       return complete ? 0 : 1;
     } catch (err) {
@@ -139,21 +168,31 @@ const indent = (text: string) => text.trimEnd().replace(/^(?=.)/gm, '  ') + '\n'
 
 function renderSummary(rows: QueueSummary[]): string {
   const total: QueueSummary = rows.reduce(
-    (t, r) => ({ ...t, jobs: t.jobs + r.jobs, done: t.done + r.done, failed: t.failed + r.failed, retried: t.retried + r.retried, spanMs: Math.max(t.spanMs, r.spanMs) }),
+    (t, r) => ({
+      ...t,
+      jobs: t.jobs + r.jobs,
+      done: t.done + r.done,
+      failed: t.failed + r.failed,
+      retried: t.retried + r.retried,
+      spanMs: Math.max(t.spanMs, r.spanMs),
+    }),
     { queue: 'total', jobs: 0, done: 0, failed: 0, retried: 0, spanMs: 0, p50WaitMs: NaN, p99WaitMs: NaN, p50RunMs: NaN },
   );
   const rate = (r: QueueSummary) => (r.spanMs > 0 ? `${Math.round((r.done / r.spanMs) * 1000)}/s` : '-');
-  return table([...rows, total], [
-    { header: 'QUEUE', get: (r) => r.queue },
-    { header: 'JOBS', get: (r) => r.jobs, right: true },
-    { header: 'DONE', get: (r) => r.done, right: true },
-    { header: 'FAILED', get: (r) => r.failed, right: true },
-    { header: 'RETRIED', get: (r) => r.retried, right: true },
-    { header: 'THROUGHPUT', get: rate, right: true },
-    { header: 'P50 WAIT', get: (r) => (Number.isNaN(r.p50WaitMs) ? '' : duration(r.p50WaitMs)), right: true },
-    { header: 'P99 WAIT', get: (r) => (Number.isNaN(r.p99WaitMs) ? '' : duration(r.p99WaitMs)), right: true },
-    { header: 'P50 RUN', get: (r) => (Number.isNaN(r.p50RunMs) ? '' : duration(r.p50RunMs)), right: true },
-  ]);
+  return table(
+    [...rows, total],
+    [
+      { header: 'QUEUE', get: (r) => r.queue },
+      { header: 'JOBS', get: (r) => r.jobs, right: true },
+      { header: 'DONE', get: (r) => r.done, right: true },
+      { header: 'FAILED', get: (r) => r.failed, right: true },
+      { header: 'RETRIED', get: (r) => r.retried, right: true },
+      { header: 'THROUGHPUT', get: rate, right: true },
+      { header: 'P50 WAIT', get: (r) => (Number.isNaN(r.p50WaitMs) ? '' : duration(r.p50WaitMs)), right: true },
+      { header: 'P99 WAIT', get: (r) => (Number.isNaN(r.p99WaitMs) ? '' : duration(r.p99WaitMs)), right: true },
+      { header: 'P50 RUN', get: (r) => (Number.isNaN(r.p50RunMs) ? '' : duration(r.p50RunMs)), right: true },
+    ],
+  );
 }
 
 function whereNext(stack: Stack, live: boolean): string {

@@ -31,7 +31,8 @@ export default {
   /** The payment gateway times out on the first two attempts of flaky charges. */
   async 'charge-card'(input: { order: string; cents: number; flaky?: boolean }, ctx: JobContext) {
     await sleep(between(10, 30), ctx.signal);
-    if (input.flaky && ctx.attempt <= 2) throw Object.assign(new Error('payment gateway timed out (HTTP 504)'), { code: 'GATEWAY_TIMEOUT' });
+    if (input.flaky && ctx.attempt <= 2)
+      throw Object.assign(new Error('payment gateway timed out (HTTP 504)'), { code: 'GATEWAY_TIMEOUT' });
     return { order: input.order, charged: input.cents, attempt: ctx.attempt };
   },
 

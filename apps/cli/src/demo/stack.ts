@@ -54,7 +54,13 @@ export class Stack {
   }
 
   async migrate(): Promise<number> {
-    this.jl = await Jobline.connect({ databaseUrl: this.url, schema: this.schema, logger: pino({ level: 'silent' }), poolSize: 4, migrate: false });
+    this.jl = await Jobline.connect({
+      databaseUrl: this.url,
+      schema: this.schema,
+      logger: pino({ level: 'silent' }),
+      poolSize: 4,
+      migrate: false,
+    });
     return (await this.jl.migrate()).applied.length;
   }
 
@@ -93,7 +99,13 @@ export class Stack {
   async startProducer(): Promise<void> {
     const port = await freePort();
     const tokens = JSON.stringify([{ name: 'demo', token: this.token, queues: ['*'], scopes: ['read', 'write', 'admin'] }]);
-    await this.start('producer', PRODUCER_MAIN, [], this.env({ PORT: String(port), HOST: '127.0.0.1', JOBLINE_API_TOKENS: tokens, JOBLINE_MIGRATE: 'off' }), /listening on (\S+)/);
+    await this.start(
+      'producer',
+      PRODUCER_MAIN,
+      [],
+      this.env({ PORT: String(port), HOST: '127.0.0.1', JOBLINE_API_TOKENS: tokens, JOBLINE_MIGRATE: 'off' }),
+      /listening on (\S+)/,
+    );
     this.producerUrl = `http://127.0.0.1:${port}`;
   }
 

@@ -4,9 +4,7 @@
  * that succeed on their third attempt, and a ledger import that fails for good. Along the way
  * it shows an idempotent retry of a request and a request refused with field errors.
  */
-export interface Api {
-  (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-}
+export type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
 
 export function apiClient(base: string, token: string): Api {
   return async (method, path, body) => {
@@ -84,33 +82,59 @@ export async function enqueueWorkload(api: Api): Promise<Enqueued> {
   }
   count('emails', EMAILS);
 
-  const reports = Array.from({ length: REPORTS }, (_, i) => ({ queue: 'reports', name: 'render-report', input: { report: `monthly-${i + 1}`, pages: 3 + (i % 5) } }));
+  const reports = Array.from({ length: REPORTS }, (_, i) => ({
+    queue: 'reports',
+    name: 'render-report',
+    input: { report: `monthly-${i + 1}`, pages: 3 + (i % 5) },
+  }));
   expect(await api('POST', '/v1/jobs/batch', { jobs: reports }), [201], 'enqueueing reports');
   count('reports', REPORTS);
 
-  const thumbs = Array.from({ length: THUMBNAILS }, (_, i) => ({ definition: 'thumbnail', input: { image: `photos/img-${i + 1}.jpg`, width: [128, 256, 512][i % 3] } }));
+  const thumbs = Array.from({ length: THUMBNAILS }, (_, i) => ({
+    definition: 'thumbnail',
+    input: { image: `photos/img-${i + 1}.jpg`, width: [128, 256, 512][i % 3] },
+  }));
   expect(await api('POST', '/v1/jobs/batch', { jobs: thumbs }), [201], 'enqueueing thumbnails');
   count('media', THUMBNAILS);
 
   const bad = await api('POST', '/v1/jobs', { definition: 'thumbnail', input: { image: '', width: 8 } });
   if (bad.status === 400) {
-    notes.push(`a thumbnail with bad input was refused: 400 ${bad.body.error.issues.map((i: any) => i.path).join(', ')} (validated against the definition's JSON schema)`);
+    notes.push(
+      `a thumbnail with bad input was refused: 400 ${bad.body.error.issues.map((i: any) => i.path).join(', ')} (validated against the definition's JSON schema)`,
+    );
   }
 
   let flakyJobId = 0;
   for (let i = 0; i < CHARGES; i++) {
     const flaky = i < 3;
     const job = expect(
-      await api('POST', '/v1/jobs', { queue: 'billing', name: 'charge-card', input: { order: `order-${1000 + i}`, cents: 1999 + i * 100, flaky }, maxAttempts: 5, idempotencyKey: `charge-order-${1000 + i}` }),
+      await api('POST', '/v1/jobs', {
+        queue: 'billing',
+        name: 'charge-card',
+        input: { order: `order-${1000 + i}`, cents: 1999 + i * 100, flaky },
+        maxAttempts: 5,
+        idempotencyKey: `charge-order-${1000 + i}`,
+      }),
       [201],
       'enqueueing a charge',
     );
     if (flaky && !flakyJobId) flakyJobId = job.id;
   }
-  const again = await api('POST', '/v1/jobs', { queue: 'billing', name: 'charge-card', input: { order: 'order-1000', cents: 1999, flaky: true }, maxAttempts: 5, idempotencyKey: 'charge-order-1000' });
-  if (again.status === 200 && again.body.id === flakyJobId) notes.push(`a repeated charge request (same idempotencyKey) returned the existing job ${flakyJobId}: 200, not a second charge`);
+  const again = await api('POST', '/v1/jobs', {
+    queue: 'billing',
+    name: 'charge-card',
+    input: { order: 'order-1000', cents: 1999, flaky: true },
+    maxAttempts: 5,
+    idempotencyKey: 'charge-order-1000',
+  });
+  if (again.status === 200 && again.body.id === flakyJobId)
+    notes.push(`a repeated charge request (same idempotencyKey) returned the existing job ${flakyJobId}: 200, not a second charge`);
 
-  const failing = expect(await api('POST', '/v1/jobs', { queue: 'billing', name: 'import-ledger', input: { file: 'ledger-2024-q4.csv' }, maxAttempts: 3 }), [201], 'enqueueing the ledger import');
+  const failing = expect(
+    await api('POST', '/v1/jobs', { queue: 'billing', name: 'import-ledger', input: { file: 'ledger-2024-q4.csv' }, maxAttempts: 3 }),
+    [201],
+    'enqueueing the ledger import',
+  );
   count('billing', CHARGES + 1);
 
   const total = Object.values(byQueue).reduce((a, b) => a + b, 0);

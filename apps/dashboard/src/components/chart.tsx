@@ -30,7 +30,11 @@ export function LineChart(props: { series: Series[]; height?: number; from: numb
       ))}
       {xTicks.map((t, i) => (
         <text key={t} x={x(t)} y={height - 6} class="tick" text-anchor={i === 0 ? 'start' : i === xTicks.length - 1 ? 'end' : 'middle'}>
-          {new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', ...(to - from < 600_000 ? { second: '2-digit' } : {}) })}
+          {new Date(t).toLocaleTimeString('en-GB', {
+            hour: '2-digit',
+            minute: '2-digit',
+            ...(to - from < 600_000 ? { second: '2-digit' } : {}),
+          })}
         </text>
       ))}
       {series.map((s) => {

@@ -47,7 +47,15 @@ export function layout(run: DagDetail): { pos: Map<string, { x: number; y: numbe
 export function DagGraph({ run, selected, onSelect }: { run: DagDetail; selected?: string; onSelect(key: string): void }) {
   const { pos, width, height } = layout(run);
   return (
-    <svg class="dag" viewBox={`0 0 ${width} ${height}`} width={width} height={height} data-testid="dag-graph" role="img" aria-label={`DAG run ${run.id}`}>
+    <svg
+      class="dag"
+      viewBox={`0 0 ${width} ${height}`}
+      width={width}
+      height={height}
+      data-testid="dag-graph"
+      role="img"
+      aria-label={`DAG run ${run.id}`}
+    >
       <defs>
         <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
           <path d="M0,0 L10,5 L0,10 z" fill="#64748b" />
@@ -62,7 +70,15 @@ export function DagGraph({ run, selected, onSelect }: { run: DagDetail; selected
         const x2 = b.x - 2;
         const y2 = b.y + H / 2;
         const mid = (x1 + x2) / 2;
-        return <path key={`${e.from}->${e.to}`} class="edge" data-edge={`${e.from}->${e.to}`} d={`M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`} marker-end="url(#arrow)" />;
+        return (
+          <path
+            key={`${e.from}->${e.to}`}
+            class="edge"
+            data-edge={`${e.from}->${e.to}`}
+            d={`M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`}
+            marker-end="url(#arrow)"
+          />
+        );
       })}
       {run.nodes.map((n) => {
         const p = pos.get(n.key)!;

@@ -29,7 +29,17 @@ export function StateBadge({ state }: { state: string }) {
   );
 }
 
-export function Card({ title, extra, children, class: cls }: { title?: ComponentChildren; extra?: ComponentChildren; children: ComponentChildren; class?: string }) {
+export function Card({
+  title,
+  extra,
+  children,
+  class: cls,
+}: {
+  title?: ComponentChildren;
+  extra?: ComponentChildren;
+  children: ComponentChildren;
+  class?: string;
+}) {
   return (
     <section class={`card ${cls ?? ''}`}>
       {title !== undefined && (
@@ -54,7 +64,11 @@ export function Stat({ label, value, hint }: { label: string; value: ComponentCh
 
 export function ErrorNote({ error }: { error?: Error }) {
   if (!error) return null;
-  return <div class="error-note" role="alert">{error.message}</div>;
+  return (
+    <div class="error-note" role="alert">
+      {error.message}
+    </div>
+  );
 }
 
 export function Loading() {
@@ -93,7 +107,11 @@ export function ActionButton(props: {
       >
         {busy ? '…' : props.label}
       </button>
-      {err && <span class="action-error" role="alert">{err}</span>}
+      {err && (
+        <span class="action-error" role="alert">
+          {err}
+        </span>
+      )}
     </span>
   );
 }

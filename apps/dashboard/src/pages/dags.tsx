@@ -10,7 +10,11 @@ export function DagsPage() {
   const [state, setState] = useState('');
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
-  const page = usePoll(() => get<{ runs: DagRun[]; nextCursor?: string }>(`/v1/dashboard/dags${qs({ state, cursor, limit: 50 })}`), cursor ? undefined : 3000, [state, cursor]);
+  const page = usePoll(
+    () => get<{ runs: DagRun[]; nextCursor?: string }>(`/v1/dashboard/dags${qs({ state, cursor, limit: 50 })}`),
+    cursor ? undefined : 3000,
+    [state, cursor],
+  );
   return (
     <div class="page">
       <Card
@@ -60,7 +64,12 @@ export function DagsPage() {
                   </td>
                   <td>
                     <div class="bar" title={`${r.nodesDone} of ${r.nodeCount} nodes done`}>
-                      <i style={{ width: `${(r.nodesDone / Math.max(1, r.nodeCount)) * 100}%`, background: STATE_COLORS[r.state === 'running' ? 'running' : r.state] }} />
+                      <i
+                        style={{
+                          width: `${(r.nodesDone / Math.max(1, r.nodeCount)) * 100}%`,
+                          background: STATE_COLORS[r.state === 'running' ? 'running' : r.state],
+                        }}
+                      />
                     </div>
                     <span class="muted small">
                       {r.nodesDone} / {r.nodeCount}
@@ -108,7 +117,14 @@ export function DagPage({ id }: { id: number }) {
           canWrite &&
           run.state === 'running' && (
             <div class="actions">
-              <ActionButton label="Cancel run" kind="danger" testId="cancel-dag" confirm={`Cancel every unfinished node of run ${id}?`} run={() => post(`/v1/dags/${id}/cancel`)} done={r.reload} />
+              <ActionButton
+                label="Cancel run"
+                kind="danger"
+                testId="cancel-dag"
+                confirm={`Cancel every unfinished node of run ${id}?`}
+                run={() => post(`/v1/dags/${id}/cancel`)}
+                done={r.reload}
+              />
             </div>
           )
         }
@@ -130,7 +146,14 @@ export function DagPage({ id }: { id: number }) {
         </div>
       </Card>
       {node ? (
-        <Card title={<>Node {node.key} <StateBadge state={node.state} /></>} class="node-detail">
+        <Card
+          title={
+            <>
+              Node {node.key} <StateBadge state={node.state} />
+            </>
+          }
+          class="node-detail"
+        >
           <dl class="facts" data-testid="node-detail">
             <dt>job</dt>
             <dd>

@@ -9,7 +9,7 @@ const UNFINISHED = ['scheduled', 'available', 'running', 'retryable', 'waiting']
 const WAITING: Record<string, string> = {
   group_limit: 'its group is at its concurrency limit',
   rate_limit: 'the rate limit is reached for this window',
-  quota: "its group is held (quota exhausted)",
+  quota: 'its group is held (quota exhausted)',
   queue_paused: 'the queue is paused',
 };
 
@@ -39,10 +39,23 @@ export function JobPage({ id }: { id: number }) {
           canWrite && (
             <div class="actions" data-testid="job-actions">
               {retryable && (
-                <ActionButton label={job.state === 'retryable' ? 'Run now' : 'Retry now'} kind="primary" testId="retry" run={() => post(`/v1/jobs/${id}/retry`)} done={r.reload} />
+                <ActionButton
+                  label={job.state === 'retryable' ? 'Run now' : 'Retry now'}
+                  kind="primary"
+                  testId="retry"
+                  run={() => post(`/v1/jobs/${id}/retry`)}
+                  done={r.reload}
+                />
               )}
               {UNFINISHED.includes(job.state) && (
-                <ActionButton label="Cancel" kind="danger" testId="cancel" confirm={`Cancel job ${id}?`} run={() => post(`/v1/jobs/${id}/cancel`)} done={r.reload} />
+                <ActionButton
+                  label="Cancel"
+                  kind="danger"
+                  testId="cancel"
+                  confirm={`Cancel job ${id}?`}
+                  run={() => post(`/v1/jobs/${id}/cancel`)}
+                  done={r.reload}
+                />
               )}
             </div>
           )
@@ -150,7 +163,16 @@ export function JobPage({ id }: { id: number }) {
 function Timeline({ executions, job }: { executions: Execution[]; job: Job }) {
   const rows = executions.map((e) => ({ ...e, start: Date.parse(e.startedAt ?? e.finishedAt), end: Date.parse(e.finishedAt) }));
   if (job.state === 'running' && job.startedAt) {
-    rows.push({ jobId: job.id, attempt: job.attempt, workerId: job.workerId, state: 'running', startedAt: job.startedAt, finishedAt: new Date().toISOString(), start: Date.parse(job.startedAt), end: Date.now() });
+    rows.push({
+      jobId: job.id,
+      attempt: job.attempt,
+      workerId: job.workerId,
+      state: 'running',
+      startedAt: job.startedAt,
+      finishedAt: new Date().toISOString(),
+      start: Date.parse(job.startedAt),
+      end: Date.now(),
+    });
   }
   if (!rows.length) return <div class="muted pad">Not started yet.</div>;
   const from = Math.min(...rows.map((r) => r.start));
@@ -164,10 +186,17 @@ function Timeline({ executions, job }: { executions: Execution[]; job: Job }) {
             <strong>#{r.attempt}</strong> <StateBadge state={r.state} />
           </div>
           <div class="tl-track">
-            <i style={{ left: `${pct(r.start)}%`, width: `max(3px, ${pct(r.end) - pct(r.start)}%)`, background: STATE_COLORS[r.state] ?? '#64748b' }} />
+            <i
+              style={{
+                left: `${pct(r.start)}%`,
+                width: `max(3px, ${pct(r.end) - pct(r.start)}%)`,
+                background: STATE_COLORS[r.state] ?? '#64748b',
+              }}
+            />
           </div>
           <div class="tl-meta">
-            <span title={r.startedAt}>{time(r.startedAt)}</span> · {duration(r.durationMs ?? r.end - r.start)} · <span class="mono">{r.workerId ?? '–'}</span>
+            <span title={r.startedAt}>{time(r.startedAt)}</span> · {duration(r.durationMs ?? r.end - r.start)} ·{' '}
+            <span class="mono">{r.workerId ?? '–'}</span>
             {r.error && <div class="tl-error">{r.error.message}</div>}
           </div>
         </div>

@@ -7,7 +7,13 @@ import { navigate } from '../router';
 import { useCan, useSession } from '../session';
 
 const STATES = ['', 'available', 'running', 'scheduled', 'retryable', 'waiting', 'completed', 'failed', 'cancelled'];
-const SINCE: Record<string, number | undefined> = { any: undefined, '15m': 15 * 60_000, '1h': 3600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
+const SINCE: Record<string, number | undefined> = {
+  any: undefined,
+  '15m': 15 * 60_000,
+  '1h': 3600_000,
+  '24h': 86_400_000,
+  '7d': 7 * 86_400_000,
+};
 
 /** Filters live in the URL, so a filtered list can be shared and survives a reload. */
 export function JobsPage({ search }: { search: URLSearchParams }) {
@@ -24,7 +30,10 @@ export function JobsPage({ search }: { search: URLSearchParams }) {
   const key = JSON.stringify(f);
   const createdAfter = SINCE[f.since] ? new Date(Date.now() - SINCE[f.since]!).toISOString() : undefined;
   const page = usePoll(
-    () => get<{ jobs: Job[]; nextCursor?: string }>(`/v1/dashboard/jobs${qs({ queue: f.queue, state: f.state, name: f.name, createdAfter, cursor, limit: 50 })}`),
+    () =>
+      get<{ jobs: Job[]; nextCursor?: string }>(
+        `/v1/dashboard/jobs${qs({ queue: f.queue, state: f.state, name: f.name, createdAfter, cursor, limit: 50 })}`,
+      ),
     cursor ? undefined : 3000,
     [key, cursor],
   );
@@ -43,10 +52,17 @@ export function JobsPage({ search }: { search: URLSearchParams }) {
           <label>
             queue
             {session.allQueues ? (
-              <input name="queue" value={f.queue} placeholder="any" onChange={(e) => set('queue', (e.target as HTMLInputElement).value.trim())} />
+              <input
+                name="queue"
+                value={f.queue}
+                placeholder="any"
+                onChange={(e) => set('queue', (e.target as HTMLInputElement).value.trim())}
+              />
             ) : (
               <select name="queue" value={f.queue} onChange={(e) => set('queue', (e.target as HTMLSelectElement).value)}>
-                {session.queues?.map((q) => <option key={q}>{q}</option>)}
+                {session.queues?.map((q) => (
+                  <option key={q}>{q}</option>
+                ))}
               </select>
             )}
           </label>
@@ -62,7 +78,12 @@ export function JobsPage({ search }: { search: URLSearchParams }) {
           </label>
           <label>
             name
-            <input name="name" value={f.name} placeholder="any" onChange={(e) => set('name', (e.target as HTMLInputElement).value.trim())} />
+            <input
+              name="name"
+              value={f.name}
+              placeholder="any"
+              onChange={(e) => set('name', (e.target as HTMLInputElement).value.trim())}
+            />
           </label>
           <label>
             created
@@ -80,7 +101,15 @@ export function JobsPage({ search }: { search: URLSearchParams }) {
               kind="primary"
               testId="bulk-retry"
               confirm={`Retry every ${f.state} job matching these filters (up to 1,000 per click)?`}
-              run={() => post('/v1/jobs/retry', { state: f.state, queue: f.queue || undefined, name: f.name || undefined, createdAfter, limit: 1000 })}
+              run={() =>
+                post('/v1/jobs/retry', {
+                  state: f.state,
+                  queue: f.queue || undefined,
+                  name: f.name || undefined,
+                  createdAfter,
+                  limit: 1000,
+                })
+              }
               done={(r) => {
                 const res = r as { retried: number; more: boolean };
                 alert(`${res.retried} job(s) retried${res.more ? '; more match — click again' : ''}.`);

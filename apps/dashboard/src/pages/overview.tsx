@@ -33,8 +33,24 @@ export function OverviewPage() {
   const now = new Date(d.generatedAt).getTime();
   const from = now - tp.windowMs;
   const series: Series[] = [
-    { name: 'completed / min', color: STATE_COLORS.completed, points: fillMinutes(tp.series.map((b) => ({ t: Date.parse(b.t), v: b.completed })), from, now) },
-    { name: 'failed / min', color: STATE_COLORS.failed, points: fillMinutes(tp.series.map((b) => ({ t: Date.parse(b.t), v: b.failed })), from, now) },
+    {
+      name: 'completed / min',
+      color: STATE_COLORS.completed,
+      points: fillMinutes(
+        tp.series.map((b) => ({ t: Date.parse(b.t), v: b.completed })),
+        from,
+        now,
+      ),
+    },
+    {
+      name: 'failed / min',
+      color: STATE_COLORS.failed,
+      points: fillMinutes(
+        tp.series.map((b) => ({ t: Date.parse(b.t), v: b.failed })),
+        from,
+        now,
+      ),
+    },
   ];
   const minutes = (pick: (b: OverviewT['throughput']['series'][number]) => number | undefined) =>
     tp.series.flatMap((b) => (pick(b) === undefined ? [] : [{ t: Date.parse(b.t), v: pick(b)! }]));
@@ -56,17 +72,35 @@ export function OverviewPage() {
           <Stat
             label="jobs in table (estimate)"
             value={d.tables.jobs < 0 ? '–' : <>~{count(d.tables.jobs)}</>}
-            hint={d.tables.jobs < 0 ? 'not analysed yet: PostgreSQL has no estimate' : "pg_class.reltuples: PostgreSQL's own estimate, updated by autovacuum"}
+            hint={
+              d.tables.jobs < 0
+                ? 'not analysed yet: PostgreSQL has no estimate'
+                : "pg_class.reltuples: PostgreSQL's own estimate, updated by autovacuum"
+            }
           />
         )}
-        <Stat label="finished, last hour" value={<>{tp.sampled ? '≥' : ''}{count(done + failed)}</>} hint={sampledNote} />
+        <Stat
+          label="finished, last hour"
+          value={
+            <>
+              {tp.sampled ? '≥' : ''}
+              {count(done + failed)}
+            </>
+          }
+          hint={sampledNote}
+        />
         <Stat label="failure rate, last hour" value={percent(done + failed ? failed / (done + failed) : undefined)} />
         <Stat label="workers" value={String(d.workers.length)} />
         <Stat label="running now" value={count(d.workers.reduce((n, w) => n + w.inFlight, 0))} />
         {d.outbox && (
           <Stat
             label={`outbox backlog${d.outbox.rows ? `, oldest ${duration(d.outbox.oldestAgeMs)}` : ''}`}
-            value={<>{d.outbox.rows ? '≤' : ''}{count(d.outbox.rows)}</>}
+            value={
+              <>
+                {d.outbox.rows ? '≤' : ''}
+                {count(d.outbox.rows)}
+              </>
+            }
             hint="events waiting for the relay; the id range, an upper bound"
           />
         )}
@@ -109,8 +143,8 @@ export function OverviewPage() {
           </button>
         </div>
         <p class="note">
-          Depth counts are exact up to {count(d.depthCap)} per queue and state; <abbr class="est">~</abbr> marks an estimate beyond that. Rates and
-          pickup latency (due time → start) cover jobs finished in the last hour.
+          Depth counts are exact up to {count(d.depthCap)} per queue and state; <abbr class="est">~</abbr> marks an estimate beyond that.
+          Rates and pickup latency (due time → start) cover jobs finished in the last hour.
         </p>
       </Card>
       <Card title="Workers">
@@ -124,7 +158,12 @@ function DepthBar({ q }: { q: QueueRow }) {
   const total = DEPTH_STATES.reduce((n, s) => n + (q.depth[s]?.n ?? 0), 0);
   if (!total) return <div class="bar empty" />;
   return (
-    <div class="bar" title={DEPTH_STATES.filter((s) => q.depth[s]).map((s) => `${s}: ${q.depth[s]!.n}`).join(', ')}>
+    <div
+      class="bar"
+      title={DEPTH_STATES.filter((s) => q.depth[s])
+        .map((s) => `${s}: ${q.depth[s]!.n}`)
+        .join(', ')}
+    >
       {DEPTH_STATES.map((s) => {
         const n = q.depth[s]?.n ?? 0;
         return n ? <i key={s} style={{ width: `${Math.max(2, (n / total) * 100)}%`, background: STATE_COLORS[s] }} /> : null;
@@ -186,7 +225,13 @@ function QueueTable({ queues, stats, cap }: { queues: QueueRow[]; stats: Map<str
               <td class={`num ${st?.failureRate ? 'bad' : ''}`}>{percent(st?.failureRate)}</td>
               <td class="num">{st?.pickupP50Ms === undefined ? '–' : `${duration(st.pickupP50Ms)} / ${duration(st.pickupP99Ms)}`}</td>
               <td class={`num ${(q.oldestAvailable?.ageMs ?? 0) > 60_000 ? 'bad' : ''}`}>
-                {q.oldestAvailable ? <a href={`/ui/jobs/${q.oldestAvailable.id}`} title={`job ${q.oldestAvailable.id}`}>{duration(q.oldestAvailable.ageMs)}</a> : '–'}
+                {q.oldestAvailable ? (
+                  <a href={`/ui/jobs/${q.oldestAvailable.id}`} title={`job ${q.oldestAvailable.id}`}>
+                    {duration(q.oldestAvailable.ageMs)}
+                  </a>
+                ) : (
+                  '–'
+                )}
               </td>
             </tr>
           );
@@ -224,7 +269,9 @@ function WorkerTable({ workers }: { workers: OverviewT['workers'] }) {
             </td>
             <td>
               <div class="bar">
-                <i style={{ width: `${Math.min(100, (w.inFlight / Math.max(1, w.concurrency)) * 100)}%`, background: STATE_COLORS.running }} />
+                <i
+                  style={{ width: `${Math.min(100, (w.inFlight / Math.max(1, w.concurrency)) * 100)}%`, background: STATE_COLORS.running }}
+                />
               </div>
             </td>
             <td class={`num ${w.heartbeatAgeMs > 10_000 ? 'bad' : ''}`}>{duration(w.heartbeatAgeMs)} ago</td>

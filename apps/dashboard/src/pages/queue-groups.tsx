@@ -12,7 +12,13 @@ export function QueueGroupsCard({ name }: { name: string }) {
   const { settings, groups } = g.data;
   const gc = settings.groupConcurrency;
   const limitText =
-    gc === undefined ? 'none' : typeof gc === 'number' ? String(gc) : `${gc.default ?? 'none'} (tiers: ${Object.entries(gc.tiers).map(([t, n]) => `${t} ${n}`).join(', ')})`;
+    gc === undefined
+      ? 'none'
+      : typeof gc === 'number'
+        ? String(gc)
+        : `${gc.default ?? 'none'} (tiers: ${Object.entries(gc.tiers)
+            .map(([t, n]) => `${t} ${n}`)
+            .join(', ')})`;
   if (gc === undefined && !settings.rateLimit && !settings.groupRateLimit && !groups.length) return null;
   return (
     <Card title="Groups">

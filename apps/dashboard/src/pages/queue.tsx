@@ -29,9 +29,22 @@ export function QueuePage({ name }: { name: string }) {
           canWrite && (
             <div class="actions" data-testid="queue-actions">
               {q.paused ? (
-                <ActionButton label="Resume" kind="primary" testId="resume" run={() => post(`/v1/queues/${encodeURIComponent(name)}/resume`)} done={o.reload} />
+                <ActionButton
+                  label="Resume"
+                  kind="primary"
+                  testId="resume"
+                  run={() => post(`/v1/queues/${encodeURIComponent(name)}/resume`)}
+                  done={o.reload}
+                />
               ) : (
-                <ActionButton label="Pause" kind="danger" testId="pause" confirm={`Pause ${name}? Workers stop claiming from it.`} run={() => post(`/v1/queues/${encodeURIComponent(name)}/pause`)} done={o.reload} />
+                <ActionButton
+                  label="Pause"
+                  kind="danger"
+                  testId="pause"
+                  confirm={`Pause ${name}? Workers stop claiming from it.`}
+                  run={() => post(`/v1/queues/${encodeURIComponent(name)}/pause`)}
+                  done={o.reload}
+                />
               )}
             </div>
           )
@@ -51,7 +64,10 @@ export function QueuePage({ name }: { name: string }) {
             />
           ))}
           <Stat label="failure rate, 1 h" value={percent(st?.failureRate)} />
-          <Stat label="pickup p50 / p99" value={st?.pickupP50Ms === undefined ? '–' : `${duration(st.pickupP50Ms)} / ${duration(st.pickupP99Ms)}`} />
+          <Stat
+            label="pickup p50 / p99"
+            value={st?.pickupP50Ms === undefined ? '–' : `${duration(st.pickupP50Ms)} / ${duration(st.pickupP99Ms)}`}
+          />
           <Stat label="oldest waiting" value={q.oldestAvailable ? duration(q.oldestAvailable.ageMs) : '–'} />
         </div>
         <div class="settings">
@@ -65,17 +81,32 @@ export function QueuePage({ name }: { name: string }) {
                 e.preventDefault();
               }}
             >
-              <input type="number" min="1" placeholder="limit" value={limit} onInput={(e) => setLimit((e.target as HTMLInputElement).value)} data-testid="limit-input" />
+              <input
+                type="number"
+                min="1"
+                placeholder="limit"
+                value={limit}
+                onInput={(e) => setLimit((e.target as HTMLInputElement).value)}
+                data-testid="limit-input"
+              />
               <ActionButton
                 label="Set"
                 testId="set-limit"
-                run={() => post(`/v1/queues/${encodeURIComponent(name)}/settings`, { concurrencyLimit: limit === '' ? null : Number(limit) })}
+                run={() =>
+                  post(`/v1/queues/${encodeURIComponent(name)}/settings`, { concurrencyLimit: limit === '' ? null : Number(limit) })
+                }
                 done={() => {
                   setLimit('');
                   o.reload();
                 }}
               />
-              {q.concurrencyLimit !== undefined && <ActionButton label="Remove limit" run={() => post(`/v1/queues/${encodeURIComponent(name)}/settings`, { concurrencyLimit: null })} done={o.reload} />}
+              {q.concurrencyLimit !== undefined && (
+                <ActionButton
+                  label="Remove limit"
+                  run={() => post(`/v1/queues/${encodeURIComponent(name)}/settings`, { concurrencyLimit: null })}
+                  done={o.reload}
+                />
+              )}
             </form>
           )}
         </div>

@@ -45,7 +45,11 @@ export function SchedulesPage() {
                     <td class="mono">
                       {s.cron} <span class="muted">{s.timezone}</span>
                     </td>
-                    <td>{s.job ? `job ${String(s.job.queue ?? 'default')}/${String(s.job.name ?? s.job.definition ?? '')}` : `DAG ${String(s.dag?.name ?? '')}`}</td>
+                    <td>
+                      {s.job
+                        ? `job ${String(s.job.queue ?? 'default')}/${String(s.job.name ?? s.job.definition ?? '')}`
+                        : `DAG ${String(s.dag?.name ?? '')}`}
+                    </td>
                     <td title={s.nextRunAt}>{s.paused ? '–' : s.nextRunAt ? `${time(s.nextRunAt)} (${ago(s.nextRunAt)})` : '–'}</td>
                     <td>{s.paused ? <span class="pill warn">paused</span> : <span class="pill ok">active</span>}</td>
                     <td class="actions">
@@ -54,7 +58,12 @@ export function SchedulesPage() {
                         (s.paused ? (
                           <ActionButton label="Resume" run={() => post(`/v1/schedules/${s.id}/resume`)} done={list.reload} />
                         ) : (
-                          <ActionButton label="Pause" confirm={`Pause ${s.name}? Runs not started yet are removed.`} run={() => post(`/v1/schedules/${s.id}/pause`)} done={list.reload} />
+                          <ActionButton
+                            label="Pause"
+                            confirm={`Pause ${s.name}? Runs not started yet are removed.`}
+                            run={() => post(`/v1/schedules/${s.id}/pause`)}
+                            done={list.reload}
+                          />
                         ))}
                     </td>
                   </tr>
@@ -70,7 +79,9 @@ export function SchedulesPage() {
             </tbody>
           </table>
         )}
-        {canWrite && !canAdmin && <p class="note">Pausing and resuming schedules is configuration: it needs a token with the admin scope.</p>}
+        {canWrite && !canAdmin && (
+          <p class="note">Pausing and resuming schedules is configuration: it needs a token with the admin scope.</p>
+        )}
       </Card>
       <Card title="Recent violations">
         <ErrorNote error={violations.error} />
@@ -154,7 +165,15 @@ function ScheduleDetail({ s }: { s: Schedule }) {
                     <StateBadge state={r.status} />
                   </td>
                   <td class="muted">{r.trigger}</td>
-                  <td>{r.jobId ? <a href={`/ui/jobs/${r.jobId}`}>job {r.jobId}</a> : r.dagRunId ? <a href={`/ui/dags/${r.dagRunId}`}>DAG {r.dagRunId}</a> : '–'}</td>
+                  <td>
+                    {r.jobId ? (
+                      <a href={`/ui/jobs/${r.jobId}`}>job {r.jobId}</a>
+                    ) : r.dagRunId ? (
+                      <a href={`/ui/dags/${r.dagRunId}`}>DAG {r.dagRunId}</a>
+                    ) : (
+                      '–'
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

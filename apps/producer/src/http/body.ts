@@ -14,7 +14,11 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
   const chunked = req.headers['transfer-encoding'] !== undefined;
   if (!type && (length === undefined || length === '0') && !chunked) return undefined;
   if (!type || !JSON_TYPE.test(type)) {
-    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as application/json (got ${type ? JSON.stringify(type) : 'no content type'})`);
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `send the body as application/json (got ${type ? JSON.stringify(type) : 'no content type'})`,
+    );
   }
   if (length !== undefined && Number(length) > maxBytes) throw tooLarge(maxBytes);
   const chunks: Buffer[] = [];
@@ -31,7 +35,8 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
     throw new HttpError(400, 'BAD_REQUEST', `the request body was cut off (${(err as Error).message})`);
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new HttpError(400, 'VALIDATION', 'the body is empty; send a JSON document', [{ path: '', message: 'body is empty' }]);
+  if (text.trim() === '')
+    throw new HttpError(400, 'VALIDATION', 'the body is empty; send a JSON document', [{ path: '', message: 'body is empty' }]);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -42,6 +47,12 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
 
 const tooLarge = (max: number) =>
   // Connection: close — the rest of the oversized body is not read, so the connection cannot be reused.
-  new HttpError(413, 'PAYLOAD_TOO_LARGE', `the body is over the ${max}-byte limit (JOBLINE_MAX_BODY_BYTES); split batches or store large payloads elsewhere`, undefined, {
-    connection: 'close',
-  });
+  new HttpError(
+    413,
+    'PAYLOAD_TOO_LARGE',
+    `the body is over the ${max}-byte limit (JOBLINE_MAX_BODY_BYTES); split batches or store large payloads elsewhere`,
+    undefined,
+    {
+      connection: 'close',
+    },
+  );

@@ -1,4 +1,12 @@
-import { ConflictError, DuplicateError, ForeignKeyError, JoblineError, NotFoundError, ValidationError, type FieldIssue } from '@jobline/core';
+import {
+  ConflictError,
+  DuplicateError,
+  ForeignKeyError,
+  JoblineError,
+  NotFoundError,
+  ValidationError,
+  type FieldIssue,
+} from '@jobline/core';
 
 /** An error with an HTTP status, thrown by routes and the request plumbing. */
 export class HttpError extends Error {
@@ -42,7 +50,9 @@ export function toErrorResponse(err: unknown): ErrorResponse {
   if (err instanceof JoblineError) return make(400, err.code, err.message);
   const pgCode = (err as { code?: unknown })?.code;
   if (typeof pgCode === 'string' && INPUT_PG_CODES.has(pgCode)) {
-    return make(400, 'VALIDATION', `the database refused a value: ${(err as Error).message}`, [{ path: '', message: (err as Error).message }]);
+    return make(400, 'VALIDATION', `the database refused a value: ${(err as Error).message}`, [
+      { path: '', message: (err as Error).message },
+    ]);
   }
   return make(500, 'INTERNAL', 'internal error; the server log has the details');
 }

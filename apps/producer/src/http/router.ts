@@ -34,7 +34,11 @@ export interface ResponseSpec {
 
 type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export interface Route<P extends z.ZodType | undefined = any, Q extends z.ZodType | undefined = any, B extends z.ZodType | undefined = any> {
+export interface Route<
+  P extends z.ZodType | undefined = any,
+  Q extends z.ZodType | undefined = any,
+  B extends z.ZodType | undefined = any,
+> {
   method: 'GET' | 'POST';
   /** Express-style: `/v1/jobs/:id`. */
   path: string;
@@ -94,7 +98,9 @@ export class Router {
       return { route: c.route, params };
     }
     if (allowed.length) {
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${allowed.join(' or ')}`, undefined, { allow: allowed.join(', ') });
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${allowed.join(' or ')}`, undefined, {
+        allow: allowed.join(', '),
+      });
     }
     throw new HttpError(404, 'NOT_FOUND', `no endpoint ${method} ${path}; GET /openapi.json lists them`);
   }

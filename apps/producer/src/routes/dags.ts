@@ -26,14 +26,20 @@ export function dagRoutes(st: ProducerState) {
         '201 when created; 200 with the existing run for a repeated idempotencyKey.',
       scope: 'write',
       body: DagCreate,
-      responses: { 201: { description: 'Created', schema: DagRun }, 200: { description: 'The existing run for this idempotency key', schema: DagRun }, ...errors(400, 401, 403, 413, 415) },
+      responses: {
+        201: { description: 'Created', schema: DagRun },
+        200: { description: 'The existing run for this idempotency key', schema: DagRun },
+        ...errors(400, 401, 403, 413, 415),
+      },
       async handle(ctx, { body: spec }) {
         // Authorise the queues named up front; nodes that take their queue from a definition are checked on the created run.
         for (const n of spec.nodes) if (n.queue !== undefined) ctx.requireQueue(n.queue);
         if (!ctx.principal.allQueues && spec.nodes.some((n) => n.queue === undefined)) {
           for (const n of spec.nodes) {
             if (n.queue !== undefined) continue;
-            const q = n.definition ? ((await st.jl.getDefinition(n.definition).catch(() => undefined))?.defaults.queue ?? 'default') : 'default';
+            const q = n.definition
+              ? ((await st.jl.getDefinition(n.definition).catch(() => undefined))?.defaults.queue ?? 'default')
+              : 'default';
             ctx.requireQueue(q);
           }
         }

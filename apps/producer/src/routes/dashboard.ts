@@ -49,7 +49,11 @@ export function dashboardRoutes(st: ProducerState) {
     return data;
   }
 
-  function overview(key: string, q: { after?: string; prefix?: string; limit?: number }, scope: readonly string[] | undefined): Promise<OverviewData> {
+  function overview(
+    key: string,
+    q: { after?: string; prefix?: string; limit?: number },
+    scope: readonly string[] | undefined,
+  ): Promise<OverviewData> {
     const hit = cache.get(key);
     if (hit && Date.now() - hit.at < OVERVIEW_TTL_MS) return hit.data;
     const { inspect } = st.jl;
@@ -84,7 +88,13 @@ export function dashboardRoutes(st: ProducerState) {
         const scopes = (['read', 'write', 'admin'] as const).filter((s) => p.can(s));
         return {
           status: 200,
-          body: { name: p.name, scopes, allQueues: p.allQueues, ...(p.queues ? { queues: [...p.queues].sort() } : {}), auth: st.config.tokens !== undefined },
+          body: {
+            name: p.name,
+            scopes,
+            allQueues: p.allQueues,
+            ...(p.queues ? { queues: [...p.queues].sort() } : {}),
+            auth: st.config.tokens !== undefined,
+          },
         };
       },
     }),
@@ -97,7 +107,7 @@ export function dashboardRoutes(st: ProducerState) {
       description:
         `Depth counts are exact up to ${DEPTH_COUNT_CAP} per queue and state, then extrapolated from the density of matching ids (\`estimated: true\`); ` +
         `the hour's statistics read at most ${STATS_SAMPLE_CAP} finished jobs (\`sampled: true\` when the cap was reached); ` +
-        'the outbox backlog is the id range of waiting events (an upper bound). Cached for 1.5 s (the hour\'s statistics for 10 s).',
+        "the outbox backlog is the id range of waiting events (an upper bound). Cached for 1.5 s (the hour's statistics for 10 s).",
       scope: 'read',
       query: OverviewQuery,
       responses: { 200: { description: 'The overview', schema: Overview }, ...errors(400, 401, 403) },

@@ -24,7 +24,11 @@ export function definitionRoutes(st: ProducerState) {
       async handle(_ctx, { body }) {
         const r = await st.jl.createDefinition(body);
         const d = r.definition;
-        return { status: r.created ? 201 : 200, body: d, headers: { location: `/v1/definitions/${encodeURIComponent(d.name)}@${d.version}` } };
+        return {
+          status: r.created ? 201 : 200,
+          body: d,
+          headers: { location: `/v1/definitions/${encodeURIComponent(d.name)}@${d.version}` },
+        };
       },
     }),
     defineRoute({

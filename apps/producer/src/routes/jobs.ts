@@ -46,10 +46,14 @@ export function jobRoutes(st: ProducerState) {
         'Creates a job (201). With an idempotencyKey that already exists in the queue, returns the existing job (200). ' +
         'Likewise singletonKey (an unfinished job with the key), throttle (the job of the open window) and debounce (the pending job, its input replaced): ' +
         'a 200 then says which in the `jobline-enqueue-policy` header. ' +
-        'With a definition, the job takes its defaults and its input is validated against the definition\'s JSON schema.',
+        "With a definition, the job takes its defaults and its input is validated against the definition's JSON schema.",
       scope: 'write',
       body: JobCreate,
-      responses: { 201: { description: 'Created', schema: Job }, 200: { description: 'An existing job (same idempotency key, singletonKey, throttle or debounce window)', schema: Job }, ...errors(400, 401, 403, 413, 415) },
+      responses: {
+        201: { description: 'Created', schema: Job },
+        200: { description: 'An existing job (same idempotency key, singletonKey, throttle or debounce window)', schema: Job },
+        ...errors(400, 401, 403, 413, 415),
+      },
       async handle(ctx, { body }) {
         const queue = await effectiveQueue(st, body, new Map());
         if (queue !== undefined) ctx.requireQueue(queue);
@@ -66,10 +70,15 @@ export function jobRoutes(st: ProducerState) {
       operationId: 'enqueueJobs',
       tag: 'jobs',
       summary: 'Enqueue up to 10,000 jobs at once (all or nothing)',
-      description: 'Results are in input order, each with `created: false` when an existing job was returned for its idempotency key. 201 when any job was created, else 200.',
+      description:
+        'Results are in input order, each with `created: false` when an existing job was returned for its idempotency key. 201 when any job was created, else 200.',
       scope: 'write',
       body: JobBatchCreate,
-      responses: { 201: { description: 'At least one job created', schema: BatchResult }, 200: { description: 'Every job already existed', schema: BatchResult }, ...errors(400, 401, 403, 413, 415) },
+      responses: {
+        201: { description: 'At least one job created', schema: BatchResult },
+        200: { description: 'Every job already existed', schema: BatchResult },
+        ...errors(400, 401, 403, 413, 415),
+      },
       async handle(ctx, { body }) {
         const cache = new Map<string, Promise<string | undefined>>();
         const queues = new Set(await Promise.all(body.jobs.map((j) => effectiveQueue(st, j, cache))));

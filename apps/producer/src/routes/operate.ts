@@ -52,7 +52,8 @@ export function operateRoutes(st: ProducerState) {
       path: '/v1/jobs/retry',
       operationId: 'retryJobs',
       tag: 'jobs',
-      summary: 'Bulk retry: failed (or cancelled) jobs matching queue, name and creation time, at most `limit` (1,000) per call, newest first',
+      summary:
+        'Bulk retry: failed (or cancelled) jobs matching queue, name and creation time, at most `limit` (1,000) per call, newest first',
       description: 'DAG jobs are left out. `more: true` when the limit was reached. Tokens limited to some queues must give `queue`.',
       scope: 'write',
       body: BulkRetry,

@@ -24,7 +24,10 @@ export const Session = z.strictObject({
 
 export const OverviewQuery = z.strictObject({
   after: QueueName.optional().meta({ description: 'Queues after this name (keyset pagination).' }),
-  prefix: z.string().regex(/^[A-Za-z0-9_-]{0,128}$/, 'a queue name prefix: letters, digits, "_" or "-"').optional(),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,128}$/, 'a queue name prefix: letters, digits, "_" or "-"')
+    .optional(),
   limit: intString(1, 200).optional(),
 });
 
@@ -41,10 +44,20 @@ export const Overview = z.strictObject({
     }),
   ),
   nextAfter: z.string().optional(),
-  depthCap: z.int().meta({ description: 'Depth counts are exact up to this; beyond it they are extrapolated from the density of matching ids (estimated: true).' }),
+  depthCap: z.int().meta({
+    description: 'Depth counts are exact up to this; beyond it they are extrapolated from the density of matching ids (estimated: true).',
+  }),
   throughput: z.strictObject({
     windowMs: z.int(),
-    series: z.array(z.strictObject({ t: DateTime, completed: z.int(), failed: z.int(), pickupP50Ms: z.number().optional(), pickupP99Ms: z.number().optional() })),
+    series: z.array(
+      z.strictObject({
+        t: DateTime,
+        completed: z.int(),
+        failed: z.int(),
+        pickupP50Ms: z.number().optional(),
+        pickupP99Ms: z.number().optional(),
+      }),
+    ),
     queues: z.array(
       z.strictObject({
         queue: z.string(),
@@ -74,8 +87,14 @@ export const Overview = z.strictObject({
       inFlight: z.int(),
     }),
   ),
-  outbox: z.strictObject({ rows: z.int(), oldestAgeMs: z.number() }).optional().meta({ description: 'Only for tokens that see every queue.' }),
-  tables: z.record(z.string(), z.int()).optional().meta({ description: 'pg_class.reltuples estimates; only for tokens that see every queue.' }),
+  outbox: z
+    .strictObject({ rows: z.int(), oldestAgeMs: z.number() })
+    .optional()
+    .meta({ description: 'Only for tokens that see every queue.' }),
+  tables: z
+    .record(z.string(), z.int())
+    .optional()
+    .meta({ description: 'pg_class.reltuples estimates; only for tokens that see every queue.' }),
 });
 
 export const JobSearchQuery = z.strictObject({
@@ -84,7 +103,11 @@ export const JobSearchQuery = z.strictObject({
   name: JobName.optional(),
   createdAfter: DateTime.optional(),
   createdBefore: DateTime.optional(),
-  dagRunId: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a DAG run id').transform(Number).optional(),
+  dagRunId: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be a DAG run id')
+    .transform(Number)
+    .optional(),
   limit: intString(1, 500).optional(),
   cursor: z.string().min(1).max(200).optional(),
 });
@@ -121,12 +144,25 @@ export const BulkRetryResult = z.strictObject({ retried: z.int(), ids: z.array(z
 export const QueueParams = z.strictObject({ name: QueueName });
 // Group settings (issue 15) take the library's schemas, so the API and jl.updateQueue agree.
 const GroupFields = {
-  groupConcurrency: QueueConfigSchema.shape.groupConcurrency.meta({ description: 'Running jobs per group across all workers: a number, or { default, tiers: { pro: 5 } } (a group\'s tier is set once per group); null = none.' }),
-  rateLimit: QueueConfigSchema.shape.rateLimit.meta({ description: 'At most limit job starts of the queue in any window of periodMs; null = none.' }),
-  groupRateLimit: QueueConfigSchema.shape.groupRateLimit.meta({ description: 'At most limit job starts per group in any window of periodMs; null = none.' }),
+  groupConcurrency: QueueConfigSchema.shape.groupConcurrency.meta({
+    description:
+      "Running jobs per group across all workers: a number, or { default, tiers: { pro: 5 } } (a group's tier is set once per group); null = none.",
+  }),
+  rateLimit: QueueConfigSchema.shape.rateLimit.meta({
+    description: 'At most limit job starts of the queue in any window of periodMs; null = none.',
+  }),
+  groupRateLimit: QueueConfigSchema.shape.groupRateLimit.meta({
+    description: 'At most limit job starts per group in any window of periodMs; null = none.',
+  }),
 };
 export const QueueSettingsPatch = z.strictObject({
-  concurrencyLimit: z.int().min(1).max(1_000_000).nullable().optional().meta({ description: 'Running jobs across all workers; null = no limit.' }),
+  concurrencyLimit: z
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .nullable()
+    .optional()
+    .meta({ description: 'Running jobs across all workers; null = no limit.' }),
   ...GroupFields,
 });
 const RateLimitOut = z.strictObject({ limit: z.int(), periodMs: z.int() });
@@ -156,7 +192,10 @@ export const QueueGroups = z.strictObject({
       tier: z.string().optional(),
       weight: z.int(),
       heldReason: z.string().optional(),
-      limit: z.int().optional().meta({ description: 'The concurrency limit that applies to this group here (its tier, else the default).' }),
+      limit: z
+        .int()
+        .optional()
+        .meta({ description: 'The concurrency limit that applies to this group here (its tier, else the default).' }),
     }),
   ),
 });

@@ -12,14 +12,31 @@ const intString = (what: string, max: number) =>
 export const GroupParams = z.strictObject({ group: z.string().min(1).max(255) });
 
 export const QuotaSet = z.strictObject({
-  unit: z.enum(['attempts', 'run_ms']).optional().meta({ description: 'attempts (each finished attempt costs 1, the default) or run_ms (its run time in ms).' }),
-  balance: z.int('balance must be a whole number of units').min(0, 'balance must be 0 or more').meta({ description: 'The balance to set, a whole number of units >= 0 (0 holds the group at once).' }),
-  note: z.string().max(1000, 'note is at most 1000 characters').optional().meta({ description: 'Free text for the ledger (at most 1000 characters).' }),
+  unit: z
+    .enum(['attempts', 'run_ms'])
+    .optional()
+    .meta({ description: 'attempts (each finished attempt costs 1, the default) or run_ms (its run time in ms).' }),
+  balance: z
+    .int('balance must be a whole number of units')
+    .min(0, 'balance must be 0 or more')
+    .meta({ description: 'The balance to set, a whole number of units >= 0 (0 holds the group at once).' }),
+  note: z
+    .string()
+    .max(1000, 'note is at most 1000 characters')
+    .optional()
+    .meta({ description: 'Free text for the ledger (at most 1000 characters).' }),
 });
 
 export const TopUpBody = z.strictObject({
-  amount: z.int('amount must be a whole number of units').min(1, 'amount must be at least 1 (a top-up adds units; POST the quota to lower a balance)').meta({ description: 'Units to add, a whole number >= 1.' }),
-  note: z.string().max(1000, 'note is at most 1000 characters').optional().meta({ description: 'Free text for the ledger (at most 1000 characters).' }),
+  amount: z
+    .int('amount must be a whole number of units')
+    .min(1, 'amount must be at least 1 (a top-up adds units; POST the quota to lower a balance)')
+    .meta({ description: 'Units to add, a whole number >= 1.' }),
+  note: z
+    .string()
+    .max(1000, 'note is at most 1000 characters')
+    .optional()
+    .meta({ description: 'Free text for the ledger (at most 1000 characters).' }),
 });
 
 export const LedgerQueryParams = z.strictObject({
@@ -31,7 +48,9 @@ export const Balance = z.strictObject({
   group: z.string(),
   unit: z.enum(['attempts', 'run_ms']),
   balance: z.int(),
-  held: z.boolean().meta({ description: 'true while the group\'s jobs are held (balance <= 0): they stay available and run after a top-up.' }),
+  held: z
+    .boolean()
+    .meta({ description: "true while the group's jobs are held (balance <= 0): they stay available and run after a top-up." }),
   updatedAt: DateTime,
 });
 
@@ -52,4 +71,3 @@ export const LedgerPage = z.strictObject({
   entries: z.array(WalletEntry),
   nextCursor: z.int().optional().meta({ description: 'Pass as `before` for the next (older) page; absent on the last page.' }),
 });
-

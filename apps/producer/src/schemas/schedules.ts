@@ -4,7 +4,17 @@
  * as ISO-8601 strings. Re-exported from api-schemas.ts so /openapi.json names them.
  */
 import { z } from 'zod';
-import { ActionSpecSchema, ActionTrigger, ActionType, ConstraintSpecSchema, RunStatus, RunTrigger, ScheduleName, ScheduleSpecSchema, ViolationType } from '@jobline/core/schedule';
+import {
+  ActionSpecSchema,
+  ActionTrigger,
+  ActionType,
+  ConstraintSpecSchema,
+  RunStatus,
+  RunTrigger,
+  ScheduleName,
+  ScheduleSpecSchema,
+  ViolationType,
+} from '@jobline/core/schedule';
 
 const DateTime = z.iso.datetime({ offset: true });
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];
@@ -40,8 +50,16 @@ export const RunsQuery = z.strictObject({
 export const ViolationsQuery = z.strictObject({
   schedule: ScheduleName.optional(),
   type: z.enum(values(ViolationType)).optional(),
-  runId: z.string().regex(/^[1-9][0-9]{0,15}$/, 'runId must be a positive integer').transform(Number).optional(),
-  before: z.string().regex(/^[1-9][0-9]{0,15}$/, 'before must be a violation id').transform(Number).optional(),
+  runId: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'runId must be a positive integer')
+    .transform(Number)
+    .optional(),
+  before: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'before must be a violation id')
+    .transform(Number)
+    .optional(),
   limit: Limit.optional(),
 });
 

@@ -31,7 +31,8 @@ export interface AdvanceContext {
 
 // Children are locked in (run, key) order so that concurrent batches touching the same children
 // could never deadlock even without the run lock taken before this statement.
-const advanceSql = statement((s: string) => `
+const advanceSql = statement(
+  (s: string) => `
   with t as (
     select * from unnest($1::bigint[], $2::text[], $3::text[]) as t(dag_run_id, key, job_state)
   ), parents as (
@@ -64,10 +65,13 @@ const advanceSql = statement((s: string) => `
      where k.state = ${sqlLit(DagNodeState.available)} and j.id = k.job_id and j.state = ${sqlLit(JobState.waiting)}
     returning j.id, j.queue, j.dag_run_id, j.dag_node_key, j.input, j.definition, k.depends_on
   ), ev as (
-    ${insertDagEvents(s, `(select ${nodeEventFor('p.state')} as event, p.dag_run_id, p.state, p.key as node_key, p.job_id, 0 as ord
+    ${insertDagEvents(
+      s,
+      `(select ${nodeEventFor('p.state')} as event, p.dag_run_id, p.state, p.key as node_key, p.job_id, 0 as ord
                              from parents p
                            union all
-                           select ${sqlLit(DagEvent.nodeReady)}, r.dag_run_id, ${sqlLit(DagNodeState.available)}, r.dag_node_key, r.id, 1 from rel r)`)}
+                           select ${sqlLit(DagEvent.nodeReady)}, r.dag_run_id, ${sqlLit(DagNodeState.available)}, r.dag_node_key, r.id, 1 from rel r)`,
+    )}
   )
   select 'done' as kind, p.dag_run_id, p.key, p.state, null::bigint as job_id, null::jsonb as input,
          null::text as definition, null::jsonb as outputs
@@ -81,21 +85,21 @@ const advanceSql = statement((s: string) => `
    where r.input::text like '%"$ref": %'
   union all
   select 'wake', null, null, null, count(*), null, null, null
-    from (select pg_notify($4, q.queue) from (select distinct queue from rel) q) w`);
+    from (select pg_notify($4, q.queue) from (select distinct queue from rel) q) w`,
+);
 
 export async function advance(db: Queryable, ctx: AdvanceContext, rows: readonly NodeTransition[]): Promise<void> {
   const nodes = rows.filter((r) => r.dagRunId !== undefined && r.dagNodeKey !== undefined);
   if (!nodes.length) return;
   const { s } = ctx;
-  const runs = await lockRuns(db, s, [...new Set(nodes.map((n) => n.dagRunId!))].sort((a, b) => a - b));
+  const runs = await lockRuns(
+    db,
+    s,
+    [...new Set(nodes.map((n) => n.dagRunId!))].sort((a, b) => a - b),
+  );
   const { rows: out } = await db.query({
     ...advanceSql(s),
-    values: [
-      nodes.map((n) => n.dagRunId),
-      nodes.map((n) => n.dagNodeKey),
-      nodes.map((n) => n.state),
-      ctx.jobsChannel,
-    ],
+    values: [nodes.map((n) => n.dagRunId), nodes.map((n) => n.dagNodeKey), nodes.map((n) => n.state), ctx.jobsChannel],
   });
   const done = new Map<number, number>();
   const failed: FailedNode[] = [];
@@ -105,7 +109,14 @@ export async function advance(db: Queryable, ctx: AdvanceContext, rows: readonly
       addCount(done, r.dag_run_id);
       if (r.state !== DagNodeState.succeeded) failed.push({ dagRunId: r.dag_run_id, key: r.key });
     } else if (r.kind === 'ready') {
-      withRefs.push({ jobId: r.job_id, dagRunId: r.dag_run_id, key: r.key, input: r.input, definition: r.definition ?? undefined, outputs: r.outputs ?? {} });
+      withRefs.push({
+        jobId: r.job_id,
+        dagRunId: r.dag_run_id,
+        key: r.key,
+        input: r.input,
+        definition: r.definition ?? undefined,
+        outputs: r.outputs ?? {},
+      });
     }
   }
   if (withRefs.length) {
@@ -117,8 +128,16 @@ export async function advance(db: Queryable, ctx: AdvanceContext, rows: readonly
   if (failed.length) {
     // Sequential on purpose: one client cannot run two statements at once.
     const policyOf = (id: number) => runs.get(id)?.failurePolicy;
-    const ff = await cancelNotStarted(db, s, failed.filter((f) => policyOf(f.dagRunId) === 'fail_fast'));
-    const sk = await skipDescendants(db, s, failed.filter((f) => policyOf(f.dagRunId) === 'continue'));
+    const ff = await cancelNotStarted(
+      db,
+      s,
+      failed.filter((f) => policyOf(f.dagRunId) === 'fail_fast'),
+    );
+    const sk = await skipDescendants(
+      db,
+      s,
+      failed.filter((f) => policyOf(f.dagRunId) === 'continue'),
+    );
     for (const m of [ff, sk]) for (const [id, n] of m) addCount(done, id, n);
   }
   await finishRuns(db, s, done);

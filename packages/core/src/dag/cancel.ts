@@ -37,7 +37,11 @@ async function cancelPass(db: Queryable, s: string, cancelChannel: string, id: n
   const run = (await lockRuns(db, s, [id])).get(id);
   if (!run) throw new NotFoundError('DAG run', id);
   if (run.state !== DagRunState.running) {
-    if (first) throw new ConflictError(`DAG run ${id} is already ${run.state}; only running runs can be cancelled`, { dagRunId: id, state: run.state });
+    if (first)
+      throw new ConflictError(`DAG run ${id} is already ${run.state}; only running runs can be cancelled`, {
+        dagRunId: id,
+        state: run.state,
+      });
     return 0;
   }
   const { rows } = await db.query<{ id: number }>(
@@ -64,5 +68,8 @@ export async function cancelDag(pool: pg.Pool, s: string, cancelChannel: string,
     if (left === 0) return;
     await new Promise((r) => setTimeout(r, backoffDelay(pass, { baseMs: 10, maxMs: 200 }))); // 10 ms doubling to 200 ms
   }
-  throw new ConflictError(`DAG run ${id}: some nodes stayed locked by other transactions through ${MAX_PASSES} passes; call cancelDag again`, { dagRunId: id });
+  throw new ConflictError(
+    `DAG run ${id}: some nodes stayed locked by other transactions through ${MAX_PASSES} passes; call cancelDag again`,
+    { dagRunId: id },
+  );
 }

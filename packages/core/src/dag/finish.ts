@@ -30,7 +30,8 @@ export async function lockRuns(db: Queryable, s: string, ids: number[]): Promise
 }
 
 /** failed if any node failed (skipped nodes imply one did), else cancelled if any was, else succeeded. */
-const finishSql = statement((s: string) => `
+const finishSql = statement(
+  (s: string) => `
   with d as (
     select * from unnest($1::bigint[], $2::int[]) as d(id, n)
   ), u as (
@@ -46,16 +47,23 @@ const finishSql = statement((s: string) => `
      where r.id = d.id and r.state = ${sqlLit(DagRunState.running)}
     returning r.id, r.state
   ), ev as (
-    ${insertDagEvents(s, `(select ${sqlCase('u.state', RUN_EVENT_BY_STATE)} as event, u.id as dag_run_id, u.state, null::text as node_key,
-                                  null::bigint as job_id, 0 as ord from u where u.state <> ${sqlLit(DagRunState.running)})`)}
+    ${insertDagEvents(
+      s,
+      `(select ${sqlCase('u.state', RUN_EVENT_BY_STATE)} as event, u.id as dag_run_id, u.state, null::text as node_key,
+                                  null::bigint as job_id, 0 as ord from u where u.state <> ${sqlLit(DagRunState.running)})`,
+    )}
   )
-  select id, state from u`);
+  select id, state from u`,
+);
 
 /** Adds the nodes each run finished in this transaction; returns the runs that ended, with their state. */
 export async function finishRuns(db: Queryable, s: string, done: Map<number, number>): Promise<Map<number, DagRunState>> {
   const entries = [...done].filter(([, n]) => n > 0);
   if (!entries.length) return new Map();
-  const { rows } = await db.query<Pick<DagRunRow, 'id' | 'state'>>({ ...finishSql(s), values: [entries.map(([id]) => id), entries.map(([, n]) => n)] });
+  const { rows } = await db.query<Pick<DagRunRow, 'id' | 'state'>>({
+    ...finishSql(s),
+    values: [entries.map(([id]) => id), entries.map(([, n]) => n)],
+  });
   return new Map(rows.filter((r) => r.state !== DagRunState.running).map((r) => [r.id, r.state]));
 }
 

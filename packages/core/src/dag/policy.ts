@@ -12,7 +12,10 @@ import { DagNodeNotStarted, DagNodeState, JobNotStarted, JobState } from '../mod
 import { insertDagEvents, nodeEventFor } from './events.js';
 
 const jobCancelledEvents = (s: string, source: string) =>
-  insertJobEvents(s, `(select ${source}.*, ${sqlLit(JobEvent.cancelled)} as event, now() as finished_at, null::float8 as duration_ms from ${source})`);
+  insertJobEvents(
+    s,
+    `(select ${source}.*, ${sqlLit(JobEvent.cancelled)} as event, now() as finished_at, null::float8 as duration_ms from ${source})`,
+  );
 
 const nodeEvents = (s: string) =>
   insertDagEvents(s, `(select ${nodeEventFor('n.state')} as event, n.dag_run_id, n.state, n.key as node_key, n.job_id, 0 as ord from n)`);

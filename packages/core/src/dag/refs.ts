@@ -63,7 +63,11 @@ export function findRefs(input: unknown, isNode: (key: string) => boolean, base 
 
 export class RefError extends JoblineError {
   override readonly code = ErrorCode.DagRef;
-  constructor(readonly at: string, readonly ref: string, reason: string) {
+  constructor(
+    readonly at: string,
+    readonly ref: string,
+    reason: string,
+  ) {
     super(`${at}: $ref "${ref}" ${reason}`);
     this.name = 'RefError';
   }

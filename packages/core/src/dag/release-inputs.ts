@@ -74,17 +74,25 @@ export async function resolveReleasedInputs(db: Queryable, ctx: InputContext, no
       ok.push({ id: n.jobId, json });
     } catch (err) {
       if (!(err instanceof RefError) && !(err instanceof ValidationError)) throw err;
-      const error = { name: 'DagInputError', code: 'DAG_INPUT_INVALID', retryable: false, message: `the input of node "${n.key}" could not be built from its parents' outputs: ${err.message}` };
+      const error = {
+        name: 'DagInputError',
+        code: 'DAG_INPUT_INVALID',
+        retryable: false,
+        message: `the input of node "${n.key}" could not be built from its parents' outputs: ${err.message}`,
+      };
       bad.push({ id: n.jobId, error: JSON.stringify(error) });
     }
   }
   if (ok.length) {
-    await db.query(
-      `update ${ctx.s}.jobs j set input = u.input from unnest($1::bigint[], $2::jsonb[]) as u(id, input) where j.id = u.id`,
-      [ok.map((o) => o.id), ok.map((o) => o.json)],
-    );
+    await db.query(`update ${ctx.s}.jobs j set input = u.input from unnest($1::bigint[], $2::jsonb[]) as u(id, input) where j.id = u.id`, [
+      ok.map((o) => o.id),
+      ok.map((o) => o.json),
+    ]);
   }
   if (!bad.length) return [];
-  const { rows } = await db.query<{ dag_run_id: number; key: string }>(failUnresolvedSql(ctx.s), [bad.map((b) => b.id), bad.map((b) => b.error)]);
+  const { rows } = await db.query<{ dag_run_id: number; key: string }>(failUnresolvedSql(ctx.s), [
+    bad.map((b) => b.id),
+    bad.map((b) => b.error),
+  ]);
   return rows.map((r) => ({ dagRunId: r.dag_run_id, key: r.key }));
 }

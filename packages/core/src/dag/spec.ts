@@ -14,9 +14,7 @@ export { DagEvent } from '../model/events.js';
  * Node keys appear in `$ref` paths (`key.output.field`) and in comma-joined SQL parameters, so
  * they are limited to letters, digits, `_` and `-` (no dots, no commas).
  */
-export const DagNodeKey = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'node keys use 1-128 letters, digits, "_" or "-"');
+export const DagNodeKey = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'node keys use 1-128 letters, digits, "_" or "-"');
 
 export const DagNodeSpecSchema = z
   .strictObject({
@@ -48,7 +46,9 @@ export const DagSpecSchema = z.strictObject({
   /** A label for humans and events; not unique. */
   name: z.string().min(1, 'name must not be empty').max(200, 'name is at most 200 characters'),
   /** What a node that fails for good does to the rest of the run. @default 'fail_fast' */
-  failurePolicy: z.enum([DagFailurePolicy.failFast, DagFailurePolicy.continue], { error: 'failurePolicy must be "fail_fast" or "continue"' }).default(DagFailurePolicy.failFast),
+  failurePolicy: z
+    .enum([DagFailurePolicy.failFast, DagFailurePolicy.continue], { error: 'failurePolicy must be "fail_fast" or "continue"' })
+    .default(DagFailurePolicy.failFast),
   /** A repeated submission with this key returns the existing run instead of creating one. */
   idempotencyKey: z.string().min(1).max(255).optional(),
   nodes: z.array(DagNodeSpecSchema).min(1, 'a DAG needs at least one node'),

@@ -41,14 +41,20 @@ const insertNodesSql = (s: string) => `
            coalesce(cardinality(string_to_array(t.depends_on, ',')), 0)
       from t join ins on ins.dag_node_key = t.key
   ), jev as (
-    ${insertJobEvents(s, `(select ins.*, ${sqlLit(JobEvent.enqueued)} as event, null::timestamptz as finished_at,
-                                 null::float8 as duration_ms from ins)`)}
+    ${insertJobEvents(
+      s,
+      `(select ins.*, ${sqlLit(JobEvent.enqueued)} as event, null::timestamptz as finished_at,
+                                 null::float8 as duration_ms from ins)`,
+    )}
   ), dev as (
-    ${insertDagEvents(s, `(select ${sqlLit(DagEvent.runCreated)} as event, $1::bigint as dag_run_id, ${sqlLit(DagRunState.running)} as state,
+    ${insertDagEvents(
+      s,
+      `(select ${sqlLit(DagEvent.runCreated)} as event, $1::bigint as dag_run_id, ${sqlLit(DagRunState.running)} as state,
                                   null::text as node_key, null::bigint as job_id, 0 as ord
                            union all
                            select ${sqlLit(DagEvent.nodeReady)}, $1, ${sqlLit(DagNodeState.available)}, ins.dag_node_key, ins.id, 1
-                             from ins where ins.state = ${sqlLit(JobState.available)})`)}
+                             from ins where ins.state = ${sqlLit(JobState.available)})`,
+    )}
   )
   select pg_notify($12, q.queue) from (select distinct queue from ins where state = ${sqlLit(JobState.available)}) q`;
 
@@ -58,7 +64,13 @@ const insertNodesSql = (s: string) => `
  * against its schema — except inputs holding `$ref`s, which are checked once resolved (advance.ts).
  */
 export async function applyNodeDefinitions(db: Queryable, s: string, dag: PreparedDag): Promise<void> {
-  const defs = await resolveDefinitions(db, s, dag.nodes, (i, field) => `nodes.${i}.${field}`, (i) => !dag.nodes[i].hasRefs);
+  const defs = await resolveDefinitions(
+    db,
+    s,
+    dag.nodes,
+    (i, field) => `nodes.${i}.${field}`,
+    (i) => !dag.nodes[i].hasRefs,
+  );
   dag.nodes.forEach((n, i) => {
     const d = defs[i];
     if (d) Object.assign(n, withDefinitionDefaults(n, d));
@@ -69,7 +81,13 @@ export async function applyNodeDefinitions(db: Queryable, s: string, dag: Prepar
  * Writes a validated DAG; returns the new run id, or the existing one for a known idempotency
  * key. `traceparent` is every node job's creation context (the submit span's, or the caller's).
  */
-export async function insertDag(db: Queryable, s: string, jobsChannel: string, dag: PreparedDag, traceparent?: string): Promise<{ id: number; created: boolean }> {
+export async function insertDag(
+  db: Queryable,
+  s: string,
+  jobsChannel: string,
+  dag: PreparedDag,
+  traceparent?: string,
+): Promise<{ id: number; created: boolean }> {
   const { rows } = await db.query(insertRunSql(s), [dag.name, dag.failurePolicy, dag.idempotencyKey ?? null, dag.nodes.length]);
   if (!rows.length) {
     const existing = await db.query(`select id from ${s}.dag_runs where idempotency_key = $1`, [dag.idempotencyKey]);

@@ -27,7 +27,10 @@ export function prepareDag(raw: unknown, limits: DagLimits): PreparedDag {
   // Count first: parsing a million nodes only to reject them would be the expensive way.
   const count = Array.isArray((raw as { nodes?: unknown })?.nodes) ? (raw as { nodes: unknown[] }).nodes.length : 0;
   if (count > limits.maxNodes) {
-    throw ValidationError.field('nodes', `has ${count} nodes, over the limit of ${limits.maxNodes} per DAG (maxDagNodes); split the work into several runs or raise the limit`);
+    throw ValidationError.field(
+      'nodes',
+      `has ${count} nodes, over the limit of ${limits.maxNodes} per DAG (maxDagNodes); split the work into several runs or raise the limit`,
+    );
   }
   const r = DagSpecSchema.safeParse(raw);
   if (!r.success) throw toValidationError(r.error);
@@ -37,7 +40,11 @@ export function prepareDag(raw: unknown, limits: DagLimits): PreparedDag {
   const index = new Map<string, number>();
   spec.nodes.forEach((n, i) => {
     const first = index.get(n.key);
-    if (first !== undefined) issues.push({ path: `nodes.${i}.key`, message: `duplicate key "${n.key}" (first used by nodes.${first}); keys must be unique within a DAG` });
+    if (first !== undefined)
+      issues.push({
+        path: `nodes.${i}.key`,
+        message: `duplicate key "${n.key}" (first used by nodes.${first}); keys must be unique within a DAG`,
+      });
     else index.set(n.key, i);
   });
 
@@ -46,14 +53,26 @@ export function prepareDag(raw: unknown, limits: DagLimits): PreparedDag {
     const deps = [...new Set(n.dependsOn)];
     n.dependsOn.forEach((p, j) => {
       if (p === n.key) issues.push({ path: `nodes.${i}.dependsOn.${j}`, message: `node "${n.key}" depends on itself` });
-      else if (!index.has(p)) issues.push({ path: `nodes.${i}.dependsOn.${j}`, message: `unknown node "${p}": dependsOn must name keys of other nodes in this DAG` });
+      else if (!index.has(p))
+        issues.push({
+          path: `nodes.${i}.dependsOn.${j}`,
+          message: `unknown node "${p}": dependsOn must name keys of other nodes in this DAG`,
+        });
     });
     edgeCount += deps.length;
     const parents = new Set(deps);
     const refs = findRefs(n.input, (k) => index.has(k), `nodes.${i}.input`);
     for (const ref of refs) {
-      if (ref.malformed) issues.push({ path: ref.at, message: `$ref "${ref.ref}" is malformed: write "<parentKey>.output" or "<parentKey>.output.<field>[.<field>…]"` });
-      else if (!parents.has(ref.node)) issues.push({ path: ref.at, message: `$ref "${ref.ref}" names node "${ref.node}", which is not in dependsOn of "${n.key}"; add it to dependsOn` });
+      if (ref.malformed)
+        issues.push({
+          path: ref.at,
+          message: `$ref "${ref.ref}" is malformed: write "<parentKey>.output" or "<parentKey>.output.<field>[.<field>…]"`,
+        });
+      else if (!parents.has(ref.node))
+        issues.push({
+          path: ref.at,
+          message: `$ref "${ref.ref}" names node "${ref.node}", which is not in dependsOn of "${n.key}"; add it to dependsOn`,
+        });
     }
     let inputJson: string | null = null;
     try {
@@ -65,7 +84,10 @@ export function prepareDag(raw: unknown, limits: DagLimits): PreparedDag {
     return { ...n, dependsOn: deps, children: [], inputJson, hasRefs: refs.length > 0 };
   });
   if (edgeCount > limits.maxEdges) {
-    issues.push({ path: 'nodes', message: `has ${edgeCount} dependency edges, over the limit of ${limits.maxEdges} per DAG (maxDagEdges); split the work into several runs or raise the limit` });
+    issues.push({
+      path: 'nodes',
+      message: `has ${edgeCount} dependency edges, over the limit of ${limits.maxEdges} per DAG (maxDagEdges); split the work into several runs or raise the limit`,
+    });
   }
   if (issues.length) throw new ValidationError(issues);
 
@@ -92,7 +114,9 @@ function formatCycle(cycle: string[]): string {
  * overflow the stack. Returns the cycle as keys in run order with the first repeated at the end.
  */
 function findCycle(nodes: PreparedNode[], index: Map<string, number>): string[] | undefined {
-  const WHITE = 0, GREY = 1, BLACK = 2;
+  const WHITE = 0,
+    GREY = 1,
+    BLACK = 2;
   const color = new Uint8Array(nodes.length);
   const parentOf = new Int32Array(nodes.length).fill(-1);
   for (let root = 0; root < nodes.length; root++) {

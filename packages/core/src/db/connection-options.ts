@@ -54,7 +54,12 @@ export interface ConnectionOptions {
 const Schema = z.strictObject({
   pooler: z.enum(['auto', 'none', 'transaction']).optional(),
   directUrl: z.string().optional(),
-  statementTimeoutMs: z.number().int().min(0).max(24 * 3600_000).default(60_000),
+  statementTimeoutMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3600_000)
+    .default(60_000),
   connectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
   keepAliveInitialDelayMs: z.number().int().min(0).max(3600_000).default(10_000),
 });
@@ -133,7 +138,10 @@ export function poolerAwareClient(mode: StatementMode): typeof pg.Client {
         throw err;
       });
       if (typeof callback === 'function') {
-        p.then((r) => callback(null, r), (e) => callback(e));
+        p.then(
+          (r) => callback(null, r),
+          (e) => callback(e),
+        );
         return undefined;
       }
       return p;
@@ -159,7 +167,12 @@ export function clientConfig(c: ResolvedConnection, serverTimeouts: boolean): pg
  * 'transaction' when refused that way, 'none' when accepted; other errors propagate.
  */
 export async function detectPooler(url: string, c: ResolvedConnection, applicationName: string): Promise<PoolerMode> {
-  const client = new pg.Client({ connectionString: url, application_name: applicationName, ...clientConfig(c, false), statement_timeout: 60_000 });
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: applicationName,
+    ...clientConfig(c, false),
+    statement_timeout: 60_000,
+  });
   client.on('error', () => {});
   try {
     await client.connect();

@@ -57,21 +57,32 @@ export class ValidationError extends JoblineError {
 
 export class NotFoundError extends JoblineError {
   override readonly code = ErrorCode.NotFound;
-  constructor(readonly entity: string, readonly id: string | number) {
+  constructor(
+    readonly entity: string,
+    readonly id: string | number,
+  ) {
     super(`${entity} ${id} does not exist (check the id, or whether retention already removed it)`);
   }
 }
 
 export class DuplicateError extends JoblineError {
   override readonly code = ErrorCode.Duplicate;
-  constructor(readonly entity: string, readonly key: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly entity: string,
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${entity} with ${key} already exists`, options);
   }
 }
 
 export class ForeignKeyError extends JoblineError {
   override readonly code = ErrorCode.ForeignKey;
-  constructor(readonly entity: string, readonly detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly entity: string,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${entity} refers to something that does not exist: ${detail}`, options);
   }
 }
@@ -79,7 +90,10 @@ export class ForeignKeyError extends JoblineError {
 /** A write lost a race it must not win, e.g. a fenced completion of an attempt that was rescued. */
 export class ConflictError extends JoblineError {
   override readonly code = ErrorCode.Conflict;
-  constructor(message: string, readonly context: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly context: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }

@@ -55,7 +55,13 @@ export class Listener {
 
   private async connect(first: boolean): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ keepAlive: true, ...this.extra, connectionString: this.connectionString, application_name: this.applicationName, types: pgTypes });
+    const client = new pg.Client({
+      keepAlive: true,
+      ...this.extra,
+      connectionString: this.connectionString,
+      application_name: this.applicationName,
+      types: pgTypes,
+    });
     client.on('notification', (m) => this.onNotify(m.channel, m.payload ?? ''));
     client.on('error', () => this.scheduleReconnect(client));
     client.on('end', () => this.scheduleReconnect(client));

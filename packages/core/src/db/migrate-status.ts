@@ -56,11 +56,14 @@ export async function pendingSql(db: Queryable, schema: string, dir = MIGRATIONS
   const ledger =
     `create schema if not exists ${s};\ncreate table if not exists ${s}.migrations (\n  version int primary key, name text not null, checksum text not null,\n` +
     `  applied_at timestamptz not null default now(), additive boolean not null default false);\n\n`;
-  return ledger + st.pending
-    .map(
-      (f) =>
-        `-- ${f.name} (sha256 ${f.checksum.slice(0, 12)})\nbegin;\nset local search_path to ${s};\n${f.sql.trimEnd()}\n` +
-        `insert into ${s}.migrations (version, name, checksum, additive) values (${f.version}, '${f.name}', '${f.checksum}', ${f.additive});\ncommit;\n`,
-    )
-    .join('\n');
+  return (
+    ledger +
+    st.pending
+      .map(
+        (f) =>
+          `-- ${f.name} (sha256 ${f.checksum.slice(0, 12)})\nbegin;\nset local search_path to ${s};\n${f.sql.trimEnd()}\n` +
+          `insert into ${s}.migrations (version, name, checksum, additive) values (${f.version}, '${f.name}', '${f.checksum}', ${f.additive});\ncommit;\n`,
+      )
+      .join('\n')
+  );
 }

@@ -48,7 +48,9 @@ export function createPool(opts: PoolOptions): pg.Pool {
     keepAlive: true,
     ...opts.extra,
     // Statement timing and logging (db/query-log.ts) wraps the Client class `extra` brings, if any.
-    Client: opts.queryLog ? instrumentedClient(opts.queryLog, (opts.extra?.Client as typeof pg.Client | undefined) ?? pg.Client) : opts.extra?.Client,
+    Client: opts.queryLog
+      ? instrumentedClient(opts.queryLog, (opts.extra?.Client as typeof pg.Client | undefined) ?? pg.Client)
+      : opts.extra?.Client,
   });
   // A backend killed under an idle client must not crash the process; the pool replaces it.
   pool.on('error', () => {});
@@ -82,10 +84,6 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
 }
 
 /** Runs `fn` inside the caller's transaction when given one, else in a fresh transaction. */
-export function inTransaction<T>(
-  pool: pg.Pool,
-  tx: Queryable | undefined,
-  fn: (q: Queryable) => Promise<T>,
-): Promise<T> {
+export function inTransaction<T>(pool: pg.Pool, tx: Queryable | undefined, fn: (q: Queryable) => Promise<T>): Promise<T> {
   return tx ? fn(tx) : withTransaction(pool, fn);
 }

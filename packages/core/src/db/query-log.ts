@@ -35,7 +35,12 @@ export interface QueryLogOptions {
 const BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export function statementHistogram(): Histogram<'statement'> {
-  return new Histogram('jobline_db_statement_duration_seconds', 'Duration of the database statements Jobline runs, by statement name.', ['statement'], BUCKETS);
+  return new Histogram(
+    'jobline_db_statement_duration_seconds',
+    'Duration of the database statements Jobline runs, by statement name.',
+    ['statement'],
+    BUCKETS,
+  );
 }
 
 /** A query config carrying a statement name for logs and metrics (not a prepared statement). */
@@ -100,7 +105,11 @@ function timed(original: (...args: unknown[]) => unknown, o: QueryLogOptions): (
     o.histogram.observe({ statement: name }, ms / 1000);
     const slowOne = slow > 0 && ms >= slow;
     if (!slowOne && !o.logger.isLevelEnabled('debug')) return;
-    const fields = { statement: name, ms: Math.round(ms * 100) / 100, ...(err ? { error: (err as { code?: string }).code ?? (err as Error).message } : { rows: rowCount(res) }) };
+    const fields = {
+      statement: name,
+      ms: Math.round(ms * 100) / 100,
+      ...(err ? { error: (err as { code?: string }).code ?? (err as Error).message } : { rows: rowCount(res) }),
+    };
     if (slowOne) o.logger.warn({ ...fields, slowQueryMs: slow }, 'slow database statement');
     else o.logger.debug(fields, err ? 'database statement failed' : 'database statement');
   };

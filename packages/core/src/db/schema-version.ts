@@ -82,5 +82,6 @@ export async function addAdditiveColumn(db: Queryable, schema: string): Promise<
     `select 1 from pg_attribute where attrelid = to_regclass($1) and attname = 'additive' and not attisdropped`,
     [`${quoteSchema(schema)}.migrations`],
   );
-  if (!rows.length) await db.query(`alter table ${quoteSchema(schema)}.migrations add column if not exists additive boolean not null default false`);
+  if (!rows.length)
+    await db.query(`alter table ${quoteSchema(schema)}.migrations add column if not exists additive boolean not null default false`);
 }

@@ -29,7 +29,10 @@ export function parseTimestamptz(s: string): Date | number | null {
   }
   const sign = s.charCodeAt(i);
   const rest = n - i - 1;
-  if ((sign !== 43 && sign !== 45) || !(rest === 2 || (rest === 5 && s.charCodeAt(i + 3) === 58) || (rest === 8 && s.charCodeAt(i + 3) === 58 && s.charCodeAt(i + 6) === 58))) {
+  if (
+    (sign !== 43 && sign !== 45) ||
+    !(rest === 2 || (rest === 5 && s.charCodeAt(i + 3) === 58) || (rest === 8 && s.charCodeAt(i + 3) === 58 && s.charCodeAt(i + 6) === 58))
+  ) {
     return fallback(s);
   }
   const year = two(s, 0) * 100 + two(s, 2);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import type { JobSpec } from '../schemas.js';
@@ -83,7 +83,10 @@ export async function resolveDefinitions(
     if (text === undefined) return undefined;
     const d = found.get(refKey(parseDefinitionRef(text)!));
     if (!d) {
-      issues.push({ path: at(i, 'definition'), message: `no job definition "${text}" exists; register it first (POST /v1/definitions or jl.createDefinition)` });
+      issues.push({
+        path: at(i, 'definition'),
+        message: `no job definition "${text}" exists; register it first (POST /v1/definitions or jl.createDefinition)`,
+      });
       return undefined;
     }
     if (checkInput(i)) issues.push(...validateDefinitionInput(d, (item as { input?: unknown }).input, at(i, 'input')));

@@ -127,7 +127,9 @@ export async function getDefinition(db: Queryable, s: string, ref: DefinitionRef
 /** Several refs in one query (enqueue by definition); missing refs are absent from the map. */
 export async function findDefinitions(db: Queryable, s: string, refs: DefinitionRef[]): Promise<Map<string, Definition>> {
   const { rows } = await db.query<DefinitionRow & { ref: string }>(
-    `select distinct on (r.ref) r.ref, ${COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}
+    `select distinct on (r.ref) r.ref, ${COLUMNS.split(', ')
+      .map((c) => `d.${c}`)
+      .join(', ')}
        from unnest($1::text[], $2::text[], $3::int[]) as r(ref, name, version)
        join ${s}.job_definitions d on d.name = r.name and (r.version is null or d.version = r.version)
       order by r.ref, d.version desc`,

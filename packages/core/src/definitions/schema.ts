@@ -21,9 +21,15 @@ export const DefinitionName = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'definition names use 1-200 letters, digits, "_", ".", ":" or "-"');
 
-const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'environment variable names use letters, digits and "_", not starting with a digit');
+const EnvName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'environment variable names use letters, digits and "_", not starting with a digit');
 // PostgreSQL text cannot hold NUL; neither can a process argument or environment value.
-const NoNul = (max: number) => z.string().max(max).refine((v) => !v.includes('\0'), 'must not contain NUL characters');
+const NoNul = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !v.includes('\0'), 'must not contain NUL characters');
 
 export const DefinitionDefaultsSchema = z.strictObject({
   /** Queue used when the job does not name one. */
@@ -37,9 +43,15 @@ export const ContainerSettingsSchema = z.strictObject({
   /** How the job input reaches the program: JSON on stdin, or a JSON file at `inputPath`. @default 'stdin' */
   input: z.enum(['stdin', 'file'], { error: 'input must be "stdin" or "file"' }).default('stdin'),
   /** Where the input file is put when `input` is "file" (its path is also in JOBLINE_INPUT_FILE). @default '/jobline/input.json' */
-  inputPath: z.string().regex(/^\/[^\0]{1,1000}$/, 'must be an absolute path in the container').optional(),
+  inputPath: z
+    .string()
+    .regex(/^\/[^\0]{1,1000}$/, 'must be an absolute path in the container')
+    .optional(),
   /** Read the output from this file in the container after it exits, instead of from stdout. */
-  outputPath: z.string().regex(/^\/[^\0]{1,1000}$/, 'must be an absolute path in the container').optional(),
+  outputPath: z
+    .string()
+    .regex(/^\/[^\0]{1,1000}$/, 'must be an absolute path in the container')
+    .optional(),
   /** `never`: the image must be on the engine already; `if-missing`: pull it when absent. @default 'if-missing' */
   pullPolicy: z.enum(['never', 'if-missing'], { error: 'pullPolicy must be "never" or "if-missing"' }).default('if-missing'),
 });
@@ -48,7 +60,11 @@ export type ContainerSettings = z.output<typeof ContainerSettingsSchema>;
 /** Resources with a meaning to the executors and to claiming; other keys are hints, kept as written. */
 const KNOWN_RESOURCES = {
   cpu: z.number().positive().max(1024, 'at most 1024 CPUs'),
-  memoryMb: z.number().int().positive().max(16 * 1024 * 1024, 'at most 16 TiB'),
+  memoryMb: z
+    .number()
+    .int()
+    .positive()
+    .max(16 * 1024 * 1024, 'at most 16 TiB'),
   network: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'a network mode such as "none", "bridge", "host" or a network name'),
 } as const;
 
@@ -59,7 +75,10 @@ export const DefinitionSpecSchema = z
     version: z.number().int().min(1).max(1_000_000).optional(),
     executor: z.enum(['handler', 'process', 'container'], { error: 'executor must be "handler", "process" or "container"' }),
     /** Container jobs: the image to run, e.g. `localhost/tool:1.2` (never pulled with pullPolicy "never"). */
-    image: z.string().regex(/^[a-z0-9][A-Za-z0-9._\/:@-]{0,499}$/, 'an image reference such as "registry/name:tag" or "name@sha256:…"').optional(),
+    image: z
+      .string()
+      .regex(/^[a-z0-9][A-Za-z0-9._/:@-]{0,499}$/, 'an image reference such as "registry/name:tag" or "name@sha256:…"')
+      .optional(),
     /** Process jobs: the program to run (resolved on the worker's PATH). Container jobs: replaces the image's entrypoint. */
     command: NoNul(4096).min(1).optional(),
     args: z.array(NoNul(65_536)).max(1000).default([]),
@@ -83,13 +102,21 @@ export const DefinitionSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['command'], message: 'process definitions need a command' });
     }
     if (d.executor === 'handler' && d.command !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['command'], message: 'handler definitions run worker code by name; remove command or use executor "process"' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['command'],
+        message: 'handler definitions run worker code by name; remove command or use executor "process"',
+      });
     }
     if (d.executor === 'container' && d.image === undefined) {
       ctx.addIssue({ code: 'custom', path: ['image'], message: 'container definitions need an image' });
     }
     if (d.executor !== 'container' && d.image !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['image'], message: 'only container definitions run an image; remove image or use executor "container"' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['image'],
+        message: 'only container definitions run an image; remove image or use executor "container"',
+      });
     }
     if (d.executor !== 'container' && d.container !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['container'], message: 'container settings apply to executor "container" only' });

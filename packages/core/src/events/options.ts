@@ -46,7 +46,11 @@ const Schema = z.strictObject({
   source: z.string().min(1).optional(),
   duplicateWindowMs: z.number().int().min(1000).default(120_000),
   replicas: z.number().int().min(1).max(5).default(1),
-  maxAgeMs: z.number().int().min(0).default(7 * 24 * 3600_000),
+  maxAgeMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(7 * 24 * 3600_000),
   batchSize: z.number().int().min(1).max(5000).default(500),
   pollIntervalMs: z.number().int().min(5).default(100),
   publishTimeoutMs: z.number().int().min(100).default(5000),

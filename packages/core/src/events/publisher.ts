@@ -68,11 +68,22 @@ function parseAck(msg: Msg): PublishResult {
   // A status reply (503: no stream listens on the subject) has headers and no body.
   if (msg.headers?.hasError || msg.data.length === 0) {
     const code = msg.headers?.code ?? 0;
-    return { ok: false, error: new Error(code === 503 ? 'no stream for this subject (503 no responders)' : `publish failed: ${code} ${msg.headers?.description ?? ''}`) };
+    return {
+      ok: false,
+      error: new Error(
+        code === 503 ? 'no stream for this subject (503 no responders)' : `publish failed: ${code} ${msg.headers?.description ?? ''}`,
+      ),
+    };
   }
   try {
-    const ack = JSON.parse(new TextDecoder().decode(msg.data)) as { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; description?: string } };
-    if (ack.error) return { ok: false, error: new Error(`JetStream refused the publish: ${ack.error.code ?? ''} ${ack.error.description ?? ''}`) };
+    const ack = JSON.parse(new TextDecoder().decode(msg.data)) as {
+      stream?: string;
+      seq?: number;
+      duplicate?: boolean;
+      error?: { code?: number; description?: string };
+    };
+    if (ack.error)
+      return { ok: false, error: new Error(`JetStream refused the publish: ${ack.error.code ?? ''} ${ack.error.description ?? ''}`) };
     if (!ack.stream) return { ok: false, error: new Error('invalid publish ack') };
     return { ok: true, duplicate: ack.duplicate === true };
   } catch (err) {

@@ -53,7 +53,16 @@ const LOG_EVERY_MS = 30_000;
  * Events: `acked` ({ ids, duplicates }) after the acks and before the delete, `warning` (err).
  */
 export class Relay extends EventEmitter {
-  readonly stats: RelayStats = { leader: false, connected: false, published: 0, duplicates: 0, batches: 0, publishErrors: 0, backlog: 0, oldestAgeMs: 0 };
+  readonly stats: RelayStats = {
+    leader: false,
+    connected: false,
+    published: 0,
+    duplicates: 0,
+    batches: 0,
+    publishErrors: 0,
+    backlog: 0,
+    oldestAgeMs: 0,
+  };
   private readonly link: NatsLink;
   private readonly log: Logger;
   private leading = false;
@@ -155,7 +164,11 @@ export class Relay extends EventEmitter {
     if (!rows.length) return 0;
     // All publishes are written to the socket in this one synchronous pass, in id order.
     const results = await publisher.publish(
-      rows.map((row) => ({ subject: natsSubject(row, o.subjectPrefix), payload: envelopeJson(row, this.sourceJson), msgId: String(row.id) })),
+      rows.map((row) => ({
+        subject: natsSubject(row, o.subjectPrefix),
+        payload: envelopeJson(row, this.sourceJson),
+        msgId: String(row.id),
+      })),
       o.publishTimeoutMs,
     );
     const ids: number[] = [];
@@ -211,8 +224,10 @@ export class Relay extends EventEmitter {
       const o = this.deps.events;
       if (b.rows >= o.backlogAlertThreshold) {
         this.throttled('alert', () =>
-          this.log.warn({ backlog: b.rows, oldestAgeMs: b.oldestAgeMs, threshold: o.backlogAlertThreshold, connected: this.link.connected },
-            'event outbox above its alert threshold: check NATS and the relay (no event is dropped)'),
+          this.log.warn(
+            { backlog: b.rows, oldestAgeMs: b.oldestAgeMs, threshold: o.backlogAlertThreshold, connected: this.link.connected },
+            'event outbox above its alert threshold: check NATS and the relay (no event is dropped)',
+          ),
         );
       } else if (b.rows > 0 && (!this.link.connected || b.oldestAgeMs > 10_000)) {
         this.throttled('backlog', () =>

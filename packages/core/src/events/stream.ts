@@ -42,7 +42,10 @@ export async function ensureStream(jsm: JetStreamManager, o: ResolvedEventsOptio
   }
   const c = info.config;
   if (c.storage !== StorageType.File) {
-    log.warn({ stream: o.stream, storage: c.storage }, 'the events stream does not use file storage: events are lost when NATS restarts; recreate it');
+    log.warn(
+      { stream: o.stream, storage: c.storage },
+      'the events stream does not use file storage: events are lost when NATS restarts; recreate it',
+    );
   }
   const same =
     c.subjects?.length === 1 &&
@@ -51,6 +54,13 @@ export async function ensureStream(jsm: JetStreamManager, o: ResolvedEventsOptio
     c.max_age === wanted.max_age &&
     c.num_replicas === wanted.num_replicas;
   if (same) return info;
-  log.info({ stream: o.stream, from: { subjects: c.subjects, duplicateWindow: c.duplicate_window, maxAge: c.max_age, replicas: c.num_replicas }, to: wanted }, 'updating the events stream');
+  log.info(
+    {
+      stream: o.stream,
+      from: { subjects: c.subjects, duplicateWindow: c.duplicate_window, maxAge: c.max_age, replicas: c.num_replicas },
+      to: wanted,
+    },
+    'updating the events stream',
+  );
   return jsm.streams.update(o.stream, wanted);
 }

@@ -67,7 +67,15 @@ export async function* tailEvents(src: TailSource, opts: TailOptions = {}): Asyn
   else yield* tailOutbox(src, subjectRegex(subject), from, pollIntervalMs, onReady, signal);
 }
 
-async function* tailNats(url: string, events: ResolvedEventsOptions, log: Logger, subject: string, from: 'new' | 'all', onReady: (source: TailFrom) => void, signal?: AbortSignal): AsyncGenerator<JoblineEvent> {
+async function* tailNats(
+  url: string,
+  events: ResolvedEventsOptions,
+  log: Logger,
+  subject: string,
+  from: 'new' | 'all',
+  onReady: (source: TailFrom) => void,
+  signal?: AbortSignal,
+): AsyncGenerator<JoblineEvent> {
   if (signal?.aborted) return;
   const nc = await connect({ servers: url, name: 'jobline-tail', noAsyncTraces: true });
   const stop = () => void nc.close();
@@ -95,7 +103,14 @@ async function* tailNats(url: string, events: ResolvedEventsOptions, log: Logger
   }
 }
 
-async function* tailOutbox(src: TailSource, pattern: string, from: 'new' | 'all', pollMs: number, onReady: (source: TailFrom) => void, signal?: AbortSignal): AsyncGenerator<JoblineEvent> {
+async function* tailOutbox(
+  src: TailSource,
+  pattern: string,
+  from: 'new' | 'all',
+  pollMs: number,
+  onReady: (source: TailFrom) => void,
+  signal?: AbortSignal,
+): AsyncGenerator<JoblineEvent> {
   let cursor = from === 'all' ? 0 : await maxOutboxId(src.pool, src.s);
   onReady('outbox');
   while (!signal?.aborted) {

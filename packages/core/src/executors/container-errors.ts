@@ -10,7 +10,9 @@ export class ContainerExitError extends JoblineError {
     readonly oomKilled: boolean,
   ) {
     const why = oomKilled ? ' (killed for exceeding its memory limit: raise resources.memoryMb)' : '';
-    super(`container of image "${image}" exited with code ${exitCode}${why}${stderrTail ? `; stderr (end):\n${stderrTail}` : ' with no stderr output'}`);
+    super(
+      `container of image "${image}" exited with code ${exitCode}${why}${stderrTail ? `; stderr (end):\n${stderrTail}` : ' with no stderr output'}`,
+    );
     this.name = 'ContainerExitError';
     this.stack = undefined; // our stack says nothing about the program's failure
   }
@@ -38,7 +40,9 @@ export class ImagePullError extends JoblineError {
     readonly image: string,
     engineMessage: string,
   ) {
-    super(`image "${image}" is not on the engine and pulling it failed: ${engineMessage}; check the image name and that the engine can reach its registry, or load the image and use pullPolicy "never"`);
+    super(
+      `image "${image}" is not on the engine and pulling it failed: ${engineMessage}; check the image name and that the engine can reach its registry, or load the image and use pullPolicy "never"`,
+    );
     this.name = 'ImagePullError';
   }
 }

@@ -25,7 +25,10 @@ interface ListedContainer {
 /** Lists this scope's containers (running or not) and removes those of workers that are not alive. Returns how many. */
 export async function reapContainers(client: DockerClient, hooks: ExecutorHooks, o: { includeSelf: boolean }): Promise<number> {
   const filters = JSON.stringify({ label: [`${LABELS.scope}=${hooks.scope}`] });
-  const { value } = await client.json<ListedContainer[]>('GET', '/containers/json', { query: { all: true, filters }, what: 'listing containers to reap' });
+  const { value } = await client.json<ListedContainer[]>('GET', '/containers/json', {
+    query: { all: true, filters },
+    what: 'listing containers to reap',
+  });
   if (!value?.length) return 0;
   const live = await hooks.liveWorkerIds();
   const orphans = value.filter((c) => {
@@ -34,7 +37,9 @@ export async function reapContainers(client: DockerClient, hooks: ExecutorHooks,
     return w === hooks.workerId ? o.includeSelf : !live.has(w);
   });
   await Promise.all(
-    orphans.map((c) => client.call('DELETE', `/containers/${c.Id}`, { query: { force: true, v: true }, ok: [404, 409], what: `reaping container ${c.Id}` })),
+    orphans.map((c) =>
+      client.call('DELETE', `/containers/${c.Id}`, { query: { force: true, v: true }, ok: [404, 409], what: `reaping container ${c.Id}` }),
+    ),
   );
   return orphans.length;
 }

@@ -70,7 +70,9 @@ export class ContainerExecutor implements Executor {
   /** Checks the engine answers, then reaps containers of dead workers (and of an earlier process with this worker's id). */
   async start(hooks: ExecutorHooks): Promise<void> {
     this.hooks = hooks;
-    const { value } = await this.client.json<{ Version?: string; Components?: { Name: string }[] }>('GET', '/version', { what: 'asking the engine for its version' });
+    const { value } = await this.client.json<{ Version?: string; Components?: { Name: string }[] }>('GET', '/version', {
+      what: 'asking the engine for its version',
+    });
     this.engine = `${value?.Components?.[0]?.Name ?? 'Docker Engine'} ${value?.Version ?? ''}`.trim();
     await reapContainers(this.client, hooks, { includeSelf: true });
   }
@@ -98,7 +100,10 @@ export class ContainerExecutor implements Executor {
     const id = await this.create(def, settings, env, job, hooks, signal);
     // From here the container exists: it is removed whatever happens, at once on abort.
     const onAbort = () => {
-      logger.info({ container: id.slice(0, 12), reason: (signal.reason as Error)?.name }, 'stopping container job: killing and removing its container');
+      logger.info(
+        { container: id.slice(0, 12), reason: (signal.reason as Error)?.name },
+        'stopping container job: killing and removing its container',
+      );
       void this.remove(id, logger);
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -120,12 +125,19 @@ export class ContainerExecutor implements Executor {
       await this.client.call('POST', `/containers/${id}/start`, { signal, what: `starting the container of job ${job.id}` });
       logger.debug({ container: id.slice(0, 12), image: def.image }, 'container job started');
       stdin?.end(JSON.stringify(input ?? null) + '\n');
-      const { value: waited } = await this.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, { signal, what: `waiting for the container of job ${job.id}` });
+      const { value: waited } = await this.client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, {
+        signal,
+        what: `waiting for the container of job ${job.id}`,
+      });
       const exitCode = waited.StatusCode;
       const { stdout, stderrTail, overflow } = await this.readLogs(id, signal, settings.outputPath === undefined);
       if (exitCode !== 0) throw new ContainerExitError(def.image!, exitCode, stderrTail, await this.oomKilled(id, signal));
-      if (settings.outputPath) return parseJson(await this.readOutputFile(id, settings.outputPath, signal), def, `its output file ${settings.outputPath}`);
-      if (overflow) throw new BadContainerOutputError(`container of image "${def.image}" wrote over ${this.maxOut} bytes to stdout; write large results elsewhere and print a reference`);
+      if (settings.outputPath)
+        return parseJson(await this.readOutputFile(id, settings.outputPath, signal), def, `its output file ${settings.outputPath}`);
+      if (overflow)
+        throw new BadContainerOutputError(
+          `container of image "${def.image}" wrote over ${this.maxOut} bytes to stdout; write large results elsewhere and print a reference`,
+        );
       return parseJson(stdout, def, 'its stdout');
     } catch (err) {
       if (signal.aborted) throw signal.reason;
@@ -136,7 +148,14 @@ export class ContainerExecutor implements Executor {
     }
   }
 
-  private async create(def: Definition, st: ContainerSettings, env: Record<string, string>, job: Job, hooks: ExecutorHooks, signal: AbortSignal): Promise<string> {
+  private async create(
+    def: Definition,
+    st: ContainerSettings,
+    env: Record<string, string>,
+    job: Job,
+    hooks: ExecutorHooks,
+    signal: AbortSignal,
+  ): Promise<string> {
     const stdin = st.input === 'stdin';
     const r = def.resources;
     const network = typeof r.network === 'string' ? r.network : this.o.defaultNetwork;
@@ -193,34 +212,63 @@ export class ContainerExecutor implements Executor {
     const at = image.lastIndexOf(':');
     const hasTag = !image.includes('@') && at > image.lastIndexOf('/');
     const query = hasTag ? { fromImage: image.slice(0, at), tag: image.slice(at + 1) } : { fromImage: image };
-    const { status, body } = await this.client.call('POST', '/images/create', { query, signal, ok: [404, 500], what: `pulling image "${image}"` });
+    const { status, body } = await this.client.call('POST', '/images/create', {
+      query,
+      signal,
+      ok: [404, 500],
+      what: `pulling image "${image}"`,
+    });
     // The engine streams progress as JSON lines and reports a failed pull in one of them (HTTP 200).
     const lines = body.toString('utf8').split('\n').filter(Boolean);
     const failed = lines.map((l) => safeJson(l)).find((m) => m && typeof m.error === 'string');
     if (status !== 200 || failed) throw new ImagePullError(image, String(failed?.error ?? lines.at(-1) ?? `HTTP ${status}`));
   }
 
-  private async readLogs(id: string, signal: AbortSignal, wantStdout: boolean): Promise<{ stdout: string; stderrTail: string; overflow: boolean }> {
+  private async readLogs(
+    id: string,
+    signal: AbortSignal,
+    wantStdout: boolean,
+  ): Promise<{ stdout: string; stderrTail: string; overflow: boolean }> {
     const tail = new TailBuffer(this.tailBytes);
     const demux = new LogDemuxer(wantStdout ? this.maxOut : 0, (d) => tail.push(d));
-    const { status, stream } = await this.client.stream('GET', `/containers/${id}/logs`, { query: { stdout: wantStdout, stderr: true }, signal, what: 'reading the container logs' });
-    if (status !== 200) throw new DockerApiError(status, (await readAll(stream, 65536)).toString('utf8'), `reading the logs of container ${id}`);
+    const { status, stream } = await this.client.stream('GET', `/containers/${id}/logs`, {
+      query: { stdout: wantStdout, stderr: true },
+      signal,
+      what: 'reading the container logs',
+    });
+    if (status !== 200)
+      throw new DockerApiError(status, (await readAll(stream, 65536)).toString('utf8'), `reading the logs of container ${id}`);
     for await (const chunk of stream as AsyncIterable<Buffer>) demux.push(chunk);
     return { stdout: demux.stdoutText(), stderrTail: tail.text(), overflow: demux.overflow };
   }
 
   private async readOutputFile(id: string, file: string, signal: AbortSignal): Promise<string> {
-    const { status, body } = await this.client.call('GET', `/containers/${id}/archive`, { query: { path: file }, signal, ok: [404], maxBytes: this.maxOut + 64 * 1024, what: `reading the output file ${file}` });
-    if (status === 404) throw new BadContainerOutputError(`the container exited 0 but wrote no output file at ${file} (the definition's container.outputPath); write the result there as JSON`);
+    const { status, body } = await this.client.call('GET', `/containers/${id}/archive`, {
+      query: { path: file },
+      signal,
+      ok: [404],
+      maxBytes: this.maxOut + 64 * 1024,
+      what: `reading the output file ${file}`,
+    });
+    if (status === 404)
+      throw new BadContainerOutputError(
+        `the container exited 0 but wrote no output file at ${file} (the definition's container.outputPath); write the result there as JSON`,
+      );
     const content = firstFileOfTar(body);
     if (!content) throw new BadContainerOutputError(`${file} in the container is not a regular file; write the result there as JSON`);
-    if (content.length > this.maxOut) throw new BadContainerOutputError(`the output file ${file} is over ${this.maxOut} bytes; write large results elsewhere and put a reference there`);
+    if (content.length > this.maxOut)
+      throw new BadContainerOutputError(
+        `the output file ${file} is over ${this.maxOut} bytes; write large results elsewhere and put a reference there`,
+      );
     return content.toString('utf8');
   }
 
   private async oomKilled(id: string, signal: AbortSignal): Promise<boolean> {
     try {
-      const { value } = await this.client.json<{ State?: { OOMKilled?: boolean } }>('GET', `/containers/${id}/json`, { signal, what: 'inspecting the container' });
+      const { value } = await this.client.json<{ State?: { OOMKilled?: boolean } }>('GET', `/containers/${id}/json`, {
+        signal,
+        what: 'inspecting the container',
+      });
       return value.State?.OOMKilled === true;
     } catch {
       return false; // only a better message is lost
@@ -236,7 +284,11 @@ export class ContainerExecutor implements Executor {
         .then(
           () => undefined,
           // Left for the reaper: the labels name this worker, which the rescuer sees dead once it stops.
-          (err: unknown) => logger.warn({ err, container: id.slice(0, 12) }, 'removing the container failed; the reaper removes it once this worker is gone'),
+          (err: unknown) =>
+            logger.warn(
+              { err, container: id.slice(0, 12) },
+              'removing the container failed; the reaper removes it once this worker is gone',
+            ),
         );
       this.removals.set(id, p);
       void p.then(() => setTimeout(() => this.removals.delete(id), 60_000).unref());
@@ -256,5 +308,7 @@ function safeJson(line: string): Record<string, unknown> | undefined {
 function parseJson(text: string, def: Definition, where: string): unknown {
   const out = parseOutput(text);
   if (out.ok) return out.value;
-  throw new BadContainerOutputError(`container of image "${def.image}" exited 0 but ${where} is not JSON (print the result as JSON, logs to stderr): ${JSON.stringify(text.slice(0, 200))}`);
+  throw new BadContainerOutputError(
+    `container of image "${def.image}" exited 0 but ${where} is not JSON (print the result as JSON, logs to stderr): ${JSON.stringify(text.slice(0, 200))}`,
+  );
 }

@@ -22,7 +22,9 @@ export function resolveDockerSocket(env: NodeJS.ProcessEnv = process.env): strin
   const host = env.DOCKER_HOST;
   if (host) {
     if (host.startsWith('unix://')) return host.slice('unix://'.length);
-    throw new Error(`DOCKER_HOST=${host} is not a unix:// socket; the container executor talks to the engine over a unix socket — set JOBLINE_DOCKER_SOCKET to its path`);
+    throw new Error(
+      `DOCKER_HOST=${host} is not a unix:// socket; the container executor talks to the engine over a unix socket — set JOBLINE_DOCKER_SOCKET to its path`,
+    );
   }
   return '/var/run/docker.sock';
 }
@@ -42,7 +44,10 @@ export class DockerApiError extends JoblineError {
 export class DockerUnreachableError extends JoblineError {
   override readonly code = ErrorCode.DockerUnreachable;
   constructor(socketPath: string, cause: Error) {
-    super(`cannot reach the Docker Engine API at ${socketPath} (${cause.message}); start the engine or set JOBLINE_DOCKER_SOCKET / DOCKER_HOST to its socket`, { cause });
+    super(
+      `cannot reach the Docker Engine API at ${socketPath} (${cause.message}); start the engine or set JOBLINE_DOCKER_SOCKET / DOCKER_HOST to its socket`,
+      { cause },
+    );
     this.name = 'DockerUnreachableError';
   }
 }
@@ -84,7 +89,8 @@ export class DockerClient {
       req.on('response', (res) => resolve({ status: res.statusCode ?? 0, stream: res }));
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err.name === 'AbortError') reject(o.signal?.reason ?? err);
-        else if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES') reject(new DockerUnreachableError(this.socketPath, err));
+        else if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES')
+          reject(new DockerUnreachableError(this.socketPath, err));
         else reject(err);
       });
       req.end(payload);
@@ -92,7 +98,11 @@ export class DockerClient {
   }
 
   /** A request whose whole (bounded) body is read; non-2xx statuses become DockerApiError unless `ok` lists them. */
-  async call(method: string, p: string, o: RequestOptions & { ok?: number[]; rawBody?: Buffer; contentType?: string; maxBytes?: number }): Promise<{ status: number; body: Buffer }> {
+  async call(
+    method: string,
+    p: string,
+    o: RequestOptions & { ok?: number[]; rawBody?: Buffer; contentType?: string; maxBytes?: number },
+  ): Promise<{ status: number; body: Buffer }> {
     const { status, stream } = await this.stream(method, p, o);
     const body = await readAll(stream, o.maxBytes ?? 16 * 1024 * 1024);
     if ((status < 200 || status > 299) && !o.ok?.includes(status)) throw new DockerApiError(status, engineMessage(body), o.what);
@@ -119,7 +129,11 @@ export class DockerClient {
         signal,
       });
       req.on('upgrade', (_res, socket) => resolve(socket));
-      req.on('response', async (res) => reject(new DockerApiError(res.statusCode ?? 0, engineMessage(await readAll(res, 65536)), `attaching to the stdin of container ${id}`)));
+      req.on('response', async (res) =>
+        reject(
+          new DockerApiError(res.statusCode ?? 0, engineMessage(await readAll(res, 65536)), `attaching to the stdin of container ${id}`),
+        ),
+      );
       req.on('error', (err) => reject(err.name === 'AbortError' ? (signal?.reason ?? err) : err));
       req.end();
     });

@@ -46,14 +46,21 @@ export class LogDemuxer {
 const BLOCK = 512;
 
 function header(name: string, size: number, type: '0' | '5'): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new Error(`path "${name}" is over 100 bytes, too long for a tar header; use a shorter inputPath`);
+  if (Buffer.byteLength(name) > 100)
+    throw new Error(`path "${name}" is over 100 bytes, too long for a tar header; use a shorter inputPath`);
   const h = Buffer.alloc(BLOCK);
   h.write(name, 0, 'utf8');
   h.write(type === '5' ? '0000755\0' : '0000644\0', 100, 'ascii'); // mode
   h.write('0000000\0', 108, 'ascii'); // uid
   h.write('0000000\0', 116, 'ascii'); // gid
   h.write(size.toString(8).padStart(11, '0') + '\0', 124, 'ascii');
-  h.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, '0') + '\0', 136, 'ascii');
+  h.write(
+    Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, '0') + '\0',
+    136,
+    'ascii',
+  );
   h.write('        ', 148, 'ascii'); // the checksum is computed with its own field as spaces
   h.write(type, 156, 'ascii');
   h.write('ustar\0' + '00', 257, 'ascii');
@@ -71,7 +78,13 @@ export function tarFileAt(file: string, content: Buffer): Buffer {
   const parts = file.replace(/^\/+/, '').split('/');
   const dirs = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/') + '/');
   const pad = (BLOCK - (content.length % BLOCK)) % BLOCK;
-  return Buffer.concat([...dirs.map((d) => header(d, 0, '5')), header(parts.join('/'), content.length, '0'), content, Buffer.alloc(pad), Buffer.alloc(2 * BLOCK)]);
+  return Buffer.concat([
+    ...dirs.map((d) => header(d, 0, '5')),
+    header(parts.join('/'), content.length, '0'),
+    content,
+    Buffer.alloc(pad),
+    Buffer.alloc(2 * BLOCK),
+  ]);
 }
 
 /** The content of the first regular file in a tar archive (what `GET …/archive?path=<file>` returns). */

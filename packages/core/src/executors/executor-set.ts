@@ -9,7 +9,14 @@ import { parseOrThrow } from '../schemas.js';
 import { ContainerExecutor, type ContainerExecutorOptions } from './container.js';
 import { HandlerExecutor, type HandlerFunction } from './handler.js';
 import { ProcessExecutor, type ProcessExecutorOptions } from './process.js';
-import { EXECUTOR_KINDS, type ExecutionContext, type Executor, type ExecutorHooks, type ExecutorKind, type WorkerResources } from './types.js';
+import {
+  EXECUTOR_KINDS,
+  type ExecutionContext,
+  type Executor,
+  type ExecutorHooks,
+  type ExecutorKind,
+  type WorkerResources,
+} from './types.js';
 
 export interface ExecutorsOptions {
   /** Process jobs on this worker's host; false = this worker does not run them. @default {} (on) */
@@ -34,7 +41,14 @@ const Schema = z.strictObject({
       memoryMb: z.number().int().positive().optional(),
     })
     .optional(),
-  custom: z.array(z.custom<Executor>((v) => typeof (v as Executor)?.run === 'function' && EXECUTOR_KINDS.includes((v as Executor)?.kind), 'an Executor with a known kind and run()')).optional(),
+  custom: z
+    .array(
+      z.custom<Executor>(
+        (v) => typeof (v as Executor)?.run === 'function' && EXECUTOR_KINDS.includes((v as Executor)?.kind),
+        'an Executor with a known kind and run()',
+      ),
+    )
+    .optional(),
 });
 
 export class ExecutorSet {
@@ -72,7 +86,8 @@ export class ExecutorSet {
   cannotRun(d: Definition): string | undefined {
     if (!this.byKind.has(d.executor)) return `it does not run ${d.executor} jobs (it runs: ${this.kinds.join(', ')})`;
     const { cpu, memoryMb } = d.resources;
-    if (typeof cpu === 'number' && this.resources.cpu !== undefined && cpu > this.resources.cpu) return `the job asks for ${cpu} CPUs and it offers ${this.resources.cpu}`;
+    if (typeof cpu === 'number' && this.resources.cpu !== undefined && cpu > this.resources.cpu)
+      return `the job asks for ${cpu} CPUs and it offers ${this.resources.cpu}`;
     if (typeof memoryMb === 'number' && this.resources.memoryMb !== undefined && memoryMb > this.resources.memoryMb) {
       return `the job asks for ${memoryMb} MB of memory and it offers ${this.resources.memoryMb}`;
     }

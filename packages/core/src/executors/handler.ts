@@ -17,9 +17,14 @@ export class HandlerExecutor implements Executor {
     const h = this.handlers[def.name];
     if (!h) {
       const known = Object.keys(this.handlers).join(', ') || '(none)';
-      throw Object.assign(new Error(`definition ${def.name}@${def.version} runs handler "${def.name}", which this worker's module does not export (it has: ${known})`), {
-        code: 'NO_HANDLER',
-      });
+      throw Object.assign(
+        new Error(
+          `definition ${def.name}@${def.version} runs handler "${def.name}", which this worker's module does not export (it has: ${known})`,
+        ),
+        {
+          code: 'NO_HANDLER',
+        },
+      );
     }
     return h(input, ctx);
   }

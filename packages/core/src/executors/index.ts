@@ -1,4 +1,12 @@
-export { ExecutorKind, EXECUTOR_KINDS, type Executor, type ExecutorCapabilities, type ExecutorHooks, type ExecutionContext, type WorkerResources } from './types.js';
+export {
+  ExecutorKind,
+  EXECUTOR_KINDS,
+  type Executor,
+  type ExecutorCapabilities,
+  type ExecutorHooks,
+  type ExecutionContext,
+  type WorkerResources,
+} from './types.js';
 export { ExecutorSet, type ExecutorsOptions } from './executor-set.js';
 export { HandlerExecutor, type HandlerFunction } from './handler.js';
 export { ProcessExecutor, ProcessExitError, runProcessJob, processEnv, parseOutput, type ProcessExecutorOptions } from './process.js';

@@ -17,7 +17,9 @@ export function jobEnv(def: Definition, job: Job, workerEnv: NodeJS.ProcessEnv, 
   const missing = def.secretEnv.filter((k) => workerEnv[k] === undefined);
   if (missing.length) {
     throw Object.assign(
-      new Error(`definition ${def.name}@${def.version} needs ${missing.join(', ')} from the worker's environment, which this worker does not have; set it where the worker starts`),
+      new Error(
+        `definition ${def.name}@${def.version} needs ${missing.join(', ')} from the worker's environment, which this worker does not have; set it where the worker starts`,
+      ),
       { code: 'MISSING_SECRET_ENV' },
     );
   }
@@ -72,6 +74,9 @@ export class TailBuffer {
     if (this.buf.length > this.bytes * 2) this.buf = this.buf.subarray(this.buf.length - this.bytes);
   }
   text(): string {
-    return this.buf.subarray(Math.max(0, this.buf.length - this.bytes)).toString('utf8').trimEnd();
+    return this.buf
+      .subarray(Math.max(0, this.buf.length - this.bytes))
+      .toString('utf8')
+      .trimEnd();
   }
 }

@@ -65,11 +65,17 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** The environment of a process job: the worker's minimal base, its `secretEnv`, the definition's `env`, JOBLINE_* and TRACEPARENT. */
-export const processEnv = (def: Definition, job: Job, workerEnv: NodeJS.ProcessEnv): Record<string, string> => jobEnv(def, job, workerEnv, BASE_ENV);
+export const processEnv = (def: Definition, job: Job, workerEnv: NodeJS.ProcessEnv): Record<string, string> =>
+  jobEnv(def, job, workerEnv, BASE_ENV);
 
 export { parseOutput };
 
-export async function runProcessJob(def: Definition, input: unknown, ctx: ExecutionContext, o: ProcessExecutorOptions = {}): Promise<unknown> {
+export async function runProcessJob(
+  def: Definition,
+  input: unknown,
+  ctx: ExecutionContext,
+  o: ProcessExecutorOptions = {},
+): Promise<unknown> {
   const killGraceMs = o.killGraceMs ?? 2000;
   const maxOut = o.maxOutputBytes ?? 1024 * 1024;
   const tailBytes = o.stderrTailBytes ?? 4096;
@@ -112,7 +118,13 @@ export async function runProcessJob(def: Definition, input: unknown, ctx: Execut
     };
 
     child.on('error', (err) =>
-      finish(() => reject(Object.assign(new Error(`could not start "${command}": ${err.message}`), { code: (err as NodeJS.ErrnoException).code ?? 'SPAWN_FAILED' }))),
+      finish(() =>
+        reject(
+          Object.assign(new Error(`could not start "${command}": ${err.message}`), {
+            code: (err as NodeJS.ErrnoException).code ?? 'SPAWN_FAILED',
+          }),
+        ),
+      ),
     );
     if (pid === undefined) return; // 'error' follows
     trackGroup(pid);
@@ -142,12 +154,24 @@ export async function runProcessJob(def: Definition, input: unknown, ctx: Execut
         // A program that prints a secret when it fails must not publish it (database, events, logs).
         const tail = redactSecrets(stderrTail.text(), def, env);
         if (signal.aborted) return reject(signal.reason);
-        if (tooMuch) return reject(new NonRetryableError(`process "${command}" wrote over ${maxOut} bytes to stdout; write large results elsewhere and print a reference`));
+        if (tooMuch)
+          return reject(
+            new NonRetryableError(
+              `process "${command}" wrote over ${maxOut} bytes to stdout; write large results elsewhere and print a reference`,
+            ),
+          );
         if (code !== 0) return reject(new ProcessExitError(command, code, sig, tail));
         const out = parseOutput(Buffer.concat(stdout).toString('utf8'));
         if (!out.ok) {
           const head = redactSecrets(Buffer.concat(stdout).toString('utf8'), def, env).slice(0, 200);
-          return reject(Object.assign(new NonRetryableError(`process "${command}" exited 0 but its stdout is not JSON (print the result as JSON, logs to stderr): ${JSON.stringify(head)}`), { code: 'BAD_OUTPUT' }));
+          return reject(
+            Object.assign(
+              new NonRetryableError(
+                `process "${command}" exited 0 but its stdout is not JSON (print the result as JSON, logs to stderr): ${JSON.stringify(head)}`,
+              ),
+              { code: 'BAD_OUTPUT' },
+            ),
+          );
         }
         resolve(out.value);
       });

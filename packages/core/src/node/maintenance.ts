@@ -47,7 +47,10 @@ export class Maintenance extends LeaderService {
   constructor(
     private readonly deps: MaintenanceDeps,
     holder: string,
-    private readonly o: Pick<ResolvedWorkerOptions, 'leaseTtlMs' | 'promoteIntervalMs' | 'rescueIntervalMs' | 'retentionMs' | 'staleAfterMs'>,
+    private readonly o: Pick<
+      ResolvedWorkerOptions,
+      'leaseTtlMs' | 'promoteIntervalMs' | 'rescueIntervalMs' | 'retentionMs' | 'staleAfterMs'
+    >,
   ) {
     super({ db: deps.pool, s: deps.s, name: MAINTENANCE_LEASE, holder, ttlMs: o.leaseTtlMs });
   }
@@ -106,7 +109,8 @@ export class Maintenance extends LeaderService {
       if (n < 1000) break;
     }
     if (total) this.deps.logger.warn({ rescued: total }, 'rescued jobs of workers that stopped heartbeating');
-    if (this.deps.afterRescue) await this.deps.afterRescue().catch((err) => this.deps.onError(err, 'cleaning up after the rescue pass failed'));
+    if (this.deps.afterRescue)
+      await this.deps.afterRescue().catch((err) => this.deps.onError(err, 'cleaning up after the rescue pass failed'));
     return total;
   }
 

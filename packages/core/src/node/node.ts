@@ -117,9 +117,16 @@ export class JoblineNode {
       this.reapTimer.unref();
     }
     for (const s of this.services) s.start();
-    if (!this.deps.natsUrl) this.deps.logger.info('NATS_URL is not set: status events stay in the outbox table (`jobline events tail` reads them); no relay runs');
+    if (!this.deps.natsUrl)
+      this.deps.logger.info(
+        'NATS_URL is not set: status events stay in the outbox table (`jobline events tail` reads them); no relay runs',
+      );
     if (w.options.handleSignals && !this.uninstallSignals) {
-      this.uninstallSignals = installSignalHandlers(this.deps.logger, () => this.stop(), () => w.releaseNow());
+      this.uninstallSignals = installSignalHandlers(
+        this.deps.logger,
+        () => this.stop(),
+        () => w.releaseNow(),
+      );
     }
     return this;
   }

@@ -161,7 +161,12 @@ export class MetricsRegistry {
   ): Gauge<L> {
     return this.register(new Gauge(name, help, labelNames, collect));
   }
-  histogram<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], buckets?: readonly number[]): Histogram<L> {
+  histogram<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets?: readonly number[],
+  ): Histogram<L> {
     return this.register(new Histogram(name, help, labelNames, buckets));
   }
   render(): string {

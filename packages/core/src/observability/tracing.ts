@@ -38,7 +38,13 @@ function producerParent(api: Api, callerTraceparent: string | undefined): Contex
   return callerTraceparent ? remoteContext(api, callerTraceparent) : active;
 }
 
-function startProducer<R>(api: Api, name: string, parent: Context, attributes: Attributes, links: Link[]): { span: Span; handle: ProducerSpan<R> } {
+function startProducer<R>(
+  api: Api,
+  name: string,
+  parent: Context,
+  attributes: Attributes,
+  links: Link[],
+): { span: Span; handle: ProducerSpan<R> } {
   const tracer = activeTracer()!;
   const span = tracer.startSpan(name, { kind: api.SpanKind.PRODUCER, attributes, links }, parent);
   const ctx = api.trace.setSpan(parent, span);
@@ -74,7 +80,11 @@ export function failSpan(api: Api, span: Span, err: unknown): void {
  * to every creation context it carries). Without a tracer, jobs without one take the caller's
  * traceparent (so process jobs still continue the caller's trace) and undefined is returned.
  */
-export function startPublishSpan<R>(jobs: readonly { spec: TracedSpec }[], single: boolean, callerTraceparent?: string): ProducerSpan<R> | undefined {
+export function startPublishSpan<R>(
+  jobs: readonly { spec: TracedSpec }[],
+  single: boolean,
+  callerTraceparent?: string,
+): ProducerSpan<R> | undefined {
   const caller = isValidTraceparent(callerTraceparent) ? callerTraceparent : undefined;
   const tracer = activeTracer();
   if (!tracer) {
@@ -101,7 +111,13 @@ export function startPublishSpan<R>(jobs: readonly { spec: TracedSpec }[], singl
     const context = parseTraceparent(s.traceparent);
     if (context) links.push({ context });
   }
-  const { span, handle } = startProducer<R>(api, queue === undefined ? 'publish' : `publish ${queue}`, producerParent(api, caller), attributes, links);
+  const { span, handle } = startProducer<R>(
+    api,
+    queue === undefined ? 'publish' : `publish ${queue}`,
+    producerParent(api, caller),
+    attributes,
+    links,
+  );
   const own = formatTraceparent(span.spanContext());
   for (const s of specs) s.traceparent ??= own;
   return handle;
@@ -113,7 +129,10 @@ export function startPublishSpan<R>(jobs: readonly { spec: TracedSpec }[], singl
  * the traceparent every node job stores — the span's, or without a tracer the caller's — and
  * the span handle (undefined without a tracer).
  */
-export function startSubmitSpan<R>(dag: { name: string; nodes: unknown[] }, callerTraceparent?: string): { traceparent?: string; span?: ProducerSpan<R> } {
+export function startSubmitSpan<R>(
+  dag: { name: string; nodes: unknown[] },
+  callerTraceparent?: string,
+): { traceparent?: string; span?: ProducerSpan<R> } {
   const caller = isValidTraceparent(callerTraceparent) ? callerTraceparent : undefined;
   if (!activeTracer()) return { traceparent: caller };
   const api = otelApi()!;

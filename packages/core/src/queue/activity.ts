@@ -77,12 +77,14 @@ export async function throughput(db: Queryable, s: string, o: { windowMs?: numbe
   );
   const series = rows
     .filter((r) => r.kind === 'series')
-    .map((r): ThroughputBucket => ({
-      t: r.t,
-      completed: r.completed,
-      failed: r.failed,
-      ...(r.p50 === null ? {} : { pickupP50Ms: Math.round(r.p50 * 10) / 10, pickupP99Ms: Math.round(r.p99 * 10) / 10 }),
-    }))
+    .map(
+      (r): ThroughputBucket => ({
+        t: r.t,
+        completed: r.completed,
+        failed: r.failed,
+        ...(r.p50 === null ? {} : { pickupP50Ms: Math.round(r.p50 * 10) / 10, pickupP99Ms: Math.round(r.p99 * 10) / 10 }),
+      }),
+    )
     .sort((a, b) => a.t.getTime() - b.t.getTime());
   const queues = rows
     .filter((r) => r.kind === 'queue')

@@ -111,8 +111,11 @@ export const groupClaimSql = (s: string, filtered: boolean) => `
     returning j.*
   ),
   ev as (
-    ${insertJobEvents(s, `(select c.*, 'started' as event, null::timestamptz as finished_at,
-                                 null::float8 as duration_ms from claimed c)`)}
+    ${insertJobEvents(
+      s,
+      `(select c.*, 'started' as event, null::timestamptz as finished_at,
+                                 null::float8 as duration_ms from claimed c)`,
+    )}
   ),
   queue_window as (
     insert into ${s}.rate_windows as w (queue, group_key, starts)

@@ -68,7 +68,12 @@ async function lockedTransaction<T>(pool: pg.Pool, key: number, fn: (tx: pg.Pool
   }
 }
 
-export function makeGroupAwareClaimer(schema: string, plain: Claimer, onWake: () => void, routingRefreshMs = ROUTING_REFRESH_MS): GroupAwareClaimer {
+export function makeGroupAwareClaimer(
+  schema: string,
+  plain: Claimer,
+  onWake: () => void,
+  routingRefreshMs = ROUTING_REFRESH_MS,
+): GroupAwareClaimer {
   const s = quoteSchema(schema);
   const stmts = new Map<string, { name: string; text: string }>();
   const stmt = (filtered: boolean) => {

@@ -110,8 +110,11 @@ const claimSql = (s: string, variant: Variant, filtered: boolean) => `
      where j.id = any(array(select id from next))
     returning j.*
   ), ev as (
-    ${insertJobEvents(s, `(select c.*, ${sqlLit(JobEvent.started)} as event, null::timestamptz as finished_at,
-                                 null::float8 as duration_ms from claimed c)`)}
+    ${insertJobEvents(
+      s,
+      `(select c.*, ${sqlLit(JobEvent.started)} as event, null::timestamptz as finished_at,
+                                 null::float8 as duration_ms from claimed c)`,
+    )}
   )
   select ${JOB_COLUMNS} from claimed order by priority, run_at, id`;
 
@@ -138,13 +141,16 @@ export function makeClaimer(schema: string): Claimer {
     return st;
   };
   const run = async (db: Queryable, st: { name: string; text: string }, values: unknown[], filter?: ClaimFilter) =>
-    (await db.query<JobRow>({ ...st, values: filter ? [...values, filter.kinds, filter.cpu ?? null, filter.memoryMb ?? null] : values })).rows.map(mapJob);
+    (
+      await db.query<JobRow>({ ...st, values: filter ? [...values, filter.kinds, filter.cpu ?? null, filter.memoryMb ?? null] : values })
+    ).rows.map(mapJob);
 
   return async (pool, queues, limit, workerId, limitedQueues = [], after, filter) => {
     if (limit <= 0) return [];
     const f = filter !== undefined;
     if (!limitedQueues.length) {
-      if (queues.length === 1 && after) return run(pool, stmt('after', f), [queues, limit, workerId, after.priority, after.runAt, after.id], filter);
+      if (queues.length === 1 && after)
+        return run(pool, stmt('after', f), [queues, limit, workerId, after.priority, after.runAt, after.id], filter);
       return run(pool, stmt(queues.length === 1 ? 'single' : 'multi', f), [queues, limit, workerId], filter);
     }
     return withTransaction(pool, async (tx) => {

@@ -67,8 +67,11 @@ const completeSql = (s: string) => `
     insert into ${s}.job_executions (job_id, attempt, worker_id, state, started_at, finished_at, duration_ms, output, error)
     select id, attempt, worker_id, execution_state, started_at, now(), duration_ms, output, error from u
   ), ev as (
-    ${insertJobEvents(s, `(select u.*, case u.state when ${sqlLit(JobState.retryable)} then ${sqlLit(JobEvent.retrying)} else u.state end as event,
-                                 now() as finished_at from u)`)}
+    ${insertJobEvents(
+      s,
+      `(select u.*, case u.state when ${sqlLit(JobState.retryable)} then ${sqlLit(JobEvent.retrying)} else u.state end as event,
+                                 now() as finished_at from u)`,
+    )}
   )
   select id, attempt, state, dag_run_id, dag_node_key from u`;
 

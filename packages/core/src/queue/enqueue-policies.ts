@@ -58,7 +58,10 @@ function checkOnePolicy(prepared: readonly Prepared[], single: boolean): void {
   prepared.forEach((p, i) => {
     const given = (['singletonKey', 'throttle', 'debounce'] as const).filter((k) => p.spec[k] !== undefined);
     if (given.length > 1) {
-      issues.push({ path: single ? given[1] : `jobs.${i}.${given[1]}`, message: `use one of singletonKey, throttle or debounce per job (got ${given.join(' and ')})` });
+      issues.push({
+        path: single ? given[1] : `jobs.${i}.${given[1]}`,
+        message: `use one of singletonKey, throttle or debounce per job (got ${given.join(' and ')})`,
+      });
     }
   });
   if (issues.length) throw new ValidationError(issues);
@@ -88,9 +91,12 @@ async function insertOne(db: Queryable, s: string, prepared: Prepared, insertPla
   const { spec } = prepared;
   // What insertPlain writes: the same job without its policy (the policy is applied here).
   const p = { ...prepared, spec: { ...spec, singletonKey: undefined, throttle: undefined, debounce: undefined } };
-  const [kind, key] = spec.singletonKey !== undefined
-    ? (['singleton', spec.singletonKey] as const)
-    : spec.throttle ? (['throttle', spec.throttle.key] as const) : (['debounce', spec.debounce!.key] as const);
+  const [kind, key] =
+    spec.singletonKey !== undefined
+      ? (['singleton', spec.singletonKey] as const)
+      : spec.throttle
+        ? (['throttle', spec.throttle.key] as const)
+        : (['debounce', spec.debounce!.key] as const);
   const now = await lockKey(db, kind, spec.queue, key);
   if (kind === 'singleton') {
     const existing = await findSingleton(db, s, spec.queue, key);
@@ -167,11 +173,23 @@ async function replacePending(db: Queryable, s: string, id: number, inputJson: s
 }
 
 async function readWindow(db: Queryable, s: string, queue: string, kind: string, key: string) {
-  const { rows } = await db.query(`select job_id, ends_at from ${s}.enqueue_windows where queue = $1 and kind = $2 and key = $3`, [queue, kind, key]);
+  const { rows } = await db.query(`select job_id, ends_at from ${s}.enqueue_windows where queue = $1 and kind = $2 and key = $3`, [
+    queue,
+    kind,
+    key,
+  ]);
   return rows[0] ? { jobId: rows[0].job_id as number | null, endsAt: rows[0].ends_at as Date } : undefined;
 }
 
-async function writeWindow(db: Queryable, s: string, queue: string, kind: string, key: string, jobId: number, periodMs: number): Promise<void> {
+async function writeWindow(
+  db: Queryable,
+  s: string,
+  queue: string,
+  kind: string,
+  key: string,
+  jobId: number,
+  periodMs: number,
+): Promise<void> {
   await db.query(
     `insert into ${s}.enqueue_windows (queue, kind, key, job_id, ends_at)
      values ($1, $2, $3, $4, clock_timestamp() + $5 * interval '1 millisecond')

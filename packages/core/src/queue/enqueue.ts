@@ -69,8 +69,11 @@ const insertSql = (s: string) => `
     on conflict (queue, idempotency_key) where idempotency_key is not null do nothing
     returning *
   ), ev as (
-    ${insertJobEvents(s, `(select ins.*, ${sqlLit(JobEvent.enqueued)} as event, null::timestamptz as finished_at,
-                                 null::float8 as duration_ms from ins) `)}
+    ${insertJobEvents(
+      s,
+      `(select ins.*, ${sqlLit(JobEvent.enqueued)} as event, null::timestamptz as finished_at,
+                                 null::float8 as duration_ms from ins) `,
+    )}
   )
   select id, state, run_at, max_attempts, timeout_ms, input, created_at, queue, idempotency_key from ins`;
 
@@ -81,7 +84,10 @@ const insertSql = (s: string) => `
  * job (measured 2026-11-30: returning every column was ~35 µs of a 160–220 µs `enqueue`).
  */
 /** The columns the insert statement returns. */
-type InsertedRow = Pick<JobRow, 'id' | 'state' | 'run_at' | 'max_attempts' | 'timeout_ms' | 'input' | 'created_at' | 'queue' | 'idempotency_key'>;
+type InsertedRow = Pick<
+  JobRow,
+  'id' | 'state' | 'run_at' | 'max_attempts' | 'timeout_ms' | 'input' | 'created_at' | 'queue' | 'idempotency_key'
+>;
 
 function insertedJob(p: PreparedJob, r: InsertedRow): Job {
   const t = p.spec;

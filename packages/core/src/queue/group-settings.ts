@@ -27,8 +27,16 @@ export const GroupConcurrencySchema = z.union([
 ]);
 
 export const RateLimitSchema = z.strictObject({
-  limit: z.number().int('must be a whole number').min(1, 'must be at least 1: a rate limit of 0 would never run a job (pause the queue instead)').max(100_000),
-  periodMs: z.number().int('must be a whole number').min(1, 'must be at least 1 ms').max(24 * 3600 * 1000),
+  limit: z
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1: a rate limit of 0 would never run a job (pause the queue instead)')
+    .max(100_000),
+  periodMs: z
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1 ms')
+    .max(24 * 3600 * 1000),
 });
 
 export const GroupQueueFields = {
@@ -72,9 +80,11 @@ export function groupColumns(p: Patch): [string, unknown][] {
 /** Reads the group fields back from a `queues` row. */
 export function mapGroupSettings(r: Record<string, any>): GroupQueueSettings {
   const out: GroupQueueSettings = {};
-  if (r.group_tiers) out.groupConcurrency = { ...(r.group_concurrency !== null ? { default: r.group_concurrency } : {}), tiers: r.group_tiers };
+  if (r.group_tiers)
+    out.groupConcurrency = { ...(r.group_concurrency !== null ? { default: r.group_concurrency } : {}), tiers: r.group_tiers };
   else if (r.group_concurrency !== null && r.group_concurrency !== undefined) out.groupConcurrency = r.group_concurrency;
   if (r.rate_limit !== null && r.rate_limit !== undefined) out.rateLimit = { limit: r.rate_limit, periodMs: r.rate_period_ms };
-  if (r.group_rate_limit !== null && r.group_rate_limit !== undefined) out.groupRateLimit = { limit: r.group_rate_limit, periodMs: r.group_rate_period_ms };
+  if (r.group_rate_limit !== null && r.group_rate_limit !== undefined)
+    out.groupRateLimit = { limit: r.group_rate_limit, periodMs: r.group_rate_period_ms };
   return out;
 }

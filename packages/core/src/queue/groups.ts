@@ -45,7 +45,10 @@ export async function updateGroup(db: Queryable, s: string, key: unknown, patch:
     );
     const tiers: string[] = rows[0].tiers;
     if (!tiers.includes(p.tier)) {
-      throw ValidationError.field('tier', `unknown tier "${p.tier}": no queue's groupConcurrency.tiers names it (known: ${tiers.join(', ') || 'none'}); set the queue's tiers first`);
+      throw ValidationError.field(
+        'tier',
+        `unknown tier "${p.tier}": no queue's groupConcurrency.tiers names it (known: ${tiers.join(', ') || 'none'}); set the queue's tiers first`,
+      );
     }
   }
   const { rows } = await db.query(
@@ -120,7 +123,11 @@ export type WaitingReason = (typeof WaitingReason)[keyof typeof WaitingReason];
  * concurrencyLimit counts as group_limit's sibling and is not reported). Undefined = it can start
  * at the next claim (it is only waiting for a worker).
  */
-export async function waitingReason(db: Queryable, s: string, job: { id: number; queue: string; group?: string; state: string }): Promise<WaitingReason | undefined> {
+export async function waitingReason(
+  db: Queryable,
+  s: string,
+  job: { id: number; queue: string; group?: string; state: string },
+): Promise<WaitingReason | undefined> {
   if (job.state !== 'available') return undefined;
   const { rows } = await db.query(
     `select coalesce(q.paused, false) as paused, jg.held_reason,
@@ -141,7 +148,10 @@ export async function waitingReason(db: Queryable, s: string, job: { id: number;
   if (job.group === undefined) return r.rate_limit !== null && r.queue_started >= r.rate_limit ? WaitingReason.rateLimit : undefined;
   if (r.held_reason) return WaitingReason.quota;
   if (r.lim !== null && r.running >= r.lim) return WaitingReason.groupLimit;
-  if ((r.rate_limit !== null && r.queue_started >= r.rate_limit) || (r.group_rate_limit !== null && r.group_started >= r.group_rate_limit)) {
+  if (
+    (r.rate_limit !== null && r.queue_started >= r.rate_limit) ||
+    (r.group_rate_limit !== null && r.group_started >= r.group_rate_limit)
+  ) {
     return WaitingReason.rateLimit;
   }
   return undefined;

@@ -53,8 +53,16 @@ export interface RescuedJob {
 }
 
 export async function rescueLostJobs(db: Queryable, s: string, staleAfterMs: number, limit = 1000): Promise<RescuedJob[]> {
-  const { rows } = await db.query<Pick<JobRow, 'id' | 'state' | 'dag_run_id' | 'dag_node_key' | 'attempt'>>(labelled('rescue', rescueSql(s), [staleAfterMs, limit]));
-  return rows.map((r) => ({ id: r.id, state: r.state as RescuedJob['state'], attempt: r.attempt, dagRunId: r.dag_run_id ?? undefined, dagNodeKey: r.dag_node_key ?? undefined }));
+  const { rows } = await db.query<Pick<JobRow, 'id' | 'state' | 'dag_run_id' | 'dag_node_key' | 'attempt'>>(
+    labelled('rescue', rescueSql(s), [staleAfterMs, limit]),
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    state: r.state as RescuedJob['state'],
+    attempt: r.attempt,
+    dagRunId: r.dag_run_id ?? undefined,
+    dagNodeKey: r.dag_node_key ?? undefined,
+  }));
 }
 
 /** Due scheduled/retryable jobs become available; the queues that got work are notified. */

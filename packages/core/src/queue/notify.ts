@@ -35,11 +35,14 @@ export class Debounced {
         this.lastSent.set(queue, now);
         this.send(queue);
       } else if (!this.trailing.has(queue)) {
-        const timer = setTimeout(() => {
-          this.trailing.delete(queue);
-          this.lastSent.set(queue, performance.now());
-          this.send(queue);
-        }, this.windowMs - (now - last));
+        const timer = setTimeout(
+          () => {
+            this.trailing.delete(queue);
+            this.lastSent.set(queue, performance.now());
+            this.send(queue);
+          },
+          this.windowMs - (now - last),
+        );
         timer.unref();
         this.trailing.set(queue, timer);
       }

@@ -54,7 +54,10 @@ async function queueNames(db: Queryable, s: string, o: Required<Pick<QueuePageOp
   const after = o.after ?? '';
   const prefix = o.prefix ?? '';
   if (o.only) {
-    return [...o.only].filter((q) => q > after && q.startsWith(prefix)).sort().slice(0, o.limit + 1);
+    return [...o.only]
+      .filter((q) => q > after && q.startsWith(prefix))
+      .sort()
+      .slice(0, o.limit + 1);
   }
   // A recursive "skip scan": one index probe per distinct queue instead of reading every job.
   // With a prefix it starts at the prefix and stops at the first name without it (names that
@@ -89,7 +92,10 @@ export async function queueOverview(db: Queryable, s: string, options: QueuePage
          from unnest($1::text[]) q(name) cross join unnest($2::text[]) st(state)`,
       [page, STATES, DEPTH_COUNT_CAP + 1],
     ),
-    db.query<{ name: string; paused: boolean; concurrency_limit: number | null }>(`select name, paused, concurrency_limit from ${s}.queues where name = any($1::text[])`, [page]),
+    db.query<{ name: string; paused: boolean; concurrency_limit: number | null }>(
+      `select name, paused, concurrency_limit from ${s}.queues where name = any($1::text[])`,
+      [page],
+    ),
     db.query<{ name: string; id: number; run_at: Date; age_ms: number | string }>(
       `select q.name, o.id, o.run_at, extract(epoch from now() - o.run_at) * 1000 as age_ms
          from unnest($1::text[]) q(name)

@@ -16,10 +16,31 @@ export const QueueConfigSchema = z.strictObject({
   paused: z.boolean().optional(),
   concurrencyLimit: z.number().int().min(1).max(1_000_000).nullable().optional(),
   maxAttempts: z.number().int().min(1).max(1000).nullable().optional(),
-  timeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).nullable().optional(),
-  backoffBaseMs: z.number().int().min(0).max(24 * 3600 * 1000).nullable().optional(),
-  backoffMaxMs: z.number().int().min(0).max(7 * 24 * 3600 * 1000).nullable().optional(),
-  emitEvents: z.array(z.enum(Object.values(JobEvent) as [string, ...string[]])).nullable().optional(),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600 * 1000)
+    .nullable()
+    .optional(),
+  backoffBaseMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3600 * 1000)
+    .nullable()
+    .optional(),
+  backoffMaxMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600 * 1000)
+    .nullable()
+    .optional(),
+  emitEvents: z
+    .array(z.enum(Object.values(JobEvent) as [string, ...string[]]))
+    .nullable()
+    .optional(),
   ...GroupQueueFields,
 });
 export type QueueConfig = z.input<typeof QueueConfigSchema>;
@@ -65,7 +86,10 @@ export async function updateQueue(db: Queryable, s: string, name: string, patch:
   const grouped = groupColumns(p);
   const cols = keys.map((k) => COLUMNS[k]).concat(grouped.map(([c]) => c));
   const values = (keys.map((k) => p[k]) as unknown[]).concat(grouped.map(([, v]) => v));
-  const set = cols.map((c, i) => `${c} = $${i + 2}`).concat('updated_at = now()').join(', ');
+  const set = cols
+    .map((c, i) => `${c} = $${i + 2}`)
+    .concat('updated_at = now()')
+    .join(', ');
   const { rows } = await db.query<QueueRow>(
     `insert into ${s}.queues (name${cols.map((c) => `, ${c}`).join('')})
      values ($1${cols.map((_, i) => `, $${i + 2}`).join('')})

@@ -43,7 +43,11 @@ export type QuotaSpec = z.input<typeof QuotaSpecSchema>;
 
 export const TopUpSchema = z.strictObject({
   group: GroupKey,
-  amount: z.number().int('amount must be a whole number of units').min(1, 'amount must be at least 1 (a top-up adds units; use setQuota to lower a balance)').max(MAX_UNITS),
+  amount: z
+    .number()
+    .int('amount must be a whole number of units')
+    .min(1, 'amount must be at least 1 (a top-up adds units; use setQuota to lower a balance)')
+    .max(MAX_UNITS),
   note: Note,
 });
 
@@ -128,20 +132,23 @@ export async function setQuota(db: Queryable, s: string, group: string, spec: Qu
 /** Adds units to an existing wallet; releases the group when the balance becomes positive. `db` in a transaction. */
 export async function topUp(db: Queryable, s: string, group: string, amount: number, note?: string): Promise<Balance> {
   const t = parseOrThrow(TopUpSchema, { group, amount, note });
-  const { rows } = await db.query(
-    `update ${s}.wallets set balance = balance + $2, updated_at = now() where key = $1 returning balance`,
-    [t.group, t.amount],
-  );
+  const { rows } = await db.query(`update ${s}.wallets set balance = balance + $2, updated_at = now() where key = $1 returning balance`, [
+    t.group,
+    t.amount,
+  ]);
   if (!rows[0]) throw new NotFoundError('wallet of group', `${t.group} (give it a quota first: setQuota)`);
   await writeEntry(db, s, t.group, WalletEntryKind.topUp, t.amount, Number(rows[0].balance), t.note);
   return syncAndRead(db, s, t.group);
 }
 
 async function writeEntry(db: Queryable, s: string, key: string, kind: WalletEntryKind, amount: number, after: number, note?: string) {
-  await db.query(
-    `insert into ${s}.wallet_transactions (wallet_key, kind, amount, balance_after, note) values ($1, $2, $3, $4, $5)`,
-    [key, kind, amount, after, note ?? null],
-  );
+  await db.query(`insert into ${s}.wallet_transactions (wallet_key, kind, amount, balance_after, note) values ($1, $2, $3, $4, $5)`, [
+    key,
+    kind,
+    amount,
+    after,
+    note ?? null,
+  ]);
 }
 
 async function syncAndRead(db: Queryable, s: string, key: string): Promise<Balance> {

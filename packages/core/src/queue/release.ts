@@ -40,7 +40,14 @@ export async function releaseAttempts(
   reason: { code: string; message: string } = { code: 'RELEASED', message: 'the worker shut down before this attempt finished' },
 ): Promise<number> {
   if (!attempts.length) return 0;
-  const { rows } = await db.query(releaseSql(s), [attempts.map((a) => a.id), attempts.map((a) => a.attempt), workerId, jobsChannel, reason.code, reason.message]);
+  const { rows } = await db.query(releaseSql(s), [
+    attempts.map((a) => a.id),
+    attempts.map((a) => a.attempt),
+    workerId,
+    jobsChannel,
+    reason.code,
+    reason.message,
+  ]);
   return rows.length;
 }
 

@@ -96,6 +96,11 @@ export async function retryMatching(tx: Queryable, s: string, filter: RetryFilte
       order by id desc limit $6 for update skip locked`,
     [f.state, f.queue ?? null, f.name ?? null, f.createdAfter ?? null, f.createdBefore ?? null, f.limit],
   );
-  const jobs = await retryJobs(tx, s, rows.map((r) => r.id), jobsChannel);
+  const jobs = await retryJobs(
+    tx,
+    s,
+    rows.map((r) => r.id),
+    jobsChannel,
+  );
   return { retried: jobs.length, ids: jobs.map((j) => j.id).reverse(), more: rows.length === f.limit };
 }

@@ -45,7 +45,16 @@ export async function searchJobs(db: Queryable, s: string, search: JobSearch): P
         and ($4::timestamptz is null or created_at >= $4) and ($5::timestamptz is null or created_at < $5)
         and ($6::bigint is null or dag_run_id = $6) and ($7::bigint is null or id < $7)
       order by id desc limit $8`,
-    [f.queue ?? null, f.state ?? null, f.name ?? null, f.createdAfter ?? null, f.createdBefore ?? null, f.dagRunId ?? null, before, f.limit + 1],
+    [
+      f.queue ?? null,
+      f.state ?? null,
+      f.name ?? null,
+      f.createdAfter ?? null,
+      f.createdBefore ?? null,
+      f.dagRunId ?? null,
+      before,
+      f.limit + 1,
+    ],
   );
   const jobs = rows.slice(0, f.limit).map(mapJob);
   return { jobs, ...(rows.length > f.limit ? { nextCursor: encode(jobs.at(-1)!.id) } : {}) };

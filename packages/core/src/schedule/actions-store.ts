@@ -10,7 +10,13 @@ export function parseActionConfig(type: ActionType, config: unknown): Record<str
   return parseOrThrow(ActionConfigSchemas[type], config, 'config') as Record<string, unknown>;
 }
 
-export async function insertAction(db: Queryable, s: string, name: string, type: ActionType, config: Record<string, unknown>): Promise<Action> {
+export async function insertAction(
+  db: Queryable,
+  s: string,
+  name: string,
+  type: ActionType,
+  config: Record<string, unknown>,
+): Promise<Action> {
   try {
     const { rows } = await db.query<ActionRow>(`insert into ${s}.actions (name, action_type, config) values ($1, $2, $3) returning *`, [
       name,
@@ -23,7 +29,13 @@ export async function insertAction(db: Queryable, s: string, name: string, type:
   }
 }
 
-export async function updateActionRow(db: Queryable, s: string, name: string, type: ActionType, config: Record<string, unknown>): Promise<Action> {
+export async function updateActionRow(
+  db: Queryable,
+  s: string,
+  name: string,
+  type: ActionType,
+  config: Record<string, unknown>,
+): Promise<Action> {
   const { rows } = await db.query<ActionRow>(
     `update ${s}.actions set action_type = $2, config = $3, updated_at = now() where name = $1 returning *`,
     [name, type, JSON.stringify(config)],
@@ -62,16 +74,23 @@ export async function deleteAction(db: Queryable, s: string, name: string): Prom
 export async function replaceBindings(db: Queryable, s: string, scheduleId: number, bindings: ActionBinding[]): Promise<void> {
   const names = [...new Set(bindings.map((b) => b.action))];
   const cnames = [...new Set(bindings.flatMap((b) => (b.constraint ? [b.constraint] : [])))];
-  const { rows: acts } = await db.query<{ id: number; name: string }>(`select id, name from ${s}.actions where name = any($1::text[])`, [names]);
-  const { rows: cons } = await db.query<{ id: number; name: string }>(`select id, name from ${s}.constraints where name = any($1::text[])`, [cnames]);
+  const { rows: acts } = await db.query<{ id: number; name: string }>(`select id, name from ${s}.actions where name = any($1::text[])`, [
+    names,
+  ]);
+  const { rows: cons } = await db.query<{ id: number; name: string }>(
+    `select id, name from ${s}.constraints where name = any($1::text[])`,
+    [cnames],
+  );
   const actionIds = new Map(acts.map((a) => [a.name as string, a.id as number]));
   const constraintIds = new Map(cons.map((c) => [c.name as string, c.id as number]));
   const issues: FieldIssue[] = [];
   bindings.forEach((b, i) => {
     if (!actionIds.has(b.action)) issues.push({ path: `actions.${i}.action`, message: `no action named "${b.action}"; create it first` });
     if (b.constraint !== undefined) {
-      if (b.trigger !== 'on_violation') issues.push({ path: `actions.${i}.constraint`, message: 'only on_violation bindings take a constraint' });
-      else if (!constraintIds.has(b.constraint)) issues.push({ path: `actions.${i}.constraint`, message: `no constraint named "${b.constraint}"` });
+      if (b.trigger !== 'on_violation')
+        issues.push({ path: `actions.${i}.constraint`, message: 'only on_violation bindings take a constraint' });
+      else if (!constraintIds.has(b.constraint))
+        issues.push({ path: `actions.${i}.constraint`, message: `no constraint named "${b.constraint}"` });
     }
   });
   if (issues.length) throw new ValidationError(issues);

@@ -9,7 +9,15 @@ import type { Queryable } from '../db/pool.js';
 import type { JobSpec } from '../schemas.js';
 import { runJobKey, type TickContext } from './context.js';
 import { runPayload, type WebhookEvent } from './payload.js';
-import { RUN_COLUMNS, mapRun, type ScheduleActionBinding, type ScheduleRun, type Violation, type ScheduleRunRow, type ActionRow } from './rows.js';
+import {
+  RUN_COLUMNS,
+  mapRun,
+  type ScheduleActionBinding,
+  type ScheduleRun,
+  type Violation,
+  type ScheduleRunRow,
+  type ActionRow,
+} from './rows.js';
 import { cancelRunWork, setRun } from './run-ops.js';
 import type { IndexedSchedule } from './schedule-index.js';
 import { ActionConfigSchemas, type ActionTrigger, type ResolvedWebhookConfig } from './schema.js';
@@ -54,9 +62,10 @@ export function bindingsFor(sc: IndexedSchedule, trigger: ActionTrigger, constra
 /** Runs the bindings in order: webhooks first (no row locks are held while they wait), then the rest. */
 export async function runActions(inv: ActionInvocation, bindings: ScheduleActionBinding[]): Promise<ActionOutcome[]> {
   if (!bindings.length) return [];
-  const { rows } = await inv.tx.query<Omit<ActionRow, 'created_at' | 'updated_at'>>(`select id, name, action_type, config from ${inv.ctx.host.s}.actions where id = any($1::bigint[])`, [
-    bindings.map((b) => b.actionId),
-  ]);
+  const { rows } = await inv.tx.query<Omit<ActionRow, 'created_at' | 'updated_at'>>(
+    `select id, name, action_type, config from ${inv.ctx.host.s}.actions where id = any($1::bigint[])`,
+    [bindings.map((b) => b.actionId)],
+  );
   const byId = new Map(rows.map((r) => [r.id as number, r]));
   const ordered = [...bindings].sort((a, b) => Number(a.type !== 'webhook') - Number(b.type !== 'webhook'));
   const out: ActionOutcome[] = [];
@@ -81,7 +90,12 @@ async function runOne(inv: ActionInvocation, name: string, type: string, raw: un
     case 'webhook': {
       const cfg = ActionConfigSchemas.webhook.parse(raw) as ResolvedWebhookConfig;
       const deliveryId = `${inv.violation ? `violation-${inv.violation.id}` : `run-${inv.run.id}-${inv.run.attempt}-${inv.trigger}`}-${name}`;
-      const body = runPayload(EVENT[inv.trigger], inv.sc, inv.run, { violation: inv.violation, action: name, deliveryId, now: inv.ctx.now });
+      const body = runPayload(EVENT[inv.trigger], inv.sc, inv.run, {
+        violation: inv.violation,
+        action: name,
+        deliveryId,
+        now: inv.ctx.now,
+      });
       const r = await sendWebhook(cfg, body, deliveryId);
       if (!r.ok) inv.ctx.stats.add('webhookFailures');
       return { ...base, ok: r.ok, status: r.status, attempts: r.attempts, error: r.error };
@@ -108,7 +122,8 @@ type Result = Omit<ActionOutcome, 'action' | 'type'>;
 async function retry(inv: ActionInvocation, cfg: { maxRetries: number; delayMs: number }): Promise<Result> {
   const { tx, ctx, run, sc } = inv;
   const s = ctx.host.s;
-  if (!(RunRetryable as readonly string[]).includes(run.status)) return { ok: false, error: `run is ${run.status}; only finished runs are retried` };
+  if (!(RunRetryable as readonly string[]).includes(run.status))
+    return { ok: false, error: `run is ${run.status}; only finished runs are retried` };
   if (run.attempt - 1 >= cfg.maxRetries) return { ok: false, error: `retry limit reached (${cfg.maxRetries})` };
   const attempt = run.attempt + 1;
   let jobId: number | undefined;
@@ -116,11 +131,22 @@ async function retry(inv: ActionInvocation, cfg: { maxRetries: number; delayMs: 
   if (run.dagRunId !== undefined || sc.dag) {
     dagRunId = (await ctx.host.submitDag({ ...(sc.dag as object), idempotencyKey: runJobKey(run.id, attempt) }, tx)).id;
   } else {
-    const { rows } = await tx.query(`select queue, name, input, priority, max_attempts, timeout_ms, definition from ${s}.jobs where id = $1`, [run.jobId]);
+    const { rows } = await tx.query(
+      `select queue, name, input, priority, max_attempts, timeout_ms, definition from ${s}.jobs where id = $1`,
+      [run.jobId],
+    );
     const j = rows[0];
     // Same input as the failed job; when retention already removed it, the template's.
     const spec: JobSpec = j
-      ? { queue: j.queue, name: j.name, input: j.input ?? undefined, priority: j.priority, maxAttempts: j.max_attempts, timeoutMs: j.timeout_ms, definition: j.definition ?? undefined }
+      ? {
+          queue: j.queue,
+          name: j.name,
+          input: j.input ?? undefined,
+          priority: j.priority,
+          maxAttempts: j.max_attempts,
+          timeoutMs: j.timeout_ms,
+          definition: j.definition ?? undefined,
+        }
       : ({ ...(sc.job as object) } as JobSpec);
     const runAt = cfg.delayMs ? new Date(Date.now() + cfg.delayMs) : undefined;
     const [r] = await ctx.host.insertJobs([{ ...spec, runAt, idempotencyKey: runJobKey(run.id, attempt) }], tx);
@@ -139,7 +165,15 @@ async function kickOff(inv: ActionInvocation, name: string, cfg: { job: Record<s
   const { run, sc, violation, trigger } = inv;
   let input = cfg.job.input;
   if (cfg.passContext && (input === undefined || (typeof input === 'object' && input !== null && !Array.isArray(input)))) {
-    const context = { id: sc.id, name: sc.name, runId: run.id, scheduledAt: run.scheduledAt, trigger, status: run.status, violationId: violation?.id };
+    const context = {
+      id: sc.id,
+      name: sc.name,
+      runId: run.id,
+      scheduledAt: run.scheduledAt,
+      trigger,
+      status: run.status,
+      violationId: violation?.id,
+    };
     input = { ...(input as object), schedule: context };
   }
   const key = `schedule-action:${name}:${violation ? `violation-${violation.id}` : `run-${run.id}-${run.attempt}-${trigger}`}`;
@@ -170,7 +204,12 @@ async function kill(inv: ActionInvocation, name: string, scheduleName: string | 
   const killed: number[] = [];
   for (const run of rows.map(mapRun)) {
     if (!(await cancelRunWork(tx, ctx.host, run))) continue;
-    await setRun(tx, ctx.host.s, run.id, { status: RunStatus.cancelled, completed: ctx.now, handled: ctx.now, details: { killedBy: name } });
+    await setRun(tx, ctx.host.s, run.id, {
+      status: RunStatus.cancelled,
+      completed: ctx.now,
+      handled: ctx.now,
+      details: { killedBy: name },
+    });
     killed.push(run.id);
   }
   ctx.stats.add('cancelledRuns', killed.length);
@@ -198,7 +237,12 @@ async function skipNext(inv: ActionInvocation, name: string, scheduleName: strin
   }
   const next = mapRun(rows[0]);
   await cancelRunWork(tx, ctx.host, next);
-  await setRun(tx, s, next.id, { status: RunStatus.skipped, completed: ctx.now, handled: ctx.now, details: { skipped: { reason: 'skip_next_instance', action: name } } });
+  await setRun(tx, s, next.id, {
+    status: RunStatus.skipped,
+    completed: ctx.now,
+    handled: ctx.now,
+    details: { skipped: { reason: 'skip_next_instance', action: name } },
+  });
   ctx.stats.add('skippedRuns');
   return { ok: true, runIds: [next.id] };
 }

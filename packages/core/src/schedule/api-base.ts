@@ -11,7 +11,9 @@ const MASK = '********';
 export function redactSecrets<T>(v: T): T {
   if (Array.isArray(v)) return v.map(redactSecrets) as T;
   if (v && typeof v === 'object' && !(v instanceof Date)) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'secret' && typeof x === 'string' ? MASK : redactSecrets(x)])) as T;
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, k === 'secret' && typeof x === 'string' ? MASK : redactSecrets(x)]),
+    ) as T;
   }
   return v;
 }
@@ -45,5 +47,10 @@ export abstract class ApiBase {
 /** Schedules that use a changed constraint get their not-started runs re-planned. */
 export async function resetUsers(tx: Queryable, host: ScheduleHost, constraintId: number): Promise<void> {
   const { rows } = await tx.query(`select id from ${host.s}.schedules where constraint_id = $1`, [constraintId]);
-  if (rows.length) await resetFutureRuns(tx, host, rows.map((r) => r.id));
+  if (rows.length)
+    await resetFutureRuns(
+      tx,
+      host,
+      rows.map((r) => r.id),
+    );
 }

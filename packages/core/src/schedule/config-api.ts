@@ -8,7 +8,14 @@ import { withTransaction } from '../db/pool.js';
 import { parseOrThrow } from '../schemas.js';
 import { deleteAction, findAction, insertAction, listActionRows, parseActionConfig, updateActionRow } from './actions-store.js';
 import { ApiBase, redactSecrets, resetUsers, storable } from './api-base.js';
-import { constraintValues, deleteConstraint, findConstraint, insertConstraint, listConstraintRows, updateConstraintRow } from './constraints.js';
+import {
+  constraintValues,
+  deleteConstraint,
+  findConstraint,
+  insertConstraint,
+  listConstraintRows,
+  updateConstraintRow,
+} from './constraints.js';
 import type { ScheduleHost } from './host.js';
 import type { Action, Constraint, SchedulerStatsRow, Violation } from './rows.js';
 import {

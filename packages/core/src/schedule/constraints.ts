@@ -36,7 +36,7 @@ export function constraintValues(f: Partial<Fields>, base?: Constraint): Constra
     preRunHook: pick('preRunHook', base?.preRunHook ?? null) ?? null,
     postRunHook: pick('postRunHook', base?.postRunHook ?? null) ?? null,
     // false means off, stored as null
-    requirePreviousSuccess: rps === false ? null : rps ?? null,
+    requirePreviousSuccess: rps === false ? null : (rps ?? null),
   };
 }
 
@@ -88,7 +88,10 @@ export async function updateConstraintRow(db: Queryable, s: string, id: number, 
 }
 
 export async function findConstraint(db: Queryable, s: string, name: string, lock = false): Promise<Constraint | undefined> {
-  const { rows } = await db.query<ConstraintRow>(`select ${CONSTRAINT_COLUMNS} from ${s}.constraints c where c.name = $1 ${lock ? 'for update' : ''}`, [name]);
+  const { rows } = await db.query<ConstraintRow>(
+    `select ${CONSTRAINT_COLUMNS} from ${s}.constraints c where c.name = $1 ${lock ? 'for update' : ''}`,
+    [name],
+  );
   return rows[0] && mapConstraint(rows[0]);
 }
 
@@ -110,10 +113,13 @@ export async function deleteConstraint(db: Queryable, s: string, name: string): 
     [name],
   );
   if (users.length) {
-    throw new ConflictError(`constraint "${name}" is used by schedule(s) ${users.map((u) => `"${u.name}"`).join(', ')}; change those schedules first`, {
-      constraint: name,
-      schedules: users.map((u) => u.name),
-    });
+    throw new ConflictError(
+      `constraint "${name}" is used by schedule(s) ${users.map((u) => `"${u.name}"`).join(', ')}; change those schedules first`,
+      {
+        constraint: name,
+        schedules: users.map((u) => u.name),
+      },
+    );
   }
   const { rowCount } = await db.query(`delete from ${s}.constraints where name = $1`, [name]);
   if (!rowCount) throw new NotFoundError('constraint', name);

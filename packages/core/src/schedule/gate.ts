@@ -24,7 +24,19 @@ import type { IndexedSchedule } from './schedule-index.js';
 import type { ViolationType } from './schema.js';
 import type { JobRow } from '../model/job.js';
 import { sqlList, sqlLit } from '../model/sql.js';
-import { DagRunState, DagRunUnsuccessful, JobFinished, JobInFlight, JobState, JobUnsuccessful, RunEnded, RunNotRun, RunOpen, RunPending, RunStatus } from '../model/states.js';
+import {
+  DagRunState,
+  DagRunUnsuccessful,
+  JobFinished,
+  JobInFlight,
+  JobState,
+  JobUnsuccessful,
+  RunEnded,
+  RunNotRun,
+  RunOpen,
+  RunPending,
+  RunStatus,
+} from '../model/states.js';
 import { insertViolation } from './violations.js';
 import { sendWebhook } from './webhook.js';
 
@@ -63,7 +75,10 @@ async function checkRun(ctx: TickContext, tx: Queryable, runId: number): Promise
   if (run.jobId !== undefined) {
     const state = await lockJobState(tx, host.s, run.jobId);
     if (state !== JobState.scheduled) {
-      await setRun(tx, host.s, run.id, { gatePassed: now, details: { ungated: `the job was already ${state ?? 'gone'} when the scheduler checked it` } });
+      await setRun(tx, host.s, run.id, {
+        gatePassed: now,
+        details: { ungated: `the job was already ${state ?? 'gone'} when the scheduler checked it` },
+      });
       return;
     }
   } else if (!due) {
@@ -112,7 +127,13 @@ async function checkRun(ctx: TickContext, tx: Queryable, runId: number): Promise
   await pass(ctx, tx, sc, run, {});
 }
 
-async function pass(ctx: TickContext, tx: Queryable, sc: IndexedSchedule, run: ScheduleRun, details: Record<string, unknown>): Promise<void> {
+async function pass(
+  ctx: TickContext,
+  tx: Queryable,
+  sc: IndexedSchedule,
+  run: ScheduleRun,
+  details: Record<string, unknown>,
+): Promise<void> {
   const { host, now } = ctx;
   if (run.jobId !== undefined) {
     await releaseJob(tx, host.s, run.jobId, run.scheduledAt);
@@ -130,7 +151,12 @@ async function pass(ctx: TickContext, tx: Queryable, sc: IndexedSchedule, run: S
   } catch (err) {
     await tx.query('rollback to savepoint submit_dag');
     if (!(err instanceof JoblineError)) throw err;
-    await setRun(tx, host.s, run.id, { status: RunStatus.failed, gatePassed: now, completed: now, details: { ...details, error: err.message } });
+    await setRun(tx, host.s, run.id, {
+      status: RunStatus.failed,
+      gatePassed: now,
+      completed: now,
+      details: { ...details, error: err.message },
+    });
   }
 }
 
@@ -170,7 +196,12 @@ async function callPreRunHook(ctx: TickContext, sc: IndexedSchedule, run: Schedu
 
 // ---- constraint evaluation ----------------------------------------------------------------
 
-async function evaluate(tx: Queryable, ctx: TickContext, sc: IndexedSchedule, run: ScheduleRun): Promise<Verdict | typeof WAIT | undefined> {
+async function evaluate(
+  tx: Queryable,
+  ctx: TickContext,
+  sc: IndexedSchedule,
+  run: ScheduleRun,
+): Promise<Verdict | typeof WAIT | undefined> {
   const c = sc.constraint;
   if (!c) return;
   if (c.requirePreviousSuccess !== undefined) {
@@ -218,7 +249,13 @@ const OUTCOME = `case when r.status in (${sqlList(RunEnded)}) then r.status
  * succeeded; while it has not finished the decision waits. So one failure stops the chain until
  * a run succeeds again (a retry action, or `trigger()`, which skips the start checks).
  */
-async function previousSuccess(tx: Queryable, ctx: TickContext, sc: IndexedSchedule, run: ScheduleRun, c: Constraint): Promise<Verdict | typeof WAIT | undefined> {
+async function previousSuccess(
+  tx: Queryable,
+  ctx: TickContext,
+  sc: IndexedSchedule,
+  run: ScheduleRun,
+  c: Constraint,
+): Promise<Verdict | typeof WAIT | undefined> {
   const s = ctx.host.s;
   const rule = c.requirePreviousSuccess!;
   if (typeof rule === 'object' && 'job' in rule) {
@@ -228,14 +265,21 @@ async function previousSuccess(tx: Queryable, ctx: TickContext, sc: IndexedSched
       [rule.queue, rule.job],
     );
     if (!rows.length || rows[0].state === JobState.completed) return;
-    return { type: 'require_previous_success', details: { job: rule.job, queue: rule.queue, previousJobId: rows[0].id, previous: rows[0].state } };
+    return {
+      type: 'require_previous_success',
+      details: { job: rule.job, queue: rule.queue, previousJobId: rows[0].id, previous: rows[0].state },
+    };
   }
   const target = rule === true ? sc : ctx.index.byScheduleName(rule.schedule);
   if (!target && !ctx.freshIndex) {
     ctx.stale();
     return WAIT;
   }
-  if (!target) return { type: 'require_previous_success', details: { schedule: (rule as { schedule: string }).schedule, previous: 'unknown schedule' } };
+  if (!target)
+    return {
+      type: 'require_previous_success',
+      details: { schedule: (rule as { schedule: string }).schedule, previous: 'unknown schedule' },
+    };
   const { rows } = await tx.query<{ id: number; outcome: string }>(
     `select r.id, ${OUTCOME} as outcome from ${s}.schedule_runs r
        left join ${s}.jobs j on j.id = r.job_id left join ${s}.dag_runs d on d.id = r.dag_run_id
@@ -247,4 +291,3 @@ async function previousSuccess(tx: Queryable, ctx: TickContext, sc: IndexedSched
   if (rows[0].outcome === 'unfinished') return WAIT;
   return { type: 'require_previous_success', details: { schedule: target.name, previousRunId: rows[0].id, previous: rows[0].outcome } };
 }
-

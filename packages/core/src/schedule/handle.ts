@@ -41,13 +41,21 @@ export async function handleFinishedRuns(ctx: TickContext): Promise<void> {
         details.postRunHook = { ok: r.ok, status: r.status, attempts: r.attempts, error: r.error };
       }
       // timed_out runs fire on_timeout through their violation; cancelled ones were stopped on purpose.
-      const trigger: ActionTrigger | undefined = run.status === RunStatus.succeeded ? ActionTrigger.onSuccess : run.status === RunStatus.failed ? ActionTrigger.onFailure : undefined;
+      const trigger: ActionTrigger | undefined =
+        run.status === RunStatus.succeeded
+          ? ActionTrigger.onSuccess
+          : run.status === RunStatus.failed
+            ? ActionTrigger.onFailure
+            : undefined;
       if (trigger) {
         const outcomes = await runActions({ tx, ctx, sc, run, trigger }, bindingsFor(sc, trigger));
         if (outcomes.length) details.actions = { [`attempt${run.attempt}`]: outcomes };
       }
       if (Object.keys(details).length) {
-        await tx.query(`update ${host.s}.schedule_runs set details = details || $2::jsonb where id = $1`, [run.id, JSON.stringify(details)]);
+        await tx.query(`update ${host.s}.schedule_runs set details = details || $2::jsonb where id = $1`, [
+          run.id,
+          JSON.stringify(details),
+        ]);
       }
     });
   }
@@ -55,7 +63,10 @@ export async function handleFinishedRuns(ctx: TickContext): Promise<void> {
 
 export async function handleViolations(ctx: TickContext): Promise<void> {
   const { host } = ctx;
-  const { rows } = await host.pool.query<{ id: number }>(`select id from ${host.s}.constraint_violations where handled_at is null order by id limit $1`, [BATCH]);
+  const { rows } = await host.pool.query<{ id: number }>(
+    `select id from ${host.s}.constraint_violations where handled_at is null order by id limit $1`,
+    [BATCH],
+  );
   for (const { id } of rows) {
     await withTransaction(host.pool, async (tx) => {
       const { rows: vs } = await tx.query<ViolationRow>(
@@ -83,6 +94,15 @@ export async function handleViolations(ctx: TickContext): Promise<void> {
 
 /** `notify: webhook 200`, `again: retry → job 42`, `stop: kill_all_instances → 2 runs`. */
 function describe(o: ActionOutcome): string {
-  const what = o.status !== undefined ? ` ${o.status}` : o.jobId !== undefined ? ` → job ${o.jobId}` : o.dagRunId !== undefined ? ` → dag ${o.dagRunId}` : o.runIds ? ` → ${o.runIds.length} run(s)` : '';
+  const what =
+    o.status !== undefined
+      ? ` ${o.status}`
+      : o.jobId !== undefined
+        ? ` → job ${o.jobId}`
+        : o.dagRunId !== undefined
+          ? ` → dag ${o.dagRunId}`
+          : o.runIds
+            ? ` → ${o.runIds.length} run(s)`
+            : '';
   return `${o.action}: ${o.type}${what}${o.ok ? '' : ` failed${o.error ? ` (${o.error})` : ''}`}`;
 }

@@ -4,7 +4,14 @@ export { ScheduleApi } from './schedules-api.js';
 export { ConstraintApi, ActionApi, queryViolations, queryStats } from './config-api.js';
 export { redactSecrets, inlineConstraintName } from './api-base.js';
 export { schedulesChannel, type ScheduleHost } from './host.js';
-export { sendWebhook, sign as signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, DELIVERY_HEADER, type WebhookResult } from './webhook.js';
+export {
+  sendWebhook,
+  sign as signWebhook,
+  verifyWebhookSignature,
+  SIGNATURE_HEADER,
+  DELIVERY_HEADER,
+  type WebhookResult,
+} from './webhook.js';
 export { compileCron, validateCron, occurrencesBetween, nextOccurrences, type CompiledCron } from './cron.js';
 export { planRuns } from './materialise.js';
 export { HELD_UNTIL } from './context.js';

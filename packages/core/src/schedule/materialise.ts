@@ -36,7 +36,12 @@ export interface PlannedRuns {
 }
 
 /** Pure planning (tested without a database): which occurrences start, which were missed. */
-export function planRuns(sc: IndexedSchedule, cursor: Date, now: Date, o: { aheadMs: number; maxRunsPerPass: number; missedAfterMs: number }): PlannedRuns {
+export function planRuns(
+  sc: IndexedSchedule,
+  cursor: Date,
+  now: Date,
+  o: { aheadMs: number; maxRunsPerPass: number; missedAfterMs: number },
+): PlannedRuns {
   const until = new Date(now.getTime() + o.aheadMs);
   const { times, truncated } = occurrencesBetween(sc.cron, cursor, until, o.maxRunsPerPass);
   const missedBefore = now.getTime() - o.missedAfterMs;
@@ -52,7 +57,12 @@ export function planRuns(sc: IndexedSchedule, cursor: Date, now: Date, o: { ahea
     startPast.add(past[past.length - 1]);
   }
   const runs: NewRun[] = [
-    ...past.map((t): NewRun => (startPast.has(t) ? { scheduledAt: t, trigger: RunTrigger.catchUp, status: RunStatus.scheduled } : { scheduledAt: t, trigger: RunTrigger.cron, status: RunStatus.missed })),
+    ...past.map(
+      (t): NewRun =>
+        startPast.has(t)
+          ? { scheduledAt: t, trigger: RunTrigger.catchUp, status: RunStatus.scheduled }
+          : { scheduledAt: t, trigger: RunTrigger.cron, status: RunStatus.missed },
+    ),
     ...onTime.map((t): NewRun => ({ scheduledAt: t, trigger: RunTrigger.cron, status: RunStatus.scheduled })),
   ];
   return { runs, missedUnrecorded: truncated && past.length > 0, until };
@@ -86,7 +96,14 @@ export function runJob(sc: IndexedSchedule, runId: number, attempt: number, runA
  * new `scheduled` ones, inside `tx`. Gated schedules' runs wait for their start check
  * (gate_passed_at null); DAG runs are submitted by that check when due.
  */
-export async function insertRuns(tx: Queryable, host: ScheduleHost, sc: IndexedSchedule, runs: NewRun[], now: Date, manual = false): Promise<InsertedRun[]> {
+export async function insertRuns(
+  tx: Queryable,
+  host: ScheduleHost,
+  sc: IndexedSchedule,
+  runs: NewRun[],
+  now: Date,
+  manual = false,
+): Promise<InsertedRun[]> {
   if (!runs.length) return [];
   const { rows } = await tx.query(insertRunsSql(host.s), [
     sc.id,
@@ -165,10 +182,11 @@ export async function materialise(ctx: TickContext): Promise<number> {
         }
       }
       const inserted = await insertRuns(tx, host, sc, plan.runs, now);
-      await tx.query(
-        `update ${host.s}.schedules set materialised_until = greatest(materialised_until, $2), skip_next = $3 where id = $1`,
-        [sc.id, plan.until, skip],
-      );
+      await tx.query(`update ${host.s}.schedules set materialised_until = greatest(materialised_until, $2), skip_next = $3 where id = $1`, [
+        sc.id,
+        plan.until,
+        skip,
+      ]);
       const missed = inserted.filter((r) => r.status === RunStatus.missed).length;
       ctx.stats.add('missedRuns', missed);
       ctx.stats.add('skippedRuns', inserted.filter((r) => r.status === RunStatus.skipped).length);
@@ -182,4 +200,3 @@ export async function materialise(ctx: TickContext): Promise<number> {
   }
   return created;
 }
-

@@ -36,15 +36,28 @@ export interface SchedulerOptions {
 const Schema = z.strictObject({
   id: z.string().min(1).max(200).optional(),
   tickIntervalMs: z.number().int().min(10).max(600_000).default(1000),
-  aheadMs: z.number().int().min(0).max(7 * 24 * 3600_000).default(120_000),
+  aheadMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600_000)
+    .default(120_000),
   maxRunsPerPass: z.number().int().min(1).max(100_000).default(1000),
   gateLeadMs: z.number().int().min(0).max(3600_000).default(1000),
   missedAfterMs: z.number().int().min(0).default(5000),
   lateAfterMs: z.number().int().min(0).default(5000),
   indexRefreshMs: z.number().int().min(100).default(30_000),
   statsPeriodMs: z.number().int().min(100).default(60_000),
-  statsRetentionMs: z.number().int().min(0).default(30 * 24 * 3600_000),
-  passStatsRetentionMs: z.number().int().min(0).default(24 * 3600_000),
+  statsRetentionMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(30 * 24 * 3600_000),
+  passStatsRetentionMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 3600_000),
   leaseTtlMs: z.number().int().min(100).default(3000),
   now: z.custom<() => Date>((v) => typeof v === 'function', 'now must be a function returning a Date').default(() => () => new Date()),
 });

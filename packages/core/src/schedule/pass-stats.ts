@@ -53,7 +53,10 @@ export async function recordPass(
 }
 
 export async function prunePasses(db: Queryable, s: string, now: Date, retentionMs: number): Promise<void> {
-  await db.query(`delete from ${s}.orchestrator_stats where started_at < $1::timestamptz - $2 * interval '1 millisecond'`, [now, retentionMs]);
+  await db.query(`delete from ${s}.orchestrator_stats where started_at < $1::timestamptz - $2 * interval '1 millisecond'`, [
+    now,
+    retentionMs,
+  ]);
 }
 
 export interface PassFilter {

@@ -2,9 +2,20 @@
 import type { ScheduleRun, Violation } from './rows.js';
 import type { IndexedSchedule } from './schedule-index.js';
 
-export type WebhookEvent = 'schedule.pre_run' | 'schedule.post_run' | 'schedule.run_succeeded' | 'schedule.run_failed' | 'schedule.violation' | 'schedule.timeout';
+export type WebhookEvent =
+  | 'schedule.pre_run'
+  | 'schedule.post_run'
+  | 'schedule.run_succeeded'
+  | 'schedule.run_failed'
+  | 'schedule.violation'
+  | 'schedule.timeout';
 
-export function runPayload(event: WebhookEvent, sc: Pick<IndexedSchedule, 'id' | 'name'>, run: ScheduleRun, extra: { violation?: Violation; action?: string; deliveryId: string; now: Date }): Record<string, unknown> {
+export function runPayload(
+  event: WebhookEvent,
+  sc: Pick<IndexedSchedule, 'id' | 'name'>,
+  run: ScheduleRun,
+  extra: { violation?: Violation; action?: string; deliveryId: string; now: Date },
+): Record<string, unknown> {
   return {
     event,
     deliveryId: extra.deliveryId,

@@ -17,7 +17,10 @@ export async function getRun(db: Queryable, s: string, id: number): Promise<Sche
 
 /** Locks a run unless another transaction holds it (a second leader works on it right now). */
 export async function lockRun(db: Queryable, s: string, id: number, where = 'true'): Promise<ScheduleRun | undefined> {
-  const { rows } = await db.query<ScheduleRunRow>(`select ${RUN_COLUMNS} from ${s}.schedule_runs r where r.id = $1 and (${where}) for update skip locked`, [id]);
+  const { rows } = await db.query<ScheduleRunRow>(
+    `select ${RUN_COLUMNS} from ${s}.schedule_runs r where r.id = $1 and (${where}) for update skip locked`,
+    [id],
+  );
   return rows[0] && mapRun(rows[0]);
 }
 
@@ -29,12 +32,18 @@ export async function lockJobState(db: Queryable, s: string, jobId: number): Pro
 
 /** Keeps a run's scheduled job from being promoted until released. */
 export async function holdJob(db: Queryable, s: string, jobId: number): Promise<void> {
-  await db.query(`update ${s}.jobs set run_at = $2, updated_at = now() where id = $1 and state = ${sqlLit(JobState.scheduled)}`, [jobId, HELD_UNTIL]);
+  await db.query(`update ${s}.jobs set run_at = $2, updated_at = now() where id = $1 and state = ${sqlLit(JobState.scheduled)}`, [
+    jobId,
+    HELD_UNTIL,
+  ]);
 }
 
 /** Lets a held job run at its occurrence time (due now when that has passed). */
 export async function releaseJob(db: Queryable, s: string, jobId: number, runAt: Date): Promise<void> {
-  await db.query(`update ${s}.jobs set run_at = $2, updated_at = now() where id = $1 and state = ${sqlLit(JobState.scheduled)} and run_at = $3`, [jobId, runAt, HELD_UNTIL]);
+  await db.query(
+    `update ${s}.jobs set run_at = $2, updated_at = now() where id = $1 and state = ${sqlLit(JobState.scheduled)} and run_at = $3`,
+    [jobId, runAt, HELD_UNTIL],
+  );
 }
 
 /** Merges `details` into the run's details (shallow). */
@@ -69,7 +78,13 @@ export async function cancelRunWork(tx: Queryable, host: ScheduleHost, run: Sche
 }
 
 /** A run that will not start: its job is cancelled and it needs no finish actions. */
-export async function skipRun(tx: Queryable, host: ScheduleHost, run: ScheduleRun, now: Date, details: Record<string, unknown>): Promise<void> {
+export async function skipRun(
+  tx: Queryable,
+  host: ScheduleHost,
+  run: ScheduleRun,
+  now: Date,
+  details: Record<string, unknown>,
+): Promise<void> {
   await cancelRunWork(tx, host, run);
   await setRun(tx, host.s, run.id, { status: RunStatus.skipped, completed: now, handled: now, details });
 }

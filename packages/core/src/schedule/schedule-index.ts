@@ -27,7 +27,10 @@ export interface IndexedSchedule {
 }
 
 export function isGated(dag: unknown, c: Constraint | undefined): boolean {
-  return dag !== undefined || (c !== undefined && (c.maxConcurrentRuns !== undefined || c.requirePreviousSuccess !== undefined || c.preRunHook !== undefined));
+  return (
+    dag !== undefined ||
+    (c !== undefined && (c.maxConcurrentRuns !== undefined || c.requirePreviousSuccess !== undefined || c.preRunHook !== undefined))
+  );
 }
 
 export class ScheduleIndex {

@@ -11,7 +11,14 @@ import { prepareDag } from '../dag/validate.js';
 import { parseOrThrow, serialiseJson, type JobSpec } from '../schemas.js';
 import { loadBindings, replaceBindings } from './actions-store.js';
 import { ApiBase, inlineConstraintName, prefixed, redactSecrets, resetUsers, storable } from './api-base.js';
-import { constraintValues, findConstraint, getConstraintById, insertConstraint, listConstraintRows, updateConstraintRow } from './constraints.js';
+import {
+  constraintValues,
+  findConstraint,
+  getConstraintById,
+  insertConstraint,
+  listConstraintRows,
+  updateConstraintRow,
+} from './constraints.js';
 import { runJobKey } from './context.js';
 import { compileCron, nextOccurrences, validateCron } from './cron.js';
 import { insertRuns } from './materialise.js';
@@ -19,7 +26,14 @@ import type { Schedule, ScheduleRun } from './rows.js';
 import { getRun } from './run-ops.js';
 import { RunStatus, RunTrigger } from '../model/states.js';
 import { isGated, type IndexedSchedule } from './schedule-index.js';
-import { RunFilterSchema, SchedulePatchSchema, ScheduleSpecSchema, type RunFilter, type SchedulePatch, type ScheduleSpec } from './schema.js';
+import {
+  RunFilterSchema,
+  SchedulePatchSchema,
+  ScheduleSpecSchema,
+  type RunFilter,
+  type SchedulePatch,
+  type ScheduleSpec,
+} from './schema.js';
 import {
   deleteScheduleRow,
   findScheduleRow,
@@ -74,11 +88,11 @@ export class ScheduleApi extends ApiBase {
       if (bad) throw ValidationError.field(p.cron ? 'cron' : 'timezone', bad);
       await updateScheduleRow(tx, this.s, cur.id, {
         name: cur.name,
-        description: p.description === undefined ? cur.description ?? null : p.description,
+        description: p.description === undefined ? (cur.description ?? null) : p.description,
         cron,
         timezone,
-        job: job ?? (dag ? null : cur.job ?? null),
-        dag: dag ?? (job ? null : cur.dag ?? null),
+        job: job ?? (dag ? null : (cur.job ?? null)),
+        dag: dag ?? (job ? null : (cur.dag ?? null)),
         paused: p.paused ?? cur.paused,
         constraintId: await this.resolveConstraint(tx, cur.name, p.constraint, cur.constraintId ?? null),
       });
@@ -167,7 +181,14 @@ export class ScheduleApi extends ApiBase {
         gated: isGated(row.dag, constraint),
       };
       const { rows } = await tx.query('select now() as now');
-      const [run] = await insertRuns(tx, this.host, sc, [{ scheduledAt: rows[0].now, trigger: RunTrigger.manual, status: RunStatus.scheduled }], rows[0].now, true);
+      const [run] = await insertRuns(
+        tx,
+        this.host,
+        sc,
+        [{ scheduledAt: rows[0].now, trigger: RunTrigger.manual, status: RunStatus.scheduled }],
+        rows[0].now,
+        true,
+      );
       if (!run) throw new ConflictError(`schedule "${row.name}" already has a run at this instant; try again`, { schedule: row.name });
       if (sc.dag) {
         const dag = await this.host.submitDag({ ...sc.dag, idempotencyKey: runJobKey(run.id, 1) }, tx);
@@ -180,7 +201,11 @@ export class ScheduleApi extends ApiBase {
 
   private async decorate(rows: Schedule[]): Promise<Schedule[]> {
     if (!rows.length) return rows;
-    const bindings = await loadBindings(this.host.pool, this.s, rows.map((r) => r.id));
+    const bindings = await loadBindings(
+      this.host.pool,
+      this.s,
+      rows.map((r) => r.id),
+    );
     const constraints = new Map((await listConstraintRows(this.host.pool, this.s)).map((c) => [c.id, c]));
     const now = new Date();
     return rows.map((r) =>
@@ -188,7 +213,7 @@ export class ScheduleApi extends ApiBase {
         ...r,
         constraint: r.constraintId === undefined ? undefined : constraints.get(r.constraintId),
         actions: bindings.get(r.id) ?? [],
-        nextRunAt: r.paused ? undefined : compileCron(r.cron, r.timezone).cron.nextRun(now) ?? undefined,
+        nextRunAt: r.paused ? undefined : (compileCron(r.cron, r.timezone).cron.nextRun(now) ?? undefined),
       }),
     );
   }

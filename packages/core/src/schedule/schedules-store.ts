@@ -3,7 +3,16 @@ import { NotFoundError, fromPgError } from '../db/errors.js';
 import type { Queryable } from '../db/pool.js';
 import { cancelJobs } from '../queue/cancel.js';
 import type { ScheduleHost } from './host.js';
-import { RUN_COLUMNS, SCHEDULE_COLUMNS, mapRun, mapSchedule, type Schedule, type ScheduleRun, type ScheduleRow, type ScheduleRunRow } from './rows.js';
+import {
+  RUN_COLUMNS,
+  SCHEDULE_COLUMNS,
+  mapRun,
+  mapSchedule,
+  type Schedule,
+  type ScheduleRun,
+  type ScheduleRow,
+  type ScheduleRunRow,
+} from './rows.js';
 import { sqlList, sqlLit } from '../model/sql.js';
 import { JobState, RunPending, type RunStatus } from '../model/states.js';
 
@@ -48,13 +57,19 @@ export async function updateScheduleRow(db: Queryable, s: string, id: number, v:
 }
 
 export async function findScheduleRow(db: Queryable, s: string, ref: ScheduleRef, lock = false): Promise<Schedule> {
-  const { rows } = await db.query<ScheduleRow>(`select ${SCHEDULE_COLUMNS} from ${s}.schedules s where ${refWhere(ref)} ${lock ? 'for update' : ''}`, [ref]);
+  const { rows } = await db.query<ScheduleRow>(
+    `select ${SCHEDULE_COLUMNS} from ${s}.schedules s where ${refWhere(ref)} ${lock ? 'for update' : ''}`,
+    [ref],
+  );
   if (!rows.length) throw new NotFoundError('schedule', ref);
   return mapSchedule(rows[0]);
 }
 
 export async function listScheduleRows(db: Queryable, s: string, paused?: boolean): Promise<Schedule[]> {
-  const { rows } = await db.query<ScheduleRow>(`select ${SCHEDULE_COLUMNS} from ${s}.schedules s where $1::boolean is null or s.paused = $1 order by s.name`, [paused ?? null]);
+  const { rows } = await db.query<ScheduleRow>(
+    `select ${SCHEDULE_COLUMNS} from ${s}.schedules s where $1::boolean is null or s.paused = $1 order by s.name`,
+    [paused ?? null],
+  );
   return rows.map(mapSchedule);
 }
 
@@ -86,7 +101,9 @@ export async function resetFutureRuns(tx: Queryable, host: ScheduleHost, schedul
   );
   const jobIds = rows.map((r) => r.job_id).filter((id): id is number => id !== null);
   if (jobIds.length) await cancelJobs(tx, s, jobIds, host.cancelChannel);
-  await tx.query(`update ${s}.schedules set materialised_until = least(materialised_until, now()) where id = any($1::bigint[])`, [scheduleIds]);
+  await tx.query(`update ${s}.schedules set materialised_until = least(materialised_until, now()) where id = any($1::bigint[])`, [
+    scheduleIds,
+  ]);
   return rows.length;
 }
 
@@ -98,7 +115,13 @@ export async function deleteScheduleRow(tx: Queryable, host: ScheduleHost, id: n
       where r.schedule_id = $1 and j.state = ${sqlLit(JobState.scheduled)}`,
     [id],
   );
-  if (rows.length) await cancelJobs(tx, s, rows.map((r) => r.job_id), host.cancelChannel);
+  if (rows.length)
+    await cancelJobs(
+      tx,
+      s,
+      rows.map((r) => r.job_id),
+      host.cancelChannel,
+    );
   await tx.query(`delete from ${s}.schedules where id = $1`, [id]);
 }
 

@@ -40,9 +40,7 @@ export const ViolationType = {
 export type ViolationType = (typeof ViolationType)[keyof typeof ViolationType];
 
 /** Schedule, constraint and action names appear in URLs and CLI arguments. */
-export const ScheduleName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'names use 1-200 letters, digits, "_", ".", ":" or "-"');
+export const ScheduleName = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'names use 1-200 letters, digits, "_", ".", ":" or "-"');
 
 const durationMs = (max = 366 * 24 * 3600_000) => z.number().int().min(1, 'must be at least 1 ms').max(max);
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'environment variable names use letters, digits and "_"');
@@ -95,11 +93,7 @@ export const DagTemplateSchema = DagSpecSchema.omit({ idempotencyKey: true });
 export type DagTemplate = z.input<typeof DagTemplateSchema>;
 
 export const RequirePreviousSuccessSchema = z.union(
-  [
-    z.boolean(),
-    z.strictObject({ schedule: ScheduleName }),
-    z.strictObject({ job: JobName, queue: QueueName.default('default') }),
-  ],
+  [z.boolean(), z.strictObject({ schedule: ScheduleName }), z.strictObject({ job: JobName, queue: QueueName.default('default') })],
   { error: 'requirePreviousSuccess is true, { "schedule": name } or { "job": name, "queue"?: queue }' },
 );
 export type RequirePreviousSuccess = z.input<typeof RequirePreviousSuccessSchema>;
@@ -133,7 +127,12 @@ export const ActionConfigSchemas = {
     /** Retry actions per run (the run's attempt count minus one). @default 3 */
     maxRetries: z.number().int().min(0).max(1000).default(3),
     /** Delay before the new job runs. @default 0 */
-    delayMs: z.number().int().min(0).max(7 * 24 * 3600_000).default(0),
+    delayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600_000)
+      .default(0),
   }),
   kick_off_job: z.strictObject({
     job: JobTemplateSchema,
@@ -225,19 +224,20 @@ export const ScheduleSpecSchema = z.strictObject({ name: ScheduleName, ...Schedu
 });
 export type ScheduleSpec = z.input<typeof ScheduleSpecSchema>;
 
-export const SchedulePatchSchema = z
-  .strictObject({ ...ScheduleFields, cron: ScheduleFields.cron.optional() })
-  .superRefine((v, ctx) => {
-    if (v.job !== undefined && v.dag !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['job'], message: 'give at most one of job or dag' });
-    }
-  });
+export const SchedulePatchSchema = z.strictObject({ ...ScheduleFields, cron: ScheduleFields.cron.optional() }).superRefine((v, ctx) => {
+  if (v.job !== undefined && v.dag !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['job'], message: 'give at most one of job or dag' });
+  }
+});
 export type SchedulePatch = z.input<typeof SchedulePatchSchema>;
 
 export const RunFilterSchema = z.strictObject({
   status: z.enum(Object.values(RunStatus) as [RunStatus, ...RunStatus[]]).optional(),
   /** Runs scheduled before this instant (keyset pagination: pass the last row's scheduledAt). */
-  before: z.union([z.date(), z.iso.datetime({ offset: true })]).transform((v) => new Date(v)).optional(),
+  before: z
+    .union([z.date(), z.iso.datetime({ offset: true })])
+    .transform((v) => new Date(v))
+    .optional(),
   limit: z.number().int().min(1).max(1000).default(50),
 });
 export type RunFilter = z.input<typeof RunFilterSchema>;

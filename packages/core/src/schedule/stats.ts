@@ -82,9 +82,21 @@ export class StatsCollector {
               webhook_failures, inbox, avg_lag_ms, max_lag_ms, max_tick_ms)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
        returning *`,
-      [holder, this.periodStart, now, ...v, inbox, this.lagCount ? this.lagSum / this.lagCount : null, this.lagMax ?? null, this.tickMax ?? null],
+      [
+        holder,
+        this.periodStart,
+        now,
+        ...v,
+        inbox,
+        this.lagCount ? this.lagSum / this.lagCount : null,
+        this.lagMax ?? null,
+        this.tickMax ?? null,
+      ],
     );
-    await db.query(`delete from ${s}.scheduler_stats where period_end < $1::timestamptz - $2 * interval '1 millisecond'`, [now, retentionMs]);
+    await db.query(`delete from ${s}.scheduler_stats where period_end < $1::timestamptz - $2 * interval '1 millisecond'`, [
+      now,
+      retentionMs,
+    ]);
     this.c = new Map();
     this.lagSum = 0;
     this.lagCount = 0;

@@ -63,7 +63,9 @@ export async function syncRuns(ctx: TickContext): Promise<void> {
 
 export async function enforceRunTimes(ctx: TickContext): Promise<void> {
   const { host, now, index } = ctx;
-  const limited = [...index.values()].filter((sc) => sc.constraint?.maxExpectedRunTimeMs !== undefined || sc.constraint?.maxAllowedRunTimeMs !== undefined);
+  const limited = [...index.values()].filter(
+    (sc) => sc.constraint?.maxExpectedRunTimeMs !== undefined || sc.constraint?.maxAllowedRunTimeMs !== undefined,
+  );
   if (!limited.length) return;
   const { rows } = await host.pool.query(
     `select id, schedule_id, started_at, expected_exceeded_at from ${host.s}.schedule_runs
@@ -100,7 +102,11 @@ export async function enforceRunTimes(ctx: TickContext): Promise<void> {
         // The job may have finished a moment ago: then there is nothing to cancel and the next
         // sync records its real outcome.
         if (!(await cancelRunWork(tx, host, run))) return;
-        await setRun(tx, host.s, run.id, { status: RunStatus.timedOut, completed: now, details: { timedOut: { elapsedMs: elapsed, maxAllowedRunTimeMs: c.maxAllowedRunTimeMs } } });
+        await setRun(tx, host.s, run.id, {
+          status: RunStatus.timedOut,
+          completed: now,
+          details: { timedOut: { elapsedMs: elapsed, maxAllowedRunTimeMs: c.maxAllowedRunTimeMs } },
+        });
         ctx.stats.add('cancelledRuns');
         const added = await insertViolation(tx, host.s, {
           runId: run.id,

@@ -30,7 +30,13 @@ export function sign(secret: string, timestamp: number, body: string): string {
 }
 
 /** For receivers: true when `header` is a valid signature of `body` made within `toleranceSec`. */
-export function verifyWebhookSignature(secret: string, header: string | undefined, body: string, toleranceSec = 300, nowMs = Date.now()): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  header: string | undefined,
+  body: string,
+  toleranceSec = 300,
+  nowMs = Date.now(),
+): boolean {
   if (!header) return false;
   const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
   const t = Number(parts.t);
@@ -64,13 +70,19 @@ export async function sendWebhook(cfg: ResolvedWebhookConfig, payload: unknown, 
     };
     if (secret) headers[SIGNATURE_HEADER] = sign(secret, Math.floor(Date.now() / 1000), body);
     try {
-      const res = await fetch(cfg.url, { method: cfg.method, headers, body, signal: AbortSignal.timeout(cfg.timeoutMs), redirect: 'manual' });
+      const res = await fetch(cfg.url, {
+        method: cfg.method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(cfg.timeoutMs),
+        redirect: 'manual',
+      });
       await res.arrayBuffer().catch(() => undefined); // drain, so the connection is reused
       last = { ok: res.status >= 200 && res.status < 300, status: res.status, attempts: attempt, durationMs: 0 };
       if (last.ok || !retryable(res.status)) break;
     } catch (err) {
       const e = err as Error;
-      const reason = e.name === 'TimeoutError' ? `timed out after ${cfg.timeoutMs} ms` : (e.cause as Error)?.message ?? e.message;
+      const reason = e.name === 'TimeoutError' ? `timed out after ${cfg.timeoutMs} ms` : ((e.cause as Error)?.message ?? e.message);
       last = { ok: false, attempts: attempt, error: reason, durationMs: 0 };
     }
   }

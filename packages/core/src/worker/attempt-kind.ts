@@ -27,4 +27,3 @@ export type AttemptReport =
   | { kind: typeof AttemptKind.Retry | typeof AttemptKind.Failed; durationMs: number; error: JobError }
   | { kind: typeof AttemptKind.Timeout; durationMs: number; error: JobError; retrying: boolean }
   | { kind: SettledBy; durationMs: number };
-

@@ -52,6 +52,8 @@ export function handlerPicker(h: HandlerHost): (job: Job) => Handler {
     (job.definition !== undefined ? runDefinition : undefined) ??
     (() => {
       const known = Object.keys(h.options.handlers).join(', ') || '(none)';
-      throw Object.assign(new Error(`worker ${h.workerId} has no handler for job "${job.name}" (it has: ${known})`), { code: 'NO_HANDLER' });
+      throw Object.assign(new Error(`worker ${h.workerId} has no handler for job "${job.name}" (it has: ${known})`), {
+        code: 'NO_HANDLER',
+      });
     });
 }

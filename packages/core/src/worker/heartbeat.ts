@@ -44,7 +44,11 @@ export class Heartbeat {
     const mine = [...this.running.values()];
     if (!mine.length) return;
     try {
-      for (const id of await endedAttempts(this.db, this.s, mine.map((a) => a.job))) {
+      for (const id of await endedAttempts(
+        this.db,
+        this.s,
+        mine.map((a) => a.job),
+      )) {
         const a = this.running.get(id);
         if (!a) continue;
         a.settled = AttemptKind.Cancelled; // the database already has this attempt's end

@@ -79,7 +79,12 @@ export interface WorkerOptions {
 const Schema = z.strictObject({
   queues: z.array(QueueName).min(1, 'give at least one queue').default(['default']),
   concurrency: z.number().int().min(1).max(10_000).default(10),
-  handlers: z.record(z.string(), z.custom<Handler>((v) => typeof v === 'function', 'each handler must be a function')).default({}),
+  handlers: z
+    .record(
+      z.string(),
+      z.custom<Handler>((v) => typeof v === 'function', 'each handler must be a function'),
+    )
+    .default({}),
   resolveHandler: z.custom<(job: Job) => Handler | undefined>((v) => typeof v === 'function').optional(),
   // Checked field by field by ExecutorSet.
   executors: z.custom<ExecutorsOptions>((v) => typeof v === 'object' && v !== null, 'executors must be an object').optional(),
@@ -93,11 +98,21 @@ const Schema = z.strictObject({
   claimBatchSize: z.number().int().min(1).max(5000).default(500),
   claimsInFlight: z.number().int().min(1).max(16).default(2),
   claimRescanMs: z.number().int().min(0).default(1000),
-  backoff: z.strictObject({ baseMs: z.number().min(0).optional(), maxMs: z.number().min(0).optional(), jitter: z.number().min(0).max(1).optional() }).optional(),
+  backoff: z
+    .strictObject({
+      baseMs: z.number().min(0).optional(),
+      maxMs: z.number().min(0).optional(),
+      jitter: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
   maintenance: z.boolean().default(true),
   promoteIntervalMs: z.number().int().min(10).default(250),
   rescueIntervalMs: z.number().int().min(10).default(1000),
-  retentionMs: z.number().int().min(0).default(7 * 24 * 3600 * 1000),
+  retentionMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(7 * 24 * 3600 * 1000),
   relay: z.boolean().default(true),
   scheduler: z.union([z.boolean(), z.record(z.string(), z.unknown())]).default(true),
   leaseTtlMs: z.number().int().min(100).default(3000),

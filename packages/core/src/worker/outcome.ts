@@ -50,13 +50,24 @@ function outcome(
   errorJson: string | null,
   retryDelayMs: number | null,
 ): Outcome {
-  return { jobId: job.id, attempt: job.attempt, durationMs: r.durationMs, inDag: job.dagRunId !== undefined, nextState, executionState, outputJson, errorJson, retryDelayMs };
+  return {
+    jobId: job.id,
+    attempt: job.attempt,
+    durationMs: r.durationMs,
+    inDag: job.dagRunId !== undefined,
+    nextState,
+    executionState,
+    outputJson,
+    errorJson,
+    retryDelayMs,
+  };
 }
 
 /** The report of an attempt whose outcome row `o` will be written. */
 export function reportOf(o: Outcome, r: AttemptResult): AttemptReport {
   if (o.nextState === JobState.completed) return { kind: AttemptKind.Completed, durationMs: r.durationMs };
   const error: JobError = r.ok ? JSON.parse(o.errorJson ?? '{}') : r.error;
-  if (o.executionState === ExecutionState.timedOut) return { kind: AttemptKind.Timeout, durationMs: r.durationMs, error, retrying: o.nextState === JobState.retryable };
+  if (o.executionState === ExecutionState.timedOut)
+    return { kind: AttemptKind.Timeout, durationMs: r.durationMs, error, retrying: o.nextState === JobState.retryable };
   return { kind: o.nextState === JobState.retryable ? AttemptKind.Retry : AttemptKind.Failed, durationMs: r.durationMs, error };
 }

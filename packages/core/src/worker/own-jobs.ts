@@ -5,7 +5,10 @@ import { releaseAttempts } from '../queue/release.js';
 
 /** Jobs the database shows running under this worker's id (to find rows of a claim whose reply was lost). */
 export async function runningJobsOf(db: Queryable, s: string, workerId: string): Promise<{ id: number; attempt: number }[]> {
-  const { rows } = await db.query<{ id: number; attempt: number }>(`select id, attempt from ${s}.jobs where state = ${sqlLit(JobState.running)} and worker_id = $1`, [workerId]);
+  const { rows } = await db.query<{ id: number; attempt: number }>(
+    `select id, attempt from ${s}.jobs where state = ${sqlLit(JobState.running)} and worker_id = $1`,
+    [workerId],
+  );
   return rows;
 }
 

@@ -32,5 +32,11 @@ export async function releaseOnShutdown(db: Queryable, s: string, workerId: stri
     a.trace?.end('released');
     a.abort(shuttingDown());
   }
-  return releaseAttempts(db, s, left.map((a) => ({ id: a.job.id, attempt: a.job.attempt })), workerId, jobsChannel);
+  return releaseAttempts(
+    db,
+    s,
+    left.map((a) => ({ id: a.job.id, attempt: a.job.attempt })),
+    workerId,
+    jobsChannel,
+  );
 }

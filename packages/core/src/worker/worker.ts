@@ -121,7 +121,14 @@ export class Worker extends EventEmitter {
     const register = () => registerWorker(deps.pool, deps.s, this.registration());
     this.heartbeat = new Heartbeat(deps.pool, deps.s, register, this.running, deps.listenUrl === null, (err, msg) => this.warn(err, msg));
     if (deps.natsWakeups && deps.natsUrl) {
-      this.wakeups = new WakeupSubscriber(deps.natsUrl, deps.schema, o.queues, `${deps.applicationName}-wakeups`, () => this.loop.wake(true), this.log);
+      this.wakeups = new WakeupSubscriber(
+        deps.natsUrl,
+        deps.schema,
+        o.queues,
+        `${deps.applicationName}-wakeups`,
+        () => this.loop.wake(true),
+        this.log,
+      );
     }
   }
 
@@ -148,12 +155,18 @@ export class Worker extends EventEmitter {
     await this.listener.start();
     await this.wakeups?.start();
     if (this.deps.listenUrl === null && !this.wakeups) {
-      this.log.warn({ pollIntervalMs: o.pollIntervalMs }, 'behind a transaction pooler without JOBLINE_DIRECT_URL or NATS_URL: this worker is woken by its poll only');
+      this.log.warn(
+        { pollIntervalMs: o.pollIntervalMs },
+        'behind a transaction pooler without JOBLINE_DIRECT_URL or NATS_URL: this worker is woken by its poll only',
+      );
     }
     await this.queues.start();
     this.heartbeat.start(o.heartbeatIntervalMs);
     this.loop.start();
-    this.log.info({ queues: o.queues, concurrency: o.concurrency, executors: this.executors.kinds, resources: this.executors.resources }, 'worker started');
+    this.log.info(
+      { queues: o.queues, concurrency: o.concurrency, executors: this.executors.kinds, resources: this.executors.resources },
+      'worker started',
+    );
     return this;
   }
 
@@ -176,7 +189,15 @@ export class Worker extends EventEmitter {
   private async claimJobs(want: number): Promise<Job[]> {
     const after = this.cursorForClaim();
     if (!after) this.lastHeadScan = performance.now();
-    const jobs = await this.claim(this.deps.pool, this.options.queues, want, this.id, this.queues.limitedQueues, after, this.queues.claimFilter);
+    const jobs = await this.claim(
+      this.deps.pool,
+      this.options.queues,
+      want,
+      this.id,
+      this.queues.limitedQueues,
+      after,
+      this.queues.claimFilter,
+    );
     // A full batch means more is waiting just past its last job; a short one (or an empty one)
     // sends the next claim back to the head, where anything that sorts earlier is found.
     const last = jobs.length === want ? jobs[jobs.length - 1] : undefined;
@@ -213,7 +234,6 @@ export class Worker extends EventEmitter {
     this.stats.released += r.released;
     if (r.jobs.length) this.log.warn(r, 'released jobs claimed by a claim whose reply was lost');
   }
-
 
   // ---- running one job ----------------------------------------------------------------------
 
@@ -256,11 +276,18 @@ export class Worker extends EventEmitter {
     else this.stats.failed++;
     if (outcome.executionState === 'timed_out') this.stats.timedOut++;
     if (attempt.trace) {
-      attempt.trace.end(outcome.executionState === 'timed_out' ? 'timed_out' : (outcome.nextState as AttemptOutcome), r.ok ? undefined : r.error);
-      if (job.dagRunId !== undefined && outcome.nextState === JobState.completed) this.writer.nodeTraces.remember(job.id, job.attempt, attempt.trace.traceparent);
+      attempt.trace.end(
+        outcome.executionState === 'timed_out' ? 'timed_out' : (outcome.nextState as AttemptOutcome),
+        r.ok ? undefined : r.error,
+      );
+      if (job.dagRunId !== undefined && outcome.nextState === JobState.completed)
+        this.writer.nodeTraces.remember(job.id, job.attempt, attempt.trace.traceparent);
     }
     if (outcome.nextState !== JobState.completed) {
-      (attempt.context?.logger ?? this.log).warn({ err: outcome.errorJson && JSON.parse(outcome.errorJson), next: outcome.nextState }, 'job attempt failed');
+      (attempt.context?.logger ?? this.log).warn(
+        { err: outcome.errorJson && JSON.parse(outcome.errorJson), next: outcome.nextState },
+        'job attempt failed',
+      );
     }
     if (attempt.trace) attempt.trace.detached(() => this.completer.push(outcome));
     else this.completer.push(outcome);
@@ -282,7 +309,14 @@ export class Worker extends EventEmitter {
 
   private registration() {
     const o = this.options;
-    return { id: this.id, queues: o.queues, concurrency: o.concurrency, version: this.deps.version, executors: this.executors.kinds, resources: this.executors.resources };
+    return {
+      id: this.id,
+      queues: o.queues,
+      concurrency: o.concurrency,
+      version: this.deps.version,
+      executors: this.executors.kinds,
+      resources: this.executors.resources,
+    };
   }
 
   private warn(err: unknown, msg: string): void {
