@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@jobline/core';
-import { FINISHED_STATES } from '../packages/core/dist/db/rows.js';
+import { JobFinished as FINISHED_STATES } from '../packages/core/dist/model/states.js';
 import { openTestDb, type TestDb } from './helpers/db.js';
 
 let db: TestDb;

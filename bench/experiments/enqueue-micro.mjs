@@ -1,7 +1,7 @@
 // Node CPU of enqueue's pure parts (no database): validation + serialisation, row mapping.
 //   node bench/experiments/enqueue-micro.mjs
 import { prepareJobs } from '../../packages/core/dist/queue/enqueue.js';
-import { mapJob } from '../../packages/core/dist/db/rows.js';
+import { mapJob } from '../../packages/core/dist/model/job.js';
 import pg from 'pg';
 const specs = Array.from({ length: 500 }, (_, i) => ({ queue: 'q', name: 'noop', input: { n: i, s: 'some text' } }));
 const parseTs = pg.types.getTypeParser(1184);

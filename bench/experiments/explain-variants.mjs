@@ -1,6 +1,6 @@
 // Variants for explain-hot.mjs: core's statements (as in dist) against stripped-down ones.
 import { insertJobEvents } from '../../packages/core/dist/events/outbox.js';
-import { JOB_COLUMNS } from '../../packages/core/dist/db/rows.js';
+import { JOB_COLUMNS } from '../../packages/core/dist/model/job.js';
 export default (schema, B) => {
   const s = `"${schema}"`;
   const next = `select id from ${s}.jobs where state = 'available' and queue = ($1::text[])[1] and run_at <= now()
