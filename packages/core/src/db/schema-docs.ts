@@ -39,7 +39,11 @@ const CONSTRAINT_TYPE: Record<string, string> = { p: 'primary key', u: 'unique',
 export async function describeSchema(pool: pg.Pool, schema: string): Promise<SchemaDoc> {
   const client = await pool.connect();
   try {
-    await client.query(`set search_path to ${quoteSchema(schema)}`);
+    // One transaction, so a transaction-mode pooler keeps every statement on one server connection:
+    // a session-level `set search_path` there applied to whichever connection ran it, and the
+    // unqualified `migrations` read below failed once under parallel load (CI's PgBouncer step).
+    await client.query('begin read only');
+    await client.query(`set local search_path to ${quoteSchema(schema)}`);
     const ns = `(select oid from pg_namespace where nspname = $1)`;
     const tables = await client.query(
       `select c.oid, c.relname, obj_description(c.oid, 'pg_class') as comment, coalesce(c.reloptions, '{}') as options
@@ -107,7 +111,8 @@ export async function describeSchema(pool: pg.Pool, schema: string): Promise<Sch
       : [];
     return { tables: docs, migrations: ledger };
   } finally {
-    await client.query('reset search_path').catch(() => {});
+    // Read only: ending it by rollback writes nothing and also ends it after an error.
+    await client.query('rollback').catch(() => {});
     client.release();
   }
 }
