@@ -16,7 +16,7 @@ import { groupClaimSql, groupWaitSql } from './claim-groups-sql.js';
  * one per job: a held tenant with 100,000 queued jobs costs a claim one index descent). Without a
  * held group and without limits, nothing changes for a queue: one extra read of the routing every
  * `routingRefreshMs`, shared by all claims of the worker. A hold therefore reaches a queue without
- * group settings within `routingRefreshMs` (1 s); a queue with them skips held groups at once.
+ * group settings within `routingRefreshMs` (1 s) and one read; a queue with them skips held groups at once.
  */
 export interface GroupAwareClaimer extends Claimer {
   /**
@@ -98,10 +98,21 @@ export function makeGroupAwareClaimer(
     );
     return { grouped: new Set(rows[0].grouped), anyHeld: rows[0].any_held, at: performance.now() };
   };
+  /**
+   * Stale while revalidating: once known, the routing serves claims while its refresh is in flight,
+   * so no claim waits for that read (a blocking refresh once a second showed in the latency tail).
+   * A change therefore reaches the worker's claims within `routingRefreshMs` plus one read. A failed
+   * refresh keeps the old routing; the next claim tries again.
+   */
   const currentRouting = async (pool: pg.Pool, queues: string[]): Promise<Routing> => {
-    if (routing && performance.now() - routing.at < routingRefreshMs) return routing;
-    routingRead ??= readRouting(pool, queues).finally(() => (routingRead = undefined));
-    return (routing = await routingRead);
+    if (!routing || performance.now() - routing.at >= routingRefreshMs) {
+      routingRead ??= readRouting(pool, queues)
+        .then((r) => (routing = r))
+        .finally(() => (routingRead = undefined));
+    }
+    if (!routing) return routingRead!;
+    routingRead?.catch(() => {});
+    return routing;
   };
 
   /** Wakes the worker's loop when the first full rate window of its queues opens again. */

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Queryable } from '../db/pool.js';
+import type { ExecutorHooks } from '../executors/types.js';
 
 /**
  * The worker's own row in `workers`. Registration and heartbeat are the same upsert — one write
@@ -30,4 +31,20 @@ export async function liveWorkerIds(db: Queryable, s: string, staleAfterMs: numb
 
 export async function markWorkerStopped(db: Queryable, s: string, id: string): Promise<void> {
   await db.query(`update ${s}.workers set stopped_at = now() where id = $1`, [id]);
+}
+
+/**
+ * What an executor may ask of its worker (executors/types.ts): the worker's id, who is alive, and
+ * the scope its resources are labelled with (database and schema, so two deployments on one
+ * container engine never touch each other's containers).
+ */
+export async function executorHooksFor(
+  db: Queryable,
+  s: string,
+  schema: string,
+  workerId: string,
+  staleAfterMs: number,
+): Promise<ExecutorHooks> {
+  const { rows } = await db.query<{ db: string }>('select current_database() as db');
+  return { workerId, scope: `${rows[0].db}/${schema}`, liveWorkerIds: () => liveWorkerIds(db, s, staleAfterMs) };
 }

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/pool.js';
 import { releaseAttempts } from '../queue/release.js';
 import { AttemptKind } from './attempt-kind.js';
 import { shuttingDown } from './context.js';
+import type { BatchingCompleter } from './completer.js';
 import type { Attempt } from './run-attempt.js';
 
 /** Resolves when no attempt runs any more, after `graceMs`, or when `force()` is called (a second signal). */
@@ -39,4 +40,11 @@ export async function releaseOnShutdown(db: Queryable, s: string, workerId: stri
     workerId,
     jobsChannel,
   );
+}
+
+/** Waits at most `ms` for the completer to write what is queued, then stops its retries (the rescuer returns jobs whose outcome never landed). */
+export async function drainWithin(completer: BatchingCompleter, ms: number): Promise<void> {
+  const timeout = new Promise<void>((r) => setTimeout(r, ms).unref());
+  await Promise.race([completer.drain(), timeout]);
+  completer.abandon();
 }

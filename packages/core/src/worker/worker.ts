@@ -1,16 +1,15 @@
-import { JobState } from '../model/states.js';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Job } from '../model/job.js';
-import { Listener } from '../db/listener.js';
-import { makeClaimer, type ClaimCursor } from '../queue/claim.js';
+import type { Listener } from '../db/listener.js';
+import { makeClaimer } from '../queue/claim.js';
 import { makeGroupAwareClaimer, type GroupAwareClaimer } from '../queue/claim-groups.js';
 import { ExecutorSet } from '../executors/executor-set.js';
 import type { ExecutorHooks } from '../executors/types.js';
-import { WakeupSubscriber } from '../events/wakeups.js';
-import { startAttemptSpan, type AttemptOutcome } from '../observability/tracing-consumer.js';
+import type { WakeupSubscriber } from '../events/wakeups.js';
+import { startAttemptSpan } from '../observability/tracing-consumer.js';
 import { BatchingCompleter } from './completer.js';
 import { ClaimLoop } from './claim-loop.js';
 import { Deadlines } from './deadlines.js';
@@ -20,13 +19,16 @@ import { AttemptKind, type AttemptReport, type SettledBy } from './attempt-kind.
 import type { ResolvedWorkerOptions } from './options.js';
 import { Attempt, type AttemptResult, type Handler } from './run-attempt.js';
 import { AttemptContext, cancelled, type ContextHost } from './context.js';
-import { graceful, releaseOnShutdown } from './shutdown.js';
+import { drainWithin, graceful, releaseOnShutdown } from './shutdown.js';
 import { releaseOrphans } from './own-jobs.js';
 import { QueueView } from './queue-view.js';
 import { handlerPicker } from './handlers.js';
 import { Heartbeat } from './heartbeat.js';
-import { registerWorker, markWorkerStopped, liveWorkerIds } from './registry.js';
+import { registerWorker, markWorkerStopped, executorHooksFor } from './registry.js';
 import type { WorkerDeps, WorkerStats } from './deps.js';
+import { ClaimCursorKeeper } from './claim-cursor.js';
+import { recordOutcome } from './attempt-bookkeeping.js';
+import { wakeSources } from './wake-sources.js';
 
 export type { Transition, TransitionHook } from '../queue/transitions.js';
 export type { WorkerDeps, WorkerStats } from './deps.js';
@@ -54,9 +56,7 @@ export class Worker extends EventEmitter {
   /** Core NATS wake-ups beside (or instead of) LISTEN, when NATS_URL is set. */
   readonly wakeups: WakeupSubscriber | undefined;
   private readonly log: Logger;
-  /** Where the last claim ended (see `claimRescanMs`); unset = the next claim scans from the head. */
-  private claimCursor: ClaimCursor | undefined;
-  private lastHeadScan = 0;
+  private readonly cursor: ClaimCursorKeeper;
   private readonly queues: QueueView;
   private readonly heartbeat: Heartbeat;
   private started = false;
@@ -79,6 +79,7 @@ export class Worker extends EventEmitter {
     this.log = deps.logger.child({ workerId: this.id });
     this.contextHost = { pool: deps.pool, s: deps.s, log: this.log };
     // Queues with group/rate limits (or while a group is held) go through the grouped claim.
+    this.cursor = new ClaimCursorKeeper(o.claimRescanMs, o.queues.length === 1);
     this.claim = makeGroupAwareClaimer(deps.schema, makeClaimer(deps.schema), () => this.loop.wake(true));
     this.executors = new ExecutorSet(o.handlers, o.executors);
     this.writer = new OutcomeWriter(deps.pool, deps.schema, deps.s, deps.onTransitions);
@@ -99,14 +100,13 @@ export class Worker extends EventEmitter {
       releaseOrphans: () => this.releaseOrphans(),
       warn: (err, msg) => this.warn(err, msg),
     });
-    this.listener = new Listener(
-      deps.listenUrl === null ? undefined : (deps.listenUrl ?? deps.connectionString),
-      `${deps.applicationName}-listener`,
-      [deps.jobsChannel, deps.cancelChannel],
+    ({ listener: this.listener, wakeups: this.wakeups } = wakeSources(
+      deps,
+      o.queues,
+      this.log,
       (channel, payload) => this.onNotify(channel, payload),
       () => this.loop.wake(true),
-      deps.listenConfig,
-    );
+    ));
     this.queues = new QueueView(deps.pool, deps.s, o.queues, this.executors, (err, msg) => this.warn(err, msg));
     this.handlerFor = handlerPicker({
       ...deps,
@@ -120,16 +120,6 @@ export class Worker extends EventEmitter {
     });
     const register = () => registerWorker(deps.pool, deps.s, this.registration());
     this.heartbeat = new Heartbeat(deps.pool, deps.s, register, this.running, deps.listenUrl === null, (err, msg) => this.warn(err, msg));
-    if (deps.natsWakeups && deps.natsUrl) {
-      this.wakeups = new WakeupSubscriber(
-        deps.natsUrl,
-        deps.schema,
-        o.queues,
-        `${deps.applicationName}-wakeups`,
-        () => this.loop.wake(true),
-        this.log,
-      );
-    }
   }
 
   /** Jobs running right now. */
@@ -144,12 +134,7 @@ export class Worker extends EventEmitter {
     // Executors start before the worker registers and claims: the container executor checks the
     // engine answers (a worker that offers containers and cannot run them fails here, leaving no
     // row behind, rather than per job) and reaps containers left by workers that died.
-    const { rows } = await this.deps.pool.query('select current_database() as db');
-    this.executorHooks = {
-      workerId: this.id,
-      scope: `${rows[0].db}/${this.deps.schema}`,
-      liveWorkerIds: () => liveWorkerIds(this.deps.pool, this.deps.s, o.staleAfterMs),
-    };
+    this.executorHooks = await executorHooksFor(this.deps.pool, this.deps.s, this.deps.schema, this.id, o.staleAfterMs);
     await this.executors.start(this.executorHooks);
     await registerWorker(this.deps.pool, this.deps.s, this.registration());
     await this.listener.start();
@@ -177,36 +162,19 @@ export class Worker extends EventEmitter {
 
   // ---- claiming -----------------------------------------------------------------------------
 
-  /** The cursor for the next claim, or undefined when it must scan from the head of the queue. */
-  private cursorForClaim(): ClaimCursor | undefined {
-    const o = this.options;
-    if (!this.claimCursor || o.claimRescanMs === 0 || o.queues.length !== 1 || this.queues.limitedQueues.length) return undefined;
-    if (performance.now() - this.lastHeadScan >= o.claimRescanMs) return undefined;
-    return this.claimCursor;
-  }
-
-  /** The one claim call: up to `want` jobs of this worker's queues, in one statement. */
-  private async claimJobs(want: number): Promise<Job[]> {
-    const after = this.cursorForClaim();
-    if (!after) this.lastHeadScan = performance.now();
+  /** The one claim call: up to `want` jobs of this worker's queues, in one statement, started at once. */
+  private async claimAndStart(want: number): Promise<number> {
+    const limited = this.queues.limitedQueues;
     const jobs = await this.claim(
       this.deps.pool,
       this.options.queues,
       want,
       this.id,
-      this.queues.limitedQueues,
-      after,
+      limited,
+      this.cursor.next(limited),
       this.queues.claimFilter,
     );
-    // A full batch means more is waiting just past its last job; a short one (or an empty one)
-    // sends the next claim back to the head, where anything that sorts earlier is found.
-    const last = jobs.length === want ? jobs[jobs.length - 1] : undefined;
-    this.claimCursor = last && { priority: last.priority, runAt: last.runAt, id: last.id };
-    return jobs;
-  }
-
-  private async claimAndStart(want: number): Promise<number> {
-    const jobs = await this.claimJobs(want);
+    this.cursor.claimed(jobs, want);
     if (!jobs.length) return 0;
     this.stats.claimed += jobs.length;
     this.stats.claimBatches++;
@@ -271,24 +239,7 @@ export class Worker extends EventEmitter {
     const backoff = r.ok ? this.options.backoff : this.queues.backoff(job.queue, this.options.backoff);
     const outcome = toOutcome(job, r, backoff, this.deps.maxOutputBytes);
     this.report(job, r, () => reportOf(outcome, r));
-    if (outcome.nextState === JobState.completed) this.stats.completed++;
-    else if (outcome.nextState === JobState.retryable) this.stats.retried++;
-    else this.stats.failed++;
-    if (outcome.executionState === 'timed_out') this.stats.timedOut++;
-    if (attempt.trace) {
-      attempt.trace.end(
-        outcome.executionState === 'timed_out' ? 'timed_out' : (outcome.nextState as AttemptOutcome),
-        r.ok ? undefined : r.error,
-      );
-      if (job.dagRunId !== undefined && outcome.nextState === JobState.completed)
-        this.writer.nodeTraces.remember(job.id, job.attempt, attempt.trace.traceparent);
-    }
-    if (outcome.nextState !== JobState.completed) {
-      (attempt.context?.logger ?? this.log).warn(
-        { err: outcome.errorJson && JSON.parse(outcome.errorJson), next: outcome.nextState },
-        'job attempt failed',
-      );
-    }
+    recordOutcome(this.stats, this.writer.nodeTraces, this.log, attempt, outcome, r);
     if (attempt.trace) attempt.trace.detached(() => this.completer.push(outcome));
     else this.completer.push(outcome);
   };
@@ -352,10 +303,7 @@ export class Worker extends EventEmitter {
       (n) => void (this.stats.released += n),
       (err) => this.warn(err, 'releasing running jobs failed; the rescuer will return them'),
     );
-    const drained = this.completer.drain();
-    const timeout = new Promise<void>((r) => setTimeout(r, Math.max(1000, this.options.shutdownGraceMs)).unref());
-    await Promise.race([drained, timeout]);
-    this.completer.abandon();
+    await drainWithin(this.completer, Math.max(1000, this.options.shutdownGraceMs));
     this.heartbeat.stop();
     this.deadlines.clear();
     this.queues.stop();
