@@ -24,7 +24,8 @@ import { ContainerSettingsSchema, type ContainerSettings, type Definition } from
 import type { Job } from '../model/job.js';
 import { DockerApiError, DockerClient, readAll, resolveDockerSocket } from './docker-client.js';
 import { firstFileOfTar, LogDemuxer, tarFileAt } from './docker-stream.js';
-import { BadContainerOutputError, ContainerExitError, ImageMissingError, ImagePullError } from './container-errors.js';
+import { BadContainerOutputError, ContainerExitError, ImageMissingError } from './container-errors.js';
+import { ImagePuller } from './container-images.js';
 import { LABELS, reapContainers } from './container-reaper.js';
 import { jobEnv, parseOutput, TailBuffer } from './job-env.js';
 import type { ExecutionContext, Executor, ExecutorCapabilities, ExecutorHooks } from './types.js';
@@ -49,16 +50,17 @@ const DEFAULT_INPUT_PATH = '/jobline/input.json';
 export class ContainerExecutor implements Executor {
   readonly kind = 'container' as const;
   readonly client: DockerClient;
+  private readonly images: ImagePuller;
   private hooks: ExecutorHooks | undefined;
   private engine = 'unknown';
   /** Removals in flight by container id: each container is removed once, and stop() waits for them. */
   private readonly removals = new Map<string, Promise<void>>();
-  private readonly pulls = new Map<string, Promise<void>>();
   private readonly maxOut: number;
   private readonly tailBytes: number;
 
   constructor(private readonly o: ContainerExecutorOptions = {}) {
     this.client = new DockerClient(o.socketPath ?? resolveDockerSocket());
+    this.images = new ImagePuller(this.client);
     this.maxOut = o.maxOutputBytes ?? 1024 * 1024;
     this.tailBytes = o.stderrTailBytes ?? 4096;
   }
@@ -193,35 +195,9 @@ export class ContainerExecutor implements Executor {
         const missing = err instanceof DockerApiError && err.status === 404 && /image/i.test(err.engineMessage);
         if (!missing || pulled) throw err;
         if (st.pullPolicy === 'never') throw new ImageMissingError(def.image!, this.client.socketPath);
-        await this.pull(def.image!, signal);
+        await this.images.pull(def.image!, signal);
       }
     }
-  }
-
-  /** Pulls an image once even when several jobs need it at the same moment. */
-  private pull(image: string, signal: AbortSignal): Promise<void> {
-    let p = this.pulls.get(image);
-    if (!p) {
-      p = this.pullOnce(image, signal).finally(() => this.pulls.delete(image));
-      this.pulls.set(image, p);
-    }
-    return p;
-  }
-
-  private async pullOnce(image: string, signal: AbortSignal): Promise<void> {
-    const at = image.lastIndexOf(':');
-    const hasTag = !image.includes('@') && at > image.lastIndexOf('/');
-    const query = hasTag ? { fromImage: image.slice(0, at), tag: image.slice(at + 1) } : { fromImage: image };
-    const { status, body } = await this.client.call('POST', '/images/create', {
-      query,
-      signal,
-      ok: [404, 500],
-      what: `pulling image "${image}"`,
-    });
-    // The engine streams progress as JSON lines and reports a failed pull in one of them (HTTP 200).
-    const lines = body.toString('utf8').split('\n').filter(Boolean);
-    const failed = lines.map((l) => safeJson(l)).find((m) => m && typeof m.error === 'string');
-    if (status !== 200 || failed) throw new ImagePullError(image, String(failed?.error ?? lines.at(-1) ?? `HTTP ${status}`));
   }
 
   private async readLogs(
@@ -294,14 +270,6 @@ export class ContainerExecutor implements Executor {
       void p.then(() => setTimeout(() => this.removals.delete(id), 60_000).unref());
     }
     return p;
-  }
-}
-
-function safeJson(line: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return undefined;
   }
 }
 

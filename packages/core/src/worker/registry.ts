@@ -48,3 +48,13 @@ export async function executorHooksFor(
   const { rows } = await db.query<{ db: string }>('select current_database() as db');
   return { workerId, scope: `${rows[0].db}/${schema}`, liveWorkerIds: () => liveWorkerIds(db, s, staleAfterMs) };
 }
+
+/** The worker's registration upsert, bound to what it advertises (its executors' kinds and resources). */
+export function registrar(
+  db: Queryable,
+  s: string,
+  w: { id: string; queues: string[]; concurrency: number; version: string },
+  executors: { kinds: string[]; resources: object },
+): () => Promise<void> {
+  return () => registerWorker(db, s, { ...w, executors: executors.kinds, resources: executors.resources });
+}

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, JoblineError } from '../db/errors.js';
 import type { Job, JobError } from '../model/job.js';
 import type { AttemptSpan } from '../observability/tracing-consumer.js';
-import type { SettledBy } from './attempt-kind.js';
+import { AttemptKind, type SettledBy } from './attempt-kind.js';
 
 /** What a handler receives besides its input (DESIGN §6). */
 export interface JobContext<I = unknown> {
@@ -113,6 +113,13 @@ export class Attempt {
 
   get aborted(): boolean {
     return this.isAborted;
+  }
+
+  /** `cancel()` already closed this attempt in the database (the cancel notice): end its span, abort the handler. */
+  cancelledElsewhere(reason: unknown): void {
+    this.settled = AttemptKind.Cancelled;
+    this.trace?.end('cancelled');
+    this.abort(reason);
   }
 
   abort(reason: unknown): void {

@@ -15,7 +15,7 @@ import { ClaimLoop } from './claim-loop.js';
 import { Deadlines } from './deadlines.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { reportOf, toOutcome } from './outcome.js';
-import { AttemptKind, type AttemptReport, type SettledBy } from './attempt-kind.js';
+import type { AttemptReport, SettledBy } from './attempt-kind.js';
 import type { ResolvedWorkerOptions } from './options.js';
 import { Attempt, type AttemptResult, type Handler } from './run-attempt.js';
 import { AttemptContext, cancelled, type ContextHost } from './context.js';
@@ -24,7 +24,7 @@ import { releaseOrphans } from './own-jobs.js';
 import { QueueView } from './queue-view.js';
 import { handlerPicker } from './handlers.js';
 import { Heartbeat } from './heartbeat.js';
-import { registerWorker, markWorkerStopped, executorHooksFor } from './registry.js';
+import { registrar, markWorkerStopped, executorHooksFor } from './registry.js';
 import type { WorkerDeps, WorkerStats } from './deps.js';
 import { ClaimCursorKeeper } from './claim-cursor.js';
 import { recordOutcome } from './attempt-bookkeeping.js';
@@ -59,6 +59,8 @@ export class Worker extends EventEmitter {
   private readonly cursor: ClaimCursorKeeper;
   private readonly queues: QueueView;
   private readonly heartbeat: Heartbeat;
+  /** Registration and heartbeat: the same upsert of this worker's row. */
+  private readonly register: () => Promise<void>;
   private started = false;
   private stopPromise: Promise<void> | undefined;
   private forceStop: (() => void) | undefined;
@@ -91,10 +93,7 @@ export class Worker extends EventEmitter {
       onRetry: (err, attempt) => this.warn(err, `writing ${attempt > 1 ? 'again ' : ''}a batch of outcomes failed; retrying`),
     });
     this.loop = new ClaimLoop({
-      concurrency: o.concurrency,
-      claimBatchSize: o.claimBatchSize,
-      claimsInFlight: o.claimsInFlight,
-      pollIntervalMs: o.pollIntervalMs,
+      ...o, // concurrency, claimBatchSize, claimsInFlight, pollIntervalMs
       running: () => this.running.size,
       claim: (want) => this.claimAndStart(want),
       releaseOrphans: () => this.releaseOrphans(),
@@ -118,8 +117,15 @@ export class Worker extends EventEmitter {
       restrictClaims: () => this.queues.restrict(),
       released: (n) => void (this.stats.released += n),
     });
-    const register = () => registerWorker(deps.pool, deps.s, this.registration());
-    this.heartbeat = new Heartbeat(deps.pool, deps.s, register, this.running, deps.listenUrl === null, (err, msg) => this.warn(err, msg));
+    this.register = registrar(
+      deps.pool,
+      deps.s,
+      { id: this.id, queues: o.queues, concurrency: o.concurrency, version: deps.version },
+      this.executors,
+    );
+    this.heartbeat = new Heartbeat(deps.pool, deps.s, this.register, this.running, deps.listenUrl === null, (err, msg) =>
+      this.warn(err, msg),
+    );
   }
 
   /** Jobs running right now. */
@@ -136,7 +142,7 @@ export class Worker extends EventEmitter {
     // row behind, rather than per job) and reaps containers left by workers that died.
     this.executorHooks = await executorHooksFor(this.deps.pool, this.deps.s, this.deps.schema, this.id, o.staleAfterMs);
     await this.executors.start(this.executorHooks);
-    await registerWorker(this.deps.pool, this.deps.s, this.registration());
+    await this.register();
     await this.listener.start();
     await this.wakeups?.start();
     if (this.deps.listenUrl === null && !this.wakeups) {
@@ -186,14 +192,7 @@ export class Worker extends EventEmitter {
   private onNotify(channel: string, payload: string): void {
     if (channel === this.deps.jobsChannel) {
       if (this.options.queues.includes(payload)) this.loop.wake(true);
-    } else if (channel === this.deps.cancelChannel) {
-      const a = this.running.get(Number(payload));
-      if (a) {
-        a.settled = AttemptKind.Cancelled; // cancel() already closed the attempt in the database
-        a.trace?.end('cancelled');
-        a.abort(cancelled());
-      }
-    }
+    } else if (channel === this.deps.cancelChannel) this.running.get(Number(payload))?.cancelledElsewhere(cancelled());
   }
 
   /** After a failed claim, with no claim in flight: see releaseOrphans (own-jobs.ts). */
@@ -256,18 +255,6 @@ export class Worker extends EventEmitter {
       'late outcomes rejected: these attempts were rescued, cancelled or released meanwhile',
     );
     this.emit('rejected', rejected);
-  }
-
-  private registration() {
-    const o = this.options;
-    return {
-      id: this.id,
-      queues: o.queues,
-      concurrency: o.concurrency,
-      version: this.deps.version,
-      executors: this.executors.kinds,
-      resources: this.executors.resources,
-    };
   }
 
   private warn(err: unknown, msg: string): void {
