@@ -5,6 +5,7 @@
 import pg from 'pg';
 import pino from 'pino';
 import { Jobline } from '@jobline/core';
+import { internals } from '@jobline/core/internal';
 const url = process.env.DATABASE_URL;
 const N = Number(process.env.N ?? 20000);
 async function run(filtered) {
@@ -12,7 +13,7 @@ async function run(filtered) {
   const jl = await Jobline.connect({ databaseUrl: url, schema, natsUrl: '', logger: pino({ level: 'warn' }) });
   if (filtered) await jl.createDefinition({ name: 'c', executor: 'container', image: 'localhost/x:1', defaults: { queue: 'other' } });
   for (let i = 0; i < N; i += 5000) await jl.enqueueMany(Array.from({ length: 5000 }, () => ({ queue: 'd', name: 'noop' })));
-  await jl.pool.query(`vacuum analyze "${schema}".jobs`);
+  await internals(jl).pool.query(`vacuum analyze "${schema}".jobs`);
   let done = 0;
   let resolve;
   const all = new Promise((r) => (resolve = r));
@@ -32,7 +33,7 @@ async function run(filtered) {
   await all;
   await new Promise((r) => {
     const chk = async () => {
-      const { rows } = await jl.pool.query(`select count(*)::int n from "${schema}".jobs where state <> 'completed'`);
+      const { rows } = await internals(jl).pool.query(`select count(*)::int n from "${schema}".jobs where state <> 'completed'`);
       rows[0].n ? setTimeout(chk, 10) : r();
     };
     chk();
