@@ -43,8 +43,9 @@ export const TABLE_PRIVILEGES: Record<string, Privileges> = {
   // Enqueue policies (0008): whoever enqueues opens and moves throttle/debounce windows; the
   // maintenance leader (a worker) prunes closed ones.
   enqueue_windows: { worker: 'select, insert, update, delete', producer: 'select, insert, update' },
-  // Quotas (0008): finishing an attempt (worker; producer cancels) charges the wallet by trigger; producers set and top up.
-  wallets: { worker: 'select, update', producer: 'select, insert, update' },
+  // Quotas (0008): finishing an attempt (worker; producer cancels) charges the wallet by trigger; producers set,
+  // top up and delete (the ledger's rows go by the foreign key's cascade, which runs as the table owner).
+  wallets: { worker: 'select, update', producer: 'select, insert, update, delete' },
   wallet_transactions: { worker: 'select, insert', producer: 'select, insert' },
 };
 
