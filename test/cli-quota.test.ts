@@ -25,6 +25,18 @@ describe('jobline quota', () => {
     expect((await jobline(['quota', 'set', 'tenant-7', '0'])).stdout).toMatch(/held/);
   });
 
+  it('delete removes the wallet and releases a held tenant; deleting it again exits 1', async () => {
+    await jobline(['quota', 'set', 'tenant-del', '0']);
+    const del = await jobline(['quota', 'delete', 'tenant-del']);
+    expect(del.code, del.stderr).toBe(0);
+    expect(del.stdout).toBe('tenant-del: quota deleted (was 0 attempts); its jobs are no longer metered\n');
+    expect(await db.q(`select held_reason from $S.job_groups where key = 'tenant-del'`)).toEqual([{ held_reason: null }]);
+    const again = await jobline(['quota', 'delete', 'tenant-del', '--json']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/tenant-del/);
+    expect((await jobline(['quota', 'delete', 'tenant-del', 'extra'])).code).toBe(2);
+  });
+
   it('bad input names the field, exits 2 (usage) or 1 (unknown tenant), and writes nothing', async () => {
     await jobline(['quota', 'set', 'tenant-8', '3']);
     const before = await db.q(`select count(*)::int as n from $S.wallet_transactions`);

@@ -57,6 +57,22 @@ describe('quota routes', () => {
     expect((await db.jl.getBalance('g1')).balance).toBe(1);
   });
 
+  it('DELETE /v1/groups/:group/quota deletes the wallet (admin only) and releases the group; 404 after', async () => {
+    const g = encodeURIComponent('tenant/del ü');
+    await p.call('POST', `/v1/groups/${g}/quota`, { body: { balance: 0 } });
+    expect((await p.call('GET', `/v1/groups/${g}/quota`)).body).toMatchObject({ held: true });
+    expect((await p.call('DELETE', `/v1/groups/${g}/quota`, { token: TOKENS.writerA })).status).toBe(403);
+    expect((await p.call('DELETE', `/v1/groups/${g}/quota`, { token: TOKENS.reader })).status).toBe(403);
+    const del = await p.call('DELETE', `/v1/groups/${g}/quota`);
+    expect(del.status).toBe(200);
+    expect(del.body).toMatchObject({ group: 'tenant/del ü', balance: 0, unit: 'attempts', held: false });
+    expect(await db.q(`select held_reason from $S.job_groups where key = $1`, ['tenant/del ü'])).toEqual([{ held_reason: null }]);
+    expect((await p.call('GET', `/v1/groups/${g}/quota`)).status).toBe(404);
+    expect((await p.call('DELETE', `/v1/groups/${g}/quota`)).status).toBe(404);
+    const openapi = await p.call('GET', '/openapi.json', { token: null });
+    expect(openapi.body.paths['/v1/groups/{group}/quota'].delete.operationId).toBe('deleteQuota');
+  });
+
   it('/metrics shows the held groups', async () => {
     await p.call('POST', '/v1/groups/held-1/quota', { body: { balance: 0 } });
     const m = await p.call('GET', '/metrics', { token: null });

@@ -286,3 +286,60 @@ describe('charging finished attempts', () => {
     expect((await db.jl.getBalance('t-worker')).balance).toBe(44);
   });
 });
+
+describe('deleting a quota', () => {
+  it('releases a held group at once (event without a balance), its held jobs run, nothing more is charged', async () => {
+    await db.jl.setQuota('t-del', { balance: 0, note: 'trial over' });
+    expect(await heldReason('t-del')).toBe('quota');
+    const jobs = await db.jl.enqueueMany(Array.from({ length: 3 }, (_, i) => ({ queue: 'delq', name: 'x', group: 't-del', input: { i } })));
+    const w = db.jl.worker({ queues: ['delq'], concurrency: 3, pollIntervalMs: 50, handlers: { x: async () => 'ok' } });
+    await w.start();
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // several polls: held jobs wait
+      for (const j of jobs) expect((await db.jl.getJob(j.id)).state).toBe('available');
+      expect(await db.jl.deleteQuota('t-del')).toMatchObject({ group: 't-del', balance: 0, unit: 'attempts', held: false });
+      expect(await heldReason('t-del')).toBeNull();
+      await waitFor(
+        async () => (await db.q(`select count(*)::int as n from $S.jobs where queue = 'delq' and state = 'completed'`))[0].n === 3,
+        10_000,
+        'the released jobs',
+      );
+    } finally {
+      await w.stop();
+    }
+    // Every job ran once; the wallet and its ledger are gone, and the finished attempts charged nothing.
+    expect((await db.q(`select count(*)::int as n from $S.job_executions where job_id = any($1)`, [jobs.map((j) => j.id)]))[0].n).toBe(3);
+    expect(await db.q(`select 1 from $S.wallets where key = 't-del'`)).toHaveLength(0);
+    expect(await db.q(`select 1 from $S.wallet_transactions where wallet_key = 't-del'`)).toHaveLength(0);
+    await expect(db.jl.getBalance('t-del')).rejects.toBeInstanceOf(NotFoundError);
+    const evs = await groupEvents('t-del');
+    expect(evs.map((e) => e.type)).toEqual(['dev.jobline.group.held', 'dev.jobline.group.released']);
+    expect(evs[1].data).toEqual({ group: 't-del', reason: 'quota', held: false });
+    expect(
+      GroupEventSchemas.released.parse(
+        toEnvelope({ ...evs[1], id: Number(evs[1].id), jobId: null, dagRunId: null, createdAt: evs[1].created_at }, '/x'),
+      ).data,
+    ).toEqual({ group: 't-del', reason: 'quota', held: false });
+    // The group's own row (tier, weight) stays; a new quota starts a fresh ledger.
+    expect(await db.q(`select 1 from $S.job_groups where key = 't-del'`)).toHaveLength(1);
+    expect(await db.jl.setQuota('t-del', { balance: 2 })).toMatchObject({ balance: 2, held: false });
+    expect((await db.jl.listLedger('t-del')).entries.map((e) => e.kind)).toEqual(['set']);
+  });
+
+  it('an unknown wallet is a NotFoundError; a bad key names the field; a delete in a rolled-back transaction keeps the wallet', async () => {
+    await expect(db.jl.deleteQuota('nobody-del')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(db.jl.deleteQuota('')).rejects.toMatchObject({ code: 'VALIDATION' });
+    await db.jl.setQuota('t-keep', { balance: 0 });
+    await expect(
+      db.jl.transaction(async (tx) => {
+        await db.jl.deleteQuota('t-keep', { tx });
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await db.jl.getBalance('t-keep')).toMatchObject({ balance: 0, held: true });
+    // A group that was not held is not "released" again: no event.
+    await db.jl.setQuota('t-free', { balance: 5 });
+    await db.jl.deleteQuota('t-free');
+    expect(await groupEvents('t-free')).toEqual([]);
+  });
+});

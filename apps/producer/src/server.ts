@@ -117,7 +117,7 @@ export function createProducer(o: ProducerOptions): Producer {
           ]);
         }
         input.body = raw === undefined ? undefined : parsePart(route.body, raw);
-      } else if (method === 'POST') {
+      } else if (method === 'POST' || method === 'DELETE') {
         await readJson(req, o.config.maxBodyBytes); // content type and size rules apply to every body
       }
       result = await route.handle(ctx, input);

@@ -17,6 +17,7 @@ import {
   getBalance,
   listLedger,
   setQuota,
+  deleteQuota,
   topUp,
   type Balance,
   type LedgerPage,
@@ -226,6 +227,11 @@ export abstract class JoblineBase {
   /** Adds units to a group's wallet (NotFoundError without one); a positive balance releases held jobs. */
   topUp(group: string, amount: number, opts: TxOption & { note?: string } = {}): Promise<Balance> {
     return inTransaction(this.pool, opts.tx, (tx) => topUp(tx, this.s, group, amount, opts.note));
+  }
+
+  /** Deletes a group's wallet and its ledger (NotFoundError without one); a held group is released at once. */
+  deleteQuota(group: string, opts: TxOption = {}): Promise<Balance> {
+    return inTransaction(this.pool, opts.tx, (tx) => deleteQuota(tx, this.s, group));
   }
 
   /** A group's wallet: unit, balance and whether its jobs are held. NotFoundError without one. */

@@ -14,9 +14,9 @@ const show = (b: Balance) => `${b.group}: ${b.balance} ${b.unit}${b.held ? ' (he
 
 export const quota: Command = {
   name: 'quota',
-  summary: "set, top up and read a group's (tenant's) quota and usage ledger",
+  summary: "set, top up, read and delete a group's (tenant's) quota and usage ledger",
   usage:
-    'quota set <group> <balance> [--unit attempts|run_ms] [--note T] | quota top-up <group> <amount> [--note T] | quota show <group> | quota ledger <group> [--limit N] [--before ID]',
+    'quota set <group> <balance> [--unit attempts|run_ms] [--note T] | quota top-up <group> <amount> [--note T] | quota show <group> | quota delete <group> | quota ledger <group> [--limit N] [--before ID]',
   help: `A group (the "group" of its jobs, e.g. a tenant) may have a wallet. Every finished attempt of its
 jobs is charged to it — 1 unit per attempt (--unit attempts, the default) or its run time in ms
 (--unit run_ms) — by one ledger entry written with the attempt. At a balance of 0 or below the
@@ -25,16 +25,18 @@ group's jobs are held (they stay available, nothing fails) until a top-up makes 
   jobline quota set tenant-42 1000            # create or replace the wallet
   jobline quota top-up tenant-42 500 --note "invoice 7"
   jobline quota show tenant-42
-  jobline quota ledger tenant-42 --limit 20`,
+  jobline quota ledger tenant-42 --limit 20
+  jobline quota delete tenant-42              # no longer metered; held jobs run; the ledger is deleted too`,
   options: { unit: { type: 'string' }, note: { type: 'string' }, limit: { type: 'string' }, before: { type: 'string' } },
   async run({ positionals, values: v, json }) {
     const [sub, group, arg, ...extra] = positionals;
     if (extra.length) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-    if (!['set', 'top-up', 'show', 'ledger'].includes(sub ?? '')) {
-      throw new UsageError(sub ? `unknown quota subcommand ${JSON.stringify(sub)}` : 'use: quota set | top-up | show | ledger');
+    if (!['set', 'top-up', 'show', 'ledger', 'delete'].includes(sub ?? '')) {
+      throw new UsageError(sub ? `unknown quota subcommand ${JSON.stringify(sub)}` : 'use: quota set | top-up | show | ledger | delete');
     }
     if (!group) throw new UsageError('give the group (tenant) key');
-    if ((sub === 'show' || sub === 'ledger') && arg !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+    if ((sub === 'show' || sub === 'ledger' || sub === 'delete') && arg !== undefined)
+      throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
     const note = v.note as string | undefined;
     const jl = await connect();
     try {
@@ -58,6 +60,12 @@ group's jobs are held (they stay available, nothing fails) until a top-up makes 
           );
           if (page.nextCursor) process.stdout.write(`more: --before ${page.nextCursor}\n`);
         }
+        return 0;
+      }
+      if (sub === 'delete') {
+        const b = await jl.deleteQuota(group);
+        if (json) writeJson(b);
+        else process.stdout.write(`${b.group}: quota deleted (was ${b.balance} ${b.unit}); its jobs are no longer metered\n`);
         return 0;
       }
       const b =

@@ -39,7 +39,7 @@ export interface Route<
   Q extends z.ZodType | undefined = any,
   B extends z.ZodType | undefined = any,
 > {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Express-style: `/v1/jobs/:id`. */
   path: string;
   operationId: string;

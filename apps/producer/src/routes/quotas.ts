@@ -5,7 +5,7 @@ import { Balance, GroupParams, LedgerPage, LedgerQueryParams, QuotaSet, TopUpBod
 
 /**
  * Quotas (issue 15): a group's (tenant's) wallet and usage ledger. Reading needs `read`; setting a
- * quota or topping it up moves money-like units, so it needs `admin`. Group keys are free text:
+ * quota, topping it up or deleting it moves money-like units, so it needs `admin`. Group keys are free text:
  * percent-encode them in the path.
  */
 export function quotaRoutes(st: ProducerState) {
@@ -39,6 +39,21 @@ export function quotaRoutes(st: ProducerState) {
       responses: { 200: { description: 'The wallet after the top-up', schema: Balance }, ...errors(400, 401, 403, 404, 413, 415) },
       async handle(_ctx, { params, body }) {
         return { status: 200, body: await st.jl.topUp(params.group, body.amount, { note: body.note }) };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/groups/:group/quota',
+      operationId: 'deleteQuota',
+      tag: 'quotas',
+      summary: "Delete a group's wallet and its ledger",
+      description:
+        'The group is no longer metered; if it was held, its jobs are released at once (event dev.jobline.group.released) — held jobs stayed available, none is lost. The ledger is deleted with the wallet: read it first to keep it. 404 when the group has no wallet.',
+      scope: 'admin',
+      params: GroupParams,
+      responses: { 200: { description: 'The wallet as it was, now deleted', schema: Balance }, ...errors(400, 401, 403, 404) },
+      async handle(_ctx, { params }) {
+        return { status: 200, body: await st.jl.deleteQuota(params.group) };
       },
     }),
     defineRoute({

@@ -37,12 +37,15 @@ export const TABLE_PRIVILEGES: Record<string, Privileges> = {
   orchestrator_stats: { worker: 'select, insert, delete', producer: 'select' },
   // Groups (0006): producers set tiers and weights; workers hold and release groups (quotas).
   job_groups: { worker: 'select, insert, update', producer: 'select, insert, update' },
-  // Rate windows (0007): written by the grouped claim (workers); producers read them for waiting reasons.
-  rate_windows: { worker: 'select, insert, update', producer: 'select' },
-  // Enqueue policies (0008): whoever enqueues opens and moves throttle/debounce windows.
-  enqueue_windows: { worker: 'select, insert, update', producer: 'select, insert, update' },
-  // Quotas (0008): finishing an attempt (worker; producer cancels) charges the wallet by trigger; producers set and top up.
-  wallets: { worker: 'select, update', producer: 'select, insert, update' },
+  // Rate windows (0007): written by the grouped claim (workers), pruned by the maintenance leader (a
+  // worker); producers read them for waiting reasons.
+  rate_windows: { worker: 'select, insert, update, delete', producer: 'select' },
+  // Enqueue policies (0008): whoever enqueues opens and moves throttle/debounce windows; the
+  // maintenance leader (a worker) prunes closed ones.
+  enqueue_windows: { worker: 'select, insert, update, delete', producer: 'select, insert, update' },
+  // Quotas (0008): finishing an attempt (worker; producer cancels) charges the wallet by trigger; producers set,
+  // top up and delete (the ledger's rows go by the foreign key's cascade, which runs as the table owner).
+  wallets: { worker: 'select, update', producer: 'select, insert, update, delete' },
   wallet_transactions: { worker: 'select, insert', producer: 'select, insert' },
 };
 

@@ -4,10 +4,13 @@ import { withTransaction } from '../db/pool.js';
 import {
   DAG_RETENTION_BATCH,
   JOB_RETENTION_BATCH,
+  WINDOW_PRUNE_BATCH,
   deleteFinishedDagRuns,
   deleteFinishedJobs,
   deleteGoneWorkers,
   promoteDueJobs,
+  pruneEnqueueWindows,
+  pruneRateWindows,
   rescueLostJobs,
 } from '../queue/maintenance-sql.js';
 import type { TransitionHook } from '../queue/transitions.js';
@@ -38,7 +41,8 @@ const GONE_WORKER_ROWS_AFTER_MS = 24 * 3600_000;
 /**
  * The leader's passes. Every worker competes for the `maintenance` lease; the holder promotes
  * due scheduled/retryable jobs, rescues the jobs of dead workers, and applies retention. Each
- * pass is bounded and loops only while it keeps finding full batches.
+ * pass is bounded and loops only while it keeps finding full batches. Retention also prunes
+ * rate and enqueue windows nobody reads any more.
  */
 export class Maintenance extends LeaderService {
   private timers: NodeJS.Timeout[] = [];
@@ -118,5 +122,10 @@ export class Maintenance extends LeaderService {
     while ((await deleteFinishedJobs(this.deps.pool, this.deps.s, this.o.retentionMs)) === JOB_RETENTION_BATCH);
     while ((await deleteFinishedDagRuns(this.deps.pool, this.deps.s, this.o.retentionMs)) === DAG_RETENTION_BATCH);
     await deleteGoneWorkers(this.deps.pool, this.deps.s, GONE_WORKER_ROWS_AFTER_MS);
+    // Rate and throttle/debounce windows are one row per queue and group or key, reused while in
+    // use; these passes delete the ones no claim or enqueue reads any more (maintenance-sql.ts), so
+    // a queue with a million one-off tenants or keys does not keep a million rows.
+    while ((await pruneRateWindows(this.deps.pool, this.deps.s)) === WINDOW_PRUNE_BATCH);
+    while ((await pruneEnqueueWindows(this.deps.pool, this.deps.s)) === WINDOW_PRUNE_BATCH);
   }
 }

@@ -22,6 +22,21 @@ import { cannotRunSql } from './claim.js';
  * to the most urgent, oldest head. A group with 100,000 queued jobs therefore gets one slot per
  * round like a group that just enqueued one job. Jobs without a group form one more group
  * (weight 1, no group limit, still under the queue's own limits).
+ *
+ * What it locks: only the chosen jobs (`chosen`, FOR UPDATE SKIP LOCKED by id), not every
+ * candidate. Ranking needs no lock: under the queue's lock no other claim of the queue runs, so the
+ * only writers of its available rows are cancels, debounce replacements, retry-now and (for a queue
+ * routed here only because a group is held) plain claims of other workers — a chosen row one of
+ * them holds is skipped, one it changed meanwhile is re-checked on its new version
+ * (`state = 'available'`), and the batch is one job shorter. Locking every candidate wrote a lock
+ * on each of them: up to $2 rows per group with work, cut to $2 claimed.
+ *
+ * Which index: each group's candidates are read from `jobs_group_claim_idx` by
+ * `group_key between g.k and g.k ... order by group_key, …`, which is `group_key = g.k` in a form
+ * the planner cannot answer from `jobs_claim_idx`. With `= g.k` and statistics from a time with one
+ * big group (ANALYZE after a tenant's bulk load), it estimated every row to match and walked the
+ * queue's whole `jobs_claim_idx` range per group, filtering on group_key: 34 s for one claim of a
+ * 30,000-job backlog with 1,000 groups (bench/experiments/groups-claim.mjs; 20–30 ms after).
  */
 const fit = (s: string, filtered: boolean) =>
   filtered
@@ -89,25 +104,28 @@ export const groupClaimSql = (s: string, filtered: boolean) => `
            row_number() over (partition by g.k order by x.priority, x.run_at, x.id) as rn
       from g, lateral (
         select id, priority, run_at from ${s}.jobs
-         where state = 'available' and queue = $1 and group_key = g.k and run_at <= statement_timestamp() ${fit(s, filtered)}
-         order by priority, run_at, id
-         limit greatest(0, least($2, coalesce(g.conc_free, $2), coalesce(g.rate_free, $2)))
-         for update skip locked) x
+         where state = 'available' and queue = $1 and group_key between g.k and g.k and run_at <= statement_timestamp() ${fit(s, filtered)}
+         order by group_key, priority, run_at, id
+         limit greatest(0, least($2, coalesce(g.conc_free, $2), coalesce(g.rate_free, $2)))) x
      where g.held_reason is null
     union all
     select y.id, y.priority, y.run_at, 1, row_number() over (order by y.priority, y.run_at, y.id)
       from (select id, priority, run_at from ${s}.jobs
              where state = 'available' and queue = $1 and group_key is null and run_at <= statement_timestamp() ${fit(s, filtered)}
-             order by priority, run_at, id limit $2 for update skip locked) y
+             order by priority, run_at, id limit $2) y
   ),
   next as (
     select id from cand order by ceil(rn::numeric / w), priority, run_at, id limit (select n from qcap)
+  ),
+  chosen as (
+    select id from ${s}.jobs where id = any(array(select id from next)) and state = 'available'
+       for update skip locked
   ),
   claimed as (
     update ${s}.jobs j
        set state = 'running', attempt = j.attempt + 1, worker_id = $3,
            claimed_at = statement_timestamp(), started_at = statement_timestamp(), heartbeat_at = null, updated_at = statement_timestamp()
-     where j.id = any(array(select id from next)) and j.state = 'available'
+     where j.id = any(array(select id from chosen))
     returning j.*
   ),
   ev as (

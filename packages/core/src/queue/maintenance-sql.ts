@@ -146,3 +146,56 @@ export async function deleteGoneWorkers(db: Queryable, s: string, olderThanMs: n
   );
   return rowCount ?? 0;
 }
+
+/** Rows per window-pruning statement; a pass repeats while a statement deletes a full batch. */
+export const WINDOW_PRUNE_BATCH = 5000;
+
+/**
+ * Rate windows (0007) whose newest start is older than their period: every start in them is
+ * outside the window, so no claim counts them and deleting the row changes no limit. Rows of a
+ * queue without that limit any more (period unset, or the queue gone) are read by no claim and go
+ * too; a limit set again starts with an empty window. The grouped claim writes these rows without
+ * this statement's lock (under the queue's advisory lock): a row it is writing is skipped, and one
+ * it wrote after this statement's snapshot is re-checked on its new version by FOR UPDATE (the
+ * fresh start keeps it); a claim's upsert after the delete simply inserts the row again.
+ */
+const pruneRateWindowsSql = (s: string) => `
+  with old as (
+    select w.queue, w.group_key from ${s}.rate_windows w
+      left join ${s}.queues q on q.name = w.queue
+     where not exists (select 1 from unnest(w.starts) t
+                        where t > now() - (case when w.group_key = '' then q.rate_period_ms else q.group_rate_period_ms end)
+                                          * interval '1 millisecond')
+     limit $1
+     for update of w skip locked
+  )
+  delete from ${s}.rate_windows w using old where w.queue = old.queue and w.group_key = old.group_key`;
+
+export async function pruneRateWindows(db: Queryable, s: string, limit = WINDOW_PRUNE_BATCH): Promise<number> {
+  return (await db.query(labelled('prune rate windows', pruneRateWindowsSql(s), [limit]))).rowCount ?? 0;
+}
+
+/**
+ * Throttle/debounce windows (0008) that no enqueue reads any more: a throttle window that ended
+ * (the next enqueue opens a new one either way), a debounce window that ended and whose job is no
+ * longer pending. A debounce window's job that has not started (workers busy or stopped) is still
+ * replaced by the next enqueue even after `ends_at` (enqueue-policies.ts), so that row stays until
+ * the job starts — the predicate is replacePending's; a started job (attempt ≥ 1) never becomes
+ * pending again, so the decision cannot be undone. Enqueuers serialise on an advisory lock and
+ * upsert the row: one that lost the row to this delete inserts it again.
+ */
+const pruneEnqueueWindowsSql = (s: string) => `
+  with old as (
+    select w.queue, w.kind, w.key from ${s}.enqueue_windows w
+     where w.ends_at < now()
+       and (w.kind = 'throttle' or w.job_id is null or not exists (
+             select 1 from ${s}.jobs j
+              where j.id = w.job_id and j.state in (${sqlList([JobState.scheduled, JobState.available])}) and j.attempt = 0))
+     limit $1
+     for update of w skip locked
+  )
+  delete from ${s}.enqueue_windows w using old where w.queue = old.queue and w.kind = old.kind and w.key = old.key`;
+
+export async function pruneEnqueueWindows(db: Queryable, s: string, limit = WINDOW_PRUNE_BATCH): Promise<number> {
+  return (await db.query(labelled('prune enqueue windows', pruneEnqueueWindowsSql(s), [limit]))).rowCount ?? 0;
+}

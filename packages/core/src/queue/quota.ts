@@ -141,6 +141,23 @@ export async function topUp(db: Queryable, s: string, group: string, amount: num
   return syncAndRead(db, s, t.group);
 }
 
+/**
+ * Deletes the group's wallet: its attempts are no longer charged, and a held group is released at
+ * once (event `dev.jobline.group.released` without a balance). Held jobs stayed `available`, so they
+ * simply become claimable: nothing is failed or lost. The ledger goes with the wallet
+ * (`wallet_transactions` references it `on delete cascade`, migration 0008): read it first
+ * (`listLedger`) to keep it. A charge committing at the same moment either lands before the delete
+ * (and is deleted with the ledger) or finds no wallet (the trigger locks the wallet row first).
+ * Returns the wallet as it was, with `held: false`. NotFoundError without one. `db` in a transaction.
+ */
+export async function deleteQuota(db: Queryable, s: string, group: string): Promise<Balance> {
+  const key = parseOrThrow(GroupKey, group, 'group');
+  const { rows } = await db.query(`delete from ${s}.wallets where key = $1 returning key, unit, balance, updated_at`, [key]);
+  if (!rows[0]) throw new NotFoundError('wallet of group', key);
+  await db.query(`select ${s}.quota_sync_holds(array[$1::text])`, [key]);
+  return { ...mapBalance(rows[0]), held: false };
+}
+
 async function writeEntry(db: Queryable, s: string, key: string, kind: WalletEntryKind, amount: number, after: number, note?: string) {
   await db.query(`insert into ${s}.wallet_transactions (wallet_key, kind, amount, balance_after, note) values ($1, $2, $3, $4, $5)`, [
     key,
