@@ -29,7 +29,7 @@ describe('jobline quota', () => {
     await jobline(['quota', 'set', 'tenant-del', '0']);
     const del = await jobline(['quota', 'delete', 'tenant-del']);
     expect(del.code, del.stderr).toBe(0);
-    expect(del.stdout).toBe('tenant-del: quota deleted (was 0 attempts); its jobs are no longer metered\n');
+    expect(del.stdout).toBe('tenant-del: quota deleted (was 0 attempts); its jobs are no longer metered (the ledger stays)\n');
     expect(await db.q(`select held_reason from $S.job_groups where key = 'tenant-del'`)).toEqual([{ held_reason: null }]);
     const again = await jobline(['quota', 'delete', 'tenant-del', '--json']);
     expect(again.code).toBe(1);

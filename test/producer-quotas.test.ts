@@ -69,6 +69,10 @@ describe('quota routes', () => {
     expect(await db.q(`select held_reason from $S.job_groups where key = $1`, ['tenant/del ü'])).toEqual([{ held_reason: null }]);
     expect((await p.call('GET', `/v1/groups/${g}/quota`)).status).toBe(404);
     expect((await p.call('DELETE', `/v1/groups/${g}/quota`)).status).toBe(404);
+    // The ledger outlives the wallet, closed by the `deleted` entry.
+    const ledger = await p.call('GET', `/v1/groups/${g}/ledger`);
+    expect(ledger.status).toBe(200);
+    expect(ledger.body.entries.map((e: { kind: string }) => e.kind)).toEqual(['deleted', 'set']);
     const openapi = await p.call('GET', '/openapi.json', { token: null });
     expect(openapi.body.paths['/v1/groups/{group}/quota'].delete.operationId).toBe('deleteQuota');
   });

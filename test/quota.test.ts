@@ -307,11 +307,15 @@ describe('deleting a quota', () => {
     } finally {
       await w.stop();
     }
-    // Every job ran once; the wallet and its ledger are gone, and the finished attempts charged nothing.
+    // Every job ran once; the wallet is gone, the finished attempts charged nothing, and the ledger
+    // stays, closed by a `deleted` entry (still readable without the wallet).
     expect((await db.q(`select count(*)::int as n from $S.job_executions where job_id = any($1)`, [jobs.map((j) => j.id)]))[0].n).toBe(3);
     expect(await db.q(`select 1 from $S.wallets where key = 't-del'`)).toHaveLength(0);
-    expect(await db.q(`select 1 from $S.wallet_transactions where wallet_key = 't-del'`)).toHaveLength(0);
     await expect(db.jl.getBalance('t-del')).rejects.toBeInstanceOf(NotFoundError);
+    expect((await db.jl.listLedger('t-del')).entries.map((e) => [e.kind, e.amount, e.balanceAfter])).toEqual([
+      ['deleted', 0, 0],
+      ['set', 0, 0],
+    ]);
     const evs = await groupEvents('t-del');
     expect(evs.map((e) => e.type)).toEqual(['dev.jobline.group.held', 'dev.jobline.group.released']);
     expect(evs[1].data).toEqual({ group: 't-del', reason: 'quota', held: false });
@@ -320,10 +324,10 @@ describe('deleting a quota', () => {
         toEnvelope({ ...evs[1], id: Number(evs[1].id), jobId: null, dagRunId: null, createdAt: evs[1].created_at }, '/x'),
       ).data,
     ).toEqual({ group: 't-del', reason: 'quota', held: false });
-    // The group's own row (tier, weight) stays; a new quota starts a fresh ledger.
+    // The group's own row (tier, weight) stays; a new quota continues the ledger.
     expect(await db.q(`select 1 from $S.job_groups where key = 't-del'`)).toHaveLength(1);
     expect(await db.jl.setQuota('t-del', { balance: 2 })).toMatchObject({ balance: 2, held: false });
-    expect((await db.jl.listLedger('t-del')).entries.map((e) => e.kind)).toEqual(['set']);
+    expect((await db.jl.listLedger('t-del')).entries.map((e) => e.kind)).toEqual(['set', 'deleted', 'set']);
   });
 
   it('an unknown wallet is a NotFoundError; a bad key names the field; a delete in a rolled-back transaction keeps the wallet', async () => {
@@ -339,7 +343,15 @@ describe('deleting a quota', () => {
     expect(await db.jl.getBalance('t-keep')).toMatchObject({ balance: 0, held: true });
     // A group that was not held is not "released" again: no event.
     await db.jl.setQuota('t-free', { balance: 5 });
-    await db.jl.deleteQuota('t-free');
+    await db.jl.deleteQuota('t-free', { note: 'contract ended' });
     expect(await groupEvents('t-free')).toEqual([]);
+    // The balance left is written off in the ledger, with the note.
+    expect((await db.jl.listLedger('t-free')).entries[0]).toMatchObject({
+      kind: 'deleted',
+      amount: -5,
+      balanceAfter: 0,
+      note: 'contract ended',
+    });
+    await expect(db.jl.listLedger('never-metered')).rejects.toBeInstanceOf(NotFoundError);
   });
 });

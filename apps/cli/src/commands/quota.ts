@@ -63,9 +63,12 @@ group's jobs are held (they stay available, nothing fails) until a top-up makes 
         return 0;
       }
       if (sub === 'delete') {
-        const b = await jl.deleteQuota(group);
+        const b = await jl.deleteQuota(group, { note });
         if (json) writeJson(b);
-        else process.stdout.write(`${b.group}: quota deleted (was ${b.balance} ${b.unit}); its jobs are no longer metered\n`);
+        else
+          process.stdout.write(
+            `${b.group}: quota deleted (was ${b.balance} ${b.unit}); its jobs are no longer metered (the ledger stays)\n`,
+          );
         return 0;
       }
       const b =

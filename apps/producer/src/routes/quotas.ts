@@ -46,9 +46,9 @@ export function quotaRoutes(st: ProducerState) {
       path: '/v1/groups/:group/quota',
       operationId: 'deleteQuota',
       tag: 'quotas',
-      summary: "Delete a group's wallet and its ledger",
+      summary: "Delete a group's wallet (its ledger stays)",
       description:
-        'The group is no longer metered; if it was held, its jobs are released at once (event dev.jobline.group.released) — held jobs stayed available, none is lost. The ledger is deleted with the wallet: read it first to keep it. 404 when the group has no wallet.',
+        'The group is no longer metered; if it was held, its jobs are released at once (event dev.jobline.group.released) — held jobs stayed available, none is lost. The ledger stays, closed by a `deleted` entry (GET .../ledger still reads it). 404 when the group has no wallet.',
       scope: 'admin',
       params: GroupParams,
       responses: { 200: { description: 'The wallet as it was, now deleted', schema: Balance }, ...errors(400, 401, 403, 404) },

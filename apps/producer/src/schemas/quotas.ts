@@ -57,7 +57,7 @@ export const Balance = z.strictObject({
 export const WalletEntry = z.strictObject({
   id: z.int(),
   group: z.string(),
-  kind: z.enum(['charge', 'top_up', 'set']),
+  kind: z.enum(['charge', 'top_up', 'set', 'deleted']),
   amount: z.int().meta({ description: 'Signed change of the balance: negative for charges.' }),
   balanceAfter: z.int(),
   jobId: z.int().optional(),

@@ -25,7 +25,7 @@ import { parseOrThrow, StorableText } from '../schemas.js';
 export const QuotaUnit = { attempts: 'attempts', runMs: 'run_ms' } as const;
 export type QuotaUnit = (typeof QuotaUnit)[keyof typeof QuotaUnit];
 
-export const WalletEntryKind = { charge: 'charge', topUp: 'top_up', set: 'set' } as const;
+export const WalletEntryKind = { charge: 'charge', topUp: 'top_up', set: 'set', deleted: 'deleted' } as const;
 export type WalletEntryKind = (typeof WalletEntryKind)[keyof typeof WalletEntryKind];
 
 const MAX_UNITS = Number.MAX_SAFE_INTEGER;
@@ -144,16 +144,18 @@ export async function topUp(db: Queryable, s: string, group: string, amount: num
 /**
  * Deletes the group's wallet: its attempts are no longer charged, and a held group is released at
  * once (event `dev.jobline.group.released` without a balance). Held jobs stayed `available`, so they
- * simply become claimable: nothing is failed or lost. The ledger goes with the wallet
- * (`wallet_transactions` references it `on delete cascade`, migration 0008): read it first
- * (`listLedger`) to keep it. A charge committing at the same moment either lands before the delete
- * (and is deleted with the ledger) or finds no wallet (the trigger locks the wallet row first).
- * Returns the wallet as it was, with `held: false`. NotFoundError without one. `db` in a transaction.
+ * simply become claimable: nothing is failed or lost. The ledger stays (migration 0009: it is the
+ * record of what was used), closed by a `deleted` entry that writes the balance off to 0; a later
+ * `setQuota` for the group continues it. A charge committing at the same moment either lands before
+ * the delete (and is in the ledger before the `deleted` entry) or finds no wallet (the trigger locks
+ * the wallet row first). Returns the wallet as it was, with `held: false`. NotFoundError without
+ * one. `db` in a transaction.
  */
-export async function deleteQuota(db: Queryable, s: string, group: string): Promise<Balance> {
+export async function deleteQuota(db: Queryable, s: string, group: string, note?: string): Promise<Balance> {
   const key = parseOrThrow(GroupKey, group, 'group');
   const { rows } = await db.query(`delete from ${s}.wallets where key = $1 returning key, unit, balance, updated_at`, [key]);
   if (!rows[0]) throw new NotFoundError('wallet of group', key);
+  await writeEntry(db, s, key, WalletEntryKind.deleted, -Number(rows[0].balance), 0, note);
   await db.query(`select ${s}.quota_sync_holds(array[$1::text])`, [key]);
   return { ...mapBalance(rows[0]), held: false };
 }
@@ -174,16 +176,22 @@ async function syncAndRead(db: Queryable, s: string, key: string): Promise<Balan
   return mapBalance(rows[0]);
 }
 
-/** The group's ledger, newest first. */
+/** The group's ledger, newest first; still readable after its quota was deleted. NotFoundError for a group that never had a quota. */
 export async function listLedger(db: Queryable, s: string, group: string, query: LedgerQuery = {}): Promise<LedgerPage> {
   const key = parseOrThrow(GroupKey, group, 'group');
   const q = parseOrThrow(LedgerQuerySchema, query);
-  await getBalance(db, s, key);
   const { rows } = await db.query(
     `select * from ${s}.wallet_transactions where wallet_key = $1 and ($2::bigint is null or id < $2)
       order by id desc limit $3`,
     [key, q.before ?? null, q.limit + 1],
   );
+  if (!rows.length) {
+    const known = await db.query(
+      `select exists (select 1 from ${s}.wallets where key = $1) or exists (select 1 from ${s}.wallet_transactions where wallet_key = $1) as known`,
+      [key],
+    );
+    if (!known.rows[0].known) throw new NotFoundError('wallet of group', key);
+  }
   const entries = rows.slice(0, q.limit).map(
     (r): WalletEntry => ({
       id: Number(r.id),
