@@ -5,28 +5,16 @@ import type { EmbeddedServer } from './db/embedded.js';
 import { quoteSchema } from './db/identifiers.js';
 import { statementHistogram } from './db/query-log.js';
 import type { Histogram } from './observability/metrics.js';
-import { inTransaction, withTransaction } from './db/pool.js';
+import { withTransaction } from './db/pool.js';
 import type { Topology } from './topology.js';
 import { ValidationError } from './db/errors.js';
 import type { Job, JobExecution } from './model/job.js';
 import { DebouncedNotifier, cancelChannel, jobsChannel, type Debounced } from './queue/notify.js';
 import { scheduleHost } from './jobline-wiring.js';
 import { getQueueSettings, updateQueue, type QueueConfig, type QueueSettings } from './queue/queue-config.js';
-import {
-  countHeldGroups,
-  getBalance,
-  listLedger,
-  setQuota,
-  deleteQuota,
-  topUp,
-  type Balance,
-  type LedgerPage,
-  type LedgerQuery,
-  type QuotaSpec,
-} from './queue/quota.js';
 import { getJob, listExecutions, listJobs, type JobFilter, type JobPage } from './queue/read.js';
 import { Inspector } from './inspector.js';
-import { getGroup, listGroups, updateGroup, waitingReason, type GroupCounts, type GroupPatch, type GroupSettings } from './queue/groups.js';
+import { waitingReason } from './queue/groups.js';
 import {
   createDefinition,
   getDefinition,
@@ -67,10 +55,10 @@ import { VERSION } from './version.js';
 import type { EnqueueSpec, TxOption } from './connect-options.js';
 
 /**
- * Jobline's state and its reads and settings calls (definitions, queues, groups, quotas, jobs,
- * DAG reads, schedule statistics, app helpers). `Jobline` (jobline.ts) adds connecting, writing
- * jobs and DAGs, workers, relays and close; split in two so that neither file is a wall of
- * one-line delegations (issue 11: modules of a screen or two).
+ * Jobline's state and its reads and settings calls (definitions, queues, jobs, DAG reads,
+ * schedule statistics, app helpers). `JoblineTenants` (jobline-tenants.ts) adds groups and quotas,
+ * `Jobline` (jobline.ts) connecting, writing jobs and DAGs, workers, relays and close; split so that
+ * no file is a wall of one-line delegations (issue 11: modules of a screen or two).
  */
 export abstract class JoblineBase {
   /** Writes jobs (jobline.ts); the schedule and node wiring enqueue through it. */
@@ -201,52 +189,6 @@ export abstract class JoblineBase {
   async getQueueSettings(name: string): Promise<QueueSettings> {
     const [q] = await getQueueSettings(this.pool, this.s, [name]);
     return q ?? { name, paused: false };
-  }
-
-  /** Sets a group's tier (a queue's `groupConcurrency.tiers` entry) and fair-share weight, once per group. */
-  updateGroup(key: string, patch: GroupPatch): Promise<GroupSettings> {
-    return updateGroup(this.pool, this.s, key, patch);
-  }
-
-  getGroup(key: string): Promise<GroupSettings> {
-    return getGroup(this.pool, this.s, key);
-  }
-
-  /** Running and available jobs per group of a queue, busiest first (at most `limit`, default 100). */
-  listGroups(queue: string, limit?: number): Promise<GroupCounts[]> {
-    return listGroups(this.pool, this.s, queue, limit);
-  }
-
-  // ---- quotas (queue/quota.ts): a group's wallet, top-ups and the usage ledger ----
-
-  /** Creates or replaces a group's (tenant's) wallet: its unit and balance. Balance 0 holds its jobs. */
-  setQuota(group: string, spec: QuotaSpec, opts: TxOption = {}): Promise<Balance> {
-    return inTransaction(this.pool, opts.tx, (tx) => setQuota(tx, this.s, group, spec));
-  }
-
-  /** Adds units to a group's wallet (NotFoundError without one); a positive balance releases held jobs. */
-  topUp(group: string, amount: number, opts: TxOption & { note?: string } = {}): Promise<Balance> {
-    return inTransaction(this.pool, opts.tx, (tx) => topUp(tx, this.s, group, amount, opts.note));
-  }
-
-  /** Deletes a group's wallet and its ledger (NotFoundError without one); a held group is released at once. */
-  deleteQuota(group: string, opts: TxOption = {}): Promise<Balance> {
-    return inTransaction(this.pool, opts.tx, (tx) => deleteQuota(tx, this.s, group));
-  }
-
-  /** A group's wallet: unit, balance and whether its jobs are held. NotFoundError without one. */
-  getBalance(group: string): Promise<Balance> {
-    return getBalance(this.pool, this.s, group);
-  }
-
-  /** A group's ledger, newest first: one charge per finished attempt, and every top-up and set. */
-  listLedger(group: string, query: LedgerQuery = {}): Promise<LedgerPage> {
-    return listLedger(this.pool, this.s, group, query);
-  }
-
-  /** Groups held now, by reason (`{ quota: 3 }`), for a gauge. */
-  heldGroupCounts(): Promise<Record<string, number>> {
-    return countHeldGroups(this.pool, this.s);
   }
 
   listJobs(filter: JobFilter = {}): Promise<JobPage> {

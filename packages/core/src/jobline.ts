@@ -34,10 +34,10 @@ export type TypedJobline<J extends JobTypes> = Omit<Jobline, 'enqueue' | 'enqueu
   submitDag(spec: TypedDagSpec<J>, opts?: TxOption): Promise<SubmittedDag>;
   worker(options: TypedWorkerOptions<J>): JoblineNode;
 };
-import { JoblineBase } from './jobline-base.js';
+import { JoblineTenants } from './jobline-tenants.js';
 
 /** The library's entry point (DESIGN §6). One per process; it owns one pool. */
-export class Jobline extends JoblineBase {
+export class Jobline extends JoblineTenants {
   /** Connects (and migrates, unless `migrate: false`). `connect<Jobs>()` types the job-shaped methods by a job map (typed-jobs.ts). */
   static connect(options?: ConnectOptions): Promise<Jobline>;
   static connect<J extends JobTypes>(options?: ConnectOptions): Promise<TypedJobline<J>>;

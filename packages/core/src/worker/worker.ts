@@ -170,16 +170,8 @@ export class Worker extends EventEmitter {
 
   /** The one claim call: up to `want` jobs of this worker's queues, in one statement, started at once. */
   private async claimAndStart(want: number): Promise<number> {
-    const limited = this.queues.limitedQueues;
-    const jobs = await this.claim(
-      this.deps.pool,
-      this.options.queues,
-      want,
-      this.id,
-      limited,
-      this.cursor.next(limited),
-      this.queues.claimFilter,
-    );
+    const { limitedQueues: limited, claimFilter } = this.queues;
+    const jobs = await this.claim(this.deps.pool, this.options.queues, want, this.id, limited, this.cursor.next(limited), claimFilter);
     this.cursor.claimed(jobs, want);
     if (!jobs.length) return 0;
     this.stats.claimed += jobs.length;
