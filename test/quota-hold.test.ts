@@ -21,13 +21,16 @@ const states = async (group: string) =>
     (await db.q(`select state, count(*)::int as n from $S.jobs where group_key = $1 group by state`, [group])).map((r) => [r.state, r.n]),
   ) as Record<string, number>;
 
-/** The exhausted tenant's backlog: far more than the jobs that can start before the hold commits. */
-const POOR = 30;
+/**
+ * The exhausted tenant's backlog: far more than the jobs that can start before the hold commits
+ * (measured 3 on an idle machine, 11–12 while the whole suite runs in parallel on 2 cores).
+ */
+const POOR = 60;
 
 describe('quota hold', () => {
   it('an exhausted tenant waits (available) while others run, then runs after a top-up', async () => {
     await db.jl.setQuota('poor', { balance: 2 });
-    for (let i = 0; i < POOR; i++) await db.jl.enqueue({ queue: 'tenants', name: 'work', group: 'poor', input: { i } });
+    await db.jl.enqueueMany(Array.from({ length: POOR }, (_, i) => ({ queue: 'tenants', name: 'work', group: 'poor', input: { i } })));
     for (let i = 0; i < 4; i++) await db.jl.enqueue({ queue: 'tenants', name: 'work', group: 'rich', input: { i } });
     const ran: string[] = [];
     const w = db.jl.worker({
@@ -48,10 +51,11 @@ describe('quota hold', () => {
       const held = await states('poor');
       // The budget was 2. The hold is written by the completion that exhausts it, and claims made
       // before that commit still start: with concurrency 1 and the batching completer, a few jobs
-      // (measured 3) are claimed while the exhausting outcome waits to be written. The bound here
-      // is that pipeline, not the backlog: most of the tenant's jobs stay available.
+      // (see POOR) are claimed while the exhausting outcome waits to be written. That pipeline
+      // depends on how fast the write is, so the bound asserted is the structural one: the hold
+      // stops the backlog — most of the tenant's jobs stay available.
       expect(held.completed ?? 0).toBeGreaterThanOrEqual(2);
-      expect(held.completed ?? 0).toBeLessThanOrEqual(10);
+      expect(held.completed ?? 0).toBeLessThanOrEqual(POOR / 2);
       expect(held.failed ?? 0).toBe(0);
       expect(held.available ?? 0).toBe(POOR - (held.completed ?? 0));
       expect((await db.jl.getBalance('poor')).balance).toBe(2 - (held.completed ?? 0));
