@@ -105,14 +105,13 @@ export function makeGroupAwareClaimer(
    * refresh keeps the old routing; the next claim tries again.
    */
   const currentRouting = async (pool: pg.Pool, queues: string[]): Promise<Routing> => {
-    if (!routing || performance.now() - routing.at >= routingRefreshMs) {
-      routingRead ??= readRouting(pool, queues)
+    if (!routingRead && (!routing || performance.now() - routing.at >= routingRefreshMs)) {
+      routingRead = readRouting(pool, queues)
         .then((r) => (routing = r))
         .finally(() => (routingRead = undefined));
+      routingRead.catch(() => {}); // a background refresh's failure is the next claim's retry, not an unhandled rejection
     }
-    if (!routing) return routingRead!;
-    routingRead?.catch(() => {});
-    return routing;
+    return routing ?? routingRead!;
   };
 
   /** Wakes the worker's loop when the first full rate window of its queues opens again. */

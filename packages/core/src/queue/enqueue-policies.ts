@@ -157,6 +157,14 @@ async function jobById(db: Queryable, s: string, id: number): Promise<Job | unde
 }
 
 /**
+ * A job that has not started yet (never claimed, not finished): the debounced job an enqueue may
+ * still replace. Also the test of maintenance's window pruning, which must keep exactly the windows
+ * whose job is still replaceable.
+ */
+export const notStartedSql = (alias: string) =>
+  `${alias}.state in (${sqlList([JobState.scheduled, JobState.available])}) and ${alias}.attempt = 0`;
+
+/**
  * The debounced job, if it has not started: its input replaced and its start pushed to `periodMs`
  * from now. A claimer holding the row (SKIP LOCKED) makes this wait; it then sees `running` and
  * matches nothing, so a job that started is never changed.
@@ -165,7 +173,7 @@ async function replacePending(db: Queryable, s: string, id: number, inputJson: s
   const { rows } = await db.query(
     `update ${s}.jobs set input = $2::jsonb, state = '${JobState.scheduled}',
             run_at = clock_timestamp() + $3 * interval '1 millisecond', updated_at = now()
-      where id = $1 and state in ('${JobState.scheduled}', '${JobState.available}') and attempt = 0
+      where id = $1 and ${notStartedSql('jobs')}
      returning ${JOB_COLUMNS}`,
     [id, inputJson, periodMs],
   );

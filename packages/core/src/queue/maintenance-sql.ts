@@ -1,6 +1,7 @@
 import { labelled } from '../db/query-log.js';
 import type { Queryable } from '../db/pool.js';
 import { insertJobEvents } from '../events/outbox.js';
+import { notStartedSql } from './enqueue-policies.js';
 import { JobEvent } from '../model/events.js';
 import type { JobRow } from '../model/job.js';
 import { sqlList, sqlLit } from '../model/sql.js';
@@ -180,7 +181,7 @@ export async function pruneRateWindows(db: Queryable, s: string, limit = WINDOW_
  * (the next enqueue opens a new one either way), a debounce window that ended and whose job is no
  * longer pending. A debounce window's job that has not started (workers busy or stopped) is still
  * replaced by the next enqueue even after `ends_at` (enqueue-policies.ts), so that row stays until
- * the job starts — the predicate is replacePending's; a started job (attempt ≥ 1) never becomes
+ * the job starts — the predicate is replacePending's (`notStartedSql`); a started job (attempt ≥ 1) never becomes
  * pending again, so the decision cannot be undone. Enqueuers serialise on an advisory lock and
  * upsert the row: one that lost the row to this delete inserts it again.
  */
@@ -190,7 +191,7 @@ const pruneEnqueueWindowsSql = (s: string) => `
      where w.ends_at < now()
        and (w.kind = 'throttle' or w.job_id is null or not exists (
              select 1 from ${s}.jobs j
-              where j.id = w.job_id and j.state in (${sqlList([JobState.scheduled, JobState.available])}) and j.attempt = 0))
+              where j.id = w.job_id and ${notStartedSql('j')}))
      limit $1
      for update of w skip locked
   )
