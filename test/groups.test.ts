@@ -123,6 +123,34 @@ describe('grouped claiming', () => {
     expect(first.filter((j) => j.group === 'light').length).toBe(2);
   });
 
+  it('group keys with quotes, backslashes, commas and braces survive the one-round-trip claim and its cursors', async () => {
+    // The claim's arguments (group cursors among them) are written into its text as literals.
+    const keys = ['a"b', 'c\\d', "e'f", '{g,h}', 'NULL', 'ü 😀', ' '];
+    await db.jl.updateQueue('oddkeys', { groupConcurrency: 2 });
+    const jobs = await db.jl.enqueueMany(
+      Array.from({ length: 70 }, (_, i) => ({ queue: 'oddkeys', name: 'x', group: keys[i % keys.length]! })),
+    );
+    const claims: Job[][] = [];
+    const w = db.jl.worker({
+      queues: ['oddkeys'],
+      concurrency: 6,
+      claimBatchSize: 6,
+      claimsInFlight: 1,
+      claimRescanMs: 60_000, // every claim after the first reads its groups from their cursors
+      handlers: { x: async () => null },
+    });
+    w.on('claimed', (b: Job[]) => claims.push(b));
+    await w.start();
+    const ids = jobs.map((j) => j.id);
+    await waitFor(async () => (await count(`id = any($1) and state = 'completed'`, [ids])) === 70, 30_000, 'every odd-key job');
+    await w.stop();
+    expect(claims.length).toBeGreaterThan(5);
+    const attempts = await db.q(`select job_id, count(*)::int as n from $S.job_executions where job_id = any($1) group by 1`, [ids]);
+    expect(attempts.length).toBe(70);
+    expect(attempts.every((r) => r.n === 1)).toBe(true);
+    expect(new Set(claims.flat().map((j) => j.group))).toEqual(new Set(keys));
+  });
+
   it('priority orders jobs within a group', async () => {
     await db.jl.updateQueue('prio', { groupConcurrency: 1 });
     const low = await db.jl.enqueue({ queue: 'prio', name: 'x', group: 'g', priority: 5 });

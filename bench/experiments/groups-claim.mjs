@@ -93,8 +93,10 @@ try {
     if (!PLAIN && EXPLAIN_EVERY_MS > 0 && performance.now() > nextExplain) {
       nextExplain = performance.now() + EXPLAIN_EVERY_MS;
       await admin.query('begin');
-      await admin.query(`prepare c(text, int, text) as ${groupClaimSql(s, false)}`);
-      const plan = await admin.query(`explain (analyze, buffers, costs off, timing on) execute c('groups', 200, 'explain')`);
+      await admin.query(`prepare c(text, int, text, text[], int[], timestamptz[], bigint[]) as ${groupClaimSql(s, false)}`);
+      const plan = await admin.query(
+        `explain (analyze, buffers, costs off, timing on) execute c('groups', 200, 'explain', '{}', '{}', '{}', '{}')`,
+      );
       await admin.query('rollback');
       await admin.query('deallocate all');
       console.log(`--- at ${Math.round(performance.now() - t0)} ms, ${rows[0].n} backlog jobs left`);

@@ -77,5 +77,6 @@ export function nodeDeps(jl: NodeDepsSource, onTransitions: TransitionHook, sche
     listenUrl: jl.topology?.listenUrl,
     listenConfig: jl.topology?.listenConfig,
     natsWakeups: jl.topology?.wakeups === 'nats',
+    statements: jl.topology?.statements,
   };
 }

@@ -1,15 +1,18 @@
 import type pg from 'pg';
 import { quoteSchema } from '../db/identifiers.js';
-import { mapJob, type Job } from '../model/job.js';
+import { mapJob, type Job, type JobRow } from '../model/job.js';
 import type { Claimer, ClaimFilter } from './claim.js';
 import { groupClaimSql, groupWaitSql } from './claim-groups-sql.js';
+import { claimInOneTrip, forgetPrepared, lostSessionState, type NamedStatements } from './claim-groups-trip.js';
+import { GroupCursors } from './group-cursors.js';
 
 /**
  * The claim dispatch (issue 15): queues with group or rate limits (`queues.grouped_claims`) are
  * claimed by the grouped claim — one short transaction per queue: take the queue's advisory lock
  * (the key the plain claim's `limited` variant uses, so the two exclude each other), then claim in
  * a second statement whose snapshot sees every earlier claim (see `claim-groups-sql.ts` for why
- * that is exact). Every other queue keeps the plain single-statement claim of `claim.ts`.
+ * that is exact), in one round trip where the pool keeps prepared statements
+ * (`claim-groups-trip.ts`). Every other queue keeps the plain single-statement claim of `claim.ts`.
  *
  * Holding: while any group is held (`job_groups.held_reason`, set by quotas), every queue goes
  * through the grouped claim, which skips held groups at the group level (one look per group, not
@@ -72,6 +75,9 @@ export function makeGroupAwareClaimer(
   schema: string,
   plain: Claimer,
   onWake: () => void,
+  statements: NamedStatements = { named: true, unname: () => {} },
+  /** How often a claim reads every group from its head, ignoring the cursors (the worker's `claimRescanMs`). */
+  rescanMs = 1000,
   routingRefreshMs = ROUTING_REFRESH_MS,
 ): GroupAwareClaimer {
   const s = quoteSchema(schema);
@@ -128,19 +134,62 @@ export function makeGroupAwareClaimer(
     wakeTimer.unref();
   };
 
-  const claimQueue = (pool: pg.Pool, queue: string, limit: number, workerId: string, filter?: ClaimFilter) =>
+  const cursors = new GroupCursors(rescanMs);
+  const values = (queue: string, limit: number, workerId: string, filter?: ClaimFilter) => {
+    const c = cursors.next(queue);
+    const v = [queue, limit, workerId, c.keys, c.priorities, c.runAts, c.ids];
+    return filter ? [...v, filter.kinds, filter.cpu ?? null, filter.memoryMb ?? null] : v;
+  };
+
+  /** After a short claim: whether a group was at its limit, and when a full rate window opens. */
+  const lookWhyShort = async (db: pg.Pool | pg.PoolClient, queue: string, limit: number) => {
+    const w = (await db.query({ ...waitStmt, values: [queue, limit] })).rows[0];
+    if (w.blocked) blocked.add(queue);
+    if (w.next_at) wakeAtTime(w.next_at);
+  };
+
+  /** Lock, claim and commit in three round trips: behind a transaction pooler, or after the one-trip form lost its statement. */
+  const claimInThreeTrips = (pool: pg.Pool, queue: string, limit: number, workerId: string, filter?: ClaimFilter) =>
     lockedTransaction(pool, queueLockKey(schema, queue), async (tx) => {
-      const values: unknown[] = [queue, limit, workerId];
-      if (filter) values.push(filter.kinds, filter.cpu ?? null, filter.memoryMb ?? null);
-      const jobs = (await tx.query({ ...stmt(filter !== undefined), values })).rows.map(mapJob);
+      const jobs = (await tx.query({ ...stmt(filter !== undefined), values: values(queue, limit, workerId, filter) })).rows.map(mapJob);
+      cursors.claimed(queue, jobs);
       blocked.delete(queue);
-      if (jobs.length < limit) {
-        const w = (await tx.query({ ...waitStmt, values: [queue, limit] })).rows[0];
-        if (w.blocked) blocked.add(queue);
-        if (w.next_at) wakeAtTime(w.next_at);
-      }
+      // In the claim's transaction, so the look counts the jobs just claimed under the same lock.
+      if (jobs.length < limit) await lookWhyShort(tx, queue, limit);
       return jobs;
     });
+
+  const claimQueue = async (pool: pg.Pool, queue: string, limit: number, workerId: string, filter?: ClaimFilter) => {
+    if (!statements.named) return claimInThreeTrips(pool, queue, limit, workerId, filter);
+    const client = await pool.connect();
+    let rows: JobRow[];
+    try {
+      rows = (await claimInOneTrip(client, {
+        // Its own name (an SQL identifier): never one that pg's protocol-level statements use.
+        name: `jl_claim_groups_${filter ? 'fit' : 'plain'}_${(queueLockKey(schema, '') >>> 0).toString(16)}`,
+        text: stmt(filter !== undefined).text,
+        lock: [LOCK_CLASS, queueLockKey(schema, queue)],
+        values: values(queue, limit, workerId, filter),
+      })) as JobRow[];
+    } catch (err) {
+      if (lostSessionState(err)) forgetPrepared(client);
+      const broken = await client.query('rollback').then(
+        () => false,
+        () => true,
+      );
+      client.release(broken);
+      if (!lostSessionState(err)) throw err;
+      statements.unname('a prepared grouped claim was not found on its connection (26000): a transaction-mode pooler');
+      return claimInThreeTrips(pool, queue, limit, workerId, filter);
+    }
+    client.release();
+    const jobs = rows.map(mapJob);
+    cursors.claimed(queue, jobs);
+    blocked.delete(queue);
+    // After the commit: the look then counts these jobs as committed (a hint for waking, not a limit).
+    if (jobs.length < limit) await lookWhyShort(pool, queue, limit);
+    return jobs;
+  };
 
   let turn = 0;
   const claim: Claimer = async (pool, queues, limit, workerId, limitedQueues = [], after, filter) => {

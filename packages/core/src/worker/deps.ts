@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { NamedStatements } from '../queue/claim-groups-trip.js';
 import type { TransitionHook } from '../queue/transitions.js';
 
 /** What the worker needs from the Jobline instance that made it. */
@@ -24,6 +25,8 @@ export interface WorkerDeps {
   listenConfig?: pg.ClientConfig;
   /** Subscribe to core NATS wake-ups (events/wakeups.ts); needs natsUrl. */
   natsWakeups?: boolean;
+  /** Whether the pool may keep prepared statements (not behind a transaction pooler); absent = yes. */
+  statements?: NamedStatements;
 }
 
 export interface WorkerStats {

@@ -82,7 +82,7 @@ export class Worker extends EventEmitter {
     this.contextHost = { pool: deps.pool, s: deps.s, log: this.log };
     // Queues with group/rate limits (or while a group is held) go through the grouped claim.
     this.cursor = new ClaimCursorKeeper(o.claimRescanMs, o.queues.length === 1);
-    this.claim = makeGroupAwareClaimer(deps.schema, makeClaimer(deps.schema), () => this.loop.wake(true));
+    this.claim = makeGroupAwareClaimer(deps.schema, makeClaimer(deps.schema), () => this.loop.wake(true), deps.statements, o.claimRescanMs);
     this.executors = new ExecutorSet(o.handlers, o.executors);
     this.writer = new OutcomeWriter(deps.pool, deps.schema, deps.s, deps.onTransitions);
     this.completer = new BatchingCompleter({
