@@ -16,11 +16,15 @@ import type { ClaimFilter } from '../executors/types.js';
  * rows in the table cost a 20k-job drain 16%, 14.2k → 12.0k jobs/s). Paused queues are skipped.
  * The `started` event is written by the same statement.
  *
- * The update finds its rows with `j.id = any(array(select id from next))`, not a join with
+ * The update finds its rows with `j.ctid = any(array(select ctid from next))`, not a join with
  * `next`: the statement is prepared, and once PostgreSQL switches to the generic plan (which
  * cannot size `limit $2`) statistics of a large backlog made it hash-join a sequential scan of
- * the whole table — 28–50 ms per claim instead of 4–8 ms. The array keeps every plan on the
- * primary key (bench steady state 5.4k → 13.0k jobs/s).
+ * the whole table — 28–50 ms per claim instead of 4–8 ms. An array keeps every plan on a direct
+ * lookup (bench steady state 5.4k → 13.0k jobs/s, with ids). The ctid of the locked version (a row
+ * changed meanwhile is followed to its new version by the lock, and re-checked) saves the
+ * primary-key descent per job that ids needed: 3,715 → 3,383 buffers per claim of 200 in the groups
+ * bench's plain run (pg_stat_statements). The claim keeps its custom plans (planned each call,
+ * ~0.5 ms of ~4 ms): the generic plan's guess for `limit $2` is costlier, see bench/README.md.
  *
  * Candidate rows: with one queue the claim index is read in order and the scan stops after
  * `limit` rows. With several, `queue = any(…)` would read and sort every available row of those
@@ -78,7 +82,7 @@ const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
     // before it (which an old snapshot keeps from being cleaned) are never walked.
     const after = variant === 'after' ? `and (priority, run_at, id) > ($4::int, $5::timestamptz, $6::bigint)` : '';
     const fit = filtered ? fitSql(s, variant === 'after' ? 7 : 4) : '';
-    return `select id from ${s}.jobs
+    return `select ctid from ${s}.jobs
         where state = ${sqlLit(JobState.available)} and queue = ($1::text[])[1] and run_at <= now() ${after} ${fit} ${notHeldSql(s)}
           and not exists (select 1 from ${s}.queues q where q.name = ($1::text[])[1] and (q.paused or q.grouped_claims))
         order by priority, run_at, id limit $2
@@ -92,9 +96,9 @@ const candidatesSql = (s: string, variant: Variant, filtered: boolean) => {
               else greatest(0, least($2, q.concurrency_limit -
                      (select count(*) from ${s}.jobs r where r.state = ${sqlLit(JobState.running)} and r.queue = wanted.queue))) end`
       : '$2';
-  return `select c.id from unnest($1::text[]) as wanted(queue)
+  return `select c.ctid from unnest($1::text[]) as wanted(queue)
          left join ${s}.queues q on q.name = wanted.queue,
-         lateral (select id, priority, run_at from ${s}.jobs
+         lateral (select ctid, priority, run_at, id from ${s}.jobs
                    where state = ${sqlLit(JobState.available)} and queue = wanted.queue and run_at <= now() ${filtered ? fitSql(s, 4) : ''} ${notHeldSql(s)}
                    order by priority, run_at, id limit ${perQueueLimit} for update skip locked) c
         where not coalesce(q.paused or q.grouped_claims, false)
@@ -107,7 +111,7 @@ const claimSql = (s: string, variant: Variant, filtered: boolean) => `
     update ${s}.jobs j
        set state = ${sqlLit(JobState.running)}, attempt = j.attempt + 1, worker_id = $3,
            claimed_at = now(), started_at = now(), heartbeat_at = null, updated_at = now()
-     where j.id = any(array(select id from next))
+     where j.ctid = any(array(select ctid from next))
     returning j.*
   ), ev as (
     ${insertJobEvents(
