@@ -32,7 +32,8 @@ async function snapshot(c) {
   if (ext.ok) {
     const { rows } = await c.query(
       `select queryid::text as id, left(regexp_replace(query, '\\s+', ' ', 'g'), 120) as query, calls::float8 as calls,
-              total_exec_time as ms, rows::float8 as rows, shared_blks_hit::float8 + shared_blks_read::float8 as blks
+              total_exec_time as ms, rows::float8 as rows, shared_blks_hit::float8 + shared_blks_read::float8 as blks,
+              plans::float8 as plans, total_plan_time as plan_ms
          from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
           and query !~ 'pg_stat_statements|pg_stat_user_tables|pg_current_wal'`,
     );
@@ -74,7 +75,15 @@ export function profileDelta(a, b, jobs, { sharedServer = true } = {}) {
       const p = a.statements.get(id);
       const calls = s.calls - (p?.calls ?? 0);
       if (calls <= 0) continue;
-      deltas.push({ query: s.query, calls, ms: s.ms - (p?.ms ?? 0), rows: s.rows - (p?.rows ?? 0), blocks: s.blks - (p?.blks ?? 0) });
+      deltas.push({
+        query: s.query,
+        calls,
+        ms: s.ms - (p?.ms ?? 0),
+        rows: s.rows - (p?.rows ?? 0),
+        blocks: s.blks - (p?.blks ?? 0),
+        plans: (s.plans ?? 0) - (p?.plans ?? 0),
+        planMs: (s.plan_ms ?? 0) - (p?.plan_ms ?? 0),
+      });
     }
     deltas.sort((x, y) => y.ms - x.ms);
     const totalMs = deltas.reduce((n, d) => n + d.ms, 0);
@@ -94,6 +103,9 @@ export function profileDelta(a, b, jobs, { sharedServer = true } = {}) {
         usPerCall: Math.round((d.ms / d.calls) * 1000 * 10) / 10,
         rowsPerCall: Math.round((d.rows / d.calls) * 10) / 10,
         blocksPerCall: Math.round((d.blocks / d.calls) * 10) / 10,
+        // Planning is counted only with pg_stat_statements.track_planning (the bench's own server).
+        plansPerCall: Math.round((d.plans / d.calls) * 100) / 100,
+        planUsPerPlan: d.plans > 0 ? Math.round((d.planMs / d.plans) * 1000 * 10) / 10 : undefined,
       })),
     };
   } else {

@@ -117,7 +117,7 @@ export function markdownReport(run) {
       if (!top?.length) continue;
       for (const t of top.slice(0, 3))
         tops.push(
-          `| ${sc} | ${label[s]} | ${t.calls} | ${fmt(t.usPerCall, 1)} | ${fmt(t.rowsPerCall, 1)} | ${fmt(t.blocksPerCall, 1)} | \`${t.query.replace(/\|/g, '\\|')}\` |`,
+          `| ${sc} | ${label[s]} | ${t.calls} | ${fmt(t.usPerCall, 1)} | ${fmt(t.rowsPerCall, 1)} | ${fmt(t.blocksPerCall, 1)} | ${fmt(t.plansPerCall, 2)} (${fmt(t.planUsPerPlan, 1)}) | \`${t.query.replace(/\|/g, '\\|')}\` |`,
         );
     }
   }
@@ -125,8 +125,8 @@ export function markdownReport(run) {
     lines.push(
       '### Costliest statements',
       '',
-      '| scenario | system | calls | µs per call | rows per call | buffers per call | statement |',
-      '|---|---|---:|---:|---:|---:|---|',
+      '| scenario | system | calls | µs per call | rows per call | buffers per call | plans per call (µs per plan) | statement |',
+      '|---|---|---:|---:|---:|---:|---:|---|',
       ...tops,
       '',
     );

@@ -230,13 +230,16 @@ test('long-horizon windows: per-window percentiles, phases by window start, wors
 
 test('the PostgreSQL profile is a per-job delta; statements are unavailable without pg_stat_statements', () => {
   const snap = (ins, upd, hot, del, lsn, st) => ({ t: { ins, upd, hot, del }, w: { lsn, records: lsn / 100, fpi: 0 }, statements: st });
-  const q = (calls, ms) => new Map([['1', { query: 'update x', calls, ms, rows: calls * 500, blks: calls * 10 }]]);
+  const q = (calls, ms) =>
+    new Map([['1', { query: 'update x', calls, ms, rows: calls * 500, blks: calls * 10, plans: calls, plan_ms: calls / 2 }]]);
   const p = profileDelta(snap(0, 0, 0, 0, 1000, q(2, 10)), snap(3000, 2000, 500, 0, 1_001_000, q(12, 110)), 1000, { sharedServer: false });
   assert.deepEqual(p.rowsPerJob, { inserted: 3, updated: 2, hotUpdated: 0.5, deleted: 0 });
   assert.equal(p.walBytesPerJob, 1000);
   assert.equal(p.statements.calls, 10);
   assert.equal(p.statements.execUsPerJob, 100);
   assert.equal(p.statements.top[0].usPerCall, 10000);
+  assert.equal(p.statements.top[0].plansPerCall, 1);
+  assert.equal(p.statements.top[0].planUsPerPlan, 500);
   assert.match(p.walScope, /own server/);
   const none = profileDelta(snap(0, 0, 0, 0, 0), snap(1, 1, 0, 0, 100), 1);
   assert.match(none.statements.unavailable, /pg_stat_statements/);
