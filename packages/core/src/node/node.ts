@@ -80,6 +80,10 @@ export class JoblineNode {
   get inFlight(): number {
     return this.worker.inFlight;
   }
+  /** Outcomes not yet written; beyond `concurrency` of them, claiming pauses (backpressure). */
+  get pendingOutcomes(): number {
+    return this.worker.pendingOutcomes;
+  }
   get executors(): Worker['executors'] {
     return this.worker.executors;
   }

@@ -12,6 +12,8 @@ export interface CompleterOptions {
   write: (batch: Outcome[]) => Promise<void>;
   /** Called when a write failed and will be retried. */
   onRetry?: (err: unknown, attempt: number) => void;
+  /** Called after a batch was written (or abandoned) and no longer counts in `backlog`. */
+  onWritten?: () => void;
 }
 
 /**
@@ -24,13 +26,16 @@ export class BatchingCompleter {
   private pending: Outcome[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  /** Outcomes in the batches being written. */
+  private writing = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private closed = false;
 
   constructor(private readonly o: CompleterOptions) {}
 
+  /** Outcomes not yet written: waiting for their batch, or in a write in flight. */
   get backlog(): number {
-    return this.pending.length + this.inFlight;
+    return this.pending.length + this.writing;
   }
 
   push(outcome: Outcome): void {
@@ -45,8 +50,11 @@ export class BatchingCompleter {
     while (this.pending.length && this.inFlight < this.o.maxInFlight) {
       const batch = this.pending.splice(0, this.o.maxBatch);
       this.inFlight++;
+      this.writing += batch.length;
       void this.writeWithRetry(batch).finally(() => {
         this.inFlight--;
+        this.writing -= batch.length;
+        this.o.onWritten?.();
         if (this.pending.length) this.kick();
         else if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((r) => r());
       });

@@ -39,4 +39,6 @@ export interface WorkerStats {
   /** Late outcomes refused by the fence (the attempt had been rescued, cancelled or released). */
   rejected: number;
   released: number;
+  /** Times claiming paused because outcomes waited to be written beyond one full set of slots. */
+  backpressure: number;
 }

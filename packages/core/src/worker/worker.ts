@@ -43,7 +43,7 @@ export type { WorkerDeps, WorkerStats } from './deps.js';
  */
 export class Worker extends EventEmitter {
   readonly id: string;
-  readonly stats: WorkerStats = { claimed: 0, claimBatches: 0, completed: 0, failed: 0, retried: 0, timedOut: 0, rejected: 0, released: 0 };
+  readonly stats: WorkerStats = { claimed: 0, claimBatches: 0, completed: 0, failed: 0, retried: 0, timedOut: 0, rejected: 0, released: 0, backpressure: 0 };
   private readonly running = new Map<number, Attempt>();
   /** Attempts this worker started whose outcome is not written yet (job id → attempt). */
   private readonly owned = new Map<number, number>();
@@ -62,6 +62,8 @@ export class Worker extends EventEmitter {
   /** Registration and heartbeat: the same upsert of this worker's row. */
   private readonly register: () => Promise<void>;
   private started = false;
+  /** Claiming is held back by outcomes waiting to be written (takenSlots). */
+  private outcomesBehind = false;
   private stopPromise: Promise<void> | undefined;
   private forceStop: (() => void) | undefined;
   private readonly contextHost: ContextHost;
@@ -91,10 +93,11 @@ export class Worker extends EventEmitter {
       maxInFlight: 2,
       write: (batch) => this.writeOutcomes(batch),
       onRetry: (err, attempt) => this.warn(err, `writing ${attempt > 1 ? 'again ' : ''}a batch of outcomes failed; retrying`),
+      onWritten: () => this.outcomeWritten(),
     });
     this.loop = new ClaimLoop({
       ...o, // concurrency, claimBatchSize, claimsInFlight, pollIntervalMs
-      running: () => this.running.size,
+      running: () => this.takenSlots(),
       claim: (want) => this.claimAndStart(want),
       releaseOrphans: () => this.releaseOrphans(),
       warn: (err, msg) => this.warn(err, msg),
@@ -131,6 +134,11 @@ export class Worker extends EventEmitter {
   /** Jobs running right now. */
   get inFlight(): number {
     return this.running.size;
+  }
+
+  /** Outcomes not yet written (waiting for their batch or being written). */
+  get pendingOutcomes(): number {
+    return this.completer.backlog;
   }
 
   async start(): Promise<this> {
@@ -179,6 +187,34 @@ export class Worker extends EventEmitter {
     this.emit('claimed', jobs);
     for (const job of jobs) this.startJob(job);
     return jobs.length;
+  }
+
+  /**
+   * Slots the claim loop counts as taken: running attempts, plus outcomes still waiting to be
+   * written beyond one full set of slots. A handler's slot is free as soon as it returns, so the
+   * next batch runs while the last one's outcomes are written; but when completion writes stall
+   * (a lock, a slow disk, a failing server) a worker without this bound would keep claiming and
+   * running jobs whose results pile up in memory, unwritten — and a tenant whose quota those
+   * results exhaust would be charged far past its balance. So at most `concurrency` outcomes wait
+   * for free; each one beyond takes a slot until its batch is written.
+   */
+  private takenSlots(): number {
+    const over = this.completer.backlog - this.options.concurrency;
+    if (over <= 0) return this.running.size;
+    if (!this.outcomesBehind) {
+      this.outcomesBehind = true;
+      this.stats.backpressure++;
+      this.emit('backpressure', { pendingOutcomes: this.completer.backlog, running: this.running.size });
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ pendingOutcomes: this.completer.backlog }, 'outcome writes are behind; claiming paused');
+    }
+    return this.running.size + over;
+  }
+
+  /** A batch of outcomes left the backlog: slots it held are free again. */
+  private outcomeWritten(): void {
+    if (!this.outcomesBehind) return;
+    if (this.completer.backlog <= this.options.concurrency) this.outcomesBehind = false;
+    this.loop.wake(false);
   }
 
   private onNotify(channel: string, payload: string): void {
