@@ -23,8 +23,7 @@ const states = async (group: string) =>
 
 /**
  * The exhausted tenant's backlog: far more than the jobs that can start before the hold commits
- * (at most twice the concurrency with the worker's backpressure; before it, 3 on an idle machine and
- * 11–12 while the whole suite ran in parallel on 2 cores).
+ * (measured 3 on an idle machine, 11–12 while the whole suite runs in parallel on 2 cores).
  */
 const POOR = 60;
 
@@ -51,13 +50,12 @@ describe('quota hold', () => {
       await waitFor(() => claims.claimed.slice(seen).filter((n) => n === 0).length >= 5, 20_000, 'five empty claims after the hold');
       const held = await states('poor');
       // The budget was 2. The hold is written by the completion that exhausts it, and claims made
-      // before that commit still start. How many is bounded by the worker's backpressure
-      // (worker.ts, takenSlots): running attempts, claims in flight and unwritten outcomes together
-      // never exceed twice the concurrency, so when the exhausting outcome commits at most
-      // 2 × 1 − 1 other jobs of the tenant are claimed or waiting to be written. Before that bound a
-      // slow completion write let 11–12 run under full-suite load. The bound asserted keeps one spare.
+      // before that commit still start: with concurrency 1 and the batching completer, a few jobs
+      // (see POOR) are claimed while the exhausting outcome waits to be written. That pipeline
+      // depends on how fast the write is, so the bound asserted is the structural one: the hold
+      // stops the backlog — most of the tenant's jobs stay available.
       expect(held.completed ?? 0).toBeGreaterThanOrEqual(2);
-      expect(held.completed ?? 0).toBeLessThanOrEqual(2 + 2 * 1);
+      expect(held.completed ?? 0).toBeLessThanOrEqual(POOR / 2);
       expect(held.failed ?? 0).toBe(0);
       expect(held.available ?? 0).toBe(POOR - (held.completed ?? 0));
       expect((await db.jl.getBalance('poor')).balance).toBe(2 - (held.completed ?? 0));

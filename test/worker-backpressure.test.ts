@@ -1,6 +1,7 @@
 /**
  * Backpressure on unwritten outcomes (worker/worker.ts, takenSlots): a handler's slot is free when
- * it returns, but outcomes waiting to be written beyond one full set of slots take slots again.
+ * it returns, but outcomes waiting to be written beyond an allowance (what the completer writes at
+ * once, or one set of slots if more) take slots again.
  * So when completion writes stall, a worker stops claiming instead of running job after job
  * whose results only pile up in memory.
  *
@@ -35,7 +36,15 @@ describe('worker backpressure', () => {
     await blocker.query('begin');
     await blocker.query(inSchema('lock table $S.job_executions in share mode', db.schema));
 
-    const w = db.jl.worker({ queues: ['bp'], concurrency: CONCURRENCY, handlers: { noop: () => 'ok' }, pollIntervalMs: 50 });
+    // One outcome per completion statement: the allowance of unwritten outcomes that take no slot
+    // is then max(concurrency, 2 writes × 1) = 2.
+    const w = db.jl.worker({
+      queues: ['bp'],
+      concurrency: CONCURRENCY,
+      completionBatchSize: 1,
+      handlers: { noop: () => 'ok' },
+      pollIntervalMs: 50,
+    });
     let claimed = 0;
     w.on('claimed', (jobs: unknown[]) => void (claimed += jobs.length));
     const engaged: { pendingOutcomes: number }[] = [];
@@ -68,8 +77,9 @@ describe('worker backpressure', () => {
       }
       expect(notified.every((p) => p === 'bp')).toBe(true);
       await new Promise((r) => setTimeout(r, 300)); // six polls of the worker
-      // Unwritten outcomes + running attempts never exceed two sets of slots (see takenSlots).
-      expect(claimed).toBeLessThanOrEqual(2 * CONCURRENCY);
+      // Running attempts, claims in flight and unwritten outcomes never exceed concurrency +
+      // allowance (see takenSlots): 2 + 2.
+      expect(claimed).toBeLessThanOrEqual(CONCURRENCY + 2);
       const [{ running }] = await db.q(`select count(*)::int as running from $S.jobs where queue = 'bp' and state = 'running'`);
       expect(running).toBe(claimed);
       // …and the worker said why it stopped: more outcomes waiting than slots.

