@@ -1,5 +1,5 @@
 /**
- * Backpressure on unwritten outcomes (worker/worker.ts, takenSlots): a handler's slot is free when
+ * Backpressure on unwritten outcomes (worker/outcome-backpressure.ts): a handler's slot is free when
  * it returns, but outcomes waiting to be written beyond an allowance (what the completer writes at
  * once, or one set of slots if more) take slots again.
  * So when completion writes stall, a worker stops claiming instead of running job after job
@@ -78,7 +78,7 @@ describe('worker backpressure', () => {
       expect(notified.every((p) => p === 'bp')).toBe(true);
       await new Promise((r) => setTimeout(r, 300)); // six polls of the worker
       // Running attempts, claims in flight and unwritten outcomes never exceed concurrency +
-      // allowance (see takenSlots): 2 + 2.
+      // allowance (see outcome-backpressure.ts): 2 + 2.
       expect(claimed).toBeLessThanOrEqual(CONCURRENCY + 2);
       const [{ running }] = await db.q(`select count(*)::int as running from $S.jobs where queue = 'bp' and state = 'running'`);
       expect(running).toBe(claimed);

@@ -145,6 +145,9 @@ test("targets are issue 14's, computed against the same run's references, with a
   // The bound names what limits Jobline: CPU per job and the ceiling it implies on 2 cores (2e6 / 100 µs).
   assert.match(d.bound, /PostgreSQL 79\.0 µs, workers 20\.0 µs/);
   assert.match(d.bound, /ceiling on 2 cores ≈ 20,000 jobs\/s/);
+  // …and whether the schema's rows or Jobline's code is the gap: the raw floor (same rows) made 30,000 < 37,500.
+  assert.match(d.bound, /raw floor writing the same rows by hand reaches 30,000 jobs\/s, also short of the threshold/);
+  assert.match(t['drain-1p: ≥ 50% of the minimal floor'].bound, /reaches 30,000 jobs\/s, which meets it: Jobline's code is the gap/);
   assert.equal(t['drain-1p: ≥ 50% of the minimal floor'].need, 30000);
   assert.equal(t['drain-1p: ≥ 50% of the minimal floor'].met, false);
   assert.equal(t["enqueue bulk: ≥ graphile-worker's addJobs"].met, false);

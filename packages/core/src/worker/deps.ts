@@ -39,6 +39,18 @@ export interface WorkerStats {
   /** Late outcomes refused by the fence (the attempt had been rescued, cancelled or released). */
   rejected: number;
   released: number;
-  /** Times claiming paused because outcomes waited to be written beyond one full set of slots. */
+  /** Times claiming paused because unwritten outcomes exceeded their allowance (outcome-backpressure.ts). */
   backpressure: number;
 }
+
+export const emptyWorkerStats = (): WorkerStats => ({
+  claimed: 0,
+  claimBatches: 0,
+  completed: 0,
+  failed: 0,
+  retried: 0,
+  timedOut: 0,
+  rejected: 0,
+  released: 0,
+  backpressure: 0,
+});

@@ -25,13 +25,11 @@ import { QueueView } from './queue-view.js';
 import { handlerPicker } from './handlers.js';
 import { Heartbeat } from './heartbeat.js';
 import { registrar, markWorkerStopped, executorHooksFor } from './registry.js';
-import type { WorkerDeps, WorkerStats } from './deps.js';
+import { emptyWorkerStats, type WorkerDeps, type WorkerStats } from './deps.js';
 import { ClaimCursorKeeper } from './claim-cursor.js';
 import { recordOutcome } from './attempt-bookkeeping.js';
 import { wakeSources } from './wake-sources.js';
-
-/** Completion statements a worker has running at once. */
-const OUTCOME_WRITES_IN_FLIGHT = 2;
+import { OUTCOME_WRITES_IN_FLIGHT, OutcomeBackpressure } from './outcome-backpressure.js';
 
 export type { Transition, TransitionHook } from '../queue/transitions.js';
 export type { WorkerDeps, WorkerStats } from './deps.js';
@@ -42,11 +40,12 @@ export type { WorkerDeps, WorkerStats } from './deps.js';
  * outcome-writer.ts), heartbeats its own row, wakes on LISTEN or NATS with polling as the
  * fallback. Leader services (maintenance, relay, scheduler) are not its business: the node that
  * hosts it runs them (node/node.ts). Events: `claimed` (jobs), `outcome` (job, result,
- * report: AttemptReport), `rejected` (outcomes), `warning` (err).
+ * report: AttemptReport), `rejected` (outcomes), `backpressure` ({ pendingOutcomes, running }:
+ * claiming paused, outcome-backpressure.ts), `warning` (err).
  */
 export class Worker extends EventEmitter {
   readonly id: string;
-  readonly stats: WorkerStats = { claimed: 0, claimBatches: 0, completed: 0, failed: 0, retried: 0, timedOut: 0, rejected: 0, released: 0, backpressure: 0 };
+  readonly stats: WorkerStats = emptyWorkerStats();
   private readonly running = new Map<number, Attempt>();
   /** Attempts this worker started whose outcome is not written yet (job id → attempt). */
   private readonly owned = new Map<number, number>();
@@ -65,10 +64,7 @@ export class Worker extends EventEmitter {
   /** Registration and heartbeat: the same upsert of this worker's row. */
   private readonly register: () => Promise<void>;
   private started = false;
-  /** Claiming is held back by outcomes waiting to be written (takenSlots). */
-  private outcomesBehind = false;
-  /** Unwritten outcomes that take no slot (takenSlots). */
-  private readonly outcomeAllowance: number;
+  private readonly backpressure: OutcomeBackpressure;
   private stopPromise: Promise<void> | undefined;
   private forceStop: (() => void) | undefined;
   private readonly contextHost: ContextHost;
@@ -87,7 +83,12 @@ export class Worker extends EventEmitter {
     this.id = o.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.log = deps.logger.child({ workerId: this.id });
     this.contextHost = { pool: deps.pool, s: deps.s, log: this.log };
-    this.outcomeAllowance = Math.max(o.concurrency, OUTCOME_WRITES_IN_FLIGHT * o.completionBatchSize);
+    this.backpressure = new OutcomeBackpressure(
+      o,
+      () => this.completer.backlog,
+      this.stats,
+      (e) => this.emit('backpressure', e),
+    );
     // Queues with group/rate limits (or while a group is held) go through the grouped claim.
     this.cursor = new ClaimCursorKeeper(o.claimRescanMs, o.queues.length === 1);
     this.claim = makeGroupAwareClaimer(deps.schema, makeClaimer(deps.schema), () => this.loop.wake(true), deps.statements, o.claimRescanMs);
@@ -99,11 +100,11 @@ export class Worker extends EventEmitter {
       maxInFlight: OUTCOME_WRITES_IN_FLIGHT,
       write: (batch) => this.writeOutcomes(batch),
       onRetry: (err, attempt) => this.warn(err, `writing ${attempt > 1 ? 'again ' : ''}a batch of outcomes failed; retrying`),
-      onWritten: () => this.outcomeWritten(),
+      onWritten: () => this.backpressure.written() && this.loop.wake(false),
     });
     this.loop = new ClaimLoop({
       ...o, // concurrency, claimBatchSize, claimsInFlight, pollIntervalMs
-      running: () => this.takenSlots(),
+      running: () => this.backpressure.taken(this.running.size),
       claim: (want) => this.claimAndStart(want),
       releaseOrphans: () => this.releaseOrphans(),
       warn: (err, msg) => this.warn(err, msg),
@@ -193,35 +194,6 @@ export class Worker extends EventEmitter {
     this.emit('claimed', jobs);
     for (const job of jobs) this.startJob(job);
     return jobs.length;
-  }
-
-  /**
-   * Slots the claim loop counts as taken: running attempts, plus unwritten outcomes beyond an
-   * allowance. A handler's slot is free as soon as it returns, so the next batch runs while the
-   * last one's outcomes are written; but when completion writes stall (a lock, a slow disk, a
-   * failing server) a worker without a bound would keep claiming and running jobs whose results
-   * pile up in memory, unwritten. The allowance is what the completer writes at once
-   * (OUTCOME_WRITES_IN_FLIGHT full batches) or one set of slots if that is more: measured, an
-   * allowance of one set of slots (200) cost a third of the drain at concurrency 200, because
-   * claims then wait for writes instead of overlapping them.
-   */
-  private takenSlots(): number {
-    const over = this.completer.backlog - this.outcomeAllowance;
-    if (over <= 0) return this.running.size;
-    if (!this.outcomesBehind) {
-      this.outcomesBehind = true;
-      this.stats.backpressure++;
-      this.emit('backpressure', { pendingOutcomes: this.completer.backlog, running: this.running.size });
-      if (this.log.isLevelEnabled('debug')) this.log.debug({ pendingOutcomes: this.completer.backlog }, 'outcome writes are behind; claiming paused');
-    }
-    return this.running.size + over;
-  }
-
-  /** A batch of outcomes left the backlog: slots it held are free again. */
-  private outcomeWritten(): void {
-    if (!this.outcomesBehind) return;
-    if (this.completer.backlog <= this.outcomeAllowance) this.outcomesBehind = false;
-    this.loop.wake(false);
   }
 
   private onNotify(channel: string, payload: string): void {
