@@ -80,7 +80,7 @@ export class JoblineNode {
   get inFlight(): number {
     return this.worker.inFlight;
   }
-  /** Outcomes not yet written; beyond `concurrency` of them, claiming pauses (backpressure). */
+  /** Outcomes not yet written; beyond their allowance, claiming pauses (worker/outcome-backpressure.ts). */
   get pendingOutcomes(): number {
     return this.worker.pendingOutcomes;
   }
