@@ -19,9 +19,16 @@ runtime = "runc"
 CONF
 export CONTAINERS_CONF="$PODMAN_DIR/containers.conf"
 SOCK="$PODMAN_DIR/podman.sock"
+# A service outlives the checkout that started it, and conmon needs its working directory: one
+# started from a clone that was deleted since answers _ping but fails every container ("Failed
+# to get working directory", seen when a second fresh clone ran CI). So it runs from PODMAN_DIR,
+# and a service whose working directory is gone is replaced.
+for pid in $(pgrep -f "podman --runtime runc system service --time=0 unix://$SOCK" || true); do
+  if [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == *" (deleted)" ]]; then kill "$pid" 2>/dev/null || true; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; fi
+done
 if ! curl -sf --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; then
   rm -f "$SOCK"
-  nohup podman --runtime runc system service --time=0 "unix://$SOCK" >"$PODMAN_DIR/service.log" 2>&1 &
+  (cd "$PODMAN_DIR" && nohup podman --runtime runc system service --time=0 "unix://$SOCK" >"$PODMAN_DIR/service.log" 2>&1 &)
   for _ in $(seq 1 100); do
     curl -sf --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1 && break
     sleep 0.1
