@@ -23,6 +23,8 @@ export interface ClaimLoopHost {
  */
 export class ClaimLoop {
   private hasWork = true;
+  /** Wake-ups with work (NOTIFYs for our queues) so far; a claim compares it before and after. */
+  private workWakes = 0;
   private reservedSlots = 0;
   private failures = 0;
   private backoffUntil = 0;
@@ -47,7 +49,10 @@ export class ClaimLoop {
 
   /** Ends the current sleep; `work` = there may be jobs to claim (a NOTIFY for our queue). */
   wake(work: boolean): void {
-    if (work) this.hasWork = true;
+    if (work) {
+      this.hasWork = true;
+      this.workWakes++;
+    }
     this.wakeLoop?.();
   }
 
@@ -87,6 +92,7 @@ export class ClaimLoop {
   }
 
   private async claimBatch(want: number): Promise<void> {
+    const wakesBefore = this.workWakes;
     let got: number;
     try {
       got = await this.host.claim(want);
@@ -97,8 +103,10 @@ export class ClaimLoop {
       this.backoffUntil = Date.now() + backoffDelay(this.failures++, { baseMs: 100, maxMs: 5000 }); // 100 ms doubling to 5 s
       return;
     }
-    // A full batch means more is waiting; a short (or empty) one means the queue is drained for now.
-    this.hasWork = got === want;
+    // A full batch means more is waiting; a short (or empty) one means the queue is drained for now
+    // — unless a NOTIFY came while the claim ran: its job may have committed after the claim's
+    // snapshot, and forgetting the wake-up would leave that job to the next poll (a second's wait).
+    this.hasWork = got === want || this.workWakes !== wakesBefore;
   }
 
   /** Resolves true when the poll interval elapsed, false when woken earlier. */
