@@ -33,6 +33,26 @@ describe('wake-ups', () => {
     expect(received).toEqual(['burst', 'burst', 'marker']);
   });
 
+  it("an idle producer's enqueue carries its own NOTIFY: one statement, delivered at its commit", async () => {
+    received.length = 0;
+    const pool = internals(db.jl).pool;
+    const statements: string[] = [];
+    const query = pool.query;
+    // Counts what the enqueue sends through the pool (a separate NOTIFY would be a second statement).
+    pool.query = ((cfg: unknown, ...rest: unknown[]) => {
+      statements.push(typeof cfg === 'string' ? cfg : ((cfg as { name?: string; text: string }).name ?? 'unnamed'));
+      return (query as (...a: unknown[]) => unknown).call(pool, cfg, ...rest);
+    }) as typeof pool.query;
+    try {
+      await db.jl.enqueue({ queue: 'idle-producer', name: 'x' });
+    } finally {
+      pool.query = query;
+    }
+    expect(statements).toEqual([expect.stringMatching(/^jobline_insert_notify_/)]);
+    await waitFor(() => received.includes('idle-producer'), 5000, 'the notification of the insert');
+    expect(received).toEqual(['idle-producer']);
+  });
+
   it('notifies inside a caller transaction only at commit', async () => {
     received.length = 0;
     const client = await internals(db.jl).pool.connect();

@@ -14,7 +14,13 @@ const MAX_IN_FLIGHT = 2000;
 export async function latency(ctx, { rate }) {
   const { seconds, timeoutMs } = ctx.params.latency;
   await resetSystem(ctx);
-  const workers = await spawnWorkers({ system: ctx.system.name, url: ctx.url, processes: 1, concurrency: ctx.params.concurrency });
+  const workers = await spawnWorkers({
+    system: ctx.system.name,
+    url: ctx.url,
+    processes: 1,
+    concurrency: ctx.params.concurrency,
+    cpuProfDir: ctx.cpuProfDir?.(`latency-${rate}`),
+  });
   const p = await ctx.system.producer(ctx.url);
   try {
     await workers.go();

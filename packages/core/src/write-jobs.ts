@@ -5,7 +5,7 @@ import { applyDefinitions } from './definitions/index.js';
 import { startPublishSpan } from './observability/tracing.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
 import { hasPolicy } from './queue/enqueue-policies.js';
-import { jobsChannel, notifyInTransaction, type Debounced } from './queue/notify.js';
+import { DebouncedNotifier, jobsChannel, notifyInTransaction, type Debounced } from './queue/notify.js';
 import { parseOrThrow, type JobSpec } from './schemas.js';
 import type { EnqueueSpec, TxOption } from './connect-options.js';
 
@@ -54,10 +54,14 @@ async function write(h: JobWriterHost, prepared: ReturnType<typeof prepareJobs>,
     return results;
   }
   // Over 10,000 jobs take several statements, and so do enqueue policies: one transaction keeps the call all-or-nothing.
-  const results =
-    prepared.length > 10_000 || prepared.some(hasPolicy)
-      ? await withTransaction(h.pool, (tx) => insertJobs(tx, h.s, prepared))
-      : await insertJobs(h.pool, h.s, prepared);
+  if (prepared.length > 10_000 || prepared.some(hasPolicy)) {
+    const results = await withTransaction(h.pool, (tx) => insertJobs(tx, h.s, prepared));
+    h.notifier.notify(queues);
+    return results;
+  }
+  // With NOTIFY wake-ups, an idle producer's insert carries its own (DebouncedNotifier.insert).
+  if (h.notifier instanceof DebouncedNotifier) return h.notifier.insert(queues, (channel) => insertJobs(h.pool, h.s, prepared, channel));
+  const results = await insertJobs(h.pool, h.s, prepared);
   h.notifier.notify(queues);
   return results;
 }

@@ -27,6 +27,18 @@ export class Debounced {
     private readonly send: (queue: string) => void,
   ) {}
 
+  /**
+   * The leading edge, for a caller that sends it itself: true (and counted as sent) when every
+   * queue's window is open, so the caller's own statement carries the notification; false when a
+   * queue is inside its window, and the caller calls `notify` as usual.
+   */
+  takeLeadingEdge(queues: ReadonlySet<string>): boolean {
+    const now = performance.now();
+    for (const queue of queues) if (now - (this.lastSent.get(queue) ?? -Infinity) < this.windowMs) return false;
+    for (const queue of queues) this.lastSent.set(queue, now);
+    return true;
+  }
+
   notify(queues: Iterable<string>): void {
     const now = performance.now();
     for (const queue of queues) {
@@ -55,11 +67,43 @@ export class Debounced {
   }
 }
 
-/** The debounced wake-up as a NOTIFY (events/wakeups.ts sends it over NATS instead). */
+/**
+ * The debounced wake-up as a NOTIFY (events/wakeups.ts sends it over NATS instead). Its leading
+ * edge can ride in the enqueue's own statement (`takeLeadingEdge`, queue/enqueue.ts): delivered at
+ * that commit, one round trip and one commit fewer before an idle worker hears of the job.
+ */
 export class DebouncedNotifier extends Debounced {
-  constructor(db: Queryable, channel: string, windowMs: number) {
+  /** Auto-committed inserts of this producer in flight (`insert`). */
+  private inserting = 0;
+
+  constructor(
+    db: Queryable,
+    readonly channel: string,
+    windowMs: number,
+  ) {
     // Fire and forget: a lost notification only delays a job until the next poll.
     super(windowMs, (queue) => void db.query('select pg_notify($1, $2)', [channel, queue]).catch(() => {}));
+  }
+
+  /**
+   * Runs an auto-committed insert and wakes workers for it. `fn` gets the channel to NOTIFY in
+   * its own statement when this is the leading edge and no other insert of this producer is in
+   * flight — an idle producer's job is heard of at its commit, one round trip and one commit
+   * earlier. A busy producer's inserts stay plain and share the debounced NOTIFYs: measured at
+   * 2,000/s one at a time, riding the leading edge there cost ~10% of the send rate (its commits
+   * queue on the notify lock that the separate NOTIFYs hold only briefly).
+   */
+  async insert<T>(queues: ReadonlySet<string>, fn: (notifyChannel: string | undefined) => Promise<T>): Promise<T> {
+    const inline = this.inserting === 0 && this.takeLeadingEdge(queues);
+    this.inserting++;
+    let result: T;
+    try {
+      result = await fn(inline ? this.channel : undefined);
+    } finally {
+      this.inserting--;
+    }
+    if (!inline) this.notify(queues);
+    return result;
   }
 }
 
