@@ -35,15 +35,17 @@ try {
   await jl.enqueue({ queue: 'bench', name: 'noop', input: { t: 1 } });
   await jl.close();
   const text = captured.text;
+  // The captured one-job arrays, with the input (parameter 7) carrying the send time.
+  const arrayValues = (t) => captured.values.map((v, i) => (i === 6 ? [JSON.stringify({ t })] : v));
   const variants = {
-    jobline: { text, values: (t) => captured.values.map((v, i) => (i === 6 ? [JSON.stringify({ t })] : v)) },
+    jobline: { text, values: arrayValues },
     'no on conflict': {
       text: text.replace(/on conflict \(queue, idempotency_key\) where idempotency_key is not null do nothing/, ''),
-      values: (t) => captured.values.map((v, i) => (i === 6 ? [JSON.stringify({ t })] : v)),
+      values: arrayValues,
     },
     'no event row': {
       text: text.replace(/\), ev as \([\s\S]*\)\s*select id, state/, ') select id, state'),
-      values: (t) => captured.values.map((v, i) => (i === 6 ? [JSON.stringify({ t })] : v)),
+      values: arrayValues,
     },
     // One job, scalar parameters: no array literals to build, send and parse.
     scalar: {

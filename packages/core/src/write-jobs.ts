@@ -5,7 +5,7 @@ import { applyDefinitions } from './definitions/index.js';
 import { startPublishSpan } from './observability/tracing.js';
 import { insertJobs, prepareJobs, type EnqueueResult } from './queue/enqueue.js';
 import { hasPolicy } from './queue/enqueue-policies.js';
-import { DebouncedNotifier, jobsChannel, notifyInTransaction, type Debounced } from './queue/notify.js';
+import { jobsChannel, notifyInTransaction, type Debounced } from './queue/notify.js';
 import { parseOrThrow, type JobSpec } from './schemas.js';
 import type { EnqueueSpec, TxOption } from './connect-options.js';
 
@@ -59,9 +59,6 @@ async function write(h: JobWriterHost, prepared: ReturnType<typeof prepareJobs>,
     h.notifier.notify(queues);
     return results;
   }
-  // With NOTIFY wake-ups, an idle producer's insert carries its own (DebouncedNotifier.insert).
-  if (h.notifier instanceof DebouncedNotifier) return h.notifier.insert(queues, (channel) => insertJobs(h.pool, h.s, prepared, channel));
-  const results = await insertJobs(h.pool, h.s, prepared);
-  h.notifier.notify(queues);
-  return results;
+  // The notifier wakes workers after the insert, or (an idle producer's NOTIFY) has it carry the wake-up.
+  return h.notifier.insert(queues, (channel) => insertJobs(h.pool, h.s, prepared, channel));
 }

@@ -56,8 +56,8 @@ export function prepareJobs(specs: readonly JobSpec[], maxInputBytes: number, si
  * the debounced wake-up (notify.ts), delivered when this insert commits. Only on the leading edge:
  * a NOTIFY holds PostgreSQL's notify lock from its commit's start to its end, WAL flush included,
  * so notifying in every insert would serialise a busy producer's commits — measured before as a
- * p99 of 19–91 ms at 200/s with a NOTIFY in every insert. Within a window the inserts stay plain
- * and share the trailing notification.
+ * p99 of 19–91 ms at 200/s with a NOTIFY in every insert. Within a window, or while another insert
+ * of the producer is in flight, the inserts stay plain and share the debounced notifications.
  */
 const insertSql = (s: string, notifyChannel?: string) => `
   with t as (

@@ -28,11 +28,21 @@ export class Debounced {
   ) {}
 
   /**
-   * The leading edge, for a caller that sends it itself: true (and counted as sent) when every
-   * queue's window is open, so the caller's own statement carries the notification; false when a
-   * queue is inside its window, and the caller calls `notify` as usual.
+   * Runs an auto-committed insert of jobs for `queues`, then wakes workers for them. `fn` gets the
+   * channel to NOTIFY in its own statement when the transport can carry the wake-up that way
+   * (DebouncedNotifier); here it never can, and the insert is followed by `notify`.
    */
-  takeLeadingEdge(queues: ReadonlySet<string>): boolean {
+  async insert<T>(queues: ReadonlySet<string>, fn: (notifyChannel: string | undefined) => Promise<T>): Promise<T> {
+    const result = await fn(undefined);
+    this.notify(queues);
+    return result;
+  }
+
+  /**
+   * The leading edge, for a sender that carries it itself: true (and counted as sent) when every
+   * queue's window is open; false when a queue is inside its window, and `notify` applies as usual.
+   */
+  protected takeLeadingEdge(queues: ReadonlySet<string>): boolean {
     const now = performance.now();
     for (const queue of queues) if (now - (this.lastSent.get(queue) ?? -Infinity) < this.windowMs) return false;
     for (const queue of queues) this.lastSent.set(queue, now);
@@ -69,8 +79,8 @@ export class Debounced {
 
 /**
  * The debounced wake-up as a NOTIFY (events/wakeups.ts sends it over NATS instead). Its leading
- * edge can ride in the enqueue's own statement (`takeLeadingEdge`, queue/enqueue.ts): delivered at
- * that commit, one round trip and one commit fewer before an idle worker hears of the job.
+ * edge can ride in the enqueue's own statement (`insert`; the statement is queue/enqueue.ts's):
+ * delivered at that commit, one round trip and one commit fewer before an idle worker hears of the job.
  */
 export class DebouncedNotifier extends Debounced {
   /** Auto-committed inserts of this producer in flight (`insert`). */
@@ -93,7 +103,7 @@ export class DebouncedNotifier extends Debounced {
    * 2,000/s one at a time, riding the leading edge there cost ~10% of the send rate (its commits
    * queue on the notify lock that the separate NOTIFYs hold only briefly).
    */
-  async insert<T>(queues: ReadonlySet<string>, fn: (notifyChannel: string | undefined) => Promise<T>): Promise<T> {
+  override async insert<T>(queues: ReadonlySet<string>, fn: (notifyChannel: string | undefined) => Promise<T>): Promise<T> {
     const inline = this.inserting === 0 && this.takeLeadingEdge(queues);
     this.inserting++;
     let result: T;
